@@ -1,0 +1,368 @@
+"""LocalDirectoryStore: files under their real names in a directory (the embedded default).
+
+Versions live beside them in ``<root>/.datadive-versions/<key>/<version-id>`` (hard links of
+the data written, so keeping a version costs no extra copy); ``.meta.json`` there records the
+current version's ETag (content md5) and stat, so listings never re-hash unchanged files.
+Writes go to a temp file, are fsynced and swapped in with ``os.replace`` under a lock file, so
+readers never see half a file and if_match / if_none_match are checked atomically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from ..paths import normalize_path
+from .base import Conflict, Listing, NotFound, ObjectInfo, ObjectStore, PathRejected, folder_prefix
+
+VERSIONS_DIR = ".datadive-versions"
+TMP_PREFIX = ".datadive-tmp-"
+META = ".meta.json"
+
+
+def _md5_file(path: str) -> str:
+    h = hashlib.md5()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _new_version_id() -> str:
+    return f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
+
+
+class LocalDirectoryStore(ObjectStore):
+    """An ObjectStore on a local directory ``root`` (created if missing)."""
+
+    def __init__(self, root: str) -> None:
+        super().__init__()
+        self.root = os.path.abspath(root)
+        os.makedirs(os.path.join(self.root, VERSIONS_DIR), exist_ok=True)
+        self.url = "file://" + self.root
+        self._lock_path = os.path.join(self.root, VERSIONS_DIR, ".lock")
+
+    # -- helpers -------------------------------------------------------------------------
+    def _key(self, key: str) -> str:
+        key = normalize_path(key, allow_root=False)
+        if key.split("/")[-1].startswith(TMP_PREFIX):
+            raise PathRejected(f"key {key!r} rejected: names starting with {TMP_PREFIX} are reserved")
+        return key
+
+    def _path(self, key: str) -> str:
+        p = os.path.join(self.root, key)
+        if os.path.commonpath([self.root, os.path.realpath(p)]) != self.root:
+            raise PathRejected(f"key {key!r} rejected: it leaves the store's directory")
+        return p
+
+    def _vdir(self, key: str) -> str:
+        return os.path.join(self.root, VERSIONS_DIR, key)
+
+    @contextmanager
+    def _locked(self):
+        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def _read_meta(self, key: str) -> dict | None:
+        try:
+            with open(os.path.join(self._vdir(key), META)) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return None
+
+    def _info_sync(self, key: str) -> ObjectInfo | None:
+        path = self._path(key)
+        try:
+            st = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        if not os.path.isfile(path):
+            return None
+        meta = self._read_meta(key)
+        mtime = datetime.fromtimestamp(st.st_mtime, UTC)
+        if meta and meta.get("mtime_ns") == st.st_mtime_ns and meta.get("size") == st.st_size:
+            return ObjectInfo(key, st.st_size, meta["etag"], mtime, meta.get("version_id"))
+        # changed outside the store: hash it and remember
+        etag = _md5_file(path)
+        try:
+            self._write_meta(key, {"etag": etag, "mtime_ns": st.st_mtime_ns, "size": st.st_size,
+                                   "version_id": None})
+        except OSError:
+            pass
+        return ObjectInfo(key, st.st_size, etag, mtime, None)
+
+    def _write_meta(self, key: str, meta: dict) -> None:
+        vdir = self._vdir(key)
+        os.makedirs(vdir, exist_ok=True)
+        tmp = os.path.join(vdir, f"{META}.{uuid.uuid4().hex}")
+        with open(tmp, "w") as f:
+            json.dump(meta, f)
+        os.replace(tmp, os.path.join(vdir, META))
+
+    def _commit(self, key: str, tmp: str, etag: str, if_match: str | None, if_none_match: bool) -> ObjectInfo:
+        """Check preconditions and swap ``tmp`` in (under the lock); keep it as a new version."""
+        path = self._path(key)
+        with self._locked():
+            current = self._info_sync(key)
+            if if_none_match and current is not None:
+                os.unlink(tmp)
+                raise Conflict(f"{key} already exists")
+            if if_match is not None and (current is None or current.etag != if_match):
+                os.unlink(tmp)
+                raise Conflict(f"{key} changed in the store (expected ETag {if_match}, "
+                               f"found {current.etag if current else 'no file'})")
+            if current is not None and current.version_id is None:
+                # content written outside the store: keep it as a version before replacing it
+                self._archive(key, path, _new_version_id())
+            vid = _new_version_id()
+            parent = os.path.dirname(path)
+            if os.path.isfile(parent) or any(
+                os.path.isfile(os.path.join(self.root, *key.split("/")[:i]))
+                for i in range(1, key.count("/") + 1)
+            ):
+                os.unlink(tmp)
+                raise Conflict(f"cannot store {key}: a parent folder is a file")
+            os.makedirs(parent, exist_ok=True)
+            self._archive(key, tmp, vid)
+            os.replace(tmp, path)
+            st = os.stat(path)
+            self._write_meta(key, {"etag": etag, "mtime_ns": st.st_mtime_ns, "size": st.st_size,
+                                   "version_id": vid})
+            return ObjectInfo(key, st.st_size, etag, datetime.fromtimestamp(st.st_mtime, UTC), vid)
+
+    def _archive(self, key: str, src: str, vid: str) -> None:
+        vdir = self._vdir(key)
+        os.makedirs(vdir, exist_ok=True)
+        dst = os.path.join(vdir, vid)
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copyfile(src, dst)
+
+    def _tmpfile(self, key: str):
+        parent = os.path.join(self.root, VERSIONS_DIR)
+        fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=parent)
+        return os.fdopen(fd, "wb"), tmp
+
+    # -- interface -----------------------------------------------------------------------
+    async def put(self, key, data, *, if_match=None, if_none_match=False):
+        key = self._key(key)
+        self.requests["put"] += 1
+
+        def work():
+            f, tmp = self._tmpfile(key)
+            with f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            return self._commit(key, tmp, hashlib.md5(data).hexdigest(), if_match, if_none_match)
+
+        return await asyncio.to_thread(work)
+
+    async def put_stream(self, key, chunks: AsyncIterable[bytes], *, if_match=None, if_none_match=False):
+        key = self._key(key)
+        self.requests["put"] += 1
+        f, tmp = self._tmpfile(key)
+        h = hashlib.md5()
+        try:
+            with f:
+                async for chunk in chunks:
+                    h.update(chunk)
+                    await asyncio.to_thread(f.write, chunk)
+                f.flush()
+                await asyncio.to_thread(os.fsync, f.fileno())
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        return await asyncio.to_thread(self._commit, key, tmp, h.hexdigest(), if_match, if_none_match)
+
+    def _source(self, key: str, version_id: str | None) -> tuple[str, ObjectInfo]:
+        if version_id is None:
+            info = self._info_sync(key)
+            if info is None:
+                raise NotFound(f"{key} not found")
+            return self._path(key), info
+        for v in self._versions_sync(key):
+            if v.version_id == version_id:
+                return os.path.join(self._vdir(key), version_id), v
+        raise NotFound(f"version {version_id} of {key} not found")
+
+    async def get(self, key, *, version_id=None, start=None, end=None):
+        key = self._key(key)
+        self.requests["get"] += 1
+
+        def work():
+            path, info = self._source(key, version_id)
+            with open(path, "rb") as f:
+                s = start or 0
+                f.seek(s)
+                data = f.read() if end is None else f.read(max(0, end - s))
+            return data, info
+
+        return await asyncio.to_thread(work)
+
+    async def open_stream(self, key, *, version_id=None, start=None, end=None, chunk_size=1 << 20) -> AsyncIterator[bytes]:
+        key = self._key(key)
+        self.requests["get"] += 1
+        path, _ = await asyncio.to_thread(self._source, key, version_id)
+        f = await asyncio.to_thread(open, path, "rb")
+        try:
+            pos = start or 0
+            f.seek(pos)
+            while end is None or pos < end:
+                n = chunk_size if end is None else min(chunk_size, end - pos)
+                chunk = await asyncio.to_thread(f.read, n)
+                if not chunk:
+                    break
+                pos += len(chunk)
+                yield chunk
+        finally:
+            f.close()
+
+    async def head(self, key, *, version_id=None):
+        key = self._key(key)
+        self.requests["head"] += 1
+        if version_id is None:
+            return await asyncio.to_thread(self._info_sync, key)
+        try:
+            return (await asyncio.to_thread(self._source, key, version_id))[1]
+        except NotFound:
+            return None
+
+    async def delete(self, key):
+        key = self._key(key)
+        self.requests["delete"] += 1
+
+        def work():
+            with self._locked():
+                info = self._info_sync(key)
+                if info is None:
+                    return
+                if info.version_id is None:
+                    self._archive(key, self._path(key), _new_version_id())
+                os.unlink(self._path(key))
+                try:
+                    os.unlink(os.path.join(self._vdir(key), META))
+                except FileNotFoundError:
+                    pass
+                self._prune_empty_dirs(os.path.dirname(self._path(key)))
+
+        await asyncio.to_thread(work)
+
+    def _prune_empty_dirs(self, d: str) -> None:
+        while d != self.root and d.startswith(self.root):
+            try:
+                os.rmdir(d)
+            except OSError:
+                return
+            d = os.path.dirname(d)
+
+    async def delete_prefix(self, prefix):
+        listing = await self.list(prefix, recursive=True)
+        for f in listing.files:
+            await self.delete(f.key)
+        return len(listing.files)
+
+    async def copy(self, src, dst):
+        src, dst = self._key(src), self._key(dst)
+        self.requests["copy"] += 1
+
+        def work():
+            path, info = self._source(src, None)
+            f, tmp = self._tmpfile(dst)
+            f.close()
+            shutil.copyfile(path, tmp)
+            return self._commit(dst, tmp, info.etag, None, False)
+
+        return await asyncio.to_thread(work)
+
+    def _list_sync(self, prefix: str, recursive: bool) -> Listing:
+        prefix = normalize_path(prefix)
+        base = self._path(prefix) if prefix else self.root
+        out = Listing()
+        pre = folder_prefix(prefix)
+        if not os.path.isdir(base):
+            return out
+        if recursive:
+            for dirpath, dirnames, filenames in os.walk(base):
+                dirnames[:] = [d for d in dirnames if d != VERSIONS_DIR]
+                rel = os.path.relpath(dirpath, self.root)
+                rel = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+                for name in sorted(filenames):
+                    info = self._info_sync(rel + name)
+                    if info:
+                        out.files.append(info)
+            return out
+        with os.scandir(base) as it:
+            for entry in sorted(it, key=lambda e: e.name):
+                if entry.name == VERSIONS_DIR:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    out.folders.append(pre + entry.name)
+                elif entry.is_file(follow_symlinks=False):
+                    info = self._info_sync(pre + entry.name)
+                    if info:
+                        out.files.append(info)
+        return out
+
+    async def list(self, prefix="", recursive=False):
+        self.requests["list"] += 1
+        return await asyncio.to_thread(self._list_sync, prefix, recursive)
+
+    def _versions_sync(self, key: str) -> list[ObjectInfo]:
+        vdir = self._vdir(key)
+        try:
+            names = [n for n in os.listdir(vdir) if not n.startswith(".") and os.path.isfile(os.path.join(vdir, n))]
+        except (FileNotFoundError, NotADirectoryError):
+            names = []
+        out = []
+        for vid in sorted(names, reverse=True):
+            p = os.path.join(vdir, vid)
+            st = os.stat(p)
+            out.append(ObjectInfo(key, st.st_size, _md5_file(p), datetime.fromtimestamp(st.st_mtime, UTC), vid))
+        return out
+
+    async def list_versions(self, key):
+        key = self._key(key)
+        self.requests["list_versions"] += 1
+
+        def work():
+            cur = self._info_sync(key)
+            if cur is not None and cur.version_id is None:  # changed outside the store
+                with self._locked():
+                    vid = _new_version_id()
+                    self._archive(key, self._path(key), vid)
+                    st = os.stat(self._path(key))
+                    self._write_meta(key, {"etag": cur.etag, "mtime_ns": st.st_mtime_ns,
+                                           "size": st.st_size, "version_id": vid})
+            return self._versions_sync(key)
+
+        return await asyncio.to_thread(work)
+
+    async def restore_version(self, key, version_id):
+        key = self._key(key)
+        self.requests["restore"] += 1
+
+        def work():
+            path, info = self._source(key, version_id)
+            f, tmp = self._tmpfile(key)
+            f.close()
+            shutil.copyfile(path, tmp)
+            return self._commit(key, tmp, info.etag, None, False)
+
+        return await asyncio.to_thread(work)
