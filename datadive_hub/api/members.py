@@ -1,0 +1,96 @@
+"""projects/{id}/members: users and JupyterHub groups with a role; a project keeps a user owner."""
+
+from tornado import web
+
+from .. import access
+from ..models import Membership, PrincipalKind, Role
+from . import serialize
+from .base import APIHandler
+from .projects import ID
+
+MEMBER = r"(?P<kind>user|group)/(?P<name>[^/]+)"
+
+
+def _kind(value) -> PrincipalKind:
+    try:
+        return PrincipalKind(value)
+    except ValueError:
+        raise web.HTTPError(400, "kind must be 'user' or 'group'") from None
+
+
+def _role(value) -> Role:
+    try:
+        return Role.parse(value)
+    except ValueError as e:
+        raise web.HTTPError(400, str(e)) from None
+
+
+def _find(project, kind: PrincipalKind, name: str) -> Membership:
+    for m in project.members:
+        if m.kind == kind and m.name == name:
+            return m
+    raise web.HTTPError(404, f"{kind} {name!r} is not a member of this project; "
+                             "list members with GET .../members")
+
+
+def _keep_an_owner(project, changing: Membership, new_role: Role | None):
+    owners = [m for m in project.members if m.role == Role.owner and m.kind == PrincipalKind.user]
+    if changing in owners and new_role != Role.owner and len(owners) == 1:
+        raise web.HTTPError(
+            409, f"{changing.name!r} is the project's last owner; make another user owner first"
+        )
+
+
+class MembersHandler(APIHandler):
+    def get(self, project_id):
+        project = access.project_for(self, project_id, Role.viewer)
+        self.write_json({"members": [serialize.member(m) for m in project.members]})
+
+    async def post(self, project_id):
+        project = access.project_for(self, project_id, Role.owner)
+        body = self.json_body(required=("name", "role"))
+        kind = _kind(body.get("kind", "user"))
+        name, role = body["name"], _role(body["role"])
+        if not isinstance(name, str) or not name:
+            raise web.HTTPError(400, "name must be a non-empty string")
+        exists = self.service.hub_users.user_exists if kind == PrincipalKind.user \
+            else self.service.hub_users.group_exists
+        if not await exists(name):
+            raise web.HTTPError(
+                400, f"JupyterHub has no {kind} named {name!r}; check the spelling, "
+                     "or ask a hub admin to create it first"
+            )
+        if any(m.kind == kind and m.name == name for m in project.members):
+            raise web.HTTPError(
+                409, f"{kind} {name!r} is already a member; change the role with PATCH instead"
+            )
+        m = Membership(kind=kind, name=name, role=role)
+        project.members.append(m)
+        self.commit()
+        self.write_json(serialize.member(m), status=201)
+
+
+class MemberHandler(APIHandler):
+    def patch(self, project_id, kind, name):
+        project = access.project_for(self, project_id, Role.owner)
+        m = _find(project, _kind(kind), name)
+        role = _role(self.json_body(required=("role",))["role"])
+        _keep_an_owner(project, m, role)
+        m.role = role
+        self.commit()
+        self.write_json(serialize.member(m))
+
+    def delete(self, project_id, kind, name):
+        project = access.project_for(self, project_id, Role.owner)
+        m = _find(project, _kind(kind), name)
+        _keep_an_owner(project, m, None)
+        project.members.remove(m)
+        self.commit()
+        self.set_status(204)
+        self.finish()
+
+
+routes = [
+    (rf"projects/{ID}/members/?", MembersHandler),
+    (rf"projects/{ID}/members/{MEMBER}", MemberHandler),
+]

@@ -1,0 +1,145 @@
+"""projects/{id}/notebooks: each a real .ipynb in the project's storage.
+
+The list is what the store holds (notebooks made in JupyterLab appear too), joined with the
+service's rows (id, archived flag, creator).
+"""
+
+import json
+import posixpath
+
+import nbformat
+from datadive_contents.paths import normalize_path
+from datadive_contents.stores import Conflict, PathRejected
+from sqlalchemy import select
+from tornado import web
+
+from .. import access
+from ..models import Notebook, Role
+from . import serialize
+from .base import APIHandler
+from .projects import ID
+
+
+def project_store(handler, project):
+    return handler.store.sub(f"projects/{project.id}/")
+
+
+def notebook_path(value) -> str:
+    if not isinstance(value, str):
+        raise web.HTTPError(400, "path must be a string such as 'analysis.ipynb'")
+    try:
+        path = normalize_path(value, allow_root=False)
+    except PathRejected as e:
+        raise web.HTTPError(400, str(e)) from None
+    if not path.endswith(".ipynb"):
+        path += ".ipynb"
+    if posixpath.basename(path).startswith("."):
+        raise web.HTTPError(400, "notebook names must not start with '.'")
+    return path
+
+
+def empty_notebook(kernel: str = "python3") -> bytes:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": kernel, "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    return json.dumps(nb, indent=1).encode() + b"\n"
+
+
+async def sync_rows(handler, project) -> list[Notebook]:
+    """Rows for every .ipynb in the store; rows whose file is gone are dropped."""
+    listing = await project_store(handler, project).list("", recursive=True)
+    paths = {f.key for f in listing.files if f.key.endswith(".ipynb")
+             and not any(seg.startswith(".") for seg in f.key.split("/"))}
+    rows = {n.path: n for n in handler.db.scalars(
+        select(Notebook).where(Notebook.project_id == project.id))}
+    changed = False
+    for path in paths - rows.keys():
+        rows[path] = Notebook(project_id=project.id, path=path, created_by="")
+        handler.db.add(rows[path])
+        changed = True
+    for path in rows.keys() - paths:
+        handler.db.delete(rows.pop(path))
+        changed = True
+    if changed:
+        handler.commit()
+    return sorted(rows.values(), key=lambda n: n.path)
+
+
+def find_notebook(handler, project, notebook_id) -> Notebook:
+    nb = handler.db.get(Notebook, notebook_id)
+    if nb is None or nb.project_id != project.id:
+        raise web.HTTPError(404, f"No notebook {notebook_id!r} in this project; list them with "
+                                 "GET .../notebooks")
+    return nb
+
+
+class NotebooksHandler(APIHandler):
+    async def get(self, project_id):
+        project = access.project_for(self, project_id, Role.viewer)
+        archived = self.get_argument("archived", "0") in ("1", "true")
+        rows = await sync_rows(self, project)
+        self.write_json({"notebooks": [serialize.notebook(n) for n in rows
+                                       if archived or not n.archived]})
+
+    async def post(self, project_id):
+        project = access.project_for(self, project_id, Role.editor)
+        body = self.json_body()
+        path = notebook_path(body.get("path") or body.get("name") or "")
+        try:
+            await project_store(self, project).put(path, empty_notebook(), if_none_match=True)
+        except Conflict:
+            raise web.HTTPError(409, f"{path!r} already exists in this project; "
+                                     "choose another name") from None
+        nb = self.db.scalar(select(Notebook).where(
+            Notebook.project_id == project.id, Notebook.path == path))
+        if nb is None:
+            nb = Notebook(project_id=project.id, path=path, created_by=self.user.name)
+            self.db.add(nb)
+        self.commit()
+        self.write_json(serialize.notebook(nb), status=201)
+
+
+class NotebookHandler(APIHandler):
+    def get(self, project_id, notebook_id):
+        project = access.project_for(self, project_id, Role.viewer)
+        self.write_json(serialize.notebook(find_notebook(self, project, notebook_id)))
+
+    async def patch(self, project_id, notebook_id):
+        project = access.project_for(self, project_id, Role.editor)
+        nb = find_notebook(self, project, notebook_id)
+        body = self.json_body()
+        if not body or set(body) - {"path", "name", "archived"}:
+            raise web.HTTPError(400, "Send 'path' (or 'name') to rename and/or 'archived' (boolean)")
+        if "archived" in body:
+            if not isinstance(body["archived"], bool):
+                raise web.HTTPError(400, "archived must be true or false")
+            nb.archived = body["archived"]
+        new = body.get("path") or body.get("name")
+        if new is not None:
+            if "name" in body and "path" not in body and "/" in nb.path:
+                new = posixpath.join(posixpath.dirname(nb.path), new)
+            path = notebook_path(new)
+            if path != nb.path:
+                store = project_store(self, project)
+                if await store.head(path) is not None:
+                    raise web.HTTPError(409, f"{path!r} already exists; choose another name")
+                await store.copy(nb.path, path)
+                await store.delete(nb.path)
+                nb.path = path
+        self.commit()
+        self.write_json(serialize.notebook(nb))
+
+    async def delete(self, project_id, notebook_id):
+        project = access.project_for(self, project_id, Role.editor)
+        nb = find_notebook(self, project, notebook_id)
+        await project_store(self, project).delete(nb.path)
+        self.db.delete(nb)
+        self.commit()
+        self.set_status(204)
+        self.finish()
+
+
+routes = [
+    (rf"projects/{ID}/notebooks/?", NotebooksHandler),
+    (rf"projects/{ID}/notebooks/(?P<notebook_id>[^/]+)", NotebookHandler),
+]

@@ -1,0 +1,110 @@
+"""projects: create, list, get, rename/describe, soft delete, restore, purge."""
+
+from sqlalchemy import select
+from tornado import web
+
+from .. import access
+from ..models import Membership, PrincipalKind, Project, Role, utcnow
+from . import serialize, validation
+from .base import APIHandler
+
+ID = r"(?P<project_id>[^/]+)"
+
+
+def _check_unique(handler: APIHandler, name: str, creator: str, exclude: str | None = None):
+    q = select(Project.id).where(
+        Project.created_by == creator,
+        Project.name_key == name.casefold(),
+        Project.deleted_at.is_(None),
+    )
+    if exclude:
+        q = q.where(Project.id != exclude)
+    if handler.db.scalar(q):
+        raise web.HTTPError(
+            409, f"You already have a project named {name!r}; choose another name"
+        )
+
+
+class ProjectsHandler(APIHandler):
+    def get(self):
+        deleted = self.get_argument("deleted", "0") in ("1", "true")
+        everything = self.get_argument("all", "0") in ("1", "true")
+        projects = access.visible_projects(
+            self.db, self.user, deleted=deleted, all_projects=everything
+        )
+        self.write_json(
+            {"projects": [serialize.project(p, access.role_of(p, self.user)) for p in projects]}
+        )
+
+    def post(self):
+        if self.user.kind != "user":
+            raise web.HTTPError(403, "Only users can create projects; use a user's token")
+        body = self.json_body(required=("name",))
+        name = validation.project_name(body["name"])
+        desc = validation.description(body.get("description", ""))
+        _check_unique(self, name, self.user.name)
+        project = Project(name=name, name_key=name.casefold(), description=desc,
+                          created_by=self.user.name)
+        project.members.append(
+            Membership(kind=PrincipalKind.user, name=self.user.name, role=Role.owner)
+        )
+        self.db.add(project)
+        self.commit()
+        self.log.info("%s created project %s (%s)", self.user.name, project.id, name)
+        self.set_header("Location", self.request.path.rstrip("/") + "/" + project.id)
+        self.write_json(serialize.project(project, Role.owner), status=201)
+
+
+class ProjectHandler(APIHandler):
+    def get(self, project_id):
+        project = access.project_for(self, project_id, Role.viewer)
+        self.write_json(serialize.project(project, self.role))
+
+    def patch(self, project_id):
+        project = access.project_for(self, project_id, Role.owner)
+        body = self.json_body()
+        unknown = set(body) - {"name", "description"}
+        if unknown or not body:
+            raise web.HTTPError(400, "Send a JSON object with 'name' and/or 'description'")
+        if "name" in body:
+            name = validation.project_name(body["name"])
+            _check_unique(self, name, project.created_by, exclude=project.id)
+            project.name, project.name_key = name, name.casefold()
+        if "description" in body:
+            project.description = validation.description(body["description"])
+        self.commit()
+        self.write_json(serialize.project(project, self.role))
+
+    def delete(self, project_id):
+        project = access.project_for(self, project_id, Role.owner)
+        project.deleted_at = utcnow()
+        self.commit()
+        self.log.info("%s deleted project %s (restorable)", self.user.name, project.id)
+        self.write_json(serialize.project(project, self.role))
+
+
+class RestoreHandler(APIHandler):
+    def post(self, project_id):
+        project = access.project_for(self, project_id, Role.owner, deleted=True)
+        _check_unique(self, project.name, project.created_by, exclude=project.id)
+        project.deleted_at = None
+        self.commit()
+        self.write_json(serialize.project(project, self.role))
+
+
+class PurgeHandler(APIHandler):
+    async def post(self, project_id):
+        project = access.project_for(self, project_id, Role.owner, deleted=True)
+        removed = await self.store.delete_prefix(f"projects/{project.id}/")
+        self.db.delete(project)
+        self.commit()
+        self.log.info("%s purged project %s (%s objects)", self.user.name, project_id, removed)
+        self.write_json({"id": project_id, "purged": True, "objects_removed": removed})
+
+
+routes = [
+    (r"projects/?", ProjectsHandler),
+    (rf"projects/{ID}/?", ProjectHandler),
+    (rf"projects/{ID}/restore", RestoreHandler),
+    (rf"projects/{ID}/purge", PurgeHandler),
+]

@@ -1,0 +1,40 @@
+"""JSON shapes of the service's resources (the OpenAPI document describes the same)."""
+
+from ..models import Membership, Notebook, Project, Role
+
+
+def iso(dt) -> str | None:
+    return dt.isoformat() + "Z" if dt is not None else None
+
+
+def project(p: Project, role: Role | None) -> dict:
+    owners = sorted(m.name for m in p.members if m.role == Role.owner and m.kind == "user")
+    return {
+        "id": p.id,
+        "name": p.name,
+        "description": p.description,
+        "created_by": p.created_by,
+        "created_at": iso(p.created_at),
+        "updated_at": iso(p.updated_at),
+        "deleted": p.deleted_at is not None,
+        "deleted_at": iso(p.deleted_at),
+        "role": role.name if role else None,
+        "owners": owners,
+    }
+
+
+def member(m: Membership) -> dict:
+    return {"kind": str(m.kind), "name": m.name, "role": m.role.name, "added_at": iso(m.created_at)}
+
+
+def notebook(n: Notebook) -> dict:
+    return {
+        "id": n.id,
+        "project_id": n.project_id,
+        "path": n.path,
+        "name": n.path.rsplit("/", 1)[-1],
+        "archived": n.archived,
+        "created_by": n.created_by,
+        "created_at": iso(n.created_at),
+        "updated_at": iso(n.updated_at),
+    }

@@ -1,0 +1,1 @@
+"""Authenticators: ``local`` (passwords on one machine) and ``oidc`` (institutional sign-in)."""

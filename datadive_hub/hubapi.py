@@ -1,0 +1,76 @@
+"""What the service asks JupyterHub: who a caller is (groups, admin) and whether users/groups exist.
+
+JupyterHub owns identity; the service only caches answers for a few seconds.
+"""
+
+import json
+import time
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from tornado import web
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+
+
+@dataclass(frozen=True)
+class HubUser:
+    """The caller as the service sees it."""
+
+    name: str
+    kind: str = "user"  # "user" or "service"
+    admin: bool = False
+    groups: frozenset[str] = field(default_factory=frozenset)
+
+
+class HubUsers:
+    """Resolves HubOAuth models into :class:`HubUser` with groups and admin flag from the hub API."""
+
+    def __init__(self, api_url: str, api_token: str, ttl: float = 5.0):
+        self.api_url = api_url.rstrip("/")
+        self.api_token = api_token
+        self.ttl = ttl
+        self._cache: dict[tuple[str, str], tuple[float, dict | None]] = {}
+
+    async def _get(self, path: str) -> dict | None:
+        key = ("GET", path)
+        hit = self._cache.get(key)
+        if hit and time.monotonic() - hit[0] < self.ttl:
+            return hit[1]
+        req = HTTPRequest(
+            f"{self.api_url}/{path}",
+            headers={"Authorization": f"token {self.api_token}"},
+            request_timeout=10,
+        )
+        try:
+            resp = await AsyncHTTPClient().fetch(req)
+            model = json.loads(resp.body)
+        except HTTPClientError as e:
+            if e.code == 404:
+                model = None
+            else:
+                raise web.HTTPError(
+                    502, f"JupyterHub's API answered {e.code} for {path}; check the hub is running"
+                ) from e
+        except OSError as e:
+            raise web.HTTPError(502, f"JupyterHub's API is unreachable ({e}); check the hub") from e
+        self._cache[key] = (time.monotonic(), model)
+        return model
+
+    async def resolve(self, model: dict) -> HubUser:
+        kind = model.get("kind", "user")
+        name = model["name"]
+        if kind != "user":
+            return HubUser(name=name, kind=kind)
+        full = await self._get(f"users/{quote(name, safe='')}") or {}
+        return HubUser(
+            name=name,
+            kind="user",
+            admin=bool(full.get("admin", model.get("admin", False))),
+            groups=frozenset(full.get("groups", model.get("groups", [])) or []),
+        )
+
+    async def user_exists(self, name: str) -> bool:
+        return await self._get(f"users/{quote(name, safe='')}") is not None
+
+    async def group_exists(self, name: str) -> bool:
+        return await self._get(f"groups/{quote(name, safe='')}") is not None

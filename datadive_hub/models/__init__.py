@@ -1,0 +1,12 @@
+"""SQLAlchemy models of the Datadive hub service (one module per area)."""
+
+from .base import Base, utcnow
+from .projects import Membership, Notebook, PrincipalKind, Project, Role
+
+__all__ = ["Base", "Membership", "Notebook", "PrincipalKind", "Project", "Role", "utcnow"]
+
+# Areas added later register their tables by being imported here.
+try:  # noqa: SIM105 - the templates area is optional while it is being built
+    from . import templates  # noqa: F401
+except ImportError:  # pragma: no cover
+    pass

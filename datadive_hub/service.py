@@ -1,0 +1,224 @@
+"""The Datadive hub service: a JupyterHub-managed tornado application.
+
+JupyterHub starts it (``python -m datadive_hub.service``) with its API token and URLs in the
+environment; ``datadive_hub.configure(c)`` registers it. This module only wires traits to the
+pieces: database (``db``), object store (``datadive_contents``), identity (``hubapi``) and the API
+(``api``).
+"""
+
+import asyncio
+import os
+import signal
+import sys
+from urllib.parse import urlparse
+
+from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler, HubOAuthenticated
+from jupyterhub.utils import url_path_join
+from tornado import web
+from tornado.httpserver import HTTPServer
+from traitlets import Bool, Dict, Integer, Unicode, default, validate
+from traitlets.config import Application
+
+from . import __version__, db
+from .api import api_routes
+from .hubapi import HubUsers
+
+
+class RootHandler(HubOAuthenticated, web.RequestHandler):
+    """``/services/datadive/``: sends signed-in people to the hub, others to sign in."""
+
+    @property
+    def hub_auth(self):
+        return self.settings["hub_auth"]
+
+    @web.authenticated
+    def get(self):
+        self.redirect(self.settings["hub_home"])
+
+
+class DatadiveService(Application):
+    """The Datadive hub service."""
+
+    name = "datadive-service"
+    description = "Projects, notebooks, files and templates for JupyterHub (a hub-managed service)"
+    version = __version__
+
+    aliases = {
+        "db-url": "DatadiveService.db_url",
+        "store-url": "DatadiveService.store_url",
+        "data-dir": "DatadiveService.data_dir",
+        "config": "DatadiveService.config_file",
+    }
+
+    config_file = Unicode(
+        "", config=True,
+        help="Python config file to load (traitlets), e.g. written by datadive_hub.configure.",
+    )
+
+    @default("config_file")
+    def _config_file_default(self):
+        return os.environ.get("DATADIVE_SERVICE_CONFIG", "")
+
+    data_dir = Unicode(
+        config=True, help="Directory for the embedded defaults (SQLite file, local store)."
+    )
+
+    @default("data_dir")
+    def _data_dir_default(self):
+        return os.environ.get("DATADIVE_DATA_DIR", os.getcwd())
+
+    db_url = Unicode(
+        config=True,
+        help="SQLAlchemy URL of the service's database: sqlite:///path (embedded default) or "
+        "postgresql+psycopg://user:password@host/db (production).",
+    )
+
+    @default("db_url")
+    def _db_url_default(self):
+        return os.environ.get(
+            "DATADIVE_DB_URL", f"sqlite:///{os.path.join(self.data_dir, 'datadive.sqlite')}"
+        )
+
+    @validate("db_url")
+    def _check_db_url(self, proposal):
+        url = proposal["value"]
+        if not url.startswith(("sqlite", "postgresql")):
+            raise ValueError(
+                f"db_url {db.redact(url)!r} is not supported: use sqlite:///path or "
+                "postgresql+psycopg://user:password@host/db"
+            )
+        return url
+
+    upgrade_db = Bool(
+        True, config=True, help="Run Alembic migrations to the newest schema at start-up."
+    )
+
+    store_url = Unicode(
+        config=True,
+        help="Object store of project files: file:///dir (local directory store) or "
+        "s3://bucket/prefix?endpoint_url=https://... (any S3-compatible endpoint).",
+    )
+
+    @default("store_url")
+    def _store_url_default(self):
+        return os.environ.get(
+            "DATADIVE_STORE_URL", "file://" + os.path.join(os.path.abspath(self.data_dir), "store")
+        )
+
+    store_options = Dict(
+        config=True,
+        help="Extra keyword arguments for the object store (e.g. access_key_id, "
+        "secret_access_key, region_name). Credentials may also come from the usual AWS "
+        "environment variables. Only this service ever holds them.",
+    )
+
+    max_upload_bytes = Integer(
+        10 * 1024**3, config=True, help="Largest file accepted by the file API, in bytes."
+    )
+
+    template_authors_group = Unicode(
+        "datadive-template-authors", config=True,
+        help="JupyterHub group whose members (and hub admins) may publish cell templates.",
+    )
+
+    publish_builtin_templates = Bool(
+        True, config=True, help="Publish the built-in template library at start-up."
+    )
+
+    service_prefix = Unicode(config=True, help="URL prefix of the service (from JupyterHub).")
+
+    @default("service_prefix")
+    def _prefix_default(self):
+        return os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/datadive/")
+
+    service_url = Unicode(config=True, help="URL the service listens on (from JupyterHub).")
+
+    @default("service_url")
+    def _url_default(self):
+        return os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:10101")
+
+    hub_api_url = Unicode(config=True, help="JupyterHub API URL (from JupyterHub).")
+
+    @default("hub_api_url")
+    def _hub_api_default(self):
+        return os.environ.get("JUPYTERHUB_API_URL", "http://127.0.0.1:8081/hub/api")
+
+    # -- wiring -------------------------------------------------------------------------
+
+    def initialize(self, argv=None):
+        super().initialize(argv)
+        if self.config_file:
+            self.load_config_file(self.config_file)
+        from datadive_contents.stores import store_from_url
+
+        if self.upgrade_db:
+            db.upgrade(self.db_url)
+        self.engine = db.make_engine(self.db_url)
+        self.session_factory = db.session_factory(self.engine)
+        self.store = store_from_url(self.store_url, **self.store_options)
+        token = os.environ.get("JUPYTERHUB_API_TOKEN", "")
+        self.hub_auth = HubOAuth(api_token=token, api_url=self.hub_api_url, cache_max_age=60)
+        self.hub_users = HubUsers(self.hub_api_url, token)
+        self.log.info(
+            "Datadive service %s: database %s, store %s (%s), JupyterHub API %s",
+            __version__, db.redact(self.db_url), self.store_url.split("?")[0],
+            type(self.store).__name__, self.hub_api_url,
+        )
+
+    def make_app(self) -> web.Application:
+        prefix = self.service_prefix
+        api_prefix = url_path_join(prefix, "api/v1/")
+        handlers = [
+            (prefix.rstrip("/") + "/?", RootHandler),
+            (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
+            *api_routes(api_prefix),
+        ]
+        return web.Application(
+            handlers,
+            hub_auth=self.hub_auth,
+            hub_home=url_path_join(self.hub_auth.hub_prefix, "home"),
+            session_factory=self.session_factory,
+            datadive=self,
+            log=self.log,
+            api_prefix=api_prefix,
+            cookie_secret=os.urandom(32),
+            xsrf_cookies=False,
+        )
+
+    def publish_builtins(self) -> None:
+        try:
+            from .api.templates import publish_builtins
+        except ImportError:
+            return
+        with self.session_factory() as session:
+            publish_builtins(session)
+
+    async def run(self) -> None:
+        if self.publish_builtin_templates:
+            self.publish_builtins()
+        url = urlparse(self.service_url)
+        server = HTTPServer(self.make_app(), xheaders=True, max_body_size=self.max_upload_bytes)
+        server.listen(url.port or 80, url.hostname or "127.0.0.1")
+        self.log.info("Datadive service listening on %s (prefix %s)", self.service_url,
+                      self.service_prefix)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        server.stop()
+        await self.store.close()
+        self.engine.dispose()
+
+    def start(self):
+        asyncio.run(self.run())
+
+
+def main(argv=None):
+    app = DatadiveService.instance()
+    app.initialize(argv)
+    app.start()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
