@@ -1,0 +1,572 @@
+"""The template model: parse and validate a template document, compile its inputs to JSON Schema.
+
+A template file is YAML (see ``schema/template.schema.json`` and docs/templates.md). Every problem
+found is a :class:`Problem` with file, line and field, so authors can jump straight to it.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import keyword
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from typing import Any
+
+import jsonschema
+
+from .yamlload import Path, YamlProblem, line_of, load_with_lines
+
+INPUT_TYPES = ("text", "number", "integer", "boolean", "choice", "date", "column", "file", "variable")
+LANGUAGES = ("python", "r")
+# {{ name }}: the only template syntax. Anything between the braces must be an input name.
+PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.S)
+_IDENT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
+_SENTINEL = "__datadive_ph_{}__"
+_MISSING: Any = object()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a template: where it is and what to do."""
+
+    file: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.field}: {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "field": self.field, "message": self.message}
+
+
+class TemplateInvalid(ValueError):
+    """A template document has problems; ``problems`` lists each one."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def is_variable_name(value: Any) -> bool:
+    """True when ``value`` can stand as a Python variable name as written (no keyword, NFKC-stable)."""
+    return (
+        isinstance(value, str)
+        and value.isidentifier()
+        and not keyword.iskeyword(value)
+        and unicodedata.normalize("NFKC", value) == value
+    )
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema of the template format (shipped in the package)."""
+    return _format_schema()
+
+
+_FORMAT_SCHEMA: dict[str, Any] | None = None
+
+
+def _format_schema() -> dict[str, Any]:
+    global _FORMAT_SCHEMA
+    if _FORMAT_SCHEMA is None:
+        text = resources.files(__package__).joinpath("schema/template.schema.json").read_text("utf-8")
+        _FORMAT_SCHEMA = json.loads(text)
+    return _FORMAT_SCHEMA
+
+
+@dataclass(frozen=True)
+class Option:
+    value: Any
+    label: str
+
+
+@dataclass(frozen=True)
+class Input:
+    """One form input; ``json_schema()`` is what values are validated against."""
+
+    name: str
+    type: str
+    title: str = ""
+    help: str = ""
+    required: bool = False
+    default: Any = _MISSING
+    minimum: float | None = None
+    maximum: float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    multiline: bool = False
+    multiple: bool = False
+    min_items: int | None = None
+    max_items: int | None = None
+    options: tuple[Option, ...] = ()
+    dataset: str | None = None
+    extensions: tuple[str, ...] = ()
+    placeholder: str | None = None
+
+    @property
+    def has_default(self) -> bool:
+        return self.default is not _MISSING
+
+    def json_schema(self) -> dict[str, Any]:
+        """JSON Schema of this input's value, with ``x-datadive-input`` UI hints."""
+        t = self.type
+        s: dict[str, Any]
+        if t == "text":
+            s = {"type": "string"}
+            if self.min_length is not None:
+                s["minLength"] = self.min_length
+            if self.max_length is not None:
+                s["maxLength"] = self.max_length
+            if self.pattern:
+                s["pattern"] = self.pattern
+        elif t in ("number", "integer"):
+            s = {"type": t}
+            if self.minimum is not None:
+                s["minimum"] = self.minimum
+            if self.maximum is not None:
+                s["maximum"] = self.maximum
+        elif t == "boolean":
+            s = {"type": "boolean"}
+        elif t == "date":
+            s = {"type": "string", "format": "date"}
+        elif t == "choice":
+            item: dict[str, Any] = {"enum": [o.value for o in self.options]}
+            if any(o.label != str(o.value) for o in self.options):
+                item = {"oneOf": [{"const": o.value, "title": o.label} for o in self.options]}
+            s = item
+        elif t in ("column", "file"):
+            s = {"type": "string", "minLength": 1}
+            if t == "file" and self.extensions:
+                ext = "|".join(re.escape(e) for e in self.extensions)
+                s["pattern"] = f"(?i)({ext})$"
+        elif t == "variable":
+            s = {"type": "string", "pattern": r"^[^\W\d]\w*$"}
+        else:  # pragma: no cover - rejected by validation
+            raise ValueError(f"unknown input type {t!r}")
+        if self.multiple and t in ("choice", "column", "file", "text"):
+            s = {"type": "array", "items": s, "uniqueItems": True}
+            if self.min_items is not None:
+                s["minItems"] = self.min_items
+            if self.max_items is not None:
+                s["maxItems"] = self.max_items
+        if self.title:
+            s["title"] = self.title
+        if self.help:
+            s["description"] = self.help
+        if self.has_default:
+            s["default"] = self.default
+        s["x-datadive-input"] = self.ui_hint()
+        return s
+
+    def ui_hint(self) -> dict[str, Any]:
+        hint: dict[str, Any] = {"type": self.type}
+        if self.multiple:
+            hint["multiple"] = True
+        if self.dataset:
+            hint["dataset"] = self.dataset
+        if self.extensions:
+            hint["extensions"] = list(self.extensions)
+        if self.multiline:
+            hint["multiline"] = True
+        if self.placeholder:
+            hint["placeholder"] = self.placeholder
+        return hint
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"name": self.name, "type": self.type}
+        for key in ("title", "help", "pattern", "dataset", "placeholder"):
+            if getattr(self, key):
+                d[key] = getattr(self, key)
+        for key in ("minimum", "maximum", "min_length", "max_length", "min_items", "max_items"):
+            if getattr(self, key) is not None:
+                d[key] = getattr(self, key)
+        for key in ("required", "multiline", "multiple"):
+            if getattr(self, key):
+                d[key] = True
+        if self.has_default:
+            d["default"] = self.default
+        if self.options:
+            d["options"] = [
+                o.value if o.label == str(o.value) else {"value": o.value, "label": o.label}
+                for o in self.options
+            ]
+        if self.extensions:
+            d["extensions"] = list(self.extensions)
+        return d
+
+
+@dataclass(frozen=True)
+class Template:
+    """A validated template. Immutable; ``content_hash`` identifies its content."""
+
+    id: str
+    version: str
+    title: str
+    language: str
+    code: str
+    description: str = ""
+    category: str = ""
+    tags: tuple[str, ...] = ()
+    inputs: tuple[Input, ...] = ()
+    markdown: str | None = None
+    file: str = field(default="<template>", compare=False)
+
+    def input(self, name: str) -> Input:
+        for i in self.inputs:
+            if i.name == name:
+                return i
+        raise KeyError(name)
+
+    @cached_property
+    def values_schema(self) -> dict[str, Any]:
+        """JSON Schema of the values object (what the form edits)."""
+        return {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {i.name: i.json_schema() for i in self.inputs},
+            "required": [i.name for i in self.inputs if i.required],
+        }
+
+    def to_document(self) -> dict[str, Any]:
+        """The template as a plain document (same shape as the YAML file)."""
+        d: dict[str, Any] = {
+            "id": self.id,
+            "version": self.version,
+            "title": self.title,
+            "description": self.description,
+            "category": self.category,
+            "tags": list(self.tags),
+            "language": self.language,
+            "inputs": [i.to_dict() for i in self.inputs],
+        }
+        if self.markdown is not None:
+            d["markdown"] = self.markdown
+        d["code"] = self.code
+        return d
+
+    @cached_property
+    def content_hash(self) -> str:
+        canon = json.dumps(self.to_document(), sort_keys=True, separators=(",", ":"))
+        return "sha256:" + hashlib.sha256(canon.encode("utf-8")).hexdigest()
+
+    @cached_property
+    def code_parts(self) -> tuple[str | tuple[str], ...]:
+        """The code split into text and ``(input_name,)`` placeholder parts (render is a join)."""
+        return _split(self.code)
+
+    @cached_property
+    def markdown_parts(self) -> tuple[str | tuple[str], ...]:
+        return _split(self.markdown or "")
+
+    def summary(self) -> dict[str, Any]:
+        """What a list shows: metadata plus the inputs' JSON Schema."""
+        return {
+            "id": self.id,
+            "version": self.version,
+            "title": self.title,
+            "description": self.description,
+            "category": self.category,
+            "tags": list(self.tags),
+            "language": self.language,
+            "inputs": self.values_schema,
+        }
+
+
+def _split(body: str) -> tuple[str | tuple[str], ...]:
+    parts: list[str | tuple[str]] = []
+    pos = 0
+    for m in PLACEHOLDER.finditer(body):
+        parts.append(body[pos : m.start()])
+        parts.append((m.group(1).strip(),))
+        pos = m.end()
+    parts.append(body[pos:])
+    return tuple(p for p in parts if p != "")
+
+
+# ---------------------------------------------------------------- parsing + validation
+
+
+def load_file(path: str) -> Template:
+    """Read and validate one template file; raises :class:`TemplateInvalid`."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        raise TemplateInvalid([Problem(path, None, "(file)", f"cannot read: {e.strerror}")]) from None
+    except UnicodeDecodeError:
+        raise TemplateInvalid([Problem(path, None, "(file)", "not UTF-8 text")]) from None
+    return parse_template(text, file=path)
+
+
+def parse_template(text: str, file: str = "<template>") -> Template:
+    """Parse YAML text into a validated :class:`Template`."""
+    try:
+        data, lines = load_with_lines(text)
+    except YamlProblem as e:
+        raise TemplateInvalid([Problem(file, e.line, "(document)", e.message)]) from None
+    return template_from_document(data, file=file, lines=lines)
+
+
+def template_from_document(
+    doc: Any, file: str = "<template>", lines: dict[Path, int] | None = None
+) -> Template:
+    """Validate a template document (dict) and build the :class:`Template`."""
+    lines = lines or {}
+    problems: list[Problem] = []
+
+    def add(path: Path, message: str, line: int | None = None) -> None:
+        problems.append(Problem(file, line or (line_of(lines, path) if lines else None), _field(path), message))
+
+    if not isinstance(doc, dict):
+        add((), "a template must be a mapping with id, version, title, language and code")
+        raise TemplateInvalid(problems)
+
+    for err in sorted(
+        jsonschema.Draft202012Validator(_format_schema()).iter_errors(doc), key=lambda e: list(map(str, e.path))
+    ):
+        path = tuple(err.path)
+        add(path, _schema_message(err, doc))
+    if problems:
+        raise TemplateInvalid(problems)
+
+    inputs: list[Input] = []
+    names: dict[str, int] = {}
+    for idx, raw in enumerate(doc.get("inputs") or []):
+        p: Path = ("inputs", idx)
+        name = raw["name"]
+        if name in names:
+            add((*p, "name"), f"duplicate input name {name!r} (also inputs[{names[name]}])")
+        names[name] = idx
+        if name.startswith("__"):
+            add((*p, "name"), "input names must not start with '__'")
+        inp, msgs = _build_input(raw)
+        for sub, msg in msgs:
+            add((*p, *sub), msg)
+        inputs.append(inp)
+
+    by_name = {i.name: i for i in inputs}
+    for idx, inp in enumerate(inputs):
+        p = ("inputs", idx)
+        if inp.type == "column":
+            if not inp.dataset:
+                add(p, f"column input {inp.name!r} needs 'dataset': the name of the input holding the data")
+            elif inp.dataset not in by_name:
+                add((*p, "dataset"), f"dataset {inp.dataset!r} is not an input; inputs are: {', '.join(by_name)}")
+            elif by_name[inp.dataset].type not in ("variable", "file"):
+                add((*p, "dataset"), f"dataset {inp.dataset!r} must be a variable or file input")
+        if inp.type == "variable" and not inp.required and not inp.has_default:
+            add(p, f"variable input {inp.name!r} must be required or have a default")
+        if inp.has_default:
+            err = _default_error(inp)
+            if err:
+                add((*p, "default"), err)
+
+    code: str = doc["code"].rstrip()
+    markdown = doc.get("markdown")
+    if markdown is not None:
+        markdown = markdown.rstrip()
+    for key, body in (("code", code), ("markdown", markdown)):
+        if body is None:
+            continue
+        for m in PLACEHOLDER.finditer(body):
+            ident = _IDENT.match(m.group(1))
+            lineno = _body_line(lines, key, body, m.start())
+            if not ident:
+                add((key,), f"malformed placeholder {m.group(0)!r}; write {{{{ input_name }}}}", lineno)
+            elif ident.group(1) not in by_name:
+                add(
+                    (key,),
+                    f"placeholder {{{{ {ident.group(1)} }}}} has no input; declare it under inputs "
+                    f"(inputs are: {', '.join(by_name) or 'none'})",
+                    lineno,
+                )
+    if not problems and doc["language"] == "python":
+        for lineno, msg in _check_python_body(code, by_name):
+            add(("code",), msg, _body_line(lines, "code", code, 0) + lineno - 1 if lines else None)
+
+    if problems:
+        raise TemplateInvalid(problems)
+    return Template(
+        id=doc["id"],
+        version=doc["version"],
+        title=doc["title"],
+        language=doc["language"],
+        code=code,
+        description=doc.get("description", ""),
+        category=doc.get("category", ""),
+        tags=tuple(doc.get("tags") or ()),
+        inputs=tuple(inputs),
+        markdown=markdown,
+        file=file,
+    )
+
+
+def _field(path: Path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(document)"
+
+
+def _schema_message(err: jsonschema.ValidationError, doc: Any) -> str:
+    path = tuple(err.path)
+    if err.validator == "enum" and path[-1:] == ("type",) and path[:1] == ("inputs",):
+        return f"unknown input type {err.instance!r}; use one of: {', '.join(INPUT_TYPES)}"
+    if err.validator == "enum" and path == ("language",):
+        return f"unknown language {err.instance!r}; use one of: {', '.join(LANGUAGES)}"
+    if err.validator == "required":
+        missing = [k for k in err.validator_value if k not in (err.instance or {})]
+        return f"missing required field(s): {', '.join(missing)}"
+    if err.validator == "additionalProperties":
+        allowed = sorted(err.schema.get("properties", {}))
+        extra = sorted(set(err.instance) - set(allowed))
+        return f"unknown field(s) {', '.join(map(repr, extra))}; allowed: {', '.join(allowed)}"
+    if err.validator == "pattern" and path == ("version",):
+        return f"{err.instance!r} is not a semantic version; write MAJOR.MINOR.PATCH, e.g. 1.0.0"
+    if err.validator == "pattern" and path == ("id",):
+        return f"{err.instance!r} is not a valid id; use lower-case letters, digits, '.', '_' and '-'"
+    if err.validator == "pattern" and path[-1:] == ("name",):
+        return f"{err.instance!r} is not a valid input name; use letters, digits and _ (no leading digit)"
+    return err.message
+
+
+def _build_input(raw: dict[str, Any]) -> tuple[Input, list[tuple[Path, str]]]:
+    msgs: list[tuple[Path, str]] = []
+    t = raw["type"]
+    allowed = {
+        "text": {"min_length", "max_length", "pattern", "multiline", "multiple", "min_items", "max_items"},
+        "number": {"minimum", "maximum"},
+        "integer": {"minimum", "maximum"},
+        "boolean": set(),
+        "choice": {"options", "multiple", "min_items", "max_items"},
+        "date": set(),
+        "column": {"dataset", "multiple", "min_items", "max_items"},
+        "file": {"extensions", "multiple", "min_items", "max_items"},
+        "variable": set(),
+    }[t]
+    common = {"name", "type", "title", "help", "required", "default", "placeholder"}
+    for key in raw:
+        if key not in common and key not in allowed:
+            msgs.append(((key,), f"'{key}' does not apply to a {t} input"))
+    options: tuple[Option, ...] = ()
+    if t == "choice":
+        if not raw.get("options"):
+            msgs.append(((), "a choice input needs 'options'"))
+        opts = []
+        for o in raw.get("options") or []:
+            if isinstance(o, dict):
+                opts.append(Option(o["value"], o.get("label", str(o["value"]))))
+            else:
+                opts.append(Option(o, str(o)))
+        options = tuple(opts)
+        values = [json.dumps(o.value) for o in options]
+        if len(set(values)) != len(values):
+            msgs.append((("options",), "options must be different from each other"))
+    lo, hi = raw.get("minimum"), raw.get("maximum")
+    if lo is not None and hi is not None and lo > hi:
+        msgs.append((("minimum",), f"minimum {lo} is greater than maximum {hi}"))
+    if t == "integer":
+        for k in ("minimum", "maximum"):
+            if raw.get(k) is not None and not float(raw[k]).is_integer():
+                msgs.append(((k,), f"{k} of an integer input must be a whole number"))
+    if raw.get("pattern"):
+        try:
+            re.compile(raw["pattern"])
+        except re.error as e:
+            msgs.append((("pattern",), f"not a valid regular expression: {e}"))
+    inp = Input(
+        name=raw["name"],
+        type=t,
+        title=raw.get("title", ""),
+        help=raw.get("help", ""),
+        required=bool(raw.get("required", False)),
+        default=raw["default"] if "default" in raw else _MISSING,
+        minimum=lo,
+        maximum=hi,
+        min_length=raw.get("min_length"),
+        max_length=raw.get("max_length"),
+        pattern=raw.get("pattern"),
+        multiline=bool(raw.get("multiline", False)),
+        multiple=bool(raw.get("multiple", False)),
+        min_items=raw.get("min_items"),
+        max_items=raw.get("max_items"),
+        options=options,
+        dataset=raw.get("dataset"),
+        extensions=tuple(raw.get("extensions") or ()),
+        placeholder=raw.get("placeholder"),
+    )
+    return inp, msgs
+
+
+def _default_error(inp: Input) -> str | None:
+    from .render import value_errors  # local import: render depends on model
+
+    if inp.default is None and not inp.required and inp.type != "variable":
+        return None
+    msg = value_errors(inp, inp.default)
+    return f"default {inp.default!r} is not a valid value: {msg}" if msg else None
+
+
+def _body_line(lines: dict[Path, int], key: str, body: str, offset: int) -> int | None:
+    if not lines:
+        return None
+    start = lines.get((key, "<content>"))
+    if start is None:
+        return lines.get((key,))
+    return start + body.count("\n", 0, offset)
+
+
+def _check_python_body(code: str, inputs: dict[str, Input]) -> list[tuple[int, str]]:
+    """Placeholders must stand where an expression or a variable name goes, never inside strings."""
+    out: list[tuple[int, str]] = []
+    counts: dict[str, int] = {}
+
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1).strip()
+        counts[name] = counts.get(name, 0) + 1
+        return _SENTINEL.format(name)
+
+    probe = PLACEHOLDER.sub(sub, code)
+    try:
+        tree = ast.parse(probe)
+    except SyntaxError as e:
+        return [(e.lineno or 1, f"code is not valid Python when placeholders stand for names: {e.msg}")]
+    seen: dict[str, int] = {}
+    parents: dict[int, ast.AST] = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[id(child)] = node
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and "__datadive_ph_" in node.value:
+            out.append((node.lineno, "placeholder inside a string literal; values are inserted as literals, "
+                                     "so write the placeholder where an expression goes, e.g. f(x={{ x }})"))
+        if isinstance(node, ast.Name) and node.id.startswith("__datadive_ph_"):
+            name = node.id[len("__datadive_ph_"):-2]
+            seen[name] = seen.get(name, 0) + 1
+            inp = inputs[name]
+            parent = parents.get(id(node))
+            anc: ast.AST | None = parent
+            while anc is not None:
+                if isinstance(anc, ast.JoinedStr):
+                    out.append((node.lineno, f"placeholder {{{{ {name} }}}} inside an f-string; "
+                                             "assign it to a variable first"))
+                    break
+                anc = parents.get(id(anc))
+            if inp.type != "variable" and not isinstance(node.ctx, ast.Load):
+                out.append((node.lineno, f"{{{{ {name} }}}} is a {inp.type} input: it is a value, "
+                                         "so it cannot be assigned to; use a variable input for names"))
+            if inp.type in ("number", "integer") and isinstance(parent, ast.Attribute):
+                out.append((node.lineno, f"{{{{ {name} }}}} is a number: do not access attributes on it"))
+    for name, n in counts.items():
+        if seen.get(name, 0) != n:
+            out.append((1, f"placeholder {{{{ {name} }}}} must stand where an expression or variable "
+                           "name goes (not in an attribute, keyword or import name)"))
+    return out

@@ -1,0 +1,73 @@
+"""Load YAML with the line number of every key and item (PyYAML SafeLoader, no tags)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+Path = tuple[str | int, ...]
+
+
+class YamlProblem(ValueError):
+    """The text is not valid YAML; ``line`` is 1-based."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def load_with_lines(text: str) -> tuple[Any, dict[Path, int]]:
+    """Parse ``text`` safely; return the data and a map from key path to 1-based line.
+
+    The map holds the line of each mapping key (``("inputs", 0, "type")``) and sequence item.
+    Duplicate keys are an error (PyYAML would silently keep the last one).
+    """
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, {}
+        lines: dict[Path, int] = {(): node.start_mark.line + 1}
+        _walk(node, (), lines)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        raise YamlProblem(line, f"not valid YAML: {e.problem or e}") from None
+    except yaml.YAMLError as e:  # pragma: no cover - unmarked errors are rare
+        raise YamlProblem(1, f"not valid YAML: {e}") from None
+    finally:
+        loader.dispose()
+    return data, lines
+
+
+def _walk(node: yaml.Node, path: Path, lines: dict[Path, int]) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: set[Any] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in seen:
+                raise YamlProblem(key_node.start_mark.line + 1, f"duplicate key {key!r}")
+            seen.add(key)
+            sub = (*path, key)
+            lines[sub] = key_node.start_mark.line + 1
+            if isinstance(value_node, yaml.ScalarNode) and value_node.style in ("|", ">"):
+                # block scalar: its first content line is the line after the indicator
+                lines[(*sub, "<content>")] = value_node.start_mark.line + 2
+            _walk(value_node, sub, lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            lines[(*path, i)] = item.start_mark.line + 1
+            _walk(item, (*path, i), lines)
+
+
+def line_of(lines: dict[Path, int], path: Path) -> int:
+    """Line of ``path`` or of its nearest ancestor that has one."""
+    p = tuple(path)
+    while p:
+        if p in lines:
+            return lines[p]
+        p = p[:-1]
+    return lines.get((), 1)
