@@ -1,0 +1,561 @@
+"""files: list, download, upload, delete, copy/move, versions and preview of a project's files.
+
+Works while the user's server is stopped: the service holds the store credentials, checks the
+caller's role in the project on every call (viewer reads, editor writes) and confines every key to
+``projects/<project-id>/``. Paths are validated by ``datadive_contents.paths`` (hostile → 400).
+Store errors map to HTTP: NotFound → 404, Conflict → 412, StoreUnavailable → 502.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import email.utils
+import mimetypes
+import re
+from collections.abc import AsyncIterator, Iterator
+from urllib.parse import quote
+
+from datadive_contents import preview as previews
+from datadive_contents.paths import normalize_path
+from datadive_contents.stores.base import (
+    Conflict,
+    NotFound,
+    ObjectInfo,
+    ObjectStore,
+    PathRejected,
+    StoreError,
+    StoreUnavailable,
+)
+from tornado import iostream, web
+
+from .. import access
+from ..models import Role
+from .base import APIHandler
+
+ID = r"(?P<project_id>[^/]+)"
+#: uploads are passed to the store in pieces of this size
+FEED_BYTES = 1 << 20
+PRESIGN_SECONDS = 300
+
+
+# ---------------------------------------------------------------- plain helpers
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """``Range: bytes=a-b`` → ``(start, end_exclusive)``; None to send the whole file (no header,
+    several ranges, or a unit other than bytes). Raises ValueError if unsatisfiable."""
+    if not header:
+        return None
+    m = re.fullmatch(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", header)
+    if not m:
+        return None  # multiple ranges or another unit: RFC 9110 allows ignoring Range
+    first, last = m.group(1), m.group(2)
+    if first == "" and last == "":
+        return None
+    if first == "":  # suffix: the last N bytes
+        n = int(last)
+        if n == 0:
+            raise ValueError("empty suffix range")
+        return max(0, size - n), size
+    start = int(first)
+    end = size if last == "" else min(int(last) + 1, size)
+    if start >= size or end <= start:
+        raise ValueError("range starts beyond the end of the file")
+    return start, end
+
+
+def etag_matches(header: str | None, etag: str | None) -> bool:
+    """Whether an If-Match / If-None-Match header value names ``etag`` (``*`` matches any)."""
+    if not header or etag is None:
+        return False
+    for tag in header.split(","):
+        tag = tag.strip()
+        if tag == "*":
+            return True
+        if tag.startswith("W/"):
+            tag = tag[2:]
+        if tag.strip('"') == etag:
+            return True
+    return False
+
+
+def file_json(info: ObjectInfo) -> dict:
+    """The JSON shape of one stored file (``path`` relative to the project)."""
+    return {
+        "path": info.key,
+        "name": info.key.rsplit("/", 1)[-1],
+        "size": info.size,
+        "etag": info.etag,
+        "last_modified": info.last_modified.isoformat() if info.last_modified else None,
+        "version_id": info.version_id,
+    }
+
+
+def project_store(store: ObjectStore, project_id: str) -> ObjectStore:
+    """The view of ``store`` that holds exactly one project's files."""
+    return store.sub(f"projects/{project_id}")
+
+
+@contextlib.contextmanager
+def store_errors(path: str) -> Iterator[None]:
+    """Turn store errors into HTTP errors whose message says what to do."""
+    try:
+        yield
+    except PathRejected as e:
+        raise web.HTTPError(400, str(e)) from None
+    except NotFound:
+        raise web.HTTPError(
+            404, f"No file or version {path!r} in this project; list the files with GET .../files"
+        ) from None
+    except Conflict as e:
+        raise web.HTTPError(
+            412,
+            f"{path!r} changed since you read it ({e}); nothing was written. "
+            "Download the current version, merge your changes and upload again",
+        ) from None
+    except StoreUnavailable as e:
+        raise web.HTTPError(
+            502,
+            f"The project file store is unavailable ({e}); nothing was changed. "
+            "Try again in a minute; if it persists, ask a hub admin to check the storage endpoint",
+        ) from None
+    except StoreError as e:
+        raise web.HTTPError(
+            502, f"The project file store failed ({e}); try again, or tell a hub admin"
+        ) from None
+
+
+def _bool_arg(value: str | None) -> bool:
+    return (value or "").lower() in ("1", "true", "yes")
+
+
+class FilesBase(APIHandler):
+    """Shared helpers: authorization + the project's store, and path validation."""
+
+    def project_store(self, project_id: str, need: Role) -> ObjectStore:
+        project = access.project_for(self, project_id, need)
+        self.project_id = project.id
+        return project_store(self.store, project.id)
+
+    def rel(self, path: str, *, allow_root: bool = False) -> str:
+        try:
+            return normalize_path(path, allow_root=allow_root)
+        except PathRejected as e:
+            raise web.HTTPError(400, str(e)) from None
+
+    async def listing(self, store: ObjectStore, prefix: str) -> None:
+        recursive = _bool_arg(self.get_argument("recursive", None))
+        with store_errors(prefix):
+            result = await store.list(prefix, recursive=recursive)
+        self.write_json(
+            {
+                "prefix": prefix,
+                "recursive": recursive,
+                "files": [file_json(f) for f in result.files],
+                "folders": [{"path": d, "name": d.rsplit("/", 1)[-1]} for d in result.folders],
+            }
+        )
+
+
+# ---------------------------------------------------------------- handlers
+
+
+class FilesHandler(FilesBase):
+    """``GET projects/{id}/files?prefix=&recursive=``: list a folder."""
+
+    async def get(self, project_id):
+        store = self.project_store(project_id, Role.viewer)
+        prefix = self.rel(self.get_argument("prefix", ""), allow_root=True)
+        await self.listing(store, prefix)
+
+
+class _UploadAborted(Exception):
+    """Raised into the store's upload to make it discard what it has (multipart abort)."""
+
+
+@web.stream_request_body
+class FileHandler(FilesBase):
+    """``GET/HEAD/PUT/DELETE projects/{id}/files/{path}``: one file (DELETE: or a folder)."""
+
+    _upload: asyncio.Future | None = None
+    _queue: asyncio.Queue | None = None
+    _received = 0
+    _limit = 0
+    _failed = False
+
+    # -- upload (streamed) -----------------------------------------------------------------
+
+    async def prepare(self):
+        await super().prepare()
+        if self.request.method != "PUT":
+            return
+        kw = self.path_kwargs
+        store = self.project_store(kw["project_id"], Role.editor)
+        key = self.rel(kw["path"])
+        self._limit = limit = int(self.service.max_upload_bytes)
+        # we enforce the limit ourselves (413 with a message); tornado's own check answers 400
+        self.request.connection.set_max_body_size(2 * limit + (64 << 20))
+        length = self.request.headers.get("Content-Length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            raise web.HTTPError(413, self._too_large_message(limit))
+        if_match = self.request.headers.get("If-Match")
+        if_none_match = self.request.headers.get("If-None-Match")
+        if if_none_match is not None and if_none_match.strip() != "*":
+            raise web.HTTPError(400, "If-None-Match on upload only accepts '*' (create only)")
+        match_tag = None
+        if if_match is not None:
+            match_tag = if_match.strip()
+            match_tag = (match_tag[2:] if match_tag.startswith("W/") else match_tag).strip('"')
+        with store_errors(key):  # fail fast, before the body arrives; the store checks again
+            current = await store.head(key)
+            if if_none_match is not None and current is not None:
+                raise Conflict(f"{key} already exists (ETag {current.etag})")
+            if match_tag is not None and match_tag != "*":
+                if current is None:
+                    raise Conflict(f"{key} no longer exists")
+                if current.etag != match_tag:
+                    raise Conflict(f"current ETag is {current.etag}, you sent {match_tag}")
+        self._existed = current is not None
+        self._key = key
+        self._buf = bytearray()
+        self._queue = asyncio.Queue(maxsize=4)
+        self._upload = asyncio.ensure_future(
+            store.put_stream(
+                key,
+                self._body_chunks(),
+                if_match=match_tag if match_tag not in (None, "*") else None,
+                if_none_match=if_none_match is not None,
+            )
+        )
+
+    @staticmethod
+    def _too_large_message(limit: int) -> str:
+        return (
+            f"The file is larger than this hub accepts ({limit} bytes, {limit / 2**20:.0f} MiB); "
+            "nothing was written. Split it, or ask a hub admin to raise "
+            "DatadiveService.max_upload_bytes"
+        )
+
+    async def _body_chunks(self) -> AsyncIterator[bytes]:
+        assert self._queue is not None
+        while True:
+            item = await self._queue.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    async def _feed(self, item) -> None:
+        """Queue ``item`` for the store, unless the upload already ended (an error)."""
+        assert self._queue is not None and self._upload is not None
+        if self._upload.done():
+            return
+        put = asyncio.ensure_future(self._queue.put(item))
+        await asyncio.wait({put, self._upload}, return_when=asyncio.FIRST_COMPLETED)
+        if not put.done():
+            put.cancel()
+
+    def _abort(self) -> None:
+        """Make the store discard the partial upload (S3: abort the multipart upload)."""
+        if self._upload is None or self._upload.done() or self._queue is None:
+            return
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self._queue.put_nowait(_UploadAborted())
+
+    async def data_received(self, chunk: bytes) -> None:
+        if self._upload is None or self._failed or self._finished:
+            return
+        self._received += len(chunk)
+        if self._received > self._limit:
+            self._failed = True
+            self._abort()
+            with contextlib.suppress(BaseException):
+                await self._upload
+            err = web.HTTPError(413, self._too_large_message(self._limit))
+            self.send_error(413, exc_info=(type(err), err, None))
+            return
+        self._buf += chunk
+        if len(self._buf) >= FEED_BYTES:
+            data, self._buf = bytes(self._buf), bytearray()
+            await self._feed(data)
+
+    def on_connection_close(self) -> None:
+        self._abort()
+        super().on_connection_close()
+
+    async def put(self, project_id, path):
+        if self._finished or self._upload is None:
+            return
+        if self._buf:
+            await self._feed(bytes(self._buf))
+            self._buf = bytearray()
+        await self._feed(None)
+        with store_errors(self._key):
+            info = await self._upload
+        self.log.info(
+            "%s uploaded %s (%s bytes) to project %s", self.user.name, info.key, info.size,
+            self.project_id,
+        )
+        self.set_header("ETag", f'"{info.etag}"')
+        self.write_json(file_json(info), status=200 if self._existed else 201)
+
+    # -- download --------------------------------------------------------------------------
+
+    async def get(self, project_id, path):
+        await self._download(project_id, path, body=True)
+
+    async def head(self, project_id, path):
+        await self._download(project_id, path, body=False)
+
+    async def _download(self, project_id, path, *, body: bool) -> None:
+        store = self.project_store(project_id, Role.viewer)
+        if not path.strip("/"):
+            return await self.listing(store, "")
+        key = self.rel(path)
+        version_id = self.get_argument("version_id", None) or None
+        with store_errors(key):
+            info = await store.head(key, version_id=version_id)
+        if info is None:
+            hint = ""
+            with contextlib.suppress(StoreError):
+                below = await store.list(key)
+                if below.files or below.folders:
+                    hint = f"; it is a folder: list it with GET .../files?prefix={quote(key)}"
+            raise web.HTTPError(
+                404,
+                f"No file {key!r}"
+                + (f" with version {version_id!r}" if version_id else "")
+                + f" in this project{hint or '; list the files with GET .../files'}",
+            )
+        if _bool_arg(self.get_argument("presign", None)):
+            url = None if version_id else await store.presign_get(key, PRESIGN_SECONDS)
+            self.write_json(
+                {
+                    "url": url,
+                    "expires_in": PRESIGN_SECONDS if url else None,
+                    "size": info.size,
+                    "etag": info.etag,
+                    **(
+                        {}
+                        if url
+                        else {"message": "This store does not hand out direct links; download "
+                              "without presign=1"}
+                    ),
+                }
+            )
+            return
+        self._file_headers(key, info)
+        if etag_matches(self.request.headers.get("If-None-Match"), info.etag):
+            self.set_status(304)
+            self.finish()
+            return
+        try:
+            rng = parse_range(self.request.headers.get("Range"), info.size)
+        except ValueError:
+            self._unsatisfiable = info.size
+            raise web.HTTPError(
+                416, f"The requested range is outside {key!r} ({info.size} bytes)"
+            ) from None
+        start, end = rng if rng else (0, info.size)
+        if rng:
+            self.set_status(206)
+            self.set_header("Content-Range", f"bytes {start}-{end - 1}/{info.size}")
+        self.set_header("Content-Length", str(end - start))
+        if not body or end <= start:
+            self.finish()
+            return
+        chunks = store.open_stream(key, version_id=version_id, start=start, end=end)
+        with store_errors(key):  # errors before the first byte still become JSON errors
+            first = await anext(chunks, b"")
+        try:
+            self.write(first)
+            await self.flush()
+            async for chunk in chunks:
+                self.write(chunk)
+                await self.flush()
+        except iostream.StreamClosedError:
+            self.log.info("Client went away while downloading %s", key)
+            return
+        except StoreError as e:
+            self.log.error("Store failed in the middle of sending %s: %s", key, e)
+            self.request.connection.close()
+            return
+        self.finish()
+
+    def _file_headers(self, key: str, info: ObjectInfo) -> None:
+        name = key.rsplit("/", 1)[-1]
+        ctype, _ = mimetypes.guess_type(name)
+        self.set_header("Content-Type", ctype or "application/octet-stream")
+        # served from the hub's origin: never let a browser render it as a page
+        self.set_header("Content-Disposition", f"attachment; filename*=UTF-8''{quote(name)}")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Content-Security-Policy", "sandbox")
+        self.set_header("Cache-Control", "private, no-cache")
+        self.set_header("Accept-Ranges", "bytes")
+        self.set_header("ETag", f'"{info.etag}"')
+        if info.last_modified:
+            lm = info.last_modified
+            lm = lm if lm.tzinfo else lm.replace(tzinfo=datetime.UTC)
+            self.set_header("Last-Modified", email.utils.format_datetime(lm, usegmt=True))
+            self.set_header("X-Datadive-Last-Modified", info.last_modified.isoformat())
+        if info.version_id:
+            self.set_header("X-Datadive-Version-Id", info.version_id)
+        self.set_header("X-Datadive-Size", str(info.size))
+
+    _unsatisfiable: int | None = None
+
+    def write_error(self, status_code: int, **kwargs):
+        if status_code == 416 and self._unsatisfiable is not None:
+            self.set_header("Content-Range", f"bytes */{self._unsatisfiable}")
+        super().write_error(status_code, **kwargs)
+
+    # -- delete ----------------------------------------------------------------------------
+
+    async def delete(self, project_id, path):
+        store = self.project_store(project_id, Role.editor)
+        if not path.strip("/"):
+            raise web.HTTPError(
+                400, "Give the path of a file or folder to delete; the project root cannot be "
+                "deleted this way (delete the project instead)"
+            )
+        key = self.rel(path)
+        only = self.get_argument("only", None)
+        if only not in (None, "file", "folder"):
+            raise web.HTTPError(400, "only= must be 'file' or 'folder'")
+        deleted = 0
+        with store_errors(key):
+            if only != "folder" and await store.head(key) is not None:
+                await store.delete(key)
+                deleted = 1
+            elif only != "file":
+                deleted = await store.delete_prefix(key)
+        if not deleted:
+            raise web.HTTPError(404, f"No file or folder {key!r} in this project; nothing deleted")
+        self.log.info("%s deleted %s (%s objects) in project %s", self.user.name, key, deleted,
+                      self.project_id)
+        self.write_json({"path": key, "deleted": deleted})
+
+
+class CopyMoveHandler(FilesBase):
+    """``POST projects/{id}/files:copy`` and ``files:move`` with ``{"from", "to", "overwrite"}``."""
+
+    async def post(self, project_id, action):
+        store = self.project_store(project_id, Role.editor)
+        body = self.json_body(required=("from", "to"))
+        if not isinstance(body["from"], str) or not isinstance(body["to"], str):
+            raise web.HTTPError(400, "'from' and 'to' must be paths (strings)")
+        src, dst = self.rel(body["from"]), self.rel(body["to"])
+        overwrite = body.get("overwrite", False) is True
+        if src == dst:
+            raise web.HTTPError(400, f"'from' and 'to' are the same path {src!r}; give another 'to'")
+        if dst.startswith(src + "/"):
+            raise web.HTTPError(400, f"Cannot {action} folder {src!r} into itself ({dst!r})")
+        with store_errors(src):
+            pairs: list[tuple[str, str]]
+            if await store.head(src) is not None:
+                pairs = [(src, dst)]
+            else:
+                listing = await store.list(src, recursive=True)
+                pairs = [(f.key, dst + f.key[len(src) :]) for f in listing.files]
+            if not pairs:
+                raise web.HTTPError(404, f"No file or folder {src!r} in this project")
+            if not overwrite:
+                existing = [d for _, d in pairs if await store.head(d) is not None]
+                if existing:
+                    raise web.HTTPError(
+                        409,
+                        f"{existing[0]!r} already exists; choose another 'to' or send "
+                        '"overwrite": true (the old content stays in its history)',
+                    )
+            for s, d in pairs:
+                await store.copy(s, d)
+            if action == "move":
+                for s, _ in pairs:
+                    await store.delete(s)
+        self.log.info("%s %s %s -> %s (%s files) in project %s", self.user.name, action, src, dst,
+                      len(pairs), self.project_id)
+        self.write_json({"from": src, "to": dst, "files": len(pairs)})
+
+
+class VersionsHandler(FilesBase):
+    """``GET projects/{id}/versions/{path}`` lists; ``POST`` ``{"version_id"}`` restores."""
+
+    async def get(self, project_id, path):
+        store = self.project_store(project_id, Role.viewer)
+        key = self.rel(path)
+        with store_errors(key):
+            versions = await store.list_versions(key)
+            current = await store.head(key)
+        if not versions and current is None:
+            raise web.HTTPError(404, f"No file {key!r} (and no history of it) in this project")
+        if not versions and current is not None:
+            versions = [current]
+        out = []
+        for v in versions:
+            item = file_json(v)
+            item["is_current"] = current is not None and (
+                v.version_id == current.version_id if v.version_id else v.etag == current.etag
+            )
+            out.append(item)
+        self.write_json({"path": key, "versions": out})
+
+    async def post(self, project_id, path):
+        store = self.project_store(project_id, Role.editor)
+        key = self.rel(path)
+        body = self.json_body(required=("version_id",))
+        vid = body["version_id"]
+        if not isinstance(vid, str) or not vid:
+            raise web.HTTPError(400, "version_id must be a version id from GET .../versions/<path>")
+        try:
+            with store_errors(key):
+                info = await store.restore_version(key, vid)
+        except web.HTTPError as e:
+            if e.status_code == 404:
+                raise web.HTTPError(
+                    404, f"No version {vid!r} of {key!r}; list them with GET .../versions/{key}"
+                ) from None
+            raise
+        self.log.info("%s restored %s to version %s in project %s", self.user.name, key, vid,
+                      self.project_id)
+        self.write_json({**file_json(info), "restored_from": vid})
+
+
+class PreviewHandler(FilesBase):
+    """``GET projects/{id}/preview/{path}?rows=100&sheet=&version_id=``: first rows + types."""
+
+    async def get(self, project_id, path):
+        store = self.project_store(project_id, Role.viewer)
+        key = self.rel(path)
+        try:
+            rows = int(self.get_argument("rows", str(previews.DEFAULT_ROWS)))
+        except ValueError:
+            rows = -1
+        if not 0 <= rows <= previews.MAX_ROWS:
+            raise web.HTTPError(400, f"rows must be a whole number from 0 to {previews.MAX_ROWS}")
+        try:
+            previews.format_for(key)
+        except previews.UnsupportedFormat as e:
+            raise web.HTTPError(415, str(e)) from None
+        max_bytes = int(getattr(self.service, "preview_max_bytes", previews.DEFAULT_MAX_BYTES))
+        with store_errors(key):
+            try:
+                result = await previews.preview(
+                    store, key, rows=rows, version_id=self.get_argument("version_id", None) or None,
+                    sheet=self.get_argument("sheet", None), max_bytes=max_bytes,
+                )
+            except previews.PreviewFailed as e:
+                raise web.HTTPError(422, f"Cannot preview {key!r}: {e}") from None
+        self.write_json({"path": key, **result})
+
+
+routes = [
+    (rf"projects/{ID}/files", FilesHandler),
+    (rf"projects/{ID}/files:(?P<action>copy|move)", CopyMoveHandler),
+    (rf"projects/{ID}/files/(?P<path>.*)", FileHandler),
+    (rf"projects/{ID}/versions/(?P<path>.+)", VersionsHandler),
+    (rf"projects/{ID}/preview/(?P<path>.+)", PreviewHandler),
+]
