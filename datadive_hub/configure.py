@@ -1,76 +1,155 @@
 """``configure(c, **options)``: one call in ``jupyterhub_config.py`` that wires Datadive in.
 
-It registers the Datadive hub service (and its least-privilege role), lets users reach it,
-gives user servers a token that can reach it (and nothing storage-related), and sets up the
-spawner and authenticator for the chosen environment.
+It registers the Datadive hub service and the least-privilege roles around it (users may reach
+the service; the service may read users and groups; a user server's token reaches its own server
+and the service; the idle culler may list, read activity and stop servers), the custom scopes,
+the authenticator (``local`` or ``oidc``), the spawner (``local`` or ``kubernetes``) with hooks that
+keep storage credentials out of user servers, and optionally the idle culler.
+
+Every option is listed in ``OPTIONS`` (name → (default, help)); an unknown option or a value out
+of range is refused with a message naming the valid ones.
 """
+
+from __future__ import annotations
 
 import os
 import shutil
 import sys
 
+from . import spawner as hooks
+
 SERVICE_NAME = "datadive"
+CULLER_NAME = "idle-culler"
 SERVICE_SCOPES = ["list:users", "read:users", "list:groups", "read:groups"]
 SERVER_TOKEN_SCOPES = [
     "users:activity!user",
     "access:servers!server",
     f"access:services!service={SERVICE_NAME}",
 ]
+CULLER_SCOPES = ["list:users", "read:users:activity", "read:servers", "delete:servers"]
+# Custom scopes (JupyterHub >= 3): granted by roles, visible to the service in a user's OAuth model.
+CUSTOM_SCOPES = {
+    "custom:datadive:templates:publish": {
+        "description": "Publish cell templates in Datadive's shared template library.",
+    },
+}
+TEMPLATE_AUTHOR_ROLE = "datadive-template-author"
+# Environment the hub process may hold and the service needs (never given to user servers).
+SERVICE_ENV_PASSTHROUGH = (
+    "DATADIVE_DB_URL",
+    "DATADIVE_STORE_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+)
 
-DEFAULTS = {
-    "data_dir": None,  # embedded defaults live here (SQLite files, local store, passwords)
-    "db_url": None,  # the Datadive service's database; default sqlite in data_dir
-    "store_url": None,  # object store; default file://<data_dir>/store
-    "store_options": None,  # extra store arguments (credentials: from Secrets in production)
-    "service_port": 10101,  # where the service listens (hub-internal)
-    "service_host": "127.0.0.1",
-    "authenticator": "local",  # "local" (password file) | "oidc" | None (leave as configured)
-    "spawner": "local",  # "local" (SimpleLocalProcessSpawner) | None (leave as configured)
-    "contents_manager": True,  # user servers use DatadiveContentsManager
-    "bootstrap_token": None,  # admin API token for scripts (DATADIVE_BOOTSTRAP_TOKEN)
+OPTIONS: dict[str, tuple[object, str]] = {
+    "data_dir": (None, "Folder for the embedded defaults (SQLite files, local store, passwords)."),
+    "db_url": (None, "The Datadive service's database URL (default: $DATADIVE_DB_URL, else SQLite in data_dir)."),
+    "store_url": (None, "Object store URL, e.g. s3://bucket/prefix (default: $DATADIVE_STORE_URL, else file://<data_dir>/store)."),
+    "store_options": (None, "Extra object-store arguments for the service (credentials: from Secrets in production)."),
+    "service_port": (10101, "Port the Datadive service listens on (hub-internal)."),
+    "service_host": ("127.0.0.1", "Host name the proxy and user servers use to reach the service (Kubernetes: 'hub')."),
+    "service_bind_host": (None, "Address the service binds to when service_host is a DNS name (Kubernetes: '0.0.0.0')."),
+    "server_service_url": (None, "URL user servers use to reach the service (default http://<service_host>:<service_port>/services/datadive/)."),
+    "authenticator": ("local", "'local' (password file), 'oidc' (DatadiveOAuthenticator) or None (leave as configured)."),
+    "oidc_issuer": (None, "OIDC issuer URL (authenticator='oidc'); endpoints come from its discovery document."),
+    "oidc_client_id": (None, "OIDC client id (default: $OAUTH_CLIENT_ID)."),
+    "oidc_client_secret": (None, "OIDC client secret (default: $OAUTH_CLIENT_SECRET)."),
+    "oidc_callback_url": (None, "OIDC redirect URI, https://<hub>/hub/oauth_callback (default: $OAUTH_CALLBACK_URL)."),
+    "allowed_groups": (None, "Identity-provider groups whose members may sign in (authenticator='oidc')."),
+    "admin_groups": (None, "Identity-provider groups whose members are hub admins (authenticator='oidc')."),
+    "template_author_groups": (("datadive-template-authors",), "JupyterHub groups granted custom:datadive:templates:publish."),
+    "spawner": ("local", "'local' (SimpleLocalProcessSpawner), 'kubernetes' (KubeSpawner) or None (leave as configured)."),
+    "contents_manager": (True, "User servers use datadive_contents.DatadiveContentsManager."),
+    "stop_grace_seconds": (60, "Seconds a stopping user server gets to flush its working copy (KubeSpawner delete_grace_period)."),
+    "cull_idle_timeout": (0, "Stop user servers idle this many seconds with jupyterhub-idle-culler as a hub service; 0 = off (z2jh runs its own culler: cull.enabled)."),
+    "cull_every": (None, "Seconds between culler checks (default: half of cull_idle_timeout, at most 600)."),
+    "bootstrap_token": (None, "Admin API token for scripts (default: $DATADIVE_BOOTSTRAP_TOKEN)."),
+}
+DEFAULTS = {name: default for name, (default, _) in OPTIONS.items()}
+CHOICES = {
+    "authenticator": ("local", "oidc", None),
+    "spawner": ("local", "kubernetes", None),
 }
 
 
+def _check(options: dict) -> dict:
+    unknown = set(options) - set(OPTIONS)
+    if unknown:
+        raise TypeError(
+            f"datadive_hub.configure() got unknown option(s) {', '.join(sorted(unknown))}; "
+            f"valid options are: {', '.join(sorted(OPTIONS))}"
+        )
+    opts = {**DEFAULTS, **options}
+    for name, choices in CHOICES.items():
+        if opts[name] not in choices:
+            raise ValueError(
+                f"datadive_hub.configure({name}={opts[name]!r}): use one of "
+                + ", ".join(repr(c) for c in choices)
+            )
+    for name in ("service_port", "stop_grace_seconds", "cull_idle_timeout"):
+        if not isinstance(opts[name], int) or opts[name] < 0:
+            raise ValueError(f"datadive_hub.configure({name}={opts[name]!r}): give a whole number >= 0")
+    for name in ("allowed_groups", "admin_groups", "template_author_groups"):
+        if isinstance(opts[name], str):
+            raise ValueError(
+                f"datadive_hub.configure({name}={opts[name]!r}): give a list of group names, "
+                f"e.g. {name}=[{opts[name]!r}]"
+            )
+    if (opts["allowed_groups"] or opts["admin_groups"] or opts["oidc_issuer"]) and opts[
+        "authenticator"
+    ] != "oidc":
+        raise ValueError(
+            "datadive_hub.configure(): oidc_issuer, allowed_groups and admin_groups need "
+            "authenticator='oidc'"
+        )
+    return opts
+
+
 def _service_env(opts: dict) -> dict:
-    env = {}
+    env = {k: os.environ[k] for k in SERVICE_ENV_PASSTHROUGH if k in os.environ}
     if opts["data_dir"]:
         env["DATADIVE_DATA_DIR"] = opts["data_dir"]
     if opts["db_url"]:
         env["DATADIVE_DB_URL"] = opts["db_url"]
     if opts["store_url"]:
         env["DATADIVE_STORE_URL"] = opts["store_url"]
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION"):
-        if key in os.environ:  # storage credentials go to the service only
-            env[key] = os.environ[key]
     return env
+
+
+def _replace(items: list, names: set[str], new: list) -> list:
+    return [i for i in items if i.get("name") not in names] + new
 
 
 def configure(c, **options):
     """Apply Datadive's configuration to the traitlets config ``c`` of a JupyterHub."""
-    unknown = set(options) - set(DEFAULTS)
-    if unknown:
-        raise TypeError(
-            f"datadive_hub.configure() got unknown option(s) {', '.join(sorted(unknown))}; "
-            f"valid options are: {', '.join(sorted(DEFAULTS))}"
-        )
-    opts = {**DEFAULTS, **options}
+    opts = _check(options)
     service_url = f"http://{opts['service_host']}:{opts['service_port']}"
+    command = [sys.executable, "-m", "datadive_hub.service"]
+    if opts["service_bind_host"]:
+        command.append(
+            f"--DatadiveService.service_url=http://{opts['service_bind_host']}:{opts['service_port']}"
+        )
+    if opts["store_options"]:
+        command.append(f"--DatadiveService.store_options={opts['store_options']!r}")
 
-    c.JupyterHub.services = [
-        s for s in c.JupyterHub.get("services", []) if s.get("name") != SERVICE_NAME
-    ] + [
+    services = [
         {
             "name": SERVICE_NAME,
             "display": True,
             "url": service_url,
-            "command": [sys.executable, "-m", "datadive_hub.service"],
+            "command": command,
             "environment": _service_env(opts),
             "oauth_no_confirm": True,
+            # custom scopes a user holds are passed on in the service's OAuth token
+            "oauth_client_allowed_scopes": list(CUSTOM_SCOPES),
         }
     ]
-    roles = [r for r in c.JupyterHub.get("load_roles", []) if r.get("name") not in
-             ("user", "datadive-service")]
-    roles += [
+    roles = [
         {
             "name": "user",
             "description": "Standard user privileges, plus access to the Datadive service",
@@ -82,13 +161,50 @@ def configure(c, **options):
             "scopes": SERVICE_SCOPES,
             "services": [SERVICE_NAME],
         },
+        {
+            "name": TEMPLATE_AUTHOR_ROLE,
+            "description": "May publish cell templates in Datadive",
+            "scopes": list(CUSTOM_SCOPES),
+            "groups": list(opts["template_author_groups"] or []),
+        },
     ]
-    c.JupyterHub.load_roles = roles
+    if opts["cull_idle_timeout"]:
+        every = opts["cull_every"] or min(600, max(1, opts["cull_idle_timeout"] // 2))
+        services.append(
+            {
+                "name": CULLER_NAME,
+                "command": [
+                    sys.executable,
+                    "-m",
+                    "jupyterhub_idle_culler",
+                    f"--timeout={opts['cull_idle_timeout']}",
+                    f"--cull-every={every}",
+                ],
+            }
+        )
+        roles.append(
+            {
+                "name": "datadive-idle-culler",
+                "description": "Stop idle user servers: list users, read activity, stop servers",
+                "scopes": CULLER_SCOPES,
+                "services": [CULLER_NAME],
+            }
+        )
+    c.JupyterHub.services = _replace(
+        list(c.JupyterHub.get("services", [])), {s["name"] for s in services}, services
+    )
+    c.JupyterHub.load_roles = _replace(
+        list(c.JupyterHub.get("load_roles", [])), {r["name"] for r in roles}, roles
+    )
+    c.JupyterHub.custom_scopes = {**c.JupyterHub.get("custom_scopes", {}), **CUSTOM_SCOPES}
+
     c.Spawner.server_token_scopes = SERVER_TOKEN_SCOPES
+    server_url = opts["server_service_url"] or f"{service_url}/services/{SERVICE_NAME}/"
     c.Spawner.environment = {
         **c.Spawner.get("environment", {}),
-        "DATADIVE_SERVICE_URL": f"{service_url}/services/{SERVICE_NAME}/",
+        **hooks.server_environment(server_url),
     }
+    c.Spawner.pre_spawn_hook = hooks.pre_spawn_hook
     c.Spawner.default_url = "/lab"
     if opts["contents_manager"]:
         c.Spawner.args = [
@@ -106,6 +222,8 @@ def configure(c, **options):
             )
         c.Spawner.start_timeout = 120
         c.Spawner.http_timeout = 120
+    elif opts["spawner"] == "kubernetes":
+        _configure_kubespawner(c, opts)
 
     if opts["authenticator"] == "local":
         c.JupyterHub.authenticator_class = "datadive_hub.auth.local.LocalPasswordAuthenticator"
@@ -114,13 +232,46 @@ def configure(c, **options):
                 opts["data_dir"], "passwords.json"
             )
     elif opts["authenticator"] == "oidc":
-        c.JupyterHub.authenticator_class = "datadive"
+        _configure_oidc(c, opts)
 
     token = opts["bootstrap_token"] or os.environ.get("DATADIVE_BOOTSTRAP_TOKEN")
     if token:
         c.JupyterHub.api_tokens = {**c.JupyterHub.get("api_tokens", {}), token: "admin"}
         c.Authenticator.admin_users = {*c.Authenticator.get("admin_users", set()), "admin"}
     return c
+
+
+def _configure_kubespawner(c, opts: dict) -> None:
+    """KubeSpawner settings Datadive relies on (image, resources and profiles come from the chart)."""
+    c.JupyterHub.spawner_class = "kubespawner.KubeSpawner"
+    c.KubeSpawner.modify_pod_hook = hooks.modify_pod_hook
+    # SIGTERM → the server flushes its working copy to the store before the pod is killed
+    c.KubeSpawner.delete_grace_period = opts["stop_grace_seconds"]
+    c.KubeSpawner.allow_privilege_escalation = False
+    c.KubeSpawner.container_security_context = {
+        "runAsNonRoot": True,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def _configure_oidc(c, opts: dict) -> None:
+    c.JupyterHub.authenticator_class = "datadive_hub.auth.oidc.DatadiveOAuthenticator"
+    a = c.DatadiveOAuthenticator
+    if opts["oidc_issuer"]:
+        a.oidc_issuer = opts["oidc_issuer"]
+    if opts["oidc_client_id"]:
+        a.client_id = opts["oidc_client_id"]
+    if opts["oidc_client_secret"]:
+        a.client_secret = opts["oidc_client_secret"]
+    if opts["oidc_callback_url"]:
+        a.oauth_callback_url = opts["oidc_callback_url"]
+    if opts["allowed_groups"] is not None:
+        a.allowed_groups = set(opts["allowed_groups"])
+    if opts["admin_groups"] is not None:
+        a.admin_groups = set(opts["admin_groups"])
+    a.manage_groups = True
+    a.enable_pkce = True
 
 
 def proxy_command() -> list[str]:

@@ -1,0 +1,188 @@
+"""``datadive_hub.configure(c)`` on a bare traitlets Config: roles, scopes, hooks, refusals."""
+
+from __future__ import annotations
+
+import pytest
+from traitlets.config import Config
+
+from datadive_hub.auth.oidc import DatadiveOAuthenticator
+from datadive_hub.configure import (
+    CULLER_SCOPES,
+    OPTIONS,
+    SERVER_TOKEN_SCOPES,
+    SERVICE_SCOPES,
+    configure,
+)
+
+
+def roles(c) -> dict:
+    return {r["name"]: r for r in c.JupyterHub.load_roles}
+
+
+def services(c) -> dict:
+    return {s["name"]: s for s in c.JupyterHub.services}
+
+
+def test_defaults_register_the_service_with_least_privilege_roles():
+    c = configure(Config())
+    svc = services(c)["datadive"]
+    assert svc["url"] == "http://127.0.0.1:10101"
+    assert svc["command"][1:] == ["-m", "datadive_hub.service"]
+    r = roles(c)
+    assert r["user"]["scopes"] == ["self", "access:services!service=datadive"]
+    assert r["datadive-service"]["scopes"] == SERVICE_SCOPES
+    assert r["datadive-service"]["services"] == ["datadive"]
+    # the service may read, never change, users and groups; it is no admin
+    assert not any(s.startswith(("admin", "delete", "servers", "tokens")) for s in SERVICE_SCOPES)
+    assert c.Spawner.server_token_scopes == SERVER_TOKEN_SCOPES
+    assert c.Spawner.environment["DATADIVE_SERVICE_URL"] == (
+        "http://127.0.0.1:10101/services/datadive/"
+    )
+    assert c.JupyterHub.spawner_class == "jupyterhub.spawner.SimpleLocalProcessSpawner"
+    assert c.JupyterHub.authenticator_class == "datadive_hub.auth.local.LocalPasswordAuthenticator"
+    assert "idle-culler" not in services(c)
+
+
+def test_custom_scope_granted_to_template_authors_and_passed_to_the_service():
+    c = configure(Config(), template_author_groups=["stats-team"])
+    assert "custom:datadive:templates:publish" in c.JupyterHub.custom_scopes
+    role = roles(c)["datadive-template-author"]
+    assert role["scopes"] == ["custom:datadive:templates:publish"]
+    assert role["groups"] == ["stats-team"]
+    assert services(c)["datadive"]["oauth_client_allowed_scopes"] == [
+        "custom:datadive:templates:publish"
+    ]
+
+
+def test_unknown_option_is_refused_naming_the_valid_ones():
+    with pytest.raises(TypeError) as e:
+        configure(Config(), storeurl="s3://x")
+    msg = str(e.value)
+    assert "storeurl" in msg
+    for name in ("store_url", "authenticator", "spawner", "cull_idle_timeout"):
+        assert name in msg
+
+
+@pytest.mark.parametrize(
+    "options, words",
+    [
+        ({"spawner": "docker"}, ["'local'", "'kubernetes'"]),
+        ({"authenticator": "ldap"}, ["'local'", "'oidc'"]),
+        ({"cull_idle_timeout": -5}, ["whole number"]),
+        ({"authenticator": "oidc", "allowed_groups": "researchers"}, ["allowed_groups=['researchers']"]),
+        ({"allowed_groups": ["researchers"]}, ["authenticator='oidc'"]),
+    ],
+)
+def test_bad_values_are_refused_with_the_fix(options, words):
+    with pytest.raises(ValueError) as e:
+        configure(Config(), **options)
+    for w in words:
+        assert w in str(e.value)
+
+
+def test_every_option_has_help():
+    assert all(help_ for _, help_ in OPTIONS.values())
+
+
+def test_existing_services_and_roles_are_kept():
+    c = Config()
+    c.JupyterHub.services = [{"name": "grafana", "url": "http://127.0.0.1:3000"}]
+    c.JupyterHub.load_roles = [{"name": "grafana", "scopes": ["read:metrics"], "services": ["grafana"]}]
+    configure(c)
+    configure(c)  # applying twice does not duplicate anything
+    assert sorted(services(c)) == ["datadive", "grafana"]
+    assert [r["name"] for r in c.JupyterHub.load_roles].count("user") == 1
+    assert "grafana" in roles(c)
+
+
+def test_storage_credentials_go_to_the_service_only(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "very-secret")
+    monkeypatch.setenv("DATADIVE_DB_URL", "postgresql+psycopg://dd:pw@db/dd")
+    c = configure(Config(), store_url="s3://bucket/prefix")
+    env = services(c)["datadive"]["environment"]
+    assert env["AWS_SECRET_ACCESS_KEY"] == "very-secret"
+    assert env["DATADIVE_DB_URL"].startswith("postgresql")
+    assert env["DATADIVE_STORE_URL"] == "s3://bucket/prefix"
+    text = repr(c.Spawner) + repr(c.get("KubeSpawner", {}))
+    assert "very-secret" not in text and "AKIAEXAMPLE" not in text and "pw@db" not in text
+
+
+def test_idle_culler_service_has_only_the_scopes_it_needs():
+    c = configure(Config(), cull_idle_timeout=3600)
+    culler = services(c)["idle-culler"]
+    assert culler["command"][1:] == [
+        "-m",
+        "jupyterhub_idle_culler",
+        "--timeout=3600",
+        "--cull-every=600",
+    ]
+    assert roles(c)["datadive-idle-culler"]["scopes"] == CULLER_SCOPES
+    assert roles(c)["datadive-idle-culler"]["services"] == ["idle-culler"]
+
+
+def test_kubernetes_spawner_settings():
+    c = configure(
+        Config(),
+        spawner="kubernetes",
+        service_host="hub",
+        service_bind_host="0.0.0.0",
+        stop_grace_seconds=90,
+    )
+    assert c.JupyterHub.spawner_class == "kubespawner.KubeSpawner"
+    assert c.KubeSpawner.delete_grace_period == 90
+    assert c.KubeSpawner.allow_privilege_escalation is False
+    assert c.KubeSpawner.container_security_context["runAsNonRoot"] is True
+    svc = services(c)["datadive"]
+    assert svc["url"] == "http://hub:10101"
+    assert "--DatadiveService.service_url=http://0.0.0.0:10101" in svc["command"]
+    assert c.Spawner.environment["DATADIVE_SERVICE_URL"] == "http://hub:10101/services/datadive/"
+    assert "--allow-root" not in c.Spawner.args
+
+
+def test_oidc_authenticator_from_configure():
+    c = configure(
+        Config(),
+        authenticator="oidc",
+        oidc_client_id="hub",
+        oidc_client_secret="s",
+        oidc_callback_url="https://hub.example.org/hub/oauth_callback",
+        allowed_groups=["researchers"],
+        admin_groups=["hub-admins"],
+    )
+    assert c.JupyterHub.authenticator_class == "datadive_hub.auth.oidc.DatadiveOAuthenticator"
+    c.DatadiveOAuthenticator.authorize_url = "https://idp.example.org/auth"
+    c.DatadiveOAuthenticator.token_url = "https://idp.example.org/token"
+    c.DatadiveOAuthenticator.userdata_url = "https://idp.example.org/userinfo"
+    a = DatadiveOAuthenticator(config=c)
+    assert a.allowed_groups == {"researchers"} and a.admin_groups == {"hub-admins"}
+    assert a.manage_groups and a.enable_pkce
+    assert a.scope == ["openid", "profile", "email", "groups"]
+    assert a.username_claim == "preferred_username"
+    a.check_endpoints()
+
+
+def test_oidc_without_endpoints_says_what_to_set():
+    a = DatadiveOAuthenticator(client_id="x")
+    with pytest.raises(ValueError, match="oidc_issuer"):
+        a.check_endpoints()
+
+
+def test_oidc_unreachable_issuer_says_what_to_check(free_port):
+    a = DatadiveOAuthenticator(oidc_issuer=f"http://127.0.0.1:{free_port()}", discovery_timeout=2)
+    with pytest.raises(ValueError, match="could not read the OpenID Connect discovery document"):
+        a.authorize_url  # noqa: B018
+
+
+def test_pkce_cannot_be_turned_off_by_accident():
+    with pytest.raises(ValueError, match="require_pkce"):
+        DatadiveOAuthenticator(enable_pkce=False)
+    assert DatadiveOAuthenticator(require_pkce=False, enable_pkce=False).enable_pkce is False
+
+
+def test_authenticator_entry_point_is_declared(repo_root):
+    import tomllib
+
+    pyproject = tomllib.loads((repo_root / "pyproject.toml").read_text())
+    eps = pyproject["project"]["entry-points"]["jupyterhub.authenticators"]
+    assert eps["datadive"] == "datadive_hub.auth.oidc:DatadiveOAuthenticator"
