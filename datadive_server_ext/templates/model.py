@@ -429,7 +429,7 @@ def _schema_message(err: jsonschema.ValidationError, doc: Any) -> str:
         allowed = sorted(err.schema.get("properties", {}))
         extra = sorted(set(err.instance) - set(allowed))
         return f"unknown field(s) {', '.join(map(repr, extra))}; allowed: {', '.join(allowed)}"
-    if err.validator == "pattern" and path == ("version",):
+    if path == ("version",):
         return f"{err.instance!r} is not a semantic version; write MAJOR.MINOR.PATCH, e.g. 1.0.0"
     if err.validator == "pattern" and path == ("id",):
         return f"{err.instance!r} is not a valid id; use lower-case letters, digits, '.', '_' and '-'"

@@ -1,0 +1,122 @@
+"""Fixtures for the cell-template tests.
+
+- ``builtins``: dict id -> Template of the built-in library (session).
+- ``write_template``: ``write_template(text, name="t.yaml") -> path`` writes a template file in tmp_path.
+- ``kernel``: a real python3 ipykernel (jupyter_client) started in a temporary working directory,
+  shared by the session; yields a :class:`KernelRunner` with ``.cwd`` and ``.run(code) -> Outputs``.
+- pytest-jupyter's server fixtures (``jp_serverapp``, ``jp_fetch``, ``jp_root_dir``, ...) via
+  ``pytest_plugins``; ``jp_server_config`` is overridden to load the datadive template/cell routes.
+- ``notebook_path``: ``notebook_path(cells=0) -> "nb.ipynb"`` saves a notebook with that many code
+  cells in the server's root dir and returns its path (relative to the root).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from datadive_server_ext.templates import builtin_templates
+
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def builtins():
+    return builtin_templates()
+
+
+@pytest.fixture
+def write_template(tmp_path):
+    def write(text: str, name: str = "t.yaml") -> str:
+        p = tmp_path / name
+        p.write_text(text, encoding="utf-8")
+        return str(p)
+
+    return write
+
+
+@dataclass
+class Outputs:
+    stdout: str = ""
+    stderr: str = ""
+    results: list = field(default_factory=list)  # data dicts of execute_result / display_data
+    error: str | None = None
+
+    def text(self) -> str:
+        return self.stdout + "".join(r.get("text/plain", "") for r in self.results)
+
+    def has(self, mime: str) -> bool:
+        return any(mime in r for r in self.results)
+
+
+class KernelRunner:
+    def __init__(self, km, kc, cwd: Path):
+        self.km, self.kc, self.cwd = km, kc, cwd
+
+    def run(self, code: str, timeout: float = 60) -> Outputs:
+        msg_id = self.kc.execute(code, store_history=False)
+        out = Outputs()
+        while True:
+            try:
+                msg = self.kc.get_iopub_msg(timeout=timeout)
+            except queue.Empty:
+                raise AssertionError(f"kernel did not finish within {timeout}s running:\n{code}") from None
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            t, c = msg["msg_type"], msg["content"]
+            if t == "stream":
+                if c["name"] == "stdout":
+                    out.stdout += c["text"]
+                else:
+                    out.stderr += c["text"]
+            elif t in ("execute_result", "display_data"):
+                out.results.append(c["data"])
+            elif t == "error":
+                out.error = f"{c['ename']}: {c['evalue']}\n" + "\n".join(c["traceback"])
+            elif t == "status" and c["execution_state"] == "idle":
+                return out
+
+
+@pytest.fixture(scope="session")
+def kernel(tmp_path_factory):
+    from jupyter_client.manager import KernelManager
+
+    cwd = tmp_path_factory.mktemp("kernel-cwd")
+    km = KernelManager(kernel_name="python3")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path[1:2]])}
+    env.pop("MPLBACKEND", None)
+    km.start_kernel(cwd=str(cwd), env=env)
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        yield KernelRunner(km, kc, cwd)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+@pytest.fixture
+def jp_server_config():
+    return {
+        "ServerApp": {"jpserver_extensions": {"datadive_server_ext": True}},
+    }
+
+
+@pytest.fixture
+def notebook_path(jp_root_dir):
+    def make(cells: int = 0, name: str = "nb.ipynb") -> str:
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(f"x = {i}") for i in range(cells)]
+        nbformat.write(nb, str(Path(jp_root_dir) / name))
+        return name
+
+    return make
