@@ -1,0 +1,374 @@
+"""HubServiceStore: one project's files through the Datadive hub service (no storage credentials).
+
+User servers use it: every call goes to ``<service>/api/v1/projects/<id>/files...`` with the
+user's own JupyterHub token, so the service checks membership each time. Large downloads follow
+presigned URLs when the service offers them; uploads are streamed. Errors map back to the store
+errors: 412 → Conflict, 404 → NotFound, 400 → PathRejected, 401/403 → AccessDenied,
+connection failures and 5xx → StoreUnavailable.
+
+    store = HubServiceStore("3f2c...")  # service URL and token from DATADIVE_SERVICE_URL,
+                                        # JUPYTERHUB_API_TOKEN
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import AsyncIterable, AsyncIterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+
+from ..paths import normalize_path
+from .base import (
+    Conflict,
+    Listing,
+    NotFound,
+    ObjectInfo,
+    ObjectStore,
+    PathRejected,
+    StoreError,
+    StoreUnavailable,
+)
+
+
+class AccessDenied(StoreError, PermissionError):
+    """The service refused the token (not signed in, or not a member with the needed role)."""
+
+
+#: downloads at least this large follow a presigned URL when the service offers one
+PRESIGN_MIN_BYTES = 8 << 20
+
+
+def _parse_time(value: str | None) -> datetime:
+    if not value:
+        return datetime.now(UTC)
+    try:
+        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            t = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return datetime.now(UTC)
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def _info_from_json(d: dict) -> ObjectInfo:
+    return ObjectInfo(
+        d["path"], int(d["size"]), d["etag"], _parse_time(d.get("last_modified")), d.get("version_id")
+    )
+
+
+def _info_from_headers(key: str, headers: Any) -> ObjectInfo:
+    size = headers.get("X-Datadive-Size")
+    if size is None:
+        m = re.search(r"/(\d+)$", headers.get("Content-Range", ""))
+        size = m.group(1) if m else headers.get("Content-Length", "0")
+    return ObjectInfo(
+        key,
+        int(size),
+        (headers.get("ETag") or "").strip('"'),
+        _parse_time(headers.get("X-Datadive-Last-Modified") or headers.get("Last-Modified")),
+        headers.get("X-Datadive-Version-Id") or None,
+    )
+
+
+class HubServiceStore(ObjectStore):
+    """The files of project ``project_id``, reached through the Datadive hub service."""
+
+    def __init__(
+        self,
+        project_id: str,
+        *,
+        service_url: str | None = None,
+        token: str | None = None,
+        use_presigned: bool = True,
+        timeout: float = 60.0,
+    ) -> None:
+        super().__init__()
+        service_url = service_url or os.environ.get("DATADIVE_SERVICE_URL", "")
+        if not service_url:
+            raise ValueError(
+                "HubServiceStore needs the service URL: set DATADIVE_SERVICE_URL "
+                "(e.g. http://127.0.0.1:8000/services/datadive/) or pass service_url="
+            )
+        token = token if token is not None else os.environ.get("JUPYTERHUB_API_TOKEN", "")
+        if not token:
+            raise ValueError(
+                "HubServiceStore needs a JupyterHub API token: set JUPYTERHUB_API_TOKEN or pass token="
+            )
+        self.project_id = project_id
+        self.service_url = service_url.rstrip("/") + "/"
+        self.base = f"{self.service_url}api/v1/projects/{quote(project_id, safe='')}/"
+        self.url = self.base + "files/"
+        self._token = token
+        self.use_presigned = use_presigned
+        self.timeout = timeout
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _client(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._loop is not loop:
+            self._session = aiohttp.ClientSession(
+                headers={"Authorization": f"token {self._token}"},
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=self.timeout),
+                auto_decompress=False,
+            )
+            self._loop = loop
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+    def _file_url(self, key: str, area: str = "files") -> str:
+        return f"{self.base}{area}/{quote(key, safe='/')}"
+
+    async def _error(self, resp: aiohttp.ClientResponse, key: str) -> StoreError:
+        try:
+            message = (await resp.json(content_type=None)).get("message") or resp.reason
+        except (ValueError, aiohttp.ClientError, AttributeError):
+            message = resp.reason or ""
+        status = resp.status
+        if status == 404:
+            return NotFound(f"{key}: {message}")
+        if status == 412:
+            return Conflict(f"{key}: {message}")
+        if status == 400:
+            return PathRejected(message)
+        if status in (401, 403):
+            return AccessDenied(f"the Datadive service refused access to {key!r}: {message}")
+        if status >= 500:
+            return StoreUnavailable(f"the Datadive service at {self.service_url} failed: {message}")
+        return StoreError(f"the Datadive service answered {status} for {key!r}: {message}")
+
+    async def _request(
+        self, op: str, method: str, url: str, key: str, *, expect=(200,), **kwargs
+    ) -> aiohttp.ClientResponse:
+        """Send one request; the caller must release the response. Raises a StoreError."""
+        self.requests[op] += 1
+        try:
+            resp = await self._client().request(method, url, **kwargs)
+        except (TimeoutError, aiohttp.ClientConnectionError, OSError) as e:
+            raise StoreUnavailable(
+                f"cannot reach the Datadive service at {self.service_url} ({e}); "
+                "check that the hub is running"
+            ) from None
+        if resp.status not in expect:
+            try:
+                raise await self._error(resp, key)
+            finally:
+                resp.release()
+        return resp
+
+    async def _json(self, op: str, method: str, url: str, key: str, **kwargs) -> Any:
+        resp = await self._request(op, method, url, key, expect=(200, 201), **kwargs)
+        try:
+            return await resp.json(content_type=None)
+        finally:
+            resp.release()
+
+    # -- interface -----------------------------------------------------------------------
+
+    async def put(self, key, data, *, if_match=None, if_none_match=False):
+        return await self._put(key, bytes(data), if_match, if_none_match)
+
+    async def put_stream(self, key, chunks: AsyncIterable[bytes], *, if_match=None, if_none_match=False):
+        return await self._put(key, chunks, if_match, if_none_match)
+
+    async def _put(self, key, body, if_match, if_none_match) -> ObjectInfo:
+        key = normalize_path(key, allow_root=False)
+        headers = {"Content-Type": "application/octet-stream"}
+        if if_match is not None:
+            headers["If-Match"] = f'"{if_match}"'
+        if if_none_match:
+            headers["If-None-Match"] = "*"
+        if not isinstance(body, bytes):
+            body = _Chunks(body)
+        return _info_from_json(
+            await self._json("put", "PUT", self._file_url(key), key, data=body, headers=headers)
+        )
+
+    async def get(self, key, *, version_id=None, start=None, end=None):
+        key = normalize_path(key, allow_root=False)
+        if end is not None and end <= (start or 0):
+            info = await self.head(key, version_id=version_id)
+            if info is None:
+                raise NotFound(f"{key} not found")
+            return b"", info
+        resp = await self._download(key, version_id, start, end)
+        try:
+            data = await resp.read()
+            return data, _info_from_headers(key, resp.headers)
+        except aiohttp.ClientError as e:
+            raise StoreUnavailable(f"the download of {key!r} broke off ({e}); try again") from None
+        finally:
+            resp.release()
+
+    async def _download(self, key, version_id, start, end) -> aiohttp.ClientResponse:
+        headers = {}
+        if start is not None or end is not None:
+            headers["Range"] = f"bytes={start or 0}-" + ("" if end is None else str(end - 1))
+        params = {"version_id": version_id} if version_id else None
+        return await self._request(
+            "get", "GET", self._file_url(key), key, expect=(200, 206),
+            headers=headers, params=params,
+        )
+
+    async def open_stream(self, key, *, version_id=None, start=None, end=None, chunk_size=1 << 20) -> AsyncIterator[bytes]:
+        key = normalize_path(key, allow_root=False)
+        if end is not None and end <= (start or 0):
+            return
+        resp = None
+        if self.use_presigned and version_id is None:
+            resp = await self._presigned_download(key, start, end)
+        if resp is None:
+            resp = await self._download(key, version_id, start, end)
+        try:
+            async for chunk in resp.content.iter_chunked(chunk_size):
+                yield chunk
+        except aiohttp.ClientError as e:
+            raise StoreUnavailable(f"the download of {key!r} broke off ({e}); try again") from None
+        finally:
+            resp.release()
+
+    async def _presigned_download(self, key, start, end) -> aiohttp.ClientResponse | None:
+        """Follow the service's presigned URL for large objects (None: not offered / small)."""
+        offer = await self._json(
+            "presign", "GET", self._file_url(key), key, params={"presign": "1"}
+        )
+        url = offer.get("url")
+        wanted = (end if end is not None else offer.get("size", 0)) - (start or 0)
+        if not url or wanted < PRESIGN_MIN_BYTES:
+            return None
+        headers = {}
+        if start is not None or end is not None:
+            headers["Range"] = f"bytes={start or 0}-" + ("" if end is None else str(end - 1))
+        self.requests["get_presigned"] += 1
+        try:
+            # a separate session: the presigned URL must not carry the hub token
+            session = aiohttp.ClientSession(auto_decompress=False)
+            resp = await session.get(url, headers=headers)
+        except (aiohttp.ClientError, OSError):
+            await session.close()
+            return None
+        if resp.status not in (200, 206):
+            resp.release()
+            await session.close()
+            return None
+        _close_with(resp, session)
+        return resp
+
+    async def head(self, key, *, version_id=None):
+        key = normalize_path(key, allow_root=False)
+        params = {"version_id": version_id} if version_id else None
+        try:
+            resp = await self._request(
+                "head", "HEAD", self._file_url(key), key, expect=(200,), params=params
+            )
+        except NotFound:
+            return None
+        try:
+            return _info_from_headers(key, resp.headers)
+        finally:
+            resp.release()
+
+    async def delete(self, key):
+        key = normalize_path(key, allow_root=False)
+        try:
+            resp = await self._request(
+                "delete", "DELETE", self._file_url(key), key, params={"only": "file"}
+            )
+            resp.release()
+        except NotFound:
+            pass
+
+    async def delete_prefix(self, prefix):
+        prefix = normalize_path(prefix, allow_root=False)
+        try:
+            out = await self._json(
+                "delete", "DELETE", self._file_url(prefix), prefix, params={"only": "folder"}
+            )
+        except NotFound:
+            return 0
+        return int(out.get("deleted", 0))
+
+    async def copy(self, src, dst):
+        src, dst = normalize_path(src, allow_root=False), normalize_path(dst, allow_root=False)
+        try:
+            await self._json(
+                "copy", "POST", self.base + "files:copy", src,
+                json={"from": src, "to": dst, "overwrite": True},
+            )
+        except NotFound:
+            raise NotFound(f"{src} not found") from None
+        info = await self.head(dst)
+        if info is None:  # pragma: no cover - removed right after the copy
+            raise NotFound(f"{dst} not found after copying")
+        return info
+
+    async def list(self, prefix="", recursive=False):
+        prefix = normalize_path(prefix)
+        params = {"prefix": prefix, "recursive": "1" if recursive else "0"}
+        out = await self._json("list", "GET", self.base + "files", prefix, params=params)
+        return Listing(
+            [_info_from_json(f) for f in out.get("files", [])],
+            [d["path"] for d in out.get("folders", [])],
+        )
+
+    async def list_versions(self, key):
+        key = normalize_path(key, allow_root=False)
+        try:
+            out = await self._json("list_versions", "GET", self._file_url(key, "versions"), key)
+        except NotFound:
+            return []
+        return [_info_from_json(v) for v in out.get("versions", [])]
+
+    async def restore_version(self, key, version_id):
+        key = normalize_path(key, allow_root=False)
+        out = await self._json(
+            "restore", "POST", self._file_url(key, "versions"), key, json={"version_id": version_id}
+        )
+        return _info_from_json(out)
+
+    async def presign_get(self, key, expires=300):
+        key = normalize_path(key, allow_root=False)
+        out = await self._json("presign", "GET", self._file_url(key), key, params={"presign": "1"})
+        return out.get("url")
+
+
+class _Chunks:
+    """An async iterable wrapper aiohttp can stream as a request body (chunked encoding)."""
+
+    def __init__(self, chunks: AsyncIterable[bytes]) -> None:
+        self.chunks = chunks
+
+    def __aiter__(self):
+        return self._gen()
+
+    async def _gen(self):
+        async for c in self.chunks:
+            if c:
+                yield bytes(c)
+
+
+def _close_with(resp: aiohttp.ClientResponse, session: aiohttp.ClientSession) -> None:
+    """Close ``session`` once ``resp`` is released (presigned downloads use their own session)."""
+    release = resp.release
+
+    def release_and_close() -> None:
+        release()
+        asyncio.ensure_future(session.close())
+
+    resp.release = release_and_close  # type: ignore[method-assign]
+
+
+__all__ = ["AccessDenied", "HubServiceStore"]
