@@ -38,6 +38,7 @@ TEMPLATE_AUTHOR_ROLE = "datadive-template-author"
 SERVICE_ENV_PASSTHROUGH = (
     "DATADIVE_DB_URL",
     "DATADIVE_STORE_URL",
+    "DATADIVE_SERVICE_CONFIG",  # a traitlets config file for DatadiveService (e.g. max_upload_bytes)
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
