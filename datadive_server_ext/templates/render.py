@@ -173,7 +173,7 @@ def check_values(template: Template, values: Any) -> dict[str, Any]:
     if not isinstance(values, dict):
         raise ValuesInvalid({"values": "must be a JSON object mapping input names to values"})
     errors: dict[str, str] = {}
-    known = {i.name for i in template.inputs}
+    known = [i.name for i in template.inputs]
     for key in values:
         if key not in known:
             errors[str(key)] = f"unknown input; this template's inputs are: {', '.join(known) or 'none'}"
@@ -187,22 +187,21 @@ def check_values(template: Template, values: Any) -> dict[str, Any]:
             errors[inp.name] = "required: give a value"
         else:
             out[inp.name] = [] if inp.multiple else None
-    if not errors:
-        present = {k: v for k, v in out.items() if v is not None}
-        for err in _validator(template).iter_errors(present):
-            name = err.path[0] if err.path else None
-            if isinstance(name, str) and name not in errors:
-                errors[name] = _friendly(err, template.input(name))
-        for inp in template.inputs:
-            if inp.name in errors:
-                continue
-            v = out[inp.name]
-            if inp.type == "variable" and not is_variable_name(v):
-                errors[inp.name] = _VARIABLE_MSG
-            elif v is not None:
-                deep = _deep_error(v)
-                if deep:
-                    errors[inp.name] = deep
+    present = {k: v for k, v in out.items() if v is not None}
+    for err in _validator(template).iter_errors(present):
+        name = err.path[0] if err.path else None
+        if isinstance(name, str) and name not in errors:
+            errors[name] = _friendly(err, template.input(name))
+    for inp in template.inputs:
+        if inp.name in errors or inp.name not in out:
+            continue
+        v = out[inp.name]
+        if inp.type == "variable" and not is_variable_name(v):
+            errors[inp.name] = _VARIABLE_MSG
+        elif v is not None:
+            deep = _deep_error(v)
+            if deep:
+                errors[inp.name] = deep
     if errors:
         raise ValuesInvalid(errors)
     return out

@@ -1,0 +1,247 @@
+"""Rendering is injection-proof: property tests over arbitrary hostile values (hypothesis)."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from datadive_server_ext.templates import (
+    ValuesInvalid,
+    check_values,
+    is_hand_edited,
+    parse_template,
+    python_literal,
+    render_cells,
+    render_code,
+    source_hash,
+)
+
+PROBE = parse_template(
+    """\
+id: probe
+version: 0.1.0
+title: Every input type
+language: python
+inputs:
+  - {name: data, type: variable, default: df}
+  - {name: text, type: text}
+  - {name: texts, type: text, multiple: true}
+  - {name: number, type: number}
+  - {name: count, type: integer}
+  - {name: flag, type: boolean}
+  - {name: day, type: date}
+  - {name: col, type: column, dataset: data}
+  - {name: cols, type: column, dataset: data, multiple: true}
+  - {name: path, type: file}
+  - {name: out, type: variable, default: result}
+markdown: "Analysis of {{ col }} with {{ text }}"
+code: |
+  import pandas as pd
+  {{ out }} = {{ data }}[{{ col }}]
+  label = {{ text }}
+  labels = {{ texts }}
+  if {{ flag }}:
+      weight = {{ number }} * 2
+  subset = {{ data }}[{{ cols }}].head({{ count }})
+  when = pd.Timestamp({{ day }})
+  source = {{ path }}
+"""
+)
+LITERAL_INPUTS = ["text", "texts", "number", "count", "flag", "day", "col", "cols", "path"]
+
+HOSTILE = [
+    "'); import os; ('", '"""', "'''", "\\", "\\'", "\x00", "\u2028", "\u2029", "\n", "\r\n",
+    "{{ text }}", "}}", "{{", "#", "\\N{BULLET}", "é", "\ud7ff", "\U0001f600", "\t", "\x0b\x0c",
+    "os.system('rm -rf /')", "__import__('os')", "\"; exec('x'); \"", "\\x00", "f'{x}'",
+]
+hostile_text = st.one_of(
+    st.text(),
+    st.lists(st.sampled_from(HOSTILE) | st.text(max_size=3), max_size=8).map("".join),
+)
+finite = st.floats(allow_nan=False, allow_infinity=False)
+variable_names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,12}", fullmatch=True).filter(
+    lambda s: s not in {"None", "True", "False"} and not __import__("keyword").iskeyword(s)
+)
+
+
+def _shape(tree: ast.AST) -> list[str]:
+    """Statement structure: the type of every statement node, in order (literals not included)."""
+    return [type(n).__name__ for n in ast.walk(tree) if isinstance(n, ast.stmt)]
+
+
+def _probe_code() -> str:
+    return re.sub(r"\{\{\s*(\w+)\s*\}\}", r"__ph_\1", PROBE.code)
+
+
+TEMPLATE_SHAPE = _shape(ast.parse(_probe_code()))
+
+
+def _literals(code: str) -> dict[str, list[ast.AST]]:
+    """Match the rendered AST against the template's (placeholders as names) node by node.
+
+    Everything must be identical except at placeholder positions; returns the subtree found at
+    each placeholder.
+    """
+    out: dict[str, list[ast.AST]] = {}
+
+    def match(got: object, want: object) -> None:
+        if isinstance(want, ast.Name) and want.id.startswith("__ph_"):
+            out.setdefault(want.id[5:], []).append(got)  # type: ignore[arg-type]
+            return
+        assert type(got) is type(want), (ast.dump(got) if isinstance(got, ast.AST) else got, want)
+        if isinstance(want, ast.AST):
+            for f in want._fields:
+                match(getattr(got, f), getattr(want, f))
+        elif isinstance(want, list):
+            assert len(got) == len(want)  # type: ignore[arg-type]
+            for g, w in zip(got, want, strict=True):  # type: ignore[call-overload]
+                match(g, w)
+        else:
+            assert got == want
+
+    match(ast.parse(code), ast.parse(_probe_code()))
+    return out
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    text=hostile_text,
+    texts=st.lists(hostile_text, max_size=4, unique=True),
+    number=finite,
+    count=st.integers(min_value=-(10**30), max_value=10**30),
+    flag=st.booleans(),
+    day=st.dates().map(lambda d: d.isoformat()),
+    col=hostile_text.filter(bool),
+    cols=st.lists(hostile_text.filter(bool), max_size=4, unique=True),
+    path=hostile_text.filter(bool),
+    data=variable_names,
+    out=variable_names,
+)
+@example(text="'); import os; ('", texts=['"""', "\x00\u2028"], number=-0.0, count=-1, flag=True,
+         day="2024-02-29", col='"""; import os; """', cols=["\\", "\n"], path="a\u2028b", data="df",
+         out="r")
+def test_rendered_code_has_only_the_templates_statements(**values):
+    cells = render_cells(PROBE, values)
+    code = cells[-1]["source"]
+    tree = ast.parse(code)  # 1. it parses
+    assert _shape(tree) == TEMPLATE_SHAPE  # 2. no statement the template did not have
+    seen = _literals(code)
+    for name in LITERAL_INPUTS:  # 3. every literal evaluates back to the value given
+        for node in seen[name]:
+            back = ast.literal_eval(node)
+            assert back == values[name] and type(back) is type(values[name])
+    for name in ("data", "out"):
+        assert {n.id for n in seen[name]} == {values[name]}
+    assert cells[-1]["metadata"]["datadive"]["values"] == values
+    assert not is_hand_edited(cells[-1])
+    # the markdown cell cannot start new blocks or raw HTML from a value
+    md = cells[0]["source"]
+    assert "\n" not in md and "<" not in md.replace("&lt;", "")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | finite | st.text(),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+        max_leaves=20,
+    )
+)
+def test_python_literal_round_trips(value):
+    text = python_literal(value)
+    node = ast.parse(text, mode="eval").body
+    assert not isinstance(node, ast.Call | ast.Name | ast.Attribute)
+    back = ast.literal_eval(text)
+    assert back == value or (value != value)  # noqa: PLR0124 (nan never appears: finite only)
+    assert type(back) is type(value)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["class", "import", "None", "1abc", "a b", "a.b", "os.system", "a;b", "", "x\n", "ﬁle", "__import__('os')"],
+)
+def test_variable_inputs_reject_non_identifiers(name):
+    with pytest.raises(ValuesInvalid) as e:
+        check_values(PROBE, {"data": name})
+    assert set(e.value.errors) == {"data"}
+    assert "variable name" in e.value.errors["data"]
+
+
+def test_values_errors_one_message_per_field():
+    with pytest.raises(ValuesInvalid) as e:
+        check_values(
+            PROBE,
+            {"number": "5", "count": 1.5, "flag": "yes", "day": "31/01/2024", "col": "", "cols": ["a", "a"],
+             "nope": 1, "texts": "a"},
+        )
+    errs = e.value.errors
+    assert errs == {
+        "number": "must be a number",
+        "count": "must be a whole number",
+        "flag": "must be true or false",
+        "day": "must be a date written YYYY-MM-DD, e.g. 2024-01-31",
+        "col": "must not be empty",
+        "cols": "must not list the same item twice",
+        "texts": "must be a list",
+        "nope": errs["nope"],
+    }
+    assert errs["nope"].startswith("unknown input; this template's inputs are: data, text")
+
+
+def test_defaults_and_choice_messages(builtins):
+    t = builtins["histogram"]
+    with pytest.raises(ValuesInvalid) as e:
+        check_values(t, {"bins": 0})
+    assert e.value.errors == {"column": "required: give a value", "bins": "must be at least 1"}
+    v = check_values(t, {"column": "x"})
+    assert v == {"data": "df", "column": "x", "bins": 20, "title": ""}
+    with pytest.raises(ValuesInvalid) as e:
+        check_values(builtins["correlation"], {"columns": ["a", "b"], "method": "magic"})
+    assert e.value.errors == {"method": "must be one of: 'pearson', 'spearman', 'kendall'"}
+    with pytest.raises(ValuesInvalid) as e:
+        check_values(builtins["load-csv"], {"file": "data.json"})
+    assert e.value.errors == {"file": "must be a file ending in .csv, .tsv, .txt"}
+
+
+def test_non_finite_and_bad_unicode_rejected():
+    with pytest.raises(ValuesInvalid) as e:
+        check_values(PROBE, {"number": float("inf"), "text": "\ud800"})
+    assert e.value.errors == {
+        "number": "must be a finite number",
+        "text": "contains a character that is not valid Unicode text",
+    }
+
+
+def test_hand_edit_detection():
+    cells = render_cells(PROBE, {"col": "a"})
+    code = cells[-1]
+    assert code["metadata"]["datadive"]["source_hash"] == source_hash(code["source"])
+    assert not is_hand_edited(code)
+    code["source"] += "\nprint('mine')"
+    assert is_hand_edited(code)
+    code["source"] = code["source"].splitlines(keepends=True)[:-1]  # nbformat list form
+    code["source"][-1] = code["source"][-1].rstrip("\n")
+    assert not is_hand_edited(code)
+
+
+def test_cells_are_valid_nbformat(builtins):
+    import nbformat
+
+    for t in builtins.values():
+        values = {i.name: _sample(i) for i in t.inputs if i.required}
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.from_dict(c) for c in render_cells(t, values)]
+        nbformat.validate(nb)
+        assert render_code(t, check_values(t, values)) == nb.cells[-1].source
+
+
+def _sample(inp):
+    if inp.type == "file":
+        return "data" + (inp.extensions[0] if inp.extensions else ".csv")
+    if inp.multiple:
+        return ["a", "b"]
+    return {"column": "a", "text": "x", "variable": "v"}.get(inp.type, "x")
