@@ -268,21 +268,18 @@ export class DatadiveClient {
     return normalizeTemplate(body?.template ?? body);
   }
 
-  /** Render a template with values into a cell: {source, metadata}. */
-  async render(
+  /** Render a template with values into cells (optional markdown, then code). */
+  async renderCells(
     template: string,
     version: string | number | undefined,
     values: Record<string, unknown>,
     project: string | null
-  ): Promise<{ source: string; metadata: Record<string, any>; cell_type: string }> {
+  ): Promise<IRenderedCell[]> {
     const body = await this.request('api/render', {
       method: 'POST',
       body: JSON.stringify({ template, version, values, project })
     });
-    const cell = body?.cell ?? body;
-    const source = Array.isArray(cell.source) ? cell.source.join('') : String(cell.source ?? cell.code ?? '');
-    const metadata = cell.metadata ?? (body.datadive ? { datadive: body.datadive } : {});
-    return { source, metadata, cell_type: cell.cell_type ?? 'code' };
+    return renderedCells(body);
   }
 
   // ---- sync -----------------------------------------------------------------------------------
@@ -290,4 +287,22 @@ export class DatadiveClient {
   sync(): Promise<any> {
     return this.request('api/sync');
   }
+}
+
+export interface IRenderedCell {
+  source: string;
+  metadata: Record<string, any>;
+  cell_type: string;
+}
+
+/** The cells of a render answer: {cells: [...]}, {cell: {...}}, or one cell / {source, metadata}. */
+export function renderedCells(body: any): IRenderedCell[] {
+  const raw: any[] = Array.isArray(body?.cells) ? body.cells : Array.isArray(body) ? body : [body?.cell ?? body];
+  return raw
+    .filter(c => c && (c.source !== undefined || c.code !== undefined))
+    .map(c => ({
+      source: Array.isArray(c.source) ? c.source.join('') : String(c.source ?? c.code ?? ''),
+      metadata: c.metadata ?? (body?.datadive ? { datadive: body.datadive } : {}),
+      cell_type: c.cell_type ?? 'code'
+    }));
 }

@@ -113,8 +113,8 @@ export function sortProjects(projects: IProject[], by: ProjectSort = 'name'): IP
   const copy = [...projects];
   if (by === 'updated') {
     copy.sort((a, b) => {
-      const ta = Date.parse(a.updated || a.created || '') || 0;
-      const tb = Date.parse(b.updated || b.created || '') || 0;
+      const ta = Date.parse(String(a.updated_at || a.updated || a.created_at || a.created || '')) || 0;
+      const tb = Date.parse(String(b.updated_at || b.updated || b.created_at || b.created || '')) || 0;
       return tb - ta || byName(a, b);
     });
   } else if (by === 'role') {
@@ -137,12 +137,13 @@ export function filterProjects(projects: IProject[], query: string): IProject[] 
   });
 }
 
-/** Split projects into the user's own (owner) and those shared with them. */
-export function splitProjects(projects: IProject[]): { mine: IProject[]; shared: IProject[] } {
+/** Split projects into the user's own (created by them, else owned) and those shared with them. */
+export function splitProjects(projects: IProject[], user?: string): { mine: IProject[]; shared: IProject[] } {
   const mine: IProject[] = [];
   const shared: IProject[] = [];
   for (const p of projects) {
-    (p.role === 'owner' ? mine : shared).push(p);
+    const own = user && p.created_by ? p.created_by === user : p.role === 'owner';
+    (own ? mine : shared).push(p);
   }
   return { mine, shared };
 }
@@ -151,11 +152,16 @@ export function splitProjects(projects: IProject[]): { mine: IProject[]; shared:
 export function normalizeTemplate(raw: any): ITemplate {
   const id = String(raw.id ?? raw.name ?? raw.slug ?? '');
   const inputs =
-    raw.inputs && typeof raw.inputs === 'object'
-      ? raw.inputs.type
-        ? raw.inputs
-        : raw.inputs.schema ?? raw.inputs
-      : raw.schema ?? { type: 'object', properties: {} };
+    raw.values_schema ??
+    raw.schema ??
+    raw.inputs_schema ??
+    (Array.isArray(raw.inputs)
+      ? inputsToSchema(raw.inputs)
+      : raw.inputs && typeof raw.inputs === 'object'
+        ? raw.inputs.type
+          ? raw.inputs
+          : raw.inputs.schema ?? raw.inputs
+        : { type: 'object', properties: {} });
   return {
     id,
     name: String(raw.name ?? id),
@@ -223,12 +229,18 @@ export function pickerOf(name: string, prop: any, ui: Record<string, any>): Pick
   }
   const multiple = prop.type === 'array';
   const item = multiple ? prop.items ?? {} : prop;
-  const hint = { ...(item['x-datadive'] || {}), ...(prop['x-datadive'] || {}) };
+  const hint = {
+    ...(item['x-datadive'] || {}),
+    ...(item['x-datadive-input'] || {}),
+    ...(prop['x-datadive'] || {}),
+    ...(prop['x-datadive-input'] || {})
+  };
   const uiField = ui?.[name] || {};
   const uiOptions = uiField['ui:options'] || {};
   const widget =
     hint.widget ??
     hint.picker ??
+    (hint.type === 'column' || hint.type === 'file' ? hint.type : undefined) ??
     prop['x-widget'] ??
     item['x-widget'] ??
     uiField['ui:widget'] ??
@@ -307,8 +319,108 @@ export function formSchema(
       }
     }
     delete target.format;
+    if (values.length) {
+      delete target.pattern;
+    }
   }
+  stripUnsupportedPatterns(out);
   return out;
+}
+
+/**
+ * JavaScript regular expressions have no inline flags: a Python-style `(?i)` pattern would make
+ * the form's validator throw. Such a pattern becomes case-insensitive by expanding letters to
+ * [xX] classes; the server validates the values again when it renders.
+ */
+export function stripUnsupportedPatterns(schema: any): void {
+  if (!schema || typeof schema !== 'object') {
+    return;
+  }
+  if (typeof schema.pattern === 'string' && schema.pattern.startsWith('(?i)')) {
+    schema.pattern = schema.pattern
+      .slice(4)
+      .replace(/\\.|[a-zA-Z]/g, (m: string) => (m.length === 1 ? `[${m.toLowerCase()}${m.toUpperCase()}]` : m));
+  }
+  for (const value of Object.values(schema)) {
+    if (value && typeof value === 'object') {
+      stripUnsupportedPatterns(value);
+    }
+  }
+}
+
+/** JSON Schema of a template's values from its input list (the template document's shape). */
+export function inputsToSchema(inputs: any[]): any {
+  const properties: Record<string, any> = {};
+  const required: string[] = [];
+  for (const inp of inputs) {
+    let s: any;
+    switch (inp.type) {
+      case 'number':
+      case 'integer':
+        s = { type: inp.type };
+        if (inp.minimum !== undefined) {
+          s.minimum = inp.minimum;
+        }
+        if (inp.maximum !== undefined) {
+          s.maximum = inp.maximum;
+        }
+        break;
+      case 'boolean':
+        s = { type: 'boolean' };
+        break;
+      case 'date':
+        s = { type: 'string', format: 'date' };
+        break;
+      case 'choice': {
+        const opts = (inp.options || []).map((o: any) => (o && typeof o === 'object' ? o : { value: o, label: String(o) }));
+        s = opts.some((o: any) => o.label !== String(o.value))
+          ? { oneOf: opts.map((o: any) => ({ const: o.value, title: o.label })) }
+          : { enum: opts.map((o: any) => o.value) };
+        break;
+      }
+      case 'variable':
+        s = { type: 'string', pattern: '^[^\\W\\d]\\w*$' };
+        break;
+      default:
+        s = { type: 'string' };
+        if (inp.type === 'column' || inp.type === 'file') {
+          s.minLength = 1;
+        }
+    }
+    if (inp.multiple && ['choice', 'column', 'file', 'text'].includes(inp.type)) {
+      s = { type: 'array', items: s, uniqueItems: true };
+    }
+    if (inp.title) {
+      s.title = inp.title;
+    }
+    if (inp.help) {
+      s.description = inp.help;
+    }
+    if ('default' in inp) {
+      s.default = inp.default;
+    }
+    s['x-datadive-input'] = { type: inp.type, dataset: inp.dataset, extensions: inp.extensions, multiple: inp.multiple };
+    properties[inp.name] = s;
+    if (inp.required) {
+      required.push(inp.name);
+    }
+  }
+  return { type: 'object', properties, required };
+}
+
+/** Names of the inputs a column picker draws its columns from, that are variables (data frames). */
+export function variableDatasets(schema: any, ui: Record<string, any>): string[] {
+  const out = new Set<string>();
+  for (const p of Object.values(pickersOf(schema, ui))) {
+    if (p.kind === 'column' && p.dataset) {
+      const ds = schema.properties?.[p.dataset];
+      const kind = ds?.['x-datadive-input']?.type;
+      if (kind !== 'file') {
+        out.add(p.dataset);
+      }
+    }
+  }
+  return [...out];
 }
 
 /** The rjsf uiSchema: the template's UI hints minus our own picker keys, plus labels. */

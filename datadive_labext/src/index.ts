@@ -1,0 +1,328 @@
+/**
+ * @datadive/labextension: the Datadive panel (left sidebar), its commands, the "Edit" action of
+ * generated cells, the sync status-bar item and the settings.
+ */
+import { ILabShell, ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { Dialog, ICommandPalette, InputDialog, Notification, showDialog } from '@jupyterlab/apputils';
+import { PageConfig } from '@jupyterlab/coreutils';
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { IStatusBar } from '@jupyterlab/statusbar';
+import { LabIcon } from '@jupyterlab/ui-components';
+
+import { DatadiveClient } from './api';
+import { activeGeneratedCell, insertCells, replaceCell } from './cells';
+import { DraftStore, IKeyValueStore, MemoryStore } from './logic';
+import { DEFAULT_SETTINGS, ISettings, PanelModel } from './model';
+import { DatadivePanel } from './panel';
+import { SyncStatus } from './status';
+
+const PLUGIN_ID = '@datadive/labextension:plugin';
+
+export namespace CommandIDs {
+  export const openPanel = 'datadive:open-panel';
+  export const refresh = 'datadive:refresh';
+  export const createProject = 'datadive:create-project';
+  export const createNotebook = 'datadive:create-notebook';
+  export const upload = 'datadive:upload';
+  export const templates = 'datadive:templates';
+  export const insert = 'datadive:insert';
+  export const editCell = 'datadive:edit-cell';
+  export const syncDetails = 'datadive:sync-details';
+}
+
+export const datadiveIcon = new LabIcon({
+  name: 'datadive:logo',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">' +
+    '<g class="jp-icon3" fill="#616161"><path d="M12 2C7 2 3 3.6 3 5.5v13C3 20.4 7 22 12 22s9-1.6 9-3.5v-13C21 3.6 17 2 12 2zm0 2c4.4 0 7 1.2 7 1.5S16.4 7 12 7 5 5.8 5 5.5 7.6 4 12 4zm7 14.5c0 .3-2.6 1.5-7 1.5s-7-1.2-7-1.5v-3c1.6.9 4.2 1.5 7 1.5s5.4-.6 7-1.5v3zm0-5c0 .3-2.6 1.5-7 1.5s-7-1.2-7-1.5v-3c1.6.9 4.2 1.5 7 1.5s5.4-.6 7-1.5v3z"/></g></svg>'
+});
+
+/** Remembers which form was open so a reload reopens it (with its draft). */
+const UI_KEY = 'datadive:ui';
+
+function storage(): IKeyValueStore {
+  try {
+    window.localStorage.setItem('datadive:probe', '1');
+    window.localStorage.removeItem('datadive:probe');
+    return window.localStorage;
+  } catch {
+    return new MemoryStore();
+  }
+}
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_ID,
+  description: 'The Datadive panel: projects, notebooks, template forms, data preview and sync state.',
+  autoStart: true,
+  requires: [INotebookTracker],
+  optional: [ISettingRegistry, ICommandPalette, IStatusBar, ILayoutRestorer, ILabShell],
+  activate: (
+    app: JupyterFrontEnd,
+    tracker: INotebookTracker,
+    settingRegistry: ISettingRegistry | null,
+    palette: ICommandPalette | null,
+    statusBar: IStatusBar | null,
+    restorer: ILayoutRestorer | null
+  ) => {
+    const { commands, shell } = app;
+    const client = new DatadiveClient(app.serviceManager.serverSettings);
+    const store = storage();
+    const drafts = new DraftStore(store);
+    const user = PageConfig.getOption('hubUser') || '';
+    const model = new PanelModel(client, drafts, user);
+
+    const saveUi = () => {
+      const state = model.page === 'form' && model.template && !model.editTarget
+        ? { project: model.project?.id ?? null, template: model.template.id, version: model.template.version, columnsFrom: model.columnsFrom }
+        : { project: model.page !== 'projects' ? model.project?.id ?? null : null, tab: model.tab };
+      store.setItem(UI_KEY, JSON.stringify(state));
+    };
+
+    const runInsert = async (): Promise<void> => {
+      const started = performance.now();
+      const rendered = await model.render();
+      if (!rendered) {
+        return;
+      }
+      try {
+        insertCells(tracker, rendered.cells);
+        const ms = performance.now() - started;
+        (window as any).datadiveLastInsertMs = ms;
+        console.debug(`datadive: rendered and inserted in ${ms.toFixed(0)} ms`);
+      } catch (err) {
+        model.setError((err as Error).message);
+        Notification.error((err as Error).message, { autoClose: 8000 });
+      }
+    };
+
+    const runUpdate = async (): Promise<void> => {
+      const target = model.editTarget;
+      if (!target) {
+        return;
+      }
+      const rendered = await model.render();
+      if (!rendered) {
+        return;
+      }
+      try {
+        if (await replaceCell(tracker, target.notebookPath, target.cellId, rendered.cells)) {
+          Notification.success('Cell updated from the form.', { autoClose: 2500 });
+          model.closeForm();
+        }
+      } catch (err) {
+        model.setError((err as Error).message);
+        Notification.error((err as Error).message, { autoClose: 8000 });
+      }
+    };
+
+    const panel = new DatadivePanel(model, {
+      openFile: path => void commands.execute('docmanager:open', { path }),
+      openProjectFolder: project => {
+        const path = model.projectFolder(project);
+        commands.execute('filebrowser:go-to-path', { path }).catch(err => {
+          const message = `Could not open the folder "${path}" of ${project.name}: ${(err as Error).message ?? err}`;
+          model.setError(message);
+          Notification.error(message, { autoClose: 8000 });
+        });
+      },
+      insert: runInsert,
+      update: runUpdate,
+      prompt: async (title, label, value) => {
+        const result = await InputDialog.getText({ title, label, text: value ?? '' });
+        return result.button.accept ? result.value : null;
+      },
+      confirm: async (title, body, ok) => {
+        const result = await showDialog({ title, body, buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: ok })] });
+        return result.button.accept;
+      }
+    });
+    panel.title.icon = datadiveIcon;
+    model.changed.connect(saveUi);
+    shell.add(panel, 'left', { rank: 150 });
+    if (restorer) {
+      restorer.add(panel, 'datadive-panel');
+    }
+
+    // First load, then reopen what was open before a reload (a half-filled form keeps its draft).
+    let loadedOnce = false;
+    const firstLoad = async () => {
+      if (loadedOnce) {
+        return;
+      }
+      loadedOnce = true;
+      const t0 = performance.now();
+      await model.loadProjects();
+      (window as any).datadiveProjectsLoadedMs = performance.now() - t0;
+      let ui: any = null;
+      try {
+        ui = JSON.parse(store.getItem(UI_KEY) || 'null');
+      } catch {
+        ui = null;
+      }
+      if (ui?.project && model.projects.some(p => p.id === ui.project)) {
+        await model.openProject(ui.project);
+        if (ui.tab) {
+          model.tab = ui.tab;
+        }
+      }
+      if (ui?.template) {
+        model.columnsFrom = ui.columnsFrom || '';
+        await model.loadTemplates();
+        await model.openForm(ui.template, { version: ui.version });
+      }
+    };
+    panel.onShow = () => void firstLoad();
+    void app.restored.then(() => panel.isVisible && void firstLoad());
+
+    const showPanel = () => {
+      shell.activateById(panel.id);
+      void firstLoad();
+    };
+
+    // ---- commands -------------------------------------------------------------------------------
+    commands.addCommand(CommandIDs.openPanel, {
+      label: 'Datadive: Open Panel',
+      caption: 'Show the Datadive panel (projects, notebooks, templates)',
+      icon: datadiveIcon,
+      execute: showPanel
+    });
+    commands.addCommand(CommandIDs.refresh, {
+      label: 'Datadive: Refresh Projects',
+      execute: async () => {
+        await model.loadProjects();
+        await model.loadProjectContent();
+      }
+    });
+    commands.addCommand(CommandIDs.createProject, {
+      label: 'Datadive: New Project…',
+      execute: async () => {
+        showPanel();
+        const result = await InputDialog.getText({ title: 'New Datadive project', label: 'Project name', placeholder: 'e.g. Sleep study 2026' });
+        if (result.button.accept && result.value?.trim()) {
+          await model.createProject(result.value);
+        }
+      }
+    });
+    commands.addCommand(CommandIDs.createNotebook, {
+      label: 'Datadive: New Notebook in Project…',
+      isEnabled: () => !!model.project,
+      execute: async () => {
+        showPanel();
+        const result = await InputDialog.getText({ title: `New notebook in ${model.project?.name}`, label: 'Notebook name', placeholder: 'analysis.ipynb' });
+        if (result.button.accept && result.value?.trim()) {
+          const nb = await model.createNotebook(result.value);
+          if (nb && model.project) {
+            await commands.execute('docmanager:open', { path: `${model.projectFolder(model.project)}/${nb.path ?? nb.name}` });
+          }
+        }
+      }
+    });
+    commands.addCommand(CommandIDs.upload, {
+      label: 'Datadive: Upload Files to Project…',
+      isEnabled: () => !!model.project,
+      execute: () => {
+        showPanel();
+        model.page = 'project';
+        model.tab = 'files';
+        model.emit();
+        requestAnimationFrame(() => (document.getElementById('dd-upload-input') as HTMLInputElement | null)?.click());
+      }
+    });
+    commands.addCommand(CommandIDs.templates, {
+      label: 'Datadive: Template Gallery',
+      isEnabled: () => !!model.project,
+      execute: async () => {
+        showPanel();
+        model.page = 'project';
+        model.tab = 'templates';
+        model.emit();
+        await model.loadTemplates();
+        document.getElementById('dd-template-search')?.focus();
+      }
+    });
+    commands.addCommand(CommandIDs.insert, {
+      label: 'Datadive: Insert Template Cell',
+      isEnabled: () => model.page === 'form' && !!model.template && !model.editTarget && model.formErrors === 0,
+      execute: runInsert
+    });
+    commands.addCommand(CommandIDs.editCell, {
+      label: 'Edit with Datadive Form',
+      caption: 'Reopen the template form of this generated cell and regenerate it in place',
+      icon: datadiveIcon,
+      isVisible: () => !!activeGeneratedCell(tracker),
+      isEnabled: () => !!activeGeneratedCell(tracker),
+      execute: async () => {
+        const found = activeGeneratedCell(tracker);
+        if (!found || !found.meta) {
+          Notification.warning('The active cell was not generated from a Datadive template.', { autoClose: 4000 });
+          return;
+        }
+        showPanel();
+        if (!model.templatesLoaded) {
+          await model.loadTemplates();
+        }
+        if (!model.project && found.meta.project) {
+          await model.openProject(String(found.meta.project));
+        }
+        await model.openForm(found.meta.template, {
+          version: found.meta.version,
+          values: found.meta.values,
+          edit: { notebookPath: found.path, cellId: found.cellId }
+        });
+      }
+    });
+    tracker.activeCellChanged.connect(() => commands.notifyCommandChanged(CommandIDs.editCell));
+
+    let sync: SyncStatus | null = null;
+    commands.addCommand(CommandIDs.syncDetails, {
+      label: 'Datadive: Storage Sync Details',
+      execute: () => sync?.showDetails()
+    });
+
+    if (palette) {
+      const category = 'Datadive';
+      for (const command of [
+        CommandIDs.openPanel,
+        CommandIDs.refresh,
+        CommandIDs.createProject,
+        CommandIDs.createNotebook,
+        CommandIDs.upload,
+        CommandIDs.templates,
+        CommandIDs.insert,
+        CommandIDs.editCell,
+        CommandIDs.syncDetails
+      ]) {
+        palette.addItem({ command, category });
+      }
+    }
+
+    if (statusBar) {
+      sync = new SyncStatus(client, () => new Map(model.projects.map(p => [p.id, p.name])));
+      statusBar.registerStatusItem('@datadive/labextension:sync', { item: sync, align: 'left', rank: 5 });
+      sync.start(DEFAULT_SETTINGS.syncPollSeconds);
+    }
+
+    // ---- settings -------------------------------------------------------------------------------
+    const applySettings = (settings: ISettingRegistry.ISettings) => {
+      const s = settings.composite as unknown as Partial<ISettings>;
+      const before = model.settings.syncPollSeconds;
+      model.settings = { ...DEFAULT_SETTINGS, ...s };
+      if (sync && before !== model.settings.syncPollSeconds) {
+        sync.start(model.settings.syncPollSeconds);
+      }
+      model.emit();
+    };
+    if (settingRegistry) {
+      settingRegistry
+        .load(PLUGIN_ID)
+        .then(settings => {
+          applySettings(settings);
+          settings.changed.connect(applySettings);
+        })
+        .catch(reason => console.error('Datadive: failed to load settings.', reason));
+    }
+  }
+};
+
+export default plugin;

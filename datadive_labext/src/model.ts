@@ -1,0 +1,441 @@
+/**
+ * State of the Datadive panel and the actions on it. The React view (panel.tsx) renders it and
+ * re-renders on `changed`; commands (index.ts) call the same methods.
+ */
+import { Notification } from '@jupyterlab/apputils';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { DatadiveClient } from './api';
+import {
+  DraftStore,
+  IFileEntry,
+  IMember,
+  IPreview,
+  IProject,
+  ITemplate,
+  ProjectSort,
+  formSchema,
+  pickersOf,
+  schemaDefaults,
+  variableDatasets
+} from './logic';
+
+export type Page = 'projects' | 'project' | 'form';
+export type ProjectTab = 'files' | 'templates' | 'members';
+
+export interface IEditTarget {
+  /** Resolves the target cell again (the notebook may have changed meanwhile). */
+  notebookPath: string;
+  cellId: string;
+}
+
+export interface IUploadState {
+  name: string;
+  loaded: number;
+  total: number;
+  error?: string;
+}
+
+export interface ISettings {
+  projectPath: string;
+  sortProjects: ProjectSort;
+  previewRows: number;
+  syncPollSeconds: number;
+  draftMaxAgeDays: number;
+}
+
+export const DEFAULT_SETTINGS: ISettings = {
+  projectPath: 'projects/{name}',
+  sortProjects: 'name',
+  previewRows: 20,
+  syncPollSeconds: 10,
+  draftMaxAgeDays: 30
+};
+
+export class PanelModel {
+  constructor(
+    readonly client: DatadiveClient,
+    readonly drafts: DraftStore,
+    readonly user: string
+  ) {}
+
+  settings: ISettings = { ...DEFAULT_SETTINGS };
+
+  page: Page = 'projects';
+  tab: ProjectTab = 'files';
+  error = '';
+  busy = false;
+
+  projects: IProject[] = [];
+  projectsLoaded = false;
+  deleted: IProject[] = [];
+  filter = '';
+  project: IProject | null = null;
+
+  files: IFileEntry[] = [];
+  notebooks: IFileEntry[] = [];
+  members: IMember[] = [];
+  preview: { path: string; data: IPreview } | null = null;
+  upload: IUploadState | null = null;
+
+  templates: ITemplate[] = [];
+  templatesLoaded = false;
+  galleryQuery = '';
+  galleryCategory = '';
+  galleryTags: string[] = [];
+
+  template: ITemplate | null = null;
+  values: Record<string, unknown> = {};
+  formErrors = 0;
+  /** Columns per dataset input (or per "columns from" file for variable datasets). */
+  columns: Record<string, string[]> = {};
+  columnsFrom = '';
+  editTarget: IEditTarget | null = null;
+
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  emit(): void {
+    this._changed.emit();
+  }
+
+  setError(err: unknown): void {
+    this.error = err ? (err instanceof Error ? err.message : String(err)) : '';
+    this.emit();
+  }
+
+  /** Run an action; a failure is shown with the server's message, inline and as a notification. */
+  async run<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
+    this.busy = true;
+    this.error = '';
+    this.emit();
+    try {
+      return await fn();
+    } catch (err) {
+      const message = `${what}: ${(err as Error).message}`;
+      this.error = message;
+      Notification.error(message, { autoClose: 8000 });
+      console.error(message, err);
+      return undefined;
+    } finally {
+      this.busy = false;
+      this.emit();
+    }
+  }
+
+  // ---- projects -------------------------------------------------------------------------------
+
+  async loadProjects(): Promise<void> {
+    await this.run('Could not list projects', async () => {
+      const [live, deleted] = await Promise.all([
+        this.client.listProjects(),
+        this.client.listProjects({ deleted: true }).catch(() => [] as IProject[])
+      ]);
+      this.projects = live.filter(p => !p.deleted);
+      this.deleted = deleted.filter(p => p.deleted);
+      this.projectsLoaded = true;
+      if (this.project) {
+        this.project = this.projects.find(p => p.id === this.project!.id) ?? null;
+        if (!this.project && this.page !== 'form') {
+          this.page = 'projects';
+        }
+      }
+    });
+  }
+
+  async createProject(name: string): Promise<IProject | undefined> {
+    const project = await this.run('Could not create the project', () => this.client.createProject(name.trim()));
+    if (project) {
+      Notification.success(`Project "${project.name}" created.`, { autoClose: 3000 });
+      await this.loadProjects();
+      await this.openProject(project.id);
+    }
+    return project;
+  }
+
+  async renameProject(project: IProject, name: string): Promise<void> {
+    const renamed = await this.run('Could not rename the project', () => this.client.renameProject(project.id, name.trim()));
+    if (renamed) {
+      await this.loadProjects();
+    }
+  }
+
+  async deleteProject(project: IProject): Promise<void> {
+    const done = await this.run('Could not delete the project', async () => {
+      await this.client.deleteProject(project.id);
+      return true;
+    });
+    if (done) {
+      if (this.project?.id === project.id) {
+        this.project = null;
+        this.page = 'projects';
+      }
+      Notification.info(`Project "${project.name}" deleted.`, {
+        autoClose: 10000,
+        actions: [{ label: 'Undo', callback: () => void this.restoreProject(project) }]
+      });
+      await this.loadProjects();
+    }
+  }
+
+  async restoreProject(project: IProject): Promise<void> {
+    const restored = await this.run('Could not restore the project', () => this.client.restoreProject(project.id));
+    if (restored) {
+      Notification.success(`Project "${project.name}" restored.`, { autoClose: 3000 });
+      await this.loadProjects();
+    }
+  }
+
+  async openProject(id: string): Promise<void> {
+    const project = this.projects.find(p => p.id === id) ?? null;
+    this.project = project;
+    this.page = project ? 'project' : 'projects';
+    this.preview = null;
+    this.files = [];
+    this.notebooks = [];
+    this.members = [];
+    this.emit();
+    if (project) {
+      await this.loadProjectContent();
+    }
+  }
+
+  async loadProjectContent(): Promise<void> {
+    const project = this.project;
+    if (!project) {
+      return;
+    }
+    await this.run('Could not list the project', async () => {
+      const [notebooks, files] = await Promise.all([
+        this.client.listNotebooks(project.id),
+        this.client.listFiles(project.id).catch(err => {
+          // The file API may be missing on an older service: notebooks still work.
+          if ((err as { status?: number }).status === 404) {
+            return [] as IFileEntry[];
+          }
+          throw err;
+        })
+      ]);
+      this.notebooks = notebooks;
+      const nbPaths = new Set(notebooks.map(n => n.path));
+      this.files = files.filter(f => f.type !== 'notebook' || !nbPaths.has(f.path));
+    });
+  }
+
+  async loadMembers(): Promise<void> {
+    const project = this.project;
+    if (project) {
+      const members = await this.run('Could not list members', () => this.client.listMembers(project.id));
+      if (members) {
+        this.members = members;
+        this.emit();
+      }
+    }
+  }
+
+  async addMember(member: IMember): Promise<boolean> {
+    const project = this.project;
+    if (!project) {
+      return false;
+    }
+    const ok = await this.run(`Could not add ${member.kind} "${member.name}"`, async () => {
+      await this.client.addMember(project.id, member);
+      return true;
+    });
+    await this.loadMembers();
+    return !!ok;
+  }
+
+  async setMemberRole(member: IMember): Promise<void> {
+    const project = this.project;
+    if (project) {
+      await this.run(`Could not change the role of "${member.name}"`, () => this.client.setMemberRole(project.id, member));
+      await this.loadMembers();
+    }
+  }
+
+  async removeMember(member: IMember): Promise<void> {
+    const project = this.project;
+    if (project) {
+      await this.run(`Could not remove "${member.name}"`, () => this.client.removeMember(project.id, member));
+      await this.loadMembers();
+    }
+  }
+
+  /** The folder of a project in the Jupyter server's file tree. */
+  projectFolder(project: IProject): string {
+    if (typeof project.path === 'string' && project.path) {
+      return project.path;
+    }
+    return this.settings.projectPath.replace('{name}', project.name).replace('{id}', project.id);
+  }
+
+  async createNotebook(name: string): Promise<any> {
+    const project = this.project;
+    if (!project) {
+      return undefined;
+    }
+    const nb = await this.run('Could not create the notebook', () => this.client.createNotebook(project.id, name));
+    if (nb) {
+      await this.loadProjectContent();
+    }
+    return nb;
+  }
+
+  async uploadFiles(files: File[]): Promise<void> {
+    const project = this.project;
+    if (!project) {
+      return;
+    }
+    for (const file of files) {
+      this.upload = { name: file.name, loaded: 0, total: file.size };
+      this.emit();
+      try {
+        await this.client.upload(project.id, file.name, file, (loaded, total) => {
+          this.upload = { name: file.name, loaded, total };
+          this.emit();
+        });
+        Notification.success(`Uploaded "${file.name}".`, { autoClose: 3000 });
+        this.upload = null;
+      } catch (err) {
+        const message = `Could not upload "${file.name}": ${(err as Error).message}`;
+        this.upload = { name: file.name, loaded: 0, total: file.size, error: message };
+        this.error = message;
+        Notification.error(message, { autoClose: 8000 });
+        this.emit();
+        return;
+      }
+    }
+    await this.loadProjectContent();
+  }
+
+  async showPreview(path: string): Promise<void> {
+    const project = this.project;
+    if (!project) {
+      return;
+    }
+    const data = await this.run(`Could not preview "${path}"`, () =>
+      this.client.preview(project.id, path, this.settings.previewRows)
+    );
+    if (data) {
+      this.preview = { path, data };
+      this.emit();
+    }
+  }
+
+  // ---- templates ------------------------------------------------------------------------------
+
+  async loadTemplates(): Promise<void> {
+    await this.run('Could not list templates', async () => {
+      this.templates = await this.client.listTemplates();
+      this.templatesLoaded = true;
+    });
+  }
+
+  /** Open the form of a template: values from (in order) `values`, the saved draft, defaults. */
+  async openForm(templateId: string, opts: { version?: string | number; values?: Record<string, unknown>; edit?: IEditTarget } = {}): Promise<void> {
+    let template = this.templates.find(t => t.id === templateId && (opts.version === undefined || String(t.version) === String(opts.version)));
+    const full = await this.run(`Could not open template "${templateId}"`, () => this.client.getTemplate(templateId, opts.version));
+    if (full) {
+      template = full;
+    }
+    if (!template) {
+      return;
+    }
+    this.template = template;
+    this.editTarget = opts.edit ?? null;
+    const draft = opts.edit ? null : this.drafts.load(this.project?.id ?? null, template.id);
+    this.values = { ...schemaDefaults(template.inputs), ...(draft?.values ?? {}), ...(opts.values ?? {}) };
+    this.columns = {};
+    this.page = 'form';
+    this.emit();
+    await this.refreshColumns();
+  }
+
+  closeForm(): void {
+    this.template = null;
+    this.editTarget = null;
+    this.page = this.project ? 'project' : 'projects';
+    this.emit();
+  }
+
+  setValues(values: Record<string, unknown>, errors: number): void {
+    const before = this.values;
+    this.values = values;
+    this.formErrors = errors;
+    if (this.template && !this.editTarget) {
+      this.drafts.save({ template: this.template.id, version: this.template.version, project: this.project?.id ?? null, values });
+    }
+    // A changed dataset choice refills the column pickers.
+    const pickers = this.template ? pickersOf(this.template.inputs, this.template.ui) : {};
+    const datasets = new Set(Object.values(pickers).flatMap(p => (p.kind === 'column' && p.dataset ? [p.dataset] : [])));
+    if ([...datasets].some(d => before[d] !== values[d])) {
+      void this.refreshColumns();
+    }
+    this.emit();
+  }
+
+  discardDraft(): void {
+    if (this.template) {
+      this.drafts.discard(this.project?.id ?? null, this.template.id);
+      this.values = schemaDefaults(this.template.inputs);
+      this.emit();
+    }
+  }
+
+  setColumnsFrom(path: string): void {
+    this.columnsFrom = path;
+    void this.refreshColumns();
+  }
+
+  /** Fill column pickers from a preview of the chosen dataset (file input, or "columns from"). */
+  async refreshColumns(): Promise<void> {
+    const template = this.template;
+    const project = this.project;
+    if (!template || !project) {
+      return;
+    }
+    const pickers = pickersOf(template.inputs, template.ui);
+    const varDatasets = variableDatasets(template.inputs, template.ui);
+    const columns: Record<string, string[]> = {};
+    for (const p of Object.values(pickers)) {
+      if (p.kind !== 'column' || !p.dataset) {
+        continue;
+      }
+      const path = varDatasets.includes(p.dataset) ? this.columnsFrom : (this.values[p.dataset] as string);
+      if (typeof path === 'string' && path && !(p.dataset in columns)) {
+        try {
+          const preview = await this.client.preview(project.id, path, 1);
+          columns[p.dataset] = preview.columns.map(c => c.name);
+        } catch (err) {
+          this.setError(`Could not read the columns of "${path}": ${(err as Error).message}`);
+        }
+      }
+    }
+    this.columns = columns;
+    this.emit();
+  }
+
+  /** The schema the form shows right now. */
+  currentSchema(): any {
+    if (!this.template) {
+      return {};
+    }
+    const files = this.files.filter(f => f.type === 'file').map(f => f.path);
+    return formSchema(this.template.inputs, this.template.ui, { files, columns: this.columns });
+  }
+
+  async render(): Promise<{ cells: { source: string; metadata: Record<string, any>; cell_type: string }[] } | undefined> {
+    const template = this.template;
+    if (!template) {
+      return undefined;
+    }
+    return this.run('Could not render the template', async () => {
+      const cells = await this.client.renderCells(template.id, template.version, this.values, this.project?.id ?? null);
+      return { cells };
+    });
+  }
+
+  private _changed = new Signal<this, void>(this);
+}
