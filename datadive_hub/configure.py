@@ -45,6 +45,7 @@ SERVICE_ENV_PASSTHROUGH = (
     "AWS_DEFAULT_REGION",
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_S3",
+    "PGPASSWORD",
 )
 
 OPTIONS: dict[str, tuple[object, str]] = {
@@ -122,8 +123,33 @@ def _service_env(opts: dict) -> dict:
     return env
 
 
-def _replace(items: list, names: set[str], new: list) -> list:
-    return [i for i in items if i.get("name") not in names] + new
+def _merge_service(mine: dict, theirs: dict) -> dict:
+    """An entry the admin wrote (e.g. z2jh ``hub.services.datadive``) completes ours: their keys
+    win, environments and allowed scopes are combined."""
+    merged = {**mine, **theirs}
+    merged["environment"] = {**mine.get("environment", {}), **theirs.get("environment", {})}
+    scopes = [*mine.get("oauth_client_allowed_scopes", []), *theirs.get("oauth_client_allowed_scopes", [])]
+    if scopes:
+        merged["oauth_client_allowed_scopes"] = list(dict.fromkeys(scopes))
+    return merged
+
+
+def _merge_role(mine: dict, theirs: dict) -> dict:
+    """Our scopes stand (least privilege); members the admin listed are kept."""
+    merged = dict(mine)
+    for kind in ("users", "groups", "services"):
+        members = [*theirs.get(kind, []), *mine.get(kind, [])]
+        if members:
+            merged[kind] = list(dict.fromkeys(members))
+    return merged
+
+
+def _combine(items: list, new: list, merge) -> list:
+    existing = {i.get("name"): i for i in items}
+    names = {n["name"] for n in new}
+    return [i for i in items if i.get("name") not in names] + [
+        merge(n, existing[n["name"]]) if n["name"] in existing else n for n in new
+    ]
 
 
 def configure(c, **options):
@@ -191,12 +217,8 @@ def configure(c, **options):
                 "services": [CULLER_NAME],
             }
         )
-    c.JupyterHub.services = _replace(
-        list(c.JupyterHub.get("services", [])), {s["name"] for s in services}, services
-    )
-    c.JupyterHub.load_roles = _replace(
-        list(c.JupyterHub.get("load_roles", [])), {r["name"] for r in roles}, roles
-    )
+    c.JupyterHub.services = _combine(list(c.JupyterHub.get("services", [])), services, _merge_service)
+    c.JupyterHub.load_roles = _combine(list(c.JupyterHub.get("load_roles", [])), roles, _merge_role)
     c.JupyterHub.custom_scopes = {**c.JupyterHub.get("custom_scopes", {}), **CUSTOM_SCOPES}
 
     c.Spawner.server_token_scopes = SERVER_TOKEN_SCOPES
@@ -249,6 +271,11 @@ def _configure_kubespawner(c, opts: dict) -> None:
     # SIGTERM → the server flushes its working copy to the store before the pod is killed
     c.KubeSpawner.delete_grace_period = opts["stop_grace_seconds"]
     c.KubeSpawner.allow_privilege_escalation = False
+    # the chart sets KubeSpawner.environment from singleuser.extraEnv, which would hide Spawner's
+    c.KubeSpawner.environment = {
+        **c.KubeSpawner.get("environment", {}),
+        **{k: v for k, v in c.Spawner.environment.items() if k.startswith("DATADIVE_")},
+    }
     c.KubeSpawner.container_security_context = {
         "runAsNonRoot": True,
         "capabilities": {"drop": ["ALL"]},
