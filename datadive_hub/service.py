@@ -157,7 +157,8 @@ class DatadiveService(Application):
         self.session_factory = db.session_factory(self.engine)
         self.store = store_from_url(self.store_url, **self.store_options)
         token = os.environ.get("JUPYTERHUB_API_TOKEN", "")
-        self.hub_auth = HubOAuth(api_token=token, api_url=self.hub_api_url, cache_max_age=60)
+        # the OAuth callback handler uses the singleton, so every handler must share it
+        self.hub_auth = HubOAuth.instance(api_token=token, api_url=self.hub_api_url, cache_max_age=60)
         self.hub_users = HubUsers(self.hub_api_url, token)
         self.log.info(
             "Datadive service %s: database %s, store %s (%s), JupyterHub API %s",

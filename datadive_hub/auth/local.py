@@ -40,7 +40,7 @@ class PasswordFile:
         os.chmod(tmp, 0o600)
         os.replace(tmp, self.path)
 
-    def set(self, name: str, password: str | None = None, admin: bool = False) -> str:
+    def set_password(self, name: str, password: str | None = None, admin: bool = False) -> str:
         """Set (or generate) ``name``'s password; returns the password."""
         password = password or secrets.token_urlsafe(12)
         salt = secrets.token_bytes(16)
@@ -74,6 +74,12 @@ class LocalPasswordAuthenticator(Authenticator):
     @property
     def passwords(self) -> PasswordFile:
         return PasswordFile(self.password_file)
+
+    @default("allowed_users")
+    def _allowed_default(self):
+        # JupyterHub creates allowed users at start-up, so they can be added to projects
+        # before their first sign-in.
+        return self.passwords.names()
 
     async def authenticate(self, handler, data):
         name = self.normalize_username(data.get("username", ""))

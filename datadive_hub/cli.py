@@ -1,0 +1,107 @@
+"""The ``datadive`` command: ``up``, ``db upgrade``, ``users``, ``templates``."""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def _db_url(args) -> str:
+    if args.db_url:
+        return args.db_url
+    if os.environ.get("DATADIVE_DB_URL"):
+        return os.environ["DATADIVE_DB_URL"]
+    return f"sqlite:///{Path(args.data_dir).resolve() / 'datadive.sqlite'}"
+
+
+def cmd_up(args) -> int:
+    from .up import up
+
+    return up(port=args.port, data_dir=args.data_dir, ip=args.ip, db_url=args.db_url)
+
+
+def cmd_db_upgrade(args) -> int:
+    from . import db
+
+    url = _db_url(args)
+    db.upgrade(url, args.revision)
+    engine = db.make_engine(url)
+    print(f"database {db.redact(url)} is at revision {db.current_revision(engine)}")
+    return 0
+
+
+def cmd_db_current(args) -> int:
+    from . import db
+
+    url = _db_url(args)
+    print(f"current: {db.current_revision(db.make_engine(url))}  head: {db.head_revision(url)}")
+    return 0
+
+
+def cmd_users_add(args) -> int:
+    from .auth.local import PasswordFile
+
+    pw = PasswordFile(Path(args.data_dir).resolve() / "passwords.json")
+    if args.name in pw.names() and args.command == "add":
+        print(f"user {args.name!r} exists; use `datadive users passwd {args.name}`", file=sys.stderr)
+        return 1
+    password = pw.set_password(args.name, admin=args.admin or args.name in pw.names(admin_only=True))
+    print(f"{args.name}: password {password}  (shown once)")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="datadive", description="Datadive for JupyterHub")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    up = sub.add_parser("up", help="run the whole platform on this machine (127.0.0.1)")
+    up.add_argument("--port", type=int, default=8000, help="public port (default 8000)")
+    up.add_argument("--data-dir", default="datadive-data", help="where all data lives")
+    up.add_argument("--ip", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    up.add_argument("--db-url", default=None,
+                    help="the Datadive database (default: SQLite in the data dir), e.g. "
+                         "postgresql+psycopg://user@127.0.0.1/datadive")
+    up.set_defaults(func=cmd_up)
+
+    dbp = sub.add_parser("db", help="database schema (Alembic migrations)")
+    dbsub = dbp.add_subparsers(dest="dbcmd", required=True)
+    for name, func, helptext in (("upgrade", cmd_db_upgrade, "upgrade the schema"),
+                                 ("current", cmd_db_current, "show the schema revision")):
+        d = dbsub.add_parser(name, help=helptext)
+        d.add_argument("--db-url", help="SQLAlchemy URL (default: $DATADIVE_DB_URL or the data dir's SQLite)")
+        d.add_argument("--data-dir", default="datadive-data")
+        if name == "upgrade":
+            d.add_argument("revision", nargs="?", default="head")
+        d.set_defaults(func=func)
+
+    users = sub.add_parser("users", help="local sign-in (datadive up): add people, reset passwords")
+    usub = users.add_subparsers(dest="command", required=True)
+    for name in ("add", "passwd"):
+        u = usub.add_parser(name, help=f"{name} a user; prints a generated password once")
+        u.add_argument("name")
+        u.add_argument("--admin", action="store_true", help="make the user a hub admin")
+        u.add_argument("--data-dir", default="datadive-data")
+        u.set_defaults(func=cmd_users_add)
+
+    sub.add_parser("templates", help="validate, render, list and publish cell templates",
+                   add_help=False)
+    sub.add_parser("service", help="run the hub service (JupyterHub starts it)", add_help=False)
+    return p
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] == "templates":
+        from .templates_cli import main as templates_main
+
+        return templates_main(argv[1:])
+    if argv and argv[0] == "service":
+        from .service import main as service_main
+
+        return service_main(argv[1:]) or 0
+    args = parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""``datadive up``: the whole platform on one machine (embedded defaults).
+
+JupyterHub with configurable-http-proxy, the Datadive service as a hub-managed service, user servers
+through SimpleLocalProcessSpawner, SQLite and a local directory store, all under one data directory.
+A second start on the same directory keeps everything.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+from . import db
+from .auth.local import PasswordFile
+from .configure import proxy_command
+
+CONFIG_TEMPLATE = """\
+# Written by `datadive up` at every start; edit the options of `datadive up` instead.
+import datadive_hub
+
+c = get_config()  # noqa: F821
+datadive_hub.configure(c, data_dir={data_dir!r}, service_port={service_port}, db_url={db_url!r})
+c.JupyterHub.bind_url = "http://{ip}:{port}"
+c.JupyterHub.hub_ip = "127.0.0.1"
+c.JupyterHub.hub_port = {hub_port}
+c.JupyterHub.db_url = "sqlite:///" + {hub_db!r}
+c.JupyterHub.cookie_secret_file = {cookie_secret!r}
+c.JupyterHub.pid_file = {pid_file!r}
+c.ConfigurableHTTPProxy.command = {proxy_cmd!r}
+c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{proxy_api_port}"
+c.ConfigurableHTTPProxy.pid_file = {proxy_pid!r}
+c.JupyterHub.cleanup_servers = True
+c.JupyterHub.cleanup_proxy = True
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def step(n: int, total: int, text: str) -> None:
+    print(f"[{n}/{total}] {text}", flush=True)
+
+
+def _get(url: str, timeout: float = 2) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except OSError:
+        return 0
+
+
+def wait_until(check, timeout: float, proc: subprocess.Popen, what: str, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"JupyterHub exited while {what}; the end of {log}:\n{tail(log)}")
+        if check():
+            return
+        time.sleep(0.3)
+    raise SystemExit(f"Timed out after {timeout:.0f}s {what}; the end of {log}:\n{tail(log)}")
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no log)"
+
+
+def write_config(data_dir: Path, ip: str, port: int, db_url: str) -> Path:
+    cfg = data_dir / "jupyterhub_config.py"
+    cfg.write_text(
+        CONFIG_TEMPLATE.format(
+            data_dir=str(data_dir), ip=ip, port=port, db_url=db_url,
+            hub_port=free_port(), proxy_api_port=free_port(), service_port=free_port(),
+            hub_db=str(data_dir / "jupyterhub.sqlite"),
+            cookie_secret=str(data_dir / "jupyterhub_cookie_secret"),
+            pid_file=str(data_dir / "jupyterhub.pid"),
+            proxy_pid=str(data_dir / "proxy.pid"),
+            proxy_cmd=proxy_command(),
+        )
+    )
+    return cfg
+
+
+def stop_tree(proc: subprocess.Popen, timeout: float = 20) -> None:
+    """Stop JupyterHub (which stops the proxy, the service and user servers), then any straggler."""
+    try:
+        children = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        children = []
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    _, alive = psutil.wait_procs(children, timeout=5)
+    for p in alive:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=5)
+
+
+def up(port: int = 8000, data_dir: str = "datadive-data", ip: str = "127.0.0.1",
+       db_url: str | None = None) -> int:
+    total = 4
+    data = Path(data_dir).resolve()
+    step(1, total, f"Preparing {data}")
+    (data / "logs").mkdir(parents=True, exist_ok=True)
+    os.chmod(data, 0o700)
+    step(2, total, "Upgrading the Datadive database (Alembic)")
+    db_url = db_url or f"sqlite:///{data / 'datadive.sqlite'}"
+    db.upgrade(db_url)
+    passwords = PasswordFile(data / "passwords.json")
+    first_password = None
+    if "admin" not in passwords.names():
+        first_password = passwords.set_password("admin", admin=True)
+
+    step(3, total, "Starting JupyterHub, configurable-http-proxy and the Datadive service")
+    cfg = write_config(data, ip, port, db_url)
+    log = data / "logs" / "jupyterhub.log"
+    env = {**os.environ, "DATADIVE_DATA_DIR": str(data)}
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    with open(log, "ab") as logf:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "jupyterhub", "-f", str(cfg)],
+            cwd=data, env=env, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    url = f"http://{ip}:{port}"
+    stopping = False
+
+    def _stop(signum, frame):
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        step(4, total, "Waiting for the hub and the Datadive service to answer")
+        wait_until(lambda: _get(f"{url}/hub/health") == 200, 90, proc, "starting the hub", log)
+        wait_until(
+            lambda: _get(f"{url}/services/datadive/api/v1/openapi.json") in (401, 403, 200),
+            90, proc, "starting the Datadive service", log,
+        )
+        print(textwrap.dedent(f"""
+            Datadive is running at {url}/
+              Sign in as:  admin
+              Password:    {first_password or '(set at the first start; reset with: datadive users passwd admin --data-dir ' + str(data) + ')'}
+            {"  (the password is shown only this once; keep it)" if first_password else ""}
+              Add people:  datadive users add NAME --data-dir {data}
+              Logs:        {log}
+            Press Ctrl-C to stop.
+            """), flush=True)
+        while proc.poll() is None:
+            time.sleep(0.5)
+        print(f"JupyterHub stopped unexpectedly; the end of {log}:\n{tail(log)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopping Datadive (JupyterHub, proxy, service, user servers)...", flush=True)
+        return 0
+    finally:
+        stop_tree(proc)
+        print("Stopped.", flush=True)

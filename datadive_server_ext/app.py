@@ -1,0 +1,77 @@
+"""The ``datadive`` ExtensionApp: wires the hub-service client and the route modules."""
+
+import importlib
+import os
+
+from jupyter_server.extension.application import ExtensionApp
+from jupyter_server.utils import url_path_join
+from traitlets import Unicode, default
+
+from . import __version__
+from .hubclient import HubServiceClient
+
+# route modules under datadive_server_ext.handlers; each exports ``routes``
+ROUTE_MODULES = ["hubproxy", "templates", "cells", "sync"]
+
+
+def connect_contents(cm, client: HubServiceClient) -> bool:
+    """Put a DatadiveContentsManager that has no store of its own in Datadive mode: projects from
+    the hub service, files through the service (this server holds no storage credentials)."""
+    if getattr(cm, "project_source", False) is not None or getattr(cm, "store_url", ""):
+        return False
+    if not client.configured:
+        return False
+    from datadive_contents.stores.hub import HubServiceStore
+
+    async def projects():
+        return (await client.request("GET", "projects"))["projects"]
+
+    cm.project_source = projects
+    cm.project_store_factory = lambda project_id: HubServiceStore(
+        project_id, service_url=client.service_url, token=client.token
+    )
+    return True
+
+
+class DatadiveExtension(ExtensionApp):
+    """Backs the Datadive panel: hub-service access, templates, notebook cells, sync state."""
+
+    name = "datadive"
+    load_other_extensions = True
+
+    service_url = Unicode(
+        config=True, help="URL of the Datadive hub service (default: $DATADIVE_SERVICE_URL)."
+    )
+
+    @default("service_url")
+    def _service_url_default(self):
+        return os.environ.get("DATADIVE_SERVICE_URL", "")
+
+    def initialize_settings(self):
+        client = HubServiceClient(self.service_url)
+        self.settings["datadive_service"] = client
+        connect_contents(self.serverapp.contents_manager, client)
+        self.log.info(
+            "Datadive server extension %s: service %s, contents manager %s",
+            __version__, self.service_url or "(not connected)",
+            type(self.serverapp.contents_manager).__name__,
+        )
+
+    def initialize_handlers(self):
+        prefix = "/datadive"  # ExtensionApp prepends the server's base_url
+        for name in ROUTE_MODULES:
+            try:
+                module = importlib.import_module(f"{__package__}.handlers.{name}")
+            except ModuleNotFoundError as e:
+                if e.name != f"{__package__}.handlers.{name}":
+                    raise
+                continue
+            for pattern, handler in module.routes:
+                self.handlers.append((url_path_join(prefix, pattern), handler))
+
+    async def stop_extension(self):
+        """Flush the working copy to the store before the server stops (also when culled)."""
+        flush = getattr(self.serverapp.contents_manager, "flush_all", None)
+        if flush is not None:
+            self.log.info("Datadive: flushing local working copies to the store")
+            await flush()

@@ -1,0 +1,2 @@
+"""Route modules of the server extension; each exports ``routes = [(pattern, Handler), ...]``
+with patterns relative to ``<base_url>datadive/``."""

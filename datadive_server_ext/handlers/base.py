@@ -1,0 +1,30 @@
+"""Base handler of the server extension: jupyter_server auth, JSON errors with messages."""
+
+import json
+from http.client import responses
+
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+
+from ..hubclient import HubServiceClient, ServiceError
+
+
+class DatadiveHandler(APIHandler):
+    """Authenticated by jupyter_server (the hub's OAuth for this user's server)."""
+
+    auth_resource = "contents"
+
+    @property
+    def service(self) -> HubServiceClient:
+        return self.settings["datadive_service"]
+
+    def write_error(self, status_code, **kwargs):
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        message = responses.get(status_code, "Error")
+        if isinstance(exc, ServiceError):
+            status_code, message = exc.status, exc.message
+        elif isinstance(exc, web.HTTPError) and exc.log_message:
+            message = exc.log_message % exc.args if exc.args else exc.log_message
+        self.set_status(status_code)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"status": status_code, "message": message}))
