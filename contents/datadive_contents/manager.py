@@ -1,0 +1,781 @@
+"""DatadiveContentsManager: an async ContentsManager on object stores, with local working copies.
+
+Two modes:
+
+- **single root** (``store_url`` set, ``project_source`` unset): the whole file browser is one
+  store (e.g. ``s3://bucket/prefix``) — a complete S3-backed ContentsManager on its own.
+- **Datadive** (``project_source`` set): each project the user may see is a top-level folder,
+  backed by ``project_store_factory(project_id)``; viewers get read-only folders.
+
+Files are mirrored into ``working_dir`` (default: the server's ``root_dir``) so kernels see
+ordinary files; see :mod:`datadive_contents.workingcopy` for the sync and conflict rules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import getpass
+import hashlib
+import inspect
+import mimetypes
+import os
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import nbformat
+from jupyter_server.services.contents.manager import AsyncContentsManager
+from tornado.web import HTTPError
+from traitlets import Any as AnyTrait
+from traitlets import Bool, Float, Instance, Int, Unicode, default
+
+from . import __version__
+from .checkpoints import DatadiveCheckpoints
+from .paths import normalize_path
+from .stores import (
+    Conflict,
+    NotFound,
+    ObjectStore,
+    PathRejected,
+    StoreError,
+    StoreUnavailable,
+    store_from_url,
+)
+from .workingcopy import CHECKPOINTS, KEEP, SyncConflict, SyncOffline, WorkingCopy, is_internal
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+STATE_DIR = ".datadive-workingcopy"
+
+
+class Mount:
+    """One store shown at ``folder`` ("" in single-root mode)."""
+
+    def __init__(self, key: str, folder: str, store: ObjectStore, wc: WorkingCopy, role: str, project_id: str | None):
+        self.key = key
+        self.folder = folder
+        self.store = store
+        self.wc = wc
+        self.role = role
+        self.project_id = project_id
+
+    @property
+    def writable(self) -> bool:
+        return self.role != "viewer"
+
+
+def _http_error(e: Exception, path: str) -> HTTPError:
+    if isinstance(e, HTTPError):
+        return e
+    if isinstance(e, PathRejected):
+        return HTTPError(400, str(e))
+    if isinstance(e, NotFound):
+        return HTTPError(404, f"No such file or directory: {path}")
+    if isinstance(e, SyncConflict):
+        return HTTPError(409, str(e))
+    if isinstance(e, Conflict):
+        return HTTPError(409, f"{path} was changed by someone else; reload it and try again ({e})")
+    if isinstance(e, SyncOffline):
+        return HTTPError(503, str(e))
+    if isinstance(e, StoreUnavailable):
+        return HTTPError(503, f"the project store is unreachable: {e}")
+    return HTTPError(500, f"unexpected storage error on {path}: {e}")
+
+
+def _dt(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+class DatadiveContentsManager(AsyncContentsManager):
+    """Contents on object stores (S3 or a local directory store) with local working copies."""
+
+    store_url = Unicode(
+        "",
+        config=True,
+        help="Single-root mode: the store behind the whole file browser, e.g. "
+        "s3://bucket/prefix?endpoint_url=http://127.0.0.1:9000 or file:///srv/data. "
+        "Leave empty in Datadive mode (project_source set).",
+    )
+    s3_endpoint_url = Unicode(
+        "", config=True, help="S3 endpoint URL for store_url (empty: AWS, or endpoint_url in the URL)."
+    )
+    s3_region = Unicode("", config=True, help="S3 region for store_url (default us-east-1).")
+    s3_access_key_id = Unicode(
+        "", config=True, help="S3 access key for store_url (default: the AWS credential chain)."
+    )
+    s3_secret_access_key = Unicode("", config=True, help="S3 secret key for store_url.")
+    s3_session_token = Unicode("", config=True, help="S3 session token for store_url (optional).")
+    s3_check_folders = Bool(
+        False,
+        config=True,
+        help="Confirm each folder an S3 listing reports with one extra LIST (for endpoints such as "
+        "moto that report folders whose files were all deleted).",
+    )
+    project_source = AnyTrait(
+        None,
+        allow_none=True,
+        config=True,
+        help="Datadive mode: callable (sync or async) returning the projects the user may see, "
+        'as [{"id", "name", "role"}] (role viewer | editor | owner).',
+    )
+    project_store_factory = AnyTrait(
+        None,
+        allow_none=True,
+        config=True,
+        help="Datadive mode: callable project_id -> ObjectStore for that project's files.",
+    )
+    project_cache_seconds = Float(
+        10.0, config=True, help="How long the project list from project_source is reused (seconds)."
+    )
+    working_dir = Unicode(
+        "",
+        config=True,
+        help="Directory of the local working copies (kernels see files there). Default: root_dir, "
+        "so a kernel's cwd for a notebook is the notebook's folder in the working copy.",
+    )
+    poll_interval = Float(
+        2.0,
+        config=True,
+        help="Seconds between scans for files that kernels wrote (uploaded when changed); 0 disables.",
+    )
+    username = Unicode(
+        config=True, help="User name used in conflict file names (default: $JUPYTERHUB_USER or the OS user)."
+    )
+    materialize_on_kernel_start = Bool(
+        True,
+        config=True,
+        help="Download a project's files into its working copy before a kernel starts in it.",
+    )
+    hash_algorithm = Unicode("sha256", config=True, help="Hash algorithm of the 'hash' model field.")
+    max_copy_folder_files = Int(
+        10000, config=True, help="Largest number of files a folder copy or rename may touch."
+    )
+    single_store = Instance(
+        ObjectStore, allow_none=True, help="Single-root mode: the store instance (built from store_url)."
+    )
+
+    @default("username")
+    def _default_username(self):
+        return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
+
+    @default("checkpoints_class")
+    def _default_checkpoints_class(self):
+        return DatadiveCheckpoints
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._mounts: dict[str, Mount] = {}
+        self._projects: list[dict] | None = None
+        self._projects_at = 0.0
+        self._poller: asyncio.Task | None = None
+        self._uploads: dict[str, str] = {}
+        self.log.info(
+            "DatadiveContentsManager %s: %s mode, working copies in %s",
+            __version__,
+            "Datadive (projects)" if self.datadive_mode else f"single-root ({self._safe_url()})",
+            self.working_root,
+        )
+
+    # -- configuration ---------------------------------------------------------------
+    @property
+    def datadive_mode(self) -> bool:
+        return self.project_source is not None
+
+    def _safe_url(self) -> str:
+        return self.store_url.split("?")[0] if self.store_url else "no store_url"
+
+    @property
+    def working_root(self) -> str:
+        return os.path.abspath(self.working_dir or self.root_dir or os.getcwd())
+
+    def _build_single_store(self) -> ObjectStore:
+        if self.single_store is not None:
+            return self.single_store
+        if not self.store_url:
+            raise HTTPError(
+                500,
+                "DatadiveContentsManager has no store: set c.DatadiveContentsManager.store_url "
+                "(s3://bucket/prefix or file:///dir) or project_source",
+            )
+        opts: dict[str, Any] = {}
+        if self.store_url.startswith("s3://"):
+            for trait, opt in [
+                ("s3_endpoint_url", "endpoint_url"),
+                ("s3_region", "region"),
+                ("s3_access_key_id", "access_key_id"),
+                ("s3_secret_access_key", "secret_access_key"),
+                ("s3_session_token", "session_token"),
+            ]:
+                if getattr(self, trait):
+                    opts[opt] = getattr(self, trait)
+            if self.s3_check_folders:
+                opts["check_folders"] = True
+        self.single_store = store_from_url(self.store_url, **opts)
+        return self.single_store
+
+    def _new_wc(self, key: str, folder: str, store: ObjectStore) -> WorkingCopy:
+        root = os.path.join(self.working_root, folder) if folder else self.working_root
+        state = os.path.join(self.working_root, STATE_DIR, f"{key}.sqlite")
+        return WorkingCopy(store, root, state, user=self.username, log=self.log, name=folder or key)
+
+    async def _project_list(self) -> list[dict]:
+        if self._projects is not None and time.monotonic() - self._projects_at < self.project_cache_seconds:
+            return self._projects
+        result = self.project_source()
+        if inspect.isawaitable(result):
+            result = await result
+        projects = _folder_names(list(result or []))
+        self._projects, self._projects_at = projects, time.monotonic()
+        return projects
+
+    async def _mount_list(self) -> list[Mount]:
+        if not self.datadive_mode:
+            if "" not in self._mounts:
+                store = self._build_single_store()
+                self._mounts[""] = Mount("root", "", store, self._new_wc("root", "", store), "owner", None)
+                self._start_poller()
+            return [self._mounts[""]]
+        mounts = []
+        for p in await self._project_list():
+            m = self._mounts.get(p["folder"])
+            if m is None or m.project_id != p["id"]:
+                if self.project_store_factory is None:
+                    raise HTTPError(500, "project_store_factory is not configured; set it with project_source")
+                store = self.project_store_factory(p["id"])
+                if inspect.isawaitable(store):
+                    store = await store
+                m = Mount(p["id"], p["folder"], store, self._new_wc(p["id"], p["folder"], store), p.get("role", "viewer"), p["id"])
+                self._mounts[p["folder"]] = m
+            m.role = p.get("role", "viewer")
+            mounts.append(m)
+        self._start_poller()
+        return mounts
+
+    async def _resolve(self, path: str) -> tuple[Mount | None, str]:
+        """API path → (mount, path inside it). (None, "") is the Datadive root."""
+        try:
+            path = normalize_path(path.strip("/"))
+        except PathRejected as e:
+            raise HTTPError(400, str(e)) from e
+        mounts = await self._mount_list()
+        if not self.datadive_mode:
+            return mounts[0], path
+        if not path:
+            return None, ""
+        folder, _, rest = path.partition("/")
+        for m in mounts:
+            if m.folder == folder:
+                return m, rest
+        raise HTTPError(404, f"No such project folder: {folder}")
+
+    def _api_path(self, m: Mount, rel: str) -> str:
+        return "/".join(p for p in (m.folder, rel) if p)
+
+    def _check_writable(self, m: Mount | None, rel: str, path: str) -> Mount:
+        if m is None or (self.datadive_mode and not rel):
+            raise HTTPError(
+                403,
+                f"cannot change {path or 'the root'}: create, rename and delete files inside a project "
+                "folder; manage projects in the Datadive panel",
+            )
+        if not m.writable:
+            raise HTTPError(
+                403,
+                f"{path} is read-only: you are a viewer of project {m.folder!r}; ask an owner for the "
+                "editor role to change files",
+            )
+        if is_internal(rel):
+            raise HTTPError(400, f"{path} is reserved for Datadive's storage; choose another name")
+        return m
+
+    # -- existence ----------------------------------------------------------------------
+    async def is_hidden(self, path):
+        path = path.strip("/")
+        return any(seg.startswith(".") for seg in path.split("/") if seg)
+
+    async def file_exists(self, path=""):
+        try:
+            m, rel = await self._resolve(path)
+        except HTTPError:
+            return False
+        if m is None or not rel or is_internal(rel):
+            return False
+        try:
+            if await m.store.head(rel) is not None:
+                return True
+        except StoreError:
+            pass
+        return os.path.isfile(m.wc.local(rel)) and m.wc.local_changed(rel)
+
+    async def dir_exists(self, path):
+        try:
+            m, rel = await self._resolve(path)
+        except HTTPError:
+            return False
+        if m is None or not rel:
+            return True
+        if is_internal(rel):
+            return False
+        try:
+            listing = await m.store.list(rel)
+            if listing.files or listing.folders:
+                return True
+        except StoreError:
+            pass
+        return os.path.isdir(m.wc.local(rel))
+
+    async def exists(self, path):
+        return await self.file_exists(path) or await self.dir_exists(path)
+
+    # -- get --------------------------------------------------------------------------------
+    async def get(self, path, content=True, type=None, format=None, require_hash=False):
+        path = path.strip("/")
+        if path and not self.allow_hidden and await self.is_hidden(path):
+            raise HTTPError(404, f"{path} is hidden; hidden files are not served (allow_hidden is off)")
+        try:
+            m, rel = await self._resolve(path)
+            if m is None:
+                if type not in (None, "directory"):
+                    raise HTTPError(400, f"{path or 'the root'} is not a {type}", reason="bad type")
+                return await self._root_model(content)
+            if is_internal(rel):
+                raise HTTPError(404, f"No such file or directory: {path}")
+            info = await m.store.head(rel) if rel else None
+            local = m.wc.local(rel)
+            is_file = info is not None or (rel and os.path.isfile(local) and m.wc.local_changed(rel))
+            if is_file:
+                if type == "directory":
+                    raise HTTPError(400, f"{path} is not a directory", reason="bad type")
+                return await self._file_model(m, rel, path, info, content, type, format, require_hash)
+            if not await self.dir_exists(path):
+                raise HTTPError(404, f"No such file or directory: {path}")
+            if type not in (None, "directory"):
+                raise HTTPError(400, f"{path} is a directory, not a {type}", reason="bad type")
+            return await self._dir_model(m, rel, path, content)
+        except Exception as e:
+            raise _http_error(e, path) from e
+
+    async def _root_model(self, content: bool) -> dict:
+        model = self._base_model("", "directory", EPOCH, writable=False)
+        if content:
+            model["format"] = "json"
+            model["content"] = [
+                {**self._base_model(m.folder, "directory", EPOCH, writable=m.writable), "content": None, "format": None}
+                for m in await self._mount_list()
+                if self.allow_hidden or not m.folder.startswith(".")
+            ]
+        return model
+
+    def _base_model(self, path: str, kind: str, modified: datetime, writable: bool = True) -> dict:
+        return {
+            "name": path.rsplit("/", 1)[-1],
+            "path": path,
+            "type": kind,
+            "writable": writable,
+            "created": modified,
+            "last_modified": modified,
+            "content": None,
+            "format": None,
+            "mimetype": None,
+            "size": None,
+            "hash": None,
+            "hash_algorithm": None,
+        }
+
+    async def _dir_model(self, m: Mount, rel: str, path: str, content: bool) -> dict:
+        model = self._base_model(path, "directory", EPOCH, writable=m.writable)
+        if not content:
+            return model
+        remote, rfolders, local_files, local_dirs = await m.wc.refresh_dir(rel)
+        entries = []
+        prefix = rel + "/" if rel else ""
+        for name in sorted(set(remote) | set(local_files)):
+            if name.startswith(".datadive-") or (not self.allow_hidden and name.startswith(".")):
+                continue
+            if not self.should_list(name):
+                continue
+            child = self._api_path(m, prefix + name)
+            info = remote.get(name)
+            st = local_files.get(name)
+            if info is not None and not (st is not None and m.wc.local_changed(prefix + name)):
+                modified, size = info.last_modified, info.size
+            else:
+                assert st is not None
+                modified, size = _dt(st.st_mtime), st.st_size
+            kind = "notebook" if name.endswith(".ipynb") else "file"
+            e = self._base_model(child, kind, modified, writable=m.writable)
+            e["size"] = size
+            if kind == "file":
+                e["mimetype"] = mimetypes.guess_type(name)[0]
+            entries.append(e)
+        for name in sorted((rfolders | local_dirs) - set(remote) - set(local_files)):
+            if name.startswith(".datadive-") or (not self.allow_hidden and name.startswith(".")):
+                continue
+            if not self.should_list(name):
+                continue
+            entries.append(self._base_model(self._api_path(m, prefix + name), "directory", EPOCH, writable=m.writable))
+        model["content"] = entries
+        model["format"] = "json"
+        return model
+
+    async def _file_model(self, m, rel, path, info, content, type, format, require_hash) -> dict:
+        local = m.wc.local(rel)
+        pending_local = info is None
+        if (content or require_hash) and info is not None:
+            await m.wc.ensure_local(rel, info)
+        if pending_local or (os.path.isfile(local) and m.wc.local_changed(rel)):
+            st = os.stat(local)
+            modified, size = _dt(st.st_mtime), st.st_size
+        else:
+            modified, size = info.last_modified, info.size
+        kind = type or ("notebook" if path.endswith(".ipynb") else "file")
+        model = self._base_model(path, kind, modified, writable=m.writable)
+        model["size"] = size
+        if kind == "file":
+            model["mimetype"] = mimetypes.guess_type(path)[0]
+        if not (content or require_hash):
+            return model
+        data = await asyncio.to_thread(_read, local)
+        if require_hash:
+            model["hash"] = hashlib.new(self.hash_algorithm, data).hexdigest()
+            model["hash_algorithm"] = self.hash_algorithm
+        if not content:
+            return model
+        if kind == "notebook":
+            try:
+                nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+            except Exception as e:
+                raise HTTPError(400, f"Unreadable Notebook: {path} {e!r}") from e
+            self.mark_trusted_cells(nb, path)
+            model["content"] = nb
+            model["format"] = "json"
+            self.validate_notebook_model(model)
+        else:
+            if format == "text" or format is None:
+                try:
+                    model["content"] = data.decode("utf-8")
+                    model["format"] = "text"
+                    model["mimetype"] = model["mimetype"] or "text/plain"
+                except UnicodeDecodeError:
+                    if format == "text":
+                        raise HTTPError(400, f"{path} is not UTF-8 encoded", reason="bad format") from None
+                    model["content"] = base64.encodebytes(data).decode("ascii")
+                    model["format"] = "base64"
+                    model["mimetype"] = model["mimetype"] or "application/octet-stream"
+            else:
+                model["content"] = base64.encodebytes(data).decode("ascii")
+                model["format"] = "base64"
+                model["mimetype"] = model["mimetype"] or "application/octet-stream"
+        return model
+
+    # -- save -------------------------------------------------------------------------------
+    async def save(self, model, path=""):
+        path = path.strip("/")
+        chunk = model.get("chunk")
+        if chunk is None or chunk == 1:
+            self.run_pre_save_hooks(model=model, path=path)
+        if "type" not in model:
+            raise HTTPError(400, "No file type provided")
+        if "content" not in model and model["type"] != "directory":
+            raise HTTPError(400, "No file content provided")
+        try:
+            m, rel = await self._resolve(path)
+            self._check_writable(m, rel, path)
+            if not self.allow_hidden and await self.is_hidden(path):
+                raise HTTPError(400, f"cannot create hidden file {path} (allow_hidden is off)")
+            if chunk is not None:
+                return await self._save_chunk(m, rel, path, model, chunk)
+            if model["type"] == "directory":
+                if await self.file_exists(path):
+                    raise HTTPError(400, f"{path} is a file, not a directory")
+                os.makedirs(m.wc.local(rel), exist_ok=True)
+                await m.wc.write(f"{rel}/{KEEP}", b"")
+                return await self.get(path, content=False)
+            if model["type"] == "notebook":
+                nb = nbformat.from_dict(model["content"])
+                self.check_and_sign(nb, path)
+                data = nbformat.writes(nb, version=nbformat.NO_CONVERT).encode("utf-8")
+            elif model["type"] == "file":
+                data = _decode(model["content"], model.get("format"), path)
+            else:
+                raise HTTPError(400, f"Unhandled contents type: {model['type']}")
+            if await self.dir_exists(path):
+                raise HTTPError(400, f"{path} is a directory; cannot save a file over it")
+            await m.wc.write(rel, data)
+            out = await self.get(path, content=False)
+            if model["type"] == "notebook":
+                self.validate_notebook_model({**out, "content": nb})
+                if "message" in out or model.get("message"):
+                    pass
+            self.run_post_save_hooks(model=out, os_path=m.wc.local(rel))
+            self.emit(data={"action": "save", "path": path})
+            return out
+        except Exception as e:
+            raise _http_error(e, path) from e
+
+    async def _save_chunk(self, m: Mount, rel: str, path: str, model: dict, chunk: int) -> dict:
+        """Lab's chunked upload: chunks 1..n append to a temp file; chunk -1 finishes and uploads."""
+        if model["type"] != "file":
+            raise HTTPError(400, f'File type "{model["type"]}" is not supported for large file transfer')
+        data = _decode(model["content"], model.get("format"), path)
+        tmp_dir = m.wc.tmp_dir
+        if chunk == 1 or path not in self._uploads:
+            tmp = os.path.join(tmp_dir, ".datadive-upload-" + hashlib.sha1(path.encode()).hexdigest())
+            self._uploads[path] = tmp
+            mode = "wb"
+        else:
+            tmp = self._uploads[path]
+            mode = "ab"
+
+        def append():
+            with open(tmp, mode) as f:
+                f.write(data)
+                if chunk == -1:
+                    f.flush()
+                    os.fsync(f.fileno())
+
+        await asyncio.to_thread(append)
+        if chunk != -1:
+            st = os.stat(tmp)
+            model = self._base_model(path, "file", _dt(st.st_mtime), writable=True)
+            model["size"] = st.st_size
+            return model
+        del self._uploads[path]
+        await m.wc.write_from_file(rel, tmp)
+        out = await self.get(path, content=False)
+        self.run_post_save_hooks(model=out, os_path=m.wc.local(rel))
+        self.emit(data={"action": "save", "path": path})
+        return out
+
+    # -- delete / rename / copy ---------------------------------------------------------------
+    async def delete_file(self, path):
+        path = path.strip("/")
+        try:
+            m, rel = await self._resolve(path)
+            self._check_writable(m, rel, path)
+            if await m.store.head(rel) is not None or os.path.isfile(m.wc.local(rel)):
+                async with m.wc.lock:
+                    await m.store.delete(rel)
+                    _unlink(m.wc.local(rel))
+                    m.wc._drop_base(rel)
+                    m.wc._unjournal(rel)
+                return
+            if not await self.dir_exists(path):
+                raise HTTPError(404, f"File or directory does not exist: {path}")
+            listing = await m.store.list(rel, recursive=True)
+            visible = [f for f in listing.files if not f.key.rsplit("/", 1)[-1] == KEEP]
+            if visible and not self.always_delete_dir and not self.delete_to_trash:
+                pass
+            async with m.wc.lock:
+                await m.store.delete_prefix(rel)
+                for f in listing.files:
+                    m.wc._drop_base(f.key)
+                    m.wc._unjournal(f.key)
+                await asyncio.to_thread(_rmtree, m.wc.local(rel))
+        except Exception as e:
+            raise _http_error(e, path) from e
+
+    async def rename_file(self, old_path, new_path):
+        old_path, new_path = old_path.strip("/"), new_path.strip("/")
+        if old_path == new_path:
+            return
+        try:
+            m, rel = await self._resolve(old_path)
+            m2, rel2 = await self._resolve(new_path)
+            self._check_writable(m, rel, old_path)
+            self._check_writable(m2, rel2, new_path)
+            if not self.allow_hidden and await self.is_hidden(new_path):
+                raise HTTPError(400, f"cannot rename to a hidden name {new_path} (allow_hidden is off)")
+            if await self.exists(new_path):
+                raise HTTPError(409, f"File already exists: {new_path}")
+            if await m.store.head(rel) is not None:
+                pairs = [(rel, rel2)]
+            elif await self.dir_exists(old_path):
+                listing = await m.store.list(rel, recursive=True)
+                if len(listing.files) > self.max_copy_folder_files:
+                    raise HTTPError(400, f"{old_path} holds more than {self.max_copy_folder_files} files; rename it with an S3 tool")
+                pairs = [(f.key, rel2 + f.key[len(rel):]) for f in listing.files]
+            elif os.path.isfile(m.wc.local(rel)):
+                pairs = []
+            else:
+                raise HTTPError(404, f"File or directory does not exist: {old_path}")
+            for src, dst in pairs:
+                await m2.store.put(dst, (await m.store.get(src))[0]) if m2 is not m else await m.store.copy(src, dst)
+            for src, _ in pairs:
+                await m.store.delete(src)
+            # move the local copy and its sync state along
+            async with m.wc.lock:
+                old_local, new_local = m.wc.local(rel), m2.wc.local(rel2)
+                if os.path.exists(old_local):
+                    os.makedirs(os.path.dirname(new_local), exist_ok=True)
+                    os.replace(old_local, new_local)
+                for src, dst in pairs:
+                    m.wc._drop_base(src)
+                    m.wc._unjournal(src)
+                    info = await m2.store.head(dst)
+                    if info is not None and os.path.isfile(m2.wc.local(dst)):
+                        m2.wc._set_base(dst, info.etag, m2.wc.local(dst))
+            if not pairs:  # a local-only file: upload it under its new name
+                await m2.wc.scan()
+        except Exception as e:
+            raise _http_error(e, old_path) from e
+
+    async def copy(self, from_path, to_path=None):
+        from_path = from_path.strip("/")
+        try:
+            if not await self.dir_exists(from_path) or await self.file_exists(from_path):
+                return await super().copy(from_path, to_path)
+            m, rel = await self._resolve(from_path)
+            from_dir, _, from_name = from_path.rpartition("/")
+            to_path = (to_path if to_path is not None else from_dir).strip("/")
+            if await self.dir_exists(to_path):
+                to_name = await self.increment_filename(from_name, to_path, insert="-Copy")
+                dest = f"{to_path}/{to_name}" if to_path else to_name
+            else:
+                dest = to_path
+            m2, rel2 = await self._resolve(dest)
+            self._check_writable(m2, rel2, dest)
+            listing = await m.store.list(rel, recursive=True)
+            if len(listing.files) > self.max_copy_folder_files:
+                raise HTTPError(400, f"{from_path} holds more than {self.max_copy_folder_files} files")
+            for f in listing.files:
+                target = rel2 + f.key[len(rel):]
+                if m2 is m:
+                    await m.store.copy(f.key, target)
+                else:
+                    await m2.store.put(target, (await m.store.get(f.key))[0])
+            if not listing.files:
+                await m2.store.put(f"{rel2}/{KEEP}", b"")
+            os.makedirs(m2.wc.local(rel2), exist_ok=True)
+            return await self.get(dest, content=False)
+        except Exception as e:
+            raise _http_error(e, from_path) from e
+
+    # -- kernels ------------------------------------------------------------------------------
+    async def get_kernel_path(self, path, model=None):
+        """The kernel's cwd (API path of the notebook's folder); its working copy is made
+        current first so ``pd.read_csv("survey.csv")`` finds the file on disk."""
+        path = path.strip("/")
+        parent = path.rsplit("/", 1)[0] if "/" in path else ""
+        try:
+            m, rel = await self._resolve(path)
+            if m is not None and self.materialize_on_kernel_start:
+                await m.wc.materialize()
+            os.makedirs(os.path.join(self.working_root, *parent.split("/")) if parent else self.working_root, exist_ok=True)
+        except (HTTPError, StoreError) as e:
+            self.log.warning("could not prepare the working copy for a kernel at %s: %s", path, e)
+        return parent
+
+    def local_path(self, path: str) -> str:
+        """Directory on disk that corresponds to API path ``path`` (for kernel managers)."""
+        path = normalize_path(path.strip("/"))
+        return os.path.join(self.working_root, *path.split("/")) if path else self.working_root
+
+    def _get_os_path(self, path: str) -> str:
+        """Same as local_path (the name FileContentsManager and its tests use)."""
+        return self.local_path(path)
+
+    # -- sync ---------------------------------------------------------------------------------
+    def _start_poller(self) -> None:
+        if self.poll_interval <= 0 or (self._poller is not None and not self._poller.done()):
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._poller = loop.create_task(self._poll_loop())
+
+    async def _poll_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_interval)
+            for m in list(self._mounts.values()):
+                if not m.writable:
+                    continue
+                try:
+                    await m.wc.scan()
+                except Exception as e:  # keep polling whatever happens
+                    self.log.warning("sync of %s failed: %s", m.folder or "/", e)
+
+    async def flush_all(self) -> dict:
+        """Upload everything pending in every working copy (call on shutdown).
+        Returns {folder: pending count left} — non-zero only if a store was unreachable."""
+        await self._mount_list() if not self.datadive_mode else None
+        left = {}
+        for m in list(self._mounts.values()):
+            if m.writable:
+                try:
+                    await m.wc.scan()
+                except Exception as e:
+                    self.log.warning("flush of %s failed: %s", m.folder or "/", e)
+            left[m.folder] = len(m.wc.pending())
+        return left
+
+    async def sync_status(self) -> dict:
+        """Per project: state (synced | syncing | conflict | offline), pending count, conflicts."""
+        out = []
+        for m in list(self._mounts.values()):
+            st = m.wc.status()
+            st.update({"folder": m.folder, "project_id": m.project_id, "writable": m.writable})
+            out.append(st)
+        states = {s["state"] for s in out}
+        overall = next((s for s in ("offline", "conflict", "syncing") if s in states), "synced")
+        return {"state": overall, "pending": sum(s["pending"] for s in out), "projects": out}
+
+    async def recover(self) -> dict:
+        """Mount everything and upload what a previous process left pending (called at start-up)."""
+        await self._mount_list()
+        return await self.flush_all()
+
+    async def shutdown(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+        await self.flush_all()
+        for m in self._mounts.values():
+            m.wc.close()
+            await m.store.close()
+
+
+def _folder_names(projects: list[dict]) -> list[dict]:
+    """Give each project a unique, valid folder name (its name; " (2)"... for duplicates)."""
+    out, used = [], set()
+    for p in sorted(projects, key=lambda p: (str(p.get("name", "")), str(p.get("id")))):
+        name = str(p.get("name") or p["id"]).replace("/", "-").replace("\\", "-").lstrip(".").strip()
+        try:
+            name = normalize_path(name, allow_root=False)
+        except PathRejected:
+            name = str(p["id"])
+        cand, n = name, 2
+        while cand.casefold() in used:
+            cand, n = f"{name} ({n})", n + 1
+        used.add(cand.casefold())
+        out.append({**p, "folder": cand})
+    return out
+
+
+def _decode(content, fmt, path) -> bytes:
+    if fmt == "base64":
+        try:
+            return base64.b64decode(content.encode("ascii") if isinstance(content, str) else content)
+        except Exception as e:
+            raise HTTPError(400, f"Encoding error saving {path}: {e}") from e
+    if not isinstance(content, str):
+        raise HTTPError(400, f"content of {path} must be text (format 'text') or base64")
+    return content.encode("utf-8")
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _rmtree(path: str) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,510 @@
+"""A local working copy of one store (one project): ordinary files that kernels read and write.
+
+``root`` holds the files under their real names; a SQLite database (``state_path``) records, per
+file, the *base* — the store ETag and the local (mtime_ns, size) at the last sync — and a
+*journal* of pending uploads. Rules:
+
+- save (``write``): the file is written locally (fsynced), a journal row is committed (SQLite,
+  synchronous=FULL), then uploaded with ``if_match=<base ETag>`` (``if_none_match`` for a new
+  file). The save is acknowledged only after the store confirmed; if the store is unreachable the
+  caller gets ``SyncOffline`` and the journal row makes the upload retry (also after a restart).
+- pull (``refresh_dir`` / ``ensure_local``): files whose store ETag differs from the base are
+  downloaded when the local copy is unchanged; the listing gives the ETags, so unchanged files
+  cost no request.
+- ``scan`` (called periodically): files whose (mtime_ns, size) differ from the base, or that have
+  no base, were written by a kernel → uploaded.
+- conflict: the store's ETag no longer matches our base → ours is uploaded as
+  ``<stem>.conflict-<user>-<UTC time><ext>``, the other version stays current (and is pulled),
+  ``SyncConflict`` names both. Nothing is overwritten silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import sqlite3
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from .stores.base import Conflict, NotFound, ObjectInfo, ObjectStore, StoreUnavailable
+
+#: names inside a working copy that are never synced
+INTERNAL_PREFIXES = (".datadive-",)
+KEEP = ".datadive-keep"
+CHECKPOINTS = ".datadive-checkpoints"
+STREAM_THRESHOLD = 8 << 20
+
+
+def is_internal(rel: str) -> bool:
+    """True for storage-internal names (keep markers, checkpoint marks, temp files, state)."""
+    return any(seg.startswith(INTERNAL_PREFIXES) for seg in rel.split("/"))
+
+
+class SyncError(Exception):
+    """Base of working-copy errors that reach the user."""
+
+
+class SyncOffline(SyncError):
+    """The store is unreachable; the local copy is kept and the upload is retried."""
+
+
+class SyncConflict(SyncError):
+    """Someone else changed the file; ours was kept as ``conflict_path``."""
+
+    def __init__(self, message: str, path: str, conflict_path: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.conflict_path = conflict_path
+
+
+@dataclass
+class Base:
+    etag: str
+    mtime_ns: int
+    size: int
+
+
+def conflict_name(rel: str, user: str, when: datetime | None = None) -> str:
+    """``a/report.ipynb`` → ``a/report.conflict-<user>-20260101T120000Z.ipynb``."""
+    when = when or datetime.now(UTC)
+    d, _, name = rel.rpartition("/")
+    stem, dot, ext = name.partition(".") if not name.startswith(".") else (name, "", "")
+    if name.endswith(".ipynb"):
+        stem, dot, ext = name[: -len(".ipynb")], ".", "ipynb"
+    safe_user = "".join(c if c.isalnum() or c in "-_" else "_" for c in user) or "user"
+    new = f"{stem}.conflict-{safe_user}-{when:%Y%m%dT%H%M%SZ}{dot}{ext}"
+    return f"{d}/{new}" if d else new
+
+
+def md5_file(path: str) -> str:
+    h = hashlib.md5()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class WorkingCopy:
+    """Local files of one store under ``root``, kept in sync with it (see module docstring)."""
+
+    def __init__(
+        self,
+        store: ObjectStore,
+        root: str,
+        state_path: str,
+        *,
+        user: str = "user",
+        log: logging.Logger | None = None,
+        name: str = "",
+    ) -> None:
+        self.store = store
+        self.root = os.path.abspath(root)
+        self.user = user
+        self.name = name
+        self.log = log or logging.getLogger("datadive_contents")
+        os.makedirs(self.root, exist_ok=True)
+        os.makedirs(os.path.dirname(state_path), exist_ok=True)
+        self.tmp_dir = os.path.join(os.path.dirname(state_path), "tmp")
+        os.makedirs(self.tmp_dir, exist_ok=True)
+        self.db = sqlite3.connect(state_path, check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS base (path TEXT PRIMARY KEY, etag TEXT, mtime_ns INT, size INT)"
+        )
+        self.db.execute("CREATE TABLE IF NOT EXISTS pending (path TEXT PRIMARY KEY, since REAL)")
+        self.db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
+        self.lock = asyncio.Lock()
+        self.offline_error: str | None = None
+        self.conflicts: list[dict] = []
+        self.syncing = 0
+        self.last_sync: float | None = None
+
+    # -- state -------------------------------------------------------------------------
+    def base(self, rel: str) -> Base | None:
+        row = self.db.execute("SELECT etag, mtime_ns, size FROM base WHERE path=?", (rel,)).fetchone()
+        return Base(*row) if row else None
+
+    def _set_base(self, rel: str, etag: str, local: str) -> None:
+        st = os.stat(local)
+        self.db.execute(
+            "INSERT OR REPLACE INTO base VALUES (?, ?, ?, ?)", (rel, etag, st.st_mtime_ns, st.st_size)
+        )
+
+    def _drop_base(self, rel: str) -> None:
+        self.db.execute("DELETE FROM base WHERE path=?", (rel,))
+
+    def _journal(self, rel: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO pending VALUES (?, ?)", (rel, time.time()))
+
+    def _unjournal(self, rel: str) -> None:
+        self.db.execute("DELETE FROM pending WHERE path=?", (rel,))
+
+    def pending(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT path FROM pending ORDER BY since")]
+
+    @property
+    def materialized(self) -> bool:
+        return self.db.execute("SELECT v FROM meta WHERE k='materialized'").fetchone() is not None
+
+    def local(self, rel: str) -> str:
+        return os.path.join(self.root, *rel.split("/")) if rel else self.root
+
+    def local_changed(self, rel: str) -> bool:
+        """True if the local file differs from its base (or has none)."""
+        try:
+            st = os.stat(self.local(rel))
+        except FileNotFoundError:
+            return False
+        b = self.base(rel)
+        return b is None or (b.mtime_ns, b.size) != (st.st_mtime_ns, st.st_size)
+
+    # -- local file writes ---------------------------------------------------------------
+    def _write_local_sync(self, rel: str, data: bytes) -> str:
+        path = self.local(rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.tmp_dir, prefix=".datadive-tmp-")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        return path
+
+    async def _download(self, rel: str, info: ObjectInfo | None = None) -> ObjectInfo:
+        """Fetch ``rel`` from the store into the local copy and record the base."""
+        path = self.local(rel)
+        if info is not None and info.size > STREAM_THRESHOLD:
+            fd, tmp = tempfile.mkstemp(dir=self.tmp_dir, prefix=".datadive-tmp-")
+            with os.fdopen(fd, "wb") as f:
+                async for chunk in self.store.open_stream(rel):
+                    await asyncio.to_thread(f.write, chunk)
+            head = await self.store.head(rel)
+            got = head or info
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            os.replace(tmp, path)
+        else:
+            data, got = await self.store.get(rel)
+            await asyncio.to_thread(self._write_local_sync, rel, data)
+        self._set_base(rel, got.etag, path)
+        return got
+
+    # -- upload --------------------------------------------------------------------------
+    async def _upload_file(self, rel: str, **cond) -> ObjectInfo:
+        path = self.local(rel)
+        size = os.path.getsize(path)
+        if size <= STREAM_THRESHOLD:
+            data = await asyncio.to_thread(_read, path)
+            return await self.store.put(rel, data, **cond)
+        return await self.store.put_stream(rel, _file_chunks(path), **cond)
+
+    async def push(self, rel: str) -> ObjectInfo | None:
+        """Upload the local ``rel`` (or propagate its local deletion). Raises SyncConflict /
+        SyncOffline. Returns the stored info (None after a deletion)."""
+        path = self.local(rel)
+        base = self.base(rel)
+        try:
+            if not os.path.isfile(path):
+                if base is not None:
+                    remote = await self.store.head(rel)
+                    if remote is not None and remote.etag == base.etag:
+                        await self.store.delete(rel)
+                    self._drop_base(rel)
+                self._unjournal(rel)
+                return None
+            st = os.stat(path)
+            if base is not None and (base.mtime_ns, base.size) == (st.st_mtime_ns, st.st_size):
+                self._unjournal(rel)
+                return await self.store.head(rel)
+            try:
+                if base is not None:
+                    info = await self._upload_file(rel, if_match=base.etag)
+                else:
+                    info = await self._upload_file(rel, if_none_match=True)
+            except Conflict:
+                info = await self._resolve_conflict(rel)
+            self._record_uploaded(rel, info, st)
+            self._unjournal(rel)
+            self.offline_error = None
+            return info
+        except StoreUnavailable as e:
+            self._journal(rel)
+            self.offline_error = str(e)
+            raise SyncOffline(
+                f"{rel} is saved on this server but not yet in the project store: {e}. "
+                "It will be uploaded automatically when the store is reachable again."
+            ) from e
+
+    def _record_uploaded(self, rel: str, info: ObjectInfo, st_before: os.stat_result) -> None:
+        path = self.local(rel)
+        st = os.stat(path)
+        if (st.st_mtime_ns, st.st_size) == (st_before.st_mtime_ns, st_before.st_size):
+            self._set_base(rel, info.etag, path)
+        else:  # changed again while uploading: the next scan uploads it
+            self.db.execute(
+                "INSERT OR REPLACE INTO base VALUES (?, ?, ?, ?)",
+                (rel, info.etag, st_before.st_mtime_ns, st_before.st_size),
+            )
+
+    async def _resolve_conflict(self, rel: str) -> ObjectInfo:
+        """The store changed under us: keep both versions, raise SyncConflict (unless identical)."""
+        path = self.local(rel)
+        remote = await self.store.head(rel)
+        local_md5 = await asyncio.to_thread(md5_file, path)
+        if remote is not None and remote.etag == local_md5:
+            return remote  # same bytes: nothing to resolve
+        if remote is None:  # deleted by someone else: recreate ours
+            return await self._upload_file(rel, if_none_match=True)
+        other = conflict_name(rel, self.user)
+        n = 1
+        while True:
+            try:
+                await self._upload_file_as(path, other)
+                break
+            except Conflict:
+                n += 1
+                stem, dot, ext = other.rpartition(".")
+                other = f"{stem}-{n}.{ext}" if dot else f"{other}-{n}"
+        os.makedirs(os.path.dirname(self.local(other)), exist_ok=True)
+        os.replace(path, self.local(other))
+        self._set_base(other, local_md5, self.local(other))
+        await self._download(rel, remote)
+        self.conflicts.append({"path": rel, "conflict_path": other, "time": time.time()})
+        raise SyncConflict(
+            f"{rel} was changed by someone else since this server last read it. Their version is "
+            f"kept as {rel}; yours was saved as {other}. Reopen {rel} and merge your changes from "
+            f"{other}.",
+            rel,
+            other,
+        )
+
+    async def _upload_file_as(self, path: str, key: str) -> ObjectInfo:
+        if os.path.getsize(path) <= STREAM_THRESHOLD:
+            return await self.store.put(key, await asyncio.to_thread(_read, path), if_none_match=True)
+        return await self.store.put_stream(key, _file_chunks(path), if_none_match=True)
+
+    async def write(self, rel: str, data: bytes) -> ObjectInfo:
+        """Save ``data`` as ``rel``: locally, journaled, then through to the store."""
+        async with self.lock:
+            await asyncio.to_thread(self._write_local_sync, rel, data)
+            self._journal(rel)
+            return await self.push(rel)  # type: ignore[return-value]
+
+    async def write_from_file(self, rel: str, src: str) -> ObjectInfo:
+        """Move the finished local file ``src`` into place as ``rel`` and upload it."""
+        async with self.lock:
+            path = self.local(rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            os.replace(src, path)
+            self._journal(rel)
+            return await self.push(rel)  # type: ignore[return-value]
+
+    # -- pull ----------------------------------------------------------------------------
+    async def pull(self, rel: str, remote: ObjectInfo) -> None:
+        """Bring the local copy of ``rel`` up to ``remote`` (conflict if both changed)."""
+        base = self.base(rel)
+        if base is not None and base.etag == remote.etag:
+            return
+        path = self.local(rel)
+        if not os.path.exists(path) or not self.local_changed(rel):
+            await self._download(rel, remote)
+            return
+        # local file differs from its base and the remote changed too
+        local_md5 = await asyncio.to_thread(md5_file, path)
+        if local_md5 == remote.etag:
+            self._set_base(rel, remote.etag, path)
+            return
+        try:
+            await self._resolve_conflict(rel)
+        except SyncConflict as e:
+            self.log.warning("%s", e)
+
+    async def ensure_local(self, rel: str, remote: ObjectInfo | None = None) -> ObjectInfo | None:
+        """Make the local copy of ``rel`` current; return the store's info (None if only local)."""
+        if remote is None:
+            remote = await self.store.head(rel)
+        if remote is None:
+            return None
+        async with self.lock:
+            await self.pull(rel, remote)
+        return remote
+
+    async def refresh_dir(self, rel_dir: str) -> tuple[dict[str, ObjectInfo], set[str], dict[str, os.stat_result], set[str]]:
+        """List ``rel_dir`` in the store and locally, pulling remote changes.
+
+        Returns (store files by name, store folder names, local-only or pending files by name →
+        stat, local folder names). One store LIST per 1000 entries; no per-object request for
+        unchanged files.
+        """
+        listing = await self.store.list(rel_dir)
+        prefix = rel_dir + "/" if rel_dir else ""
+        remote = {f.key[len(prefix):]: f for f in listing.files}
+        rfolders = {d[len(prefix):] for d in listing.folders}
+        local_files: dict[str, os.stat_result] = {}
+        local_dirs: set[str] = set()
+        ldir = self.local(rel_dir)
+        try:
+            with os.scandir(ldir) as it:
+                for e in it:
+                    if e.name.startswith(INTERNAL_PREFIXES):
+                        continue
+                    if e.is_dir(follow_symlinks=False):
+                        local_dirs.add(e.name)
+                    elif e.is_file(follow_symlinks=False):
+                        local_files[e.name] = e.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            pass
+        async with self.lock:
+            for name, info in remote.items():
+                rel = prefix + name
+                if name.startswith(INTERNAL_PREFIXES):
+                    continue
+                base = self.base(rel)
+                if base is not None and base.etag == info.etag:
+                    continue
+                if name in local_files or self.materialized or base is not None:
+                    if name not in local_files and base is not None:
+                        self._drop_base(rel)  # deleted locally while changed remotely: keep theirs
+                        continue
+                    try:
+                        await self.pull(rel, info)
+                    except StoreUnavailable:
+                        raise
+                    except NotFound:
+                        continue
+            for name in list(local_files):
+                rel = prefix + name
+                if name in remote:
+                    continue
+                base = self.base(rel)
+                if base is not None and not self.local_changed(rel):
+                    # deleted in the store by someone else, unchanged here: follow
+                    try:
+                        os.unlink(self.local(rel))
+                    except FileNotFoundError:
+                        pass
+                    self._drop_base(rel)
+                    del local_files[name]
+            # refresh stats after pulls
+            for name in list(local_files):
+                try:
+                    local_files[name] = os.stat(self.local(prefix + name))
+                except FileNotFoundError:
+                    del local_files[name]
+            for name in list(remote):
+                if name not in local_files and os.path.isfile(self.local(prefix + name)):
+                    local_files[name] = os.stat(self.local(prefix + name))
+        return remote, rfolders, local_files, local_dirs
+
+    async def materialize(self, concurrency: int = 8) -> int:
+        """Download every file of the store that is missing or stale locally (for kernels)."""
+        listing = await self.store.list("", recursive=True)
+        sem = asyncio.Semaphore(concurrency)
+        count = 0
+
+        async def one(info: ObjectInfo) -> None:
+            nonlocal count
+            base = self.base(info.key)
+            if base is not None and base.etag == info.etag and os.path.exists(self.local(info.key)):
+                return
+            async with sem:
+                await self.pull(info.key, info)
+                count += 1
+
+        async with self.lock:
+            await asyncio.gather(*(one(f) for f in listing.files if not is_internal(f.key)))
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('materialized', '1')")
+        return count
+
+    # -- periodic upload of kernel-written files -----------------------------------------
+    def changed_files(self) -> list[str]:
+        """Local files that differ from their base or have none, plus synced files deleted locally."""
+        out = []
+        seen = set()
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            dirnames[:] = [d for d in dirnames if not d.startswith(INTERNAL_PREFIXES)]
+            rel_dir = os.path.relpath(dirpath, self.root)
+            rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
+            for name in filenames:
+                if name.startswith(INTERNAL_PREFIXES):
+                    continue
+                rel = rel_dir + name
+                seen.add(rel)
+                if self.local_changed(rel):
+                    out.append(rel)
+        for (rel,) in self.db.execute("SELECT path FROM base").fetchall():
+            if rel not in seen and not is_internal(rel):
+                out.append(rel)
+        return out
+
+    async def scan(self) -> int:
+        """Upload pending and changed files; return how many were pushed."""
+        todo = list(dict.fromkeys(self.pending() + await asyncio.to_thread(self.changed_files)))
+        if not todo:
+            return 0
+        from .paths import normalize_path
+        from .stores.base import PathRejected
+
+        pushed = 0
+        self.syncing = len(todo)
+        try:
+            async with self.lock:
+                for rel in todo:
+                    try:
+                        normalize_path(rel, allow_root=False)
+                    except PathRejected as e:
+                        self.log.warning("not uploading %s: %s", rel, e)
+                        continue
+                    try:
+                        await self.push(rel)
+                        pushed += 1
+                    except SyncConflict as e:
+                        self.log.warning("%s", e)
+                    except SyncOffline:
+                        self.log.info("store offline; %d file(s) wait for upload", len(self.pending()))
+                        break
+                    self.syncing -= 1
+        finally:
+            self.syncing = 0
+        self.last_sync = time.time()
+        return pushed
+
+    def status(self) -> dict:
+        pending = len(self.pending())
+        if self.offline_error:
+            state = "offline"
+        elif self.syncing:
+            state = "syncing"
+        elif self.conflicts:
+            state = "conflict"
+        else:
+            state = "synced"
+        return {
+            "state": state,
+            "pending": pending,
+            "conflicts": list(self.conflicts[-20:]),
+            "message": self.offline_error,
+            "last_sync": self.last_sync,
+        }
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+async def _file_chunks(path: str, size: int = 8 << 20) -> AsyncIterator[bytes]:
+    with open(path, "rb") as f:
+        while True:
+            chunk = await asyncio.to_thread(f.read, size)
+            if not chunk:
+                return
+            yield chunk
