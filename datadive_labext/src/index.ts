@@ -172,7 +172,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         await model.openForm(ui.template, { version: ui.version });
       }
     };
-    panel.onShow = () => void firstLoad();
+    // Every later opening refreshes the list (projects shared meanwhile appear).
+    panel.onShow = () => void (loadedOnce ? model.loadProjects() : firstLoad());
     void app.restored.then(() => panel.isVisible && void firstLoad());
 
     const showPanel = () => {

@@ -1,0 +1,195 @@
+"""Browser tests of the Datadive panel: headless Debian Chromium driven by Python Playwright
+against the real platform (``datadive up`` from tests/conftest.py's ``platform`` fixture).
+
+Fixtures
+--------
+chromium_path
+    Path of Debian's Chromium (``/usr/bin/chromium``); the tests are skipped with the reason
+    printed when it is missing (Playwright cannot download its own browser here).
+labextension_installed
+    Checks that ``@datadive/labextension`` is installed in this environment (``./dev setup``
+    builds it into the wheel); skipped with the reason printed otherwise.
+browser
+    Session-scoped Playwright ``Browser`` (Chromium with the flags the CI machine needs).
+researcher
+    Session-scoped JupyterHub user with a local password (created through the hub API).
+lab
+    Session-scoped :class:`Lab`: a signed-in browser page on the researcher's JupyterLab, with
+    helpers to take numbered screenshots into test-artifacts/browser/ and to record timings.
+timings
+    Session-scoped dict of measured figures; printed at the end of the run and written to
+    test-artifacts/browser/timings.json.
+sample_csv
+    A small CSV file (``survey.csv``: participant, age, score) to upload.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+AXE_JS = ROOT / "datadive_labext" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace("\\", "/"):
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.hub)
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    if not Path(CHROMIUM).exists():
+        reason = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)"
+        print(f"SKIP browser tests: {reason}")
+        pytest.skip(reason)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def labextension_installed() -> Path:
+    installed = Path(sys.prefix) / "share/jupyter/labextensions/@datadive/labextension/package.json"
+    if not installed.exists():
+        reason = f"{installed} is missing: run ./dev setup (builds the labextension into the wheel)"
+        print(f"SKIP browser tests: {reason}")
+        pytest.skip(reason)
+    return installed.parent
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def researcher(platform):
+    return platform.user(f"ana{int(time.time()) % 100000}", password=True)
+
+
+@pytest.fixture(scope="session")
+def timings():
+    figures: dict = {}
+    yield figures
+    if figures:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / "timings.json").write_text(json.dumps(figures, indent=2) + "\n")
+        print("\nDatadive panel timings (test-artifacts/browser/timings.json):")
+        for key, value in figures.items():
+            print(f"  {key}: {value}")
+
+
+class Lab:
+    """A signed-in JupyterLab page plus helpers."""
+
+    def __init__(self, page, url: str, user):
+        self.page = page
+        self.url = url
+        self.user = user
+        self.step = 0
+        self.console: list[str] = []
+        page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}"))
+        page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
+
+    @property
+    def lab_url(self) -> str:
+        return f"{self.url}/user/{self.user.name}/lab"
+
+    def shot(self, name: str) -> Path:
+        self.step += 1
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / f"{self.step:02d}-{re.sub(r'[^a-z0-9]+', '-', name.lower())}.png"
+        self.page.screenshot(path=str(path))
+        return path
+
+    def wait_lab(self, timeout: float = 180_000) -> None:
+        self.page.wait_for_selector("#jp-main-dock-panel", timeout=timeout)
+        self.page.wait_for_selector(".jp-SideBar [data-id='datadive-panel']", timeout=60_000)
+        self.dismiss_dialogs()
+
+    def dismiss_dialogs(self) -> None:
+        """Close start-up dialogs Lab may show (e.g. news / kernel choice): accept defaults."""
+        dialog = self.page.locator(".jp-Dialog")
+        if dialog.count():
+            accept = dialog.locator(".jp-mod-accept")
+            if accept.count():
+                accept.first.click()
+
+    def open_panel(self) -> None:
+        tab = self.page.locator(".jp-SideBar [data-id='datadive-panel']")
+        if "lm-mod-current" not in (tab.get_attribute("class") or ""):
+            tab.click()
+        self.page.wait_for_selector("#datadive-panel .dd-PanelBody", state="visible")
+
+    def close_panel(self) -> None:
+        tab = self.page.locator(".jp-SideBar [data-id='datadive-panel']")
+        if "lm-mod-current" in (tab.get_attribute("class") or ""):
+            tab.click()
+        self.page.wait_for_selector("#datadive-panel", state="hidden")
+
+    def axe(self, selector: str) -> list[dict]:
+        """Serious or critical axe-core violations inside ``selector``."""
+        if not self.page.evaluate("typeof window.axe !== 'undefined'"):
+            self.page.add_script_tag(path=str(AXE_JS))
+        result = self.page.evaluate(
+            """async (sel) => {
+                const r = await axe.run(document.querySelector(sel), {resultTypes: ['violations']});
+                return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                    nodes: v.nodes.map(n => n.target.join(' ') + ' :: ' + n.failureSummary).slice(0, 5)}));
+            }""",
+            selector,
+        )
+        return [v for v in result if v["impact"] in ("serious", "critical")]
+
+
+@pytest.fixture(scope="session")
+def sample_csv(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("data") / "survey.csv"
+    path.write_text("participant,age,score\np1,34,7.5\np2,29,6.0\np3,41,8.25\n")
+    return path
+
+
+@pytest.fixture(scope="session")
+def lab(browser, platform, researcher, labextension_installed):
+    if ARTIFACTS.exists():
+        shutil.rmtree(ARTIFACTS)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    lab = Lab(page, platform.url, researcher)
+    page.goto(f"{platform.url}/hub/login")
+    page.fill("#username_input", researcher.name)
+    page.fill("#password_input", researcher.password)
+    lab.shot("sign-in")
+    page.click("#login_submit")
+    # the hub spawns the server, then redirects to /user/<name>/lab
+    page.wait_for_url(re.compile(rf"/user/{researcher.name}/lab"), timeout=180_000)
+    lab.wait_lab()
+    yield lab
+    if lab.console:
+        (ARTIFACTS / "console.log").write_text("\n".join(lab.console) + "\n")
+    context.close()
