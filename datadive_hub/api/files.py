@@ -183,7 +183,7 @@ class FileHandler(FilesBase):
     _queue: asyncio.Queue | None = None
     _received = 0
     _limit = 0
-    _failed = False
+    _refused = False
 
     # -- upload (streamed) -----------------------------------------------------------------
 
@@ -199,7 +199,10 @@ class FileHandler(FilesBase):
         self.request.connection.set_max_body_size(2 * limit + (64 << 20))
         length = self.request.headers.get("Content-Length")
         if length is not None and length.isdigit() and int(length) > limit:
-            raise web.HTTPError(413, self._too_large_message(limit))
+            # answer 413 once the body has been read (and dropped): closing the connection
+            # early would reach the client through the proxy only as a 503
+            self._refused = True
+            return
         if_match = self.request.headers.get("If-Match")
         if_none_match = self.request.headers.get("If-None-Match")
         if if_none_match is not None and if_none_match.strip() != "*":
@@ -267,16 +270,12 @@ class FileHandler(FilesBase):
         self._queue.put_nowait(_UploadAborted())
 
     async def data_received(self, chunk: bytes) -> None:
-        if self._upload is None or self._failed or self._finished:
-            return
+        if self._upload is None or self._refused or self._finished:
+            return  # not an upload, or a refused one: the rest of the body is dropped
         self._received += len(chunk)
         if self._received > self._limit:
-            self._failed = True
+            self._refused = True
             self._abort()
-            with contextlib.suppress(BaseException):
-                await self._upload
-            err = web.HTTPError(413, self._too_large_message(self._limit))
-            self.send_error(413, exc_info=(type(err), err, None))
             return
         self._buf += chunk
         if len(self._buf) >= FEED_BYTES:
@@ -288,6 +287,11 @@ class FileHandler(FilesBase):
         super().on_connection_close()
 
     async def put(self, project_id, path):
+        if self._refused:
+            if self._upload is not None:
+                with contextlib.suppress(BaseException):
+                    await self._upload  # the store discards the partial upload
+            raise web.HTTPError(413, self._too_large_message(self._limit))
         if self._finished or self._upload is None:
             return
         if self._buf:

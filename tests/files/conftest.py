@@ -4,7 +4,7 @@
   ``.start()``), with a versioned bucket ``moto.bucket``.
 - ``s3_platform`` (session): ``datadive up`` (real hub + proxy + service) whose store is S3 on
   ``moto`` (bucket versioning on) and whose ``DatadiveService.max_upload_bytes`` is
-  ``MAX_UPLOAD`` (8 MiB); ``.s3`` is a boto3 client on the bucket, ``.store_prefix`` the key prefix.
+  ``MAX_UPLOAD`` (20 MiB); ``.s3`` is a boto3 client on the bucket, ``.store_prefix`` the key prefix.
 - ``files_platform`` (parametrized "local" / "s3"): the root ``platform`` (local directory store)
   or ``s3_platform``; ``.kind`` says which.
 - ``team``: a fresh project on ``files_platform`` with an owner, an editor, a viewer and an
@@ -80,7 +80,7 @@ def s3_platform(moto, tmp_path_factory):
     config = tmp / "service_config.py"
     config.write_text(f"c.DatadiveService.max_upload_bytes = {MAX_UPLOAD}\n")
     env = {
-        "DATADIVE_STORE_URL": f"s3://{moto.bucket}/dd?endpoint_url={moto.url}",
+        "DATADIVE_STORE_URL": f"s3://{moto.bucket}/dd?endpoint_url={moto.url}&check_folders=1",
         "DATADIVE_SERVICE_CONFIG": str(config),
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",

@@ -9,11 +9,10 @@ parametrization by importing this fixture.
 from __future__ import annotations
 
 import pytest
-
 from datadive_contents.stores.hub import HubServiceStore
 
 #: DatadiveService.max_upload_bytes of the ``s3_platform`` (tests/files/conftest.py)
-MAX_UPLOAD = 8 << 20
+MAX_UPLOAD = 20 << 20
 
 
 @pytest.fixture
