@@ -2,12 +2,8 @@
 
 __version__ = "0.1.0"
 
-
-def configure(c, **options):
-    """Wire Datadive into a ``jupyterhub_config.py``: ``datadive_hub.configure(c)``."""
-    from .configure import configure as _configure
-
-    return _configure(c, **options)
-
+# Imported eagerly: importing the submodule ``datadive_hub.configure`` lazily would replace this
+# package attribute with the module, so a second ``datadive_hub.configure(c)`` would fail.
+from .configure import configure  # noqa: E402
 
 __all__ = ["__version__", "configure"]

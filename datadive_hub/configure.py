@@ -270,6 +270,10 @@ def _configure_kubespawner(c, opts: dict) -> None:
     c.KubeSpawner.modify_pod_hook = hooks.modify_pod_hook
     # SIGTERM → the server flushes its working copy to the store before the pod is killed
     c.KubeSpawner.delete_grace_period = opts["stop_grace_seconds"]
+    c.KubeSpawner.extra_pod_config = {
+        **c.KubeSpawner.get("extra_pod_config", {}),
+        "terminationGracePeriodSeconds": opts["stop_grace_seconds"],
+    }
     c.KubeSpawner.allow_privilege_escalation = False
     # the chart sets KubeSpawner.environment from singleuser.extraEnv, which would hide Spawner's
     c.KubeSpawner.environment = {
