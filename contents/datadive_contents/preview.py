@@ -252,10 +252,10 @@ def infer_type(values: Iterable[Any]) -> str:
 
 def _table(names: list[str], rows: list[list[Any]]) -> tuple[list[dict], list[list[Any]]]:
     """Columns with inferred types and JSON-ready rows from raw Python rows."""
-    columns = [
-        {"name": name, "type": infer_type(r[i] if i < len(r) else None for r in rows)}
-        for i, name in enumerate(names)
-    ]
+    columns = []
+    for i, name in enumerate(names):
+        values = [r[i] if i < len(r) else None for r in rows]
+        columns.append({"name": name, "type": _date_or(infer_type(values), values)})
     plain = [[_plain(r[i]) if i < len(r) else None for i in range(len(names))] for r in rows]
     return columns, plain
 
@@ -386,9 +386,7 @@ def _frame_table(df: Any) -> tuple[list[dict], list[list[Any]]]:
         elif pt.is_datetime64_any_dtype(col.dtype):
             kind = "datetime"
         else:
-            kind = infer_type(values)
-            if kind == "string" and _looks_like_dates(values):
-                kind = "date" if all(len(str(v)) == 10 for v in values if v is not None) else "datetime"
+            kind = _date_or(infer_type(values), values)
         columns.append({"name": name, "type": kind})
         cols.append([_plain(v) for v in values])
     out_rows = [list(r) for r in zip(*cols, strict=True)] if cols else []
@@ -396,6 +394,13 @@ def _frame_table(df: Any) -> tuple[list[dict], list[list[Any]]]:
 
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+
+
+def _date_or(kind: str, values: list[Any]) -> str:
+    """``kind``, or date/datetime for a string column of ISO 8601 dates/timestamps."""
+    if kind == "string" and _looks_like_dates(values):
+        return "date" if all(len(str(v)) == 10 for v in values if v is not None) else "datetime"
+    return kind
 
 
 def _looks_like_dates(values: list[Any]) -> bool:

@@ -1,0 +1,188 @@
+"""preview(): first rows + column types of each format, with ranged reads on real stores."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from datadive_contents.preview import (
+    PreviewFailed,
+    UnsupportedFormat,
+    format_for,
+    preview,
+    record_ends,
+)
+
+
+def frame(n: int) -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    return pd.DataFrame(
+        {
+            "id": np.arange(n),
+            "score": rng.random(n).round(6),
+            "group": rng.choice(["control", "treated"], n),
+            "when": pd.date_range("2024-01-01", periods=n, freq="min"),
+            "ok": np.arange(n) % 2 == 0,
+        }
+    )
+
+
+EXPECTED_TYPES = {"id": "integer", "score": "number", "group": "string", "when": "datetime",
+                  "ok": "boolean"}
+
+
+def types(result) -> dict:
+    return {c["name"]: c["type"] for c in result["columns"]}
+
+
+def test_format_by_suffix_and_unsupported_lists_supported():
+    assert format_for("a/b/Survey.CSV") == "csv"
+    assert format_for("x.parquet") == "parquet"
+    with pytest.raises(UnsupportedFormat) as e:
+        format_for("photo.png")
+    assert ".csv" in str(e.value) and ".parquet" in str(e.value) and ".xlsx" in str(e.value)
+
+
+def test_record_ends_respect_quoted_newlines():
+    data = b'a,b\n1,"x\ny"\n2,z\n'
+    assert record_ends(data, 10) == [4, 12, 16]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl", "json", "parquet", "xlsx"])
+async def test_each_format_small(preview_store, fmt):
+    df = frame(50)
+    buf = io.BytesIO()
+    if fmt == "csv":
+        df.to_csv(buf, index=False)
+    elif fmt == "tsv":
+        df.to_csv(buf, index=False, sep="\t")
+    elif fmt == "jsonl":
+        df.to_json(buf, orient="records", lines=True, date_format="iso")
+    elif fmt == "json":
+        df.to_json(buf, orient="records", date_format="iso")
+    elif fmt == "parquet":
+        df.to_parquet(buf)
+    else:
+        df.to_excel(buf, index=False)
+    await preview_store.put(f"data/t.{fmt}", buf.getvalue())
+    r = await preview(preview_store, f"data/t.{fmt}", rows=10)
+    assert r["format"] == fmt
+    assert [c["name"] for c in r["columns"]] == list(df.columns)
+    got = types(r)
+    if fmt in ("json", "jsonl"):
+        assert got["when"] == "datetime"  # ISO strings are recognised as datetimes
+    assert got == EXPECTED_TYPES
+    assert len(r["rows"]) == 10 and r["truncated"] is True
+    first = r["rows"][0]
+    assert first[0] == 0 and first[2] in ("control", "treated") and first[4] is True
+    assert first[3].startswith("2024-01-01")
+    assert r["bytes_read"] <= r["size"] and r["requests"] >= 1
+    json.dumps(r)  # JSON-ready
+    if fmt in ("parquet", "xlsx"):
+        assert r["total_rows"] == 50
+
+
+async def test_all_rows_when_file_is_short(preview_store):
+    await preview_store.put("s.csv", b"a;b\n1;x\n2;y\n")
+    r = await preview(preview_store, "s.csv", rows=100)
+    assert r["delimiter"] == ";" and r["rows"] == [[1, "x"], [2, "y"]]
+    assert r["truncated"] is False
+
+
+async def test_quoted_newlines_missing_values_and_encodings(preview_store):
+    text = 'name,n,note\n"Smith, J",1,"line one\nline two"\nMüller,,ok\nLee,3,\n'
+    await preview_store.put("q.csv", b"\xef\xbb\xbf" + text.encode())
+    r = await preview(preview_store, "q.csv", rows=2)
+    assert r["rows"] == [["Smith, J", 1, "line one\nline two"], ["Müller", None, "ok"]]
+    assert types(r) == {"name": "string", "n": "integer", "note": "string"}
+    assert r["truncated"] is True
+    await preview_store.put("latin.csv", "ville\nZürich\n".encode("cp1252"))
+    r = await preview(preview_store, "latin.csv", rows=5)
+    assert r["rows"] == [["Zürich"]]
+
+
+async def test_json_shapes(preview_store):
+    await preview_store.put("cols.json", json.dumps({"a": [1, 2], "b": ["x", "y"]}).encode())
+    r = await preview(preview_store, "cols.json", rows=5)
+    assert r["rows"] == [[1, "x"], [2, "y"]]
+    await preview_store.put("wrapped.json", json.dumps({"data": [{"a": 1}, {"a": 2.5}]}).encode())
+    r = await preview(preview_store, "wrapped.json", rows=5)
+    assert types(r) == {"a": "number"}
+    await preview_store.put("lines.json", b'{"a": 1}\n{"a": 2}\n')
+    r = await preview(preview_store, "lines.json", rows=5)
+    assert r["rows"] == [[1], [2]]
+    await preview_store.put("bad.json", b"[{\"a\": 1}, {oops}]")
+    with pytest.raises(PreviewFailed):
+        await preview(preview_store, "bad.json", rows=5)
+    await preview_store.put("scalar.json", b"42")
+    with pytest.raises(PreviewFailed, match="array of records"):
+        await preview(preview_store, "scalar.json", rows=5)
+
+
+async def test_not_what_the_name_says(preview_store):
+    await preview_store.put("fake.parquet", b"this is not parquet at all" * 10)
+    with pytest.raises(PreviewFailed, match="Parquet"):
+        await preview(preview_store, "fake.parquet")
+    await preview_store.put("fake.xlsx", b"PK\x03\x04 broken zip")
+    with pytest.raises(PreviewFailed, match="Excel"):
+        await preview(preview_store, "fake.xlsx")
+    await preview_store.put("bin.csv", bytes(range(256)) * 10)
+    with pytest.raises(PreviewFailed, match="binary"):
+        await preview(preview_store, "bin.csv")
+
+
+async def test_xlsx_sheet_choice(preview_store):
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf) as w:
+        pd.DataFrame({"a": [1]}).to_excel(w, sheet_name="first", index=False)
+        pd.DataFrame({"b": ["x", "y"]}).to_excel(w, sheet_name="second", index=False)
+    await preview_store.put("book.xlsx", buf.getvalue())
+    r = await preview(preview_store, "book.xlsx", sheet="second")
+    assert r["sheet"] == "second" and r["sheets"] == ["first", "second"] and r["rows"] == [["x"], ["y"]]
+    with pytest.raises(PreviewFailed, match="first, second"):
+        await preview(preview_store, "book.xlsx", sheet="third")
+
+
+async def test_large_files_are_read_in_ranges(preview_store):
+    n = 200_000
+    df = frame(n)
+    pq = io.BytesIO()
+    df.to_parquet(pq, row_group_size=50_000)
+    js = df.head(50_000).to_json(orient="records", date_format="iso").encode()
+    xl = io.BytesIO()
+    df.head(20_000).to_excel(xl, index=False)
+    jl = df.head(50_000).to_json(orient="records", lines=True, date_format="iso").encode()
+    for name, data in (("big.parquet", pq.getvalue()), ("big.json", js),
+                       ("big.xlsx", xl.getvalue()), ("big.jsonl", jl)):
+        await preview_store.put(name, data)
+        r = await preview(preview_store, name, rows=100)
+        assert len(r["rows"]) == 100 and r["truncated"]
+        assert types(r) == EXPECTED_TYPES, name
+        assert r["bytes_read"] < len(data) / 2, (name, r["bytes_read"], len(data))
+
+
+@pytest.mark.slow
+async def test_100mb_csv_preview_reads_little(preview_store):
+    row = b"12345,0.123456,control,2024-01-01 00:00:00,True,some free text to pad the line\n"
+    header = b"id,score,group,when,ok,comment\n"
+    block = row * ((1 << 20) // len(row))
+    data = header + block * 100
+    assert len(data) > 100_000_000 - (1 << 20)
+    await preview_store.put("big.csv", data)
+    t = time.perf_counter()
+    r = await preview(preview_store, "big.csv", rows=100)
+    elapsed = time.perf_counter() - t
+    assert len(r["rows"]) == 100 and r["truncated"]
+    assert r["bytes_read"] < 2 << 20 and r["requests"] <= 2, r["bytes_read"]
+    assert types(r)["when"] == "datetime" and types(r)["id"] == "integer"
+    assert elapsed < 1.0, f"preview took {elapsed:.3f}s"
+
+
+async def test_first_rows_too_large_is_refused(preview_store):
+    await preview_store.put("wide.csv", b"a\n" + b"x" * (3 << 20) + b"\n1\n")
+    with pytest.raises(PreviewFailed, match="fewer rows"):
+        await preview(preview_store, "wide.csv", rows=1, max_bytes=1 << 20)
