@@ -4,10 +4,13 @@
 - ``write_template``: ``write_template(text, name="t.yaml") -> path`` writes a template file in tmp_path.
 - ``kernel``: a real python3 ipykernel (jupyter_client) started in a temporary working directory,
   shared by the session; yields a :class:`KernelRunner` with ``.cwd`` and ``.run(code) -> Outputs``.
-- pytest-jupyter's server fixtures (``jp_serverapp``, ``jp_fetch``, ``jp_root_dir``, ...) via
-  ``pytest_plugins``; ``jp_server_config`` is overridden to load the datadive template/cell routes.
-- ``notebook_path``: ``notebook_path(cells=0) -> "nb.ipynb"`` saves a notebook with that many code
-  cells in the server's root dir and returns its path (relative to the root).
+- ``jupyter_server``: a real ``jupyter server`` subprocess (module scope) with the datadive extension
+  and no hub service configured; a :class:`jpserver.JupyterServer` with ``.root``, ``.request()``.
+- ``notebook_path``: ``notebook_path(cells=0, name="nb.ipynb") -> name`` saves a notebook with that
+  many code cells in the server's root dir and returns its path (relative to the root).
+
+(pytest-jupyter's in-process ``jp_fetch`` is not used: its event loop clashes with pytest-asyncio's
+session loop here, so requests time out.)
 """
 
 from __future__ import annotations
@@ -23,9 +26,8 @@ import pytest
 
 from datadive_server_ext.templates import builtin_templates
 
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
-
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).parent))  # for ``jpserver`` (also used by benchmarks/)
 
 
 @pytest.fixture(scope="session")
@@ -104,19 +106,24 @@ def kernel(tmp_path_factory):
         km.shutdown_kernel(now=True)
 
 
-@pytest.fixture
-def jp_server_config():
-    return {
-        "ServerApp": {"jpserver_extensions": {"datadive_server_ext": True}},
-    }
+@pytest.fixture(scope="module")
+def jupyter_server(tmp_path_factory):
+    from jpserver import JupyterServer
+
+    root = tmp_path_factory.mktemp("root")
+    server = JupyterServer(root, tmp_path_factory.mktemp("jpserver")).start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture
-def notebook_path(jp_root_dir):
+def notebook_path(jupyter_server):
     def make(cells: int = 0, name: str = "nb.ipynb") -> str:
         nb = nbformat.v4.new_notebook()
         nb.cells = [nbformat.v4.new_code_cell(f"x = {i}") for i in range(cells)]
-        nbformat.write(nb, str(Path(jp_root_dir) / name))
+        nbformat.write(nb, str(jupyter_server.root / name))
         return name
 
     return make

@@ -1,0 +1,203 @@
+"""``datadive/api/templates`` (list, get) and ``datadive/api/render``.
+
+Templates come from the hub service (cached; the list is revalidated with ETags, published
+versions are immutable and cached for good). When the service is unreachable or this server is
+not connected to it, the built-in library is used and the answer carries a ``note`` saying so.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from ..hubclient import HubServiceClient, ServiceError
+from ..templates import (
+    RenderError,
+    Template,
+    TemplateInvalid,
+    ValuesInvalid,
+    builtin_templates,
+    render_cells,
+    template_from_document,
+)
+from ..templates.search import matches
+from .base import DatadiveHandler
+
+log = logging.getLogger("datadive.templates")
+
+
+class TemplateSource:
+    """Where this server gets templates from: the hub service, else the built-in library."""
+
+    def __init__(self, service: HubServiceClient):
+        self.service = service
+        self._etag: str | None = None
+        self._listing: list[dict[str, Any]] | None = None
+        self._versions: dict[tuple[str, str], Template] = {}
+
+    @staticmethod
+    def _builtin_note(why: str) -> str:
+        return f"Showing the built-in templates only: {why}"
+
+    async def _fetch(self, path: str, headers: dict[str, str] | None = None):
+        """(response, None) or (None, why the service could not be used)."""
+        try:
+            resp = await self.service.fetch("GET", path, headers=headers)
+        except ServiceError as e:
+            return None, e.message
+        if resp.code == 599 or resp.code >= 500:
+            return None, f"the template service is unavailable ({resp.code}); try again later"
+        return resp, None
+
+    async def listing(self) -> tuple[list[dict[str, Any]], str, str | None]:
+        """``(summaries, source, note)`` with source ``"service"`` or ``"builtin"``."""
+        headers = {"If-None-Match": self._etag} if self._etag and self._listing is not None else None
+        resp, why = await self._fetch("templates", headers)
+        if resp is not None and resp.code == 304 and self._listing is not None:
+            return self._listing, "service", None
+        if resp is not None and resp.code == 200:
+            self._listing = json.loads(resp.body)["templates"]
+            self._etag = resp.headers.get("Etag")
+            return self._listing, "service", None
+        if resp is not None:
+            why = f"the template service answered {resp.code} ({_message(resp)})"
+        return [t.summary() | {"builtin": True} for t in builtin_templates().values()], "builtin", \
+            self._builtin_note(why or "unknown")
+
+    async def get(self, template_id: str, version: str | None = None) -> Template:
+        """A template version (latest when ``version`` is None); 404 names the ids/versions that exist."""
+        if version and (template_id, version) in self._versions:
+            return self._versions[(template_id, version)]
+        path = f"templates/{quote(template_id, safe='')}"
+        if version:
+            path += f"/versions/{quote(version, safe='')}"
+        resp, why = await self._fetch(path)
+        if resp is not None and resp.code == 200:
+            doc = json.loads(resp.body)
+            try:
+                t = template_from_document(doc["document"], file=f"{template_id}@{doc['version']}")
+            except TemplateInvalid as e:
+                raise web.HTTPError(502, f"The service sent an invalid template: {e}") from None
+            self._versions[(t.id, t.version)] = t
+            return t
+        if resp is not None and resp.code == 404:
+            raise web.HTTPError(404, _message(resp))
+        if resp is not None:
+            why = f"the template service answered {resp.code} ({_message(resp)})"
+        builtins = builtin_templates()
+        t = builtins.get(template_id)
+        if t is None:
+            raise web.HTTPError(
+                404,
+                f"No template {template_id!r}; built-in templates that exist: {', '.join(sorted(builtins))} "
+                f"(published templates are unavailable: {why})",
+            )
+        if version and version != t.version:
+            raise web.HTTPError(
+                404,
+                f"Template {template_id!r} has no version {version!r} among the built-ins; versions "
+                f"that exist: {t.version} (published versions are unavailable: {why})",
+            )
+        return t
+
+
+def _message(resp) -> str:
+    try:
+        return json.loads(resp.body)["message"]
+    except (ValueError, KeyError, TypeError):
+        return f"HTTP {resp.code}"
+
+
+class TemplatesMixin:
+    """Shared by template and cell handlers: the template source and error answers."""
+
+    settings: dict[str, Any]
+
+    @property
+    def templates(self) -> TemplateSource:
+        src = self.settings.get("datadive_template_source")
+        if src is None:
+            src = self.settings["datadive_template_source"] = TemplateSource(self.service)  # type: ignore[attr-defined]
+        return src
+
+    def write_values_error(self, e: ValuesInvalid) -> None:
+        self.set_status(422)  # type: ignore[attr-defined]
+        self.finish(  # type: ignore[attr-defined]
+            json.dumps(
+                {
+                    "status": 422,
+                    "message": "Some values do not fit the template: "
+                    + "; ".join(f"{k}: {v}" for k, v in e.errors.items()),
+                    "errors": e.errors,
+                }
+            )
+        )
+
+    def body(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.request.body or b"{}")  # type: ignore[attr-defined]
+        except (ValueError, UnicodeDecodeError) as e:
+            raise web.HTTPError(400, f"The request body is not valid JSON ({e}); send a JSON object") from None
+        if not isinstance(data, dict):
+            raise web.HTTPError(400, "The request body must be a JSON object")
+        return data
+
+
+def _template_ref(body: dict[str, Any]) -> tuple[str, str | None]:
+    tid, version = body.get("template"), body.get("version")
+    if not isinstance(tid, str) or not tid:
+        raise web.HTTPError(400, 'Name the template: {"template": "t-test", "values": {...}}')
+    if version is not None and not isinstance(version, str):
+        raise web.HTTPError(400, "version must be text such as \"1.0.0\" (or leave it out for the latest)")
+    return tid, version
+
+
+class TemplatesListHandler(TemplatesMixin, DatadiveHandler):
+    @web.authenticated
+    @authorized
+    async def get(self):
+        items, source, note = await self.templates.listing()
+        q = self.get_argument("q", None)
+        category = self.get_argument("category", None)
+        tag = self.get_argument("tag", None)
+        items = [t for t in items if matches(t, q, category, tag)]
+        self.finish(json.dumps({"templates": items, "source": source, "note": note}))
+
+
+class TemplateGetHandler(TemplatesMixin, DatadiveHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, template_id, version=None):
+        t = await self.templates.get(template_id, version)
+        self.finish(json.dumps({**t.summary(), "document": t.to_document()}))
+
+
+class RenderHandler(TemplatesMixin, DatadiveHandler):
+    @web.authenticated
+    @authorized
+    async def post(self):
+        body = self.body()
+        tid, version = _template_ref(body)
+        t = await self.templates.get(tid, version)
+        try:
+            cells = render_cells(t, body.get("values"))
+        except ValuesInvalid as e:
+            self.write_values_error(e)
+            return
+        except RenderError as e:
+            raise web.HTTPError(422, str(e)) from None
+        self.finish(json.dumps({"template": t.id, "version": t.version, "cells": cells}))
+
+
+TID = r"(?P<template_id>[a-z0-9][a-z0-9._-]*)"
+routes = [
+    (r"api/templates/?", TemplatesListHandler),
+    (rf"api/templates/{TID}/?", TemplateGetHandler),
+    (rf"api/templates/{TID}/versions/(?P<version>[0-9A-Za-z.+-]+)/?", TemplateGetHandler),
+    (r"api/render/?", RenderHandler),
+]
