@@ -28,6 +28,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from openapi_check import validate_response
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 PG_ADMIN_URL = os.environ.get("DATADIVE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -62,6 +64,7 @@ class Platform:
     proc: subprocess.Popen
     db_kind: str = "sqlite"
     users: dict = field(default_factory=dict)
+    validate: bool = True  # check every response against the OpenAPI document
 
     @property
     def api(self) -> str:
@@ -83,8 +86,12 @@ class Platform:
         tok = token if token is not None else (user.token if user else None)
         if tok:
             headers["Authorization"] = f"token {tok}"
-        return requests.request(method, f"{self.api}/{path.lstrip('/')}", headers=headers,
-                                timeout=60, **kw)
+        r = requests.request(method, f"{self.api}/{path.lstrip('/')}", headers=headers,
+                             timeout=60, **kw)
+        if self.validate:
+            validate_response(method, r.url, r.status_code, r.content,
+                              r.headers.get("Content-Type", ""))
+        return r
 
     def user(self, name: str | None = None, *, admin: bool = False, groups: tuple = (),
              password: bool = False) -> User:
