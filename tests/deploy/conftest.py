@@ -5,10 +5,10 @@ Fixtures:
 - ``z2jh_dir``: ``../shared/z2jh`` beside the repository (chart ``values.yaml`` + ``values.schema.yaml``);
   skips with the reason when it is missing.
 - ``free_port``: a function returning a free TCP port on 127.0.0.1.
-- ``oidc_provider``: a real OpenID Connect provider (npm ``oidc-provider``, ``tests/deploy/oidc``)
+- ``oidc_provider`` (module): a real OpenID Connect provider (npm ``oidc-provider``, ``tests/deploy/oidc``)
   on 127.0.0.1; an ``OIDCProvider`` with ``issuer``, ``client_id``, ``client_secret``, ``users``
   and ``set_groups(user, groups)`` (takes effect at the user's next sign-in).
-- ``start_hub``: an async factory ``await start_hub(config_text, env=None)`` that runs a real
+- ``start_hub`` (module): an async factory ``await start_hub(config_text, env=None)`` that runs a real
   JupyterHub (+ configurable-http-proxy) in a subprocess and returns a ``Hub`` with ``url``,
   ``api(method, path)`` (an admin service token), ``log()``; every hub is stopped by PID at teardown.
 """
@@ -89,12 +89,15 @@ OIDC_USERS = {
     "bob": {"password": "bob-pw", "groups": ["researchers", "hub-admins"]},
     "mallory": {"password": "mallory-pw", "groups": ["students"]},
     "nogroups": {"password": "nogroups-pw", "groups": []},
+    "dave": {"password": "dave-pw", "groups": ["researchers"]},
 }
 
 
-@pytest.fixture
-def oidc_provider(tmp_path, free_port):
-    """A real oidc-provider on 127.0.0.1; clients may redirect to any hub port chosen later."""
+@pytest.fixture(scope="module")
+def oidc_provider(tmp_path_factory, free_port):
+    """A real oidc-provider on 127.0.0.1 (one per test module); its client redirects to
+    ``http://127.0.0.1:<hub_port>/hub/oauth_callback``."""
+    tmp_path = tmp_path_factory.mktemp("oidc")
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed; the OpenID Connect provider needs Node.js 20+")
@@ -193,9 +196,10 @@ c.JupyterHub.load_roles = [{{
 """
 
 
-@pytest.fixture
-async def start_hub(tmp_path, free_port):
-    """Factory running real hubs in subprocesses; all of them are stopped at teardown."""
+@pytest.fixture(scope="module")
+async def start_hub(tmp_path_factory, free_port):
+    """Factory running real hubs in subprocesses; all of them are stopped at the module's end."""
+    tmp_path = tmp_path_factory.mktemp("hubs")
     if not (CHP_BIN / "configurable-http-proxy").exists():
         pytest.skip("configurable-http-proxy is missing from .venv/node: run ./dev setup once")
     started: list[subprocess.Popen] = []

@@ -34,19 +34,27 @@ def sign_in(hub_url: str, login: str, password: str) -> requests.Response:
 
 
 OIDC_CONFIG = """
-c.JupyterHub.authenticator_class = "datadive_hub.auth.oidc.DatadiveOAuthenticator"
-c.DatadiveOAuthenticator.oidc_issuer = {issuer!r}
-c.DatadiveOAuthenticator.client_id = {client_id!r}
-c.DatadiveOAuthenticator.client_secret = {client_secret!r}
-c.DatadiveOAuthenticator.oauth_callback_url = "http://127.0.0.1:{hub_port}/hub/oauth_callback"
-c.DatadiveOAuthenticator.allowed_groups = {{"researchers"}}
-c.DatadiveOAuthenticator.admin_groups = {{"hub-admins"}}
+import datadive_hub
+datadive_hub.configure(
+    c,
+    data_dir={data_dir!r},
+    service_port={service_port},
+    authenticator="oidc",
+    oidc_issuer={issuer!r},
+    oidc_client_id={client_id!r},
+    oidc_client_secret={client_secret!r},
+    oidc_callback_url="http://127.0.0.1:{hub_port}/hub/oauth_callback",
+    allowed_groups=["researchers"],
+    admin_groups=["hub-admins"],
+)
 """
 
 
-@pytest.fixture
-async def oidc_hub(oidc_provider, start_hub):
+@pytest.fixture(scope="module")
+async def oidc_hub(oidc_provider, start_hub, tmp_path_factory, free_port):
     config = OIDC_CONFIG.format(
+        data_dir=str(tmp_path_factory.mktemp("data")),
+        service_port=free_port(),
         issuer=oidc_provider.issuer,
         client_id=oidc_provider.client_id,
         client_secret=oidc_provider.client_secret,
@@ -79,10 +87,14 @@ async def test_groups_follow_the_provider_at_every_sign_in(oidc_hub, oidc_provid
     assert oidc_hub.api("GET", "users/bob").json()["admin"] is True
     # the institution removes bob from the admin group and adds him to another one
     oidc_provider.set_groups("bob", ["researchers", "statistics"])
-    assert (await asyncio.to_thread(sign_in, oidc_hub.url, "bob", "bob-pw")).status_code == 200
-    user = oidc_hub.api("GET", "users/bob").json()
-    assert sorted(user["groups"]) == ["researchers", "statistics"]
-    assert user["admin"] is False
+    try:
+        assert (await asyncio.to_thread(sign_in, oidc_hub.url, "bob", "bob-pw")).status_code == 200
+        user = oidc_hub.api("GET", "users/bob").json()
+        assert sorted(user["groups"]) == ["researchers", "statistics"]
+        assert user["admin"] is False
+        assert "bob" not in oidc_hub.api("GET", "groups/hub-admins").json()["users"]
+    finally:
+        oidc_provider.set_groups("bob", ["researchers", "hub-admins"])
 
 
 async def test_user_outside_allowed_groups_is_refused_with_reason(oidc_hub):
@@ -102,7 +114,7 @@ async def test_user_without_groups_is_refused(oidc_hub):
 
 
 async def test_wrong_password_never_reaches_the_hub(oidc_hub):
-    r = await asyncio.to_thread(sign_in, oidc_hub.url, "alice", "wrong")
+    r = await asyncio.to_thread(sign_in, oidc_hub.url, "dave", "wrong")
     assert r.status_code == 401
     assert "Wrong login or password" in r.text
-    assert oidc_hub.api("GET", "users/alice").status_code == 404
+    assert oidc_hub.api("GET", "users/dave").status_code == 404
