@@ -100,6 +100,8 @@ def make_world(platform, people: People, deleted: bool = False) -> dict:
 
 # operationId → (path parameters, request keyword arguments) for a successful call
 def example(op_id: str, world: dict, people: People) -> tuple[dict, dict]:
+    if "Template" in op_id:  # cell templates (issue 4)
+        return template_example(op_id, people)
     pid = {"project_id": world["project_id"]}
     nb = {**pid, "notebook_id": world["notebook_id"]}
     data = {**pid, "path": "data.csv"}
@@ -135,6 +137,20 @@ def example(op_id: str, world: dict, people: People) -> tuple[dict, dict]:
     }
     assert op_id in table, f"operation {op_id} has no example in the authorization matrix; add one"
     return table[op_id]
+
+
+def template_example(op_id: str, people: People) -> tuple[dict, dict]:
+    """A freshly published template per call, so deleting/deprecating it harms nothing else."""
+    tid = f"matrix-{uuid.uuid4().hex[:8]}"
+    source = f"id: {tid}\nversion: 1.0.0\ntitle: Matrix\nlanguage: python\ncode: print(1)\n"
+    if op_id == "publishTemplate":
+        return {}, {"json": {"source": source}}
+    if op_id == "listTemplates":
+        return {}, {}
+    r = people.platform.call("POST", "templates", people.admin, json={"source": source})
+    assert r.status_code == 201, r.text
+    ids = {"template_id": tid, "version": "1.0.0"}
+    return ids, ({"json": {"deprecated": True}} if op_id == "deprecateTemplateVersion" else {})
 
 
 CASES = [
