@@ -146,7 +146,13 @@ class DatadiveContentsManager(AsyncContentsManager):
         config=True,
         help="Download a project's files into its working copy before a kernel starts in it.",
     )
+    max_uploads_per_scan = Int(
+        200, config=True, help="Most files one periodic scan uploads (the rest wait for the next scan)."
+    )
     hash_algorithm = Unicode("sha256", config=True, help="Hash algorithm of the 'hash' model field.")
+    max_copy_folder_size_mb = Int(
+        500, config=True, help="Largest folder (MB) that a copy may duplicate."
+    )
     max_copy_folder_files = Int(
         10000, config=True, help="Largest number of files a folder copy or rename may touch."
     )
@@ -442,14 +448,17 @@ class DatadiveContentsManager(AsyncContentsManager):
         if not content:
             return model
         if kind == "notebook":
+            validation_error: dict = {}
             try:
-                nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+                nb = nbformat.reads(
+                    data.decode("utf-8"), as_version=4, capture_validation_error=validation_error
+                )
             except Exception as e:
                 raise HTTPError(400, f"Unreadable Notebook: {path} {e!r}") from e
             self.mark_trusted_cells(nb, path)
             model["content"] = nb
             model["format"] = "json"
-            self.validate_notebook_model(model)
+            self.validate_notebook_model(model, validation_error)
         else:
             if format == "text" or format is None:
                 try:
@@ -491,10 +500,13 @@ class DatadiveContentsManager(AsyncContentsManager):
                 os.makedirs(m.wc.local(rel), exist_ok=True)
                 await m.wc.write(f"{rel}/{KEEP}", b"")
                 return await self.get(path, content=False)
+            validation_error: dict = {}
             if model["type"] == "notebook":
                 nb = nbformat.from_dict(model["content"])
                 self.check_and_sign(nb, path)
-                data = nbformat.writes(nb, version=nbformat.NO_CONVERT).encode("utf-8")
+                data = nbformat.writes(
+                    nb, version=nbformat.NO_CONVERT, capture_validation_error=validation_error
+                ).encode("utf-8")
             elif model["type"] == "file":
                 data = _decode(model["content"], model.get("format"), path)
             else:
@@ -504,9 +516,9 @@ class DatadiveContentsManager(AsyncContentsManager):
             await m.wc.write(rel, data)
             out = await self.get(path, content=False)
             if model["type"] == "notebook":
-                self.validate_notebook_model({**out, "content": nb})
-                if "message" in out or model.get("message"):
-                    pass
+                checked = self.validate_notebook_model({"content": nb}, validation_error)
+                if "message" in checked:
+                    out["message"] = checked["message"]
             self.run_post_save_hooks(model=out, os_path=m.wc.local(rel))
             self.emit(data={"action": "save", "path": path})
             return out
@@ -563,9 +575,13 @@ class DatadiveContentsManager(AsyncContentsManager):
             if not await self.dir_exists(path):
                 raise HTTPError(404, f"File or directory does not exist: {path}")
             listing = await m.store.list(rel, recursive=True)
-            visible = [f for f in listing.files if not f.key.rsplit("/", 1)[-1] == KEEP]
+            visible = [f for f in listing.files if not is_internal(f.key)]
+            if not visible:
+                visible = [n for n in _local_files(m.wc.local(rel))]
             if visible and not self.always_delete_dir and not self.delete_to_trash:
-                pass
+                # like FileContentsManager: without trash, non-empty folders need always_delete_dir
+                # (here every deleted file stays recoverable from the store's versions)
+                raise HTTPError(400, f"Directory {path} not empty")
             async with m.wc.lock:
                 await m.store.delete_prefix(rel)
                 for f in listing.files:
@@ -628,16 +644,15 @@ class DatadiveContentsManager(AsyncContentsManager):
             m, rel = await self._resolve(from_path)
             from_dir, _, from_name = from_path.rpartition("/")
             to_path = (to_path if to_path is not None else from_dir).strip("/")
+            to_name = from_name
             if await self.dir_exists(to_path):
                 to_name = await self.increment_filename(from_name, to_path, insert="-Copy")
-                dest = f"{to_path}/{to_name}" if to_path else to_name
-            else:
-                dest = to_path
+            dest = f"{to_path}/{to_name}" if to_path else to_name
             m2, rel2 = await self._resolve(dest)
             self._check_writable(m2, rel2, dest)
+            await self._check_copy_size(m, rel, from_path)
+            await m.wc.scan()  # files written locally (by kernels) are copied too
             listing = await m.store.list(rel, recursive=True)
-            if len(listing.files) > self.max_copy_folder_files:
-                raise HTTPError(400, f"{from_path} holds more than {self.max_copy_folder_files} files")
             for f in listing.files:
                 target = rel2 + f.key[len(rel):]
                 if m2 is m:
@@ -650,6 +665,20 @@ class DatadiveContentsManager(AsyncContentsManager):
             return await self.get(dest, content=False)
         except Exception as e:
             raise _http_error(e, from_path) from e
+
+    async def _check_copy_size(self, m: Mount, rel: str, path: str) -> None:
+        """Refuse folder copies above max_copy_folder_size_mb or max_copy_folder_files."""
+        listing = await m.store.list(rel, recursive=True)
+        local = await asyncio.to_thread(_local_files, m.wc.local(rel))
+        size = max(sum(f.size for f in listing.files), sum(local.values()))
+        count = max(len(listing.files), len(local))
+        limit = self.max_copy_folder_size_mb * 1024 * 1024
+        if size > limit or count > self.max_copy_folder_files:
+            raise HTTPError(
+                400,
+                f"Can't copy folders larger than {self.max_copy_folder_size_mb}MB or "
+                f"{self.max_copy_folder_files} files: {path} holds {count} files, {size} bytes",
+            )
 
     # -- kernels ------------------------------------------------------------------------------
     async def get_kernel_path(self, path, model=None):
@@ -692,7 +721,7 @@ class DatadiveContentsManager(AsyncContentsManager):
                 if not m.writable:
                     continue
                 try:
-                    await m.wc.scan()
+                    await m.wc.scan(limit=self.max_uploads_per_scan)
                 except Exception as e:  # keep polling whatever happens
                     self.log.warning("sync of %s failed: %s", m.folder or "/", e)
 
@@ -761,6 +790,21 @@ def _decode(content, fmt, path) -> bytes:
     if not isinstance(content, str):
         raise HTTPError(400, f"content of {path} must be text (format 'text') or base64")
     return content.encode("utf-8")
+
+
+def _local_files(root: str) -> dict[str, int]:
+    """Relative path → size of the ordinary files under ``root`` (internal names skipped)."""
+    out: dict[str, int] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".datadive-")]
+        for name in filenames:
+            if not name.startswith(".datadive-"):
+                p = os.path.join(dirpath, name)
+                try:
+                    out[os.path.relpath(p, root)] = os.path.getsize(p)
+                except OSError:
+                    pass
+    return out
 
 
 def _read(path: str) -> bytes:

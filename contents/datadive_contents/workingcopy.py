@@ -442,9 +442,11 @@ class WorkingCopy:
                 out.append(rel)
         return out
 
-    async def scan(self) -> int:
-        """Upload pending and changed files; return how many were pushed."""
+    async def scan(self, limit: int | None = None) -> int:
+        """Upload pending and changed files (at most ``limit``); return how many were pushed."""
         todo = list(dict.fromkeys(self.pending() + await asyncio.to_thread(self.changed_files)))
+        if limit is not None:
+            todo = todo[:limit]
         if not todo:
             return 0
         from .paths import normalize_path
