@@ -15,7 +15,13 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from datadive_server_ext.templates import (
+# jsonschema imports rfc3987_syntax (for the "iri" formats, which templates never use) when it is
+# installed; building its grammar takes seconds. A command-line tool should start fast, so this
+# process skips it (only when nothing imported jsonschema yet).
+if "jsonschema" not in sys.modules:
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+from datadive_server_ext.templates import (  # noqa: E402
     RenderError,
     Template,
     TemplateInvalid,
