@@ -188,9 +188,19 @@ class FileHandler(FilesBase):
     # -- upload (streamed) -----------------------------------------------------------------
 
     async def prepare(self):
-        await super().prepare()
         if self.request.method != "PUT":
-            return
+            return await super().prepare()
+        try:
+            await super().prepare()
+            await self._start_upload()
+        except web.HTTPError as e:
+            # answer once the body has been read (and dropped): a connection closed with the
+            # body unread breaks the proxy's pooled connection for the next request (503)
+            self._deferred = e
+
+    _deferred: web.HTTPError | None = None
+
+    async def _start_upload(self) -> None:
         kw = self.path_kwargs
         store = self.project_store(kw["project_id"], Role.editor)
         key = self.rel(kw["path"])
@@ -287,6 +297,8 @@ class FileHandler(FilesBase):
         super().on_connection_close()
 
     async def put(self, project_id, path):
+        if self._deferred is not None:
+            raise self._deferred
         if self._refused:
             if self._upload is not None:
                 with contextlib.suppress(BaseException):
