@@ -1,0 +1,102 @@
+"""`datadive up`: prints how to sign in, keeps data across restarts, Ctrl-C stops everything."""
+
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+import requests
+
+from conftest import free_port
+
+pytestmark = pytest.mark.hub
+
+
+def start(data_dir, port):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "datadive_hub.cli", "up", "--port", str(port),
+         "--data-dir", str(data_dir)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    lines = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "Press Ctrl-C to stop" in line:
+            return proc, "".join(lines)
+    proc.kill()
+    raise AssertionError("datadive up did not start:\n" + "".join(lines))
+
+
+def sign_in(url, name, password) -> bool:
+    s = requests.Session()
+    s.get(f"{url}/hub/login", timeout=30)
+    r = s.post(f"{url}/hub/login", data={"username": name, "password": password,
+                                         "_xsrf": s.cookies.get("_xsrf")}, timeout=30)
+    return r.status_code == 200 and "Invalid username or password" not in r.text
+
+
+def stop(proc) -> list:
+    """Ctrl-C; returns the processes that were its children and are still alive."""
+    children = psutil.Process(proc.pid).children(recursive=True)
+    assert children, "datadive up should have started JupyterHub, the proxy and the service"
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert "Stopped." in out
+    gone, alive = psutil.wait_procs(children, timeout=10)
+    return [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_first_start_restart_and_clean_stop(tmp_path):
+    data = tmp_path / "data"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc, out = start(data, port)
+    assert f"Datadive is running at {url}/" in out
+    assert "[1/4]" in out and "[4/4]" in out  # progress while starting
+    password = re.search(r"Password:\s+(\S+)", out).group(1)
+    assert sign_in(url, "admin", password)
+    s = requests.Session()
+    s.get(f"{url}/hub/login", timeout=30)
+    r = s.post(f"{url}/hub/login", data={"username": "admin", "password": "wrong",
+                                         "_xsrf": s.cookies.get("_xsrf")}, timeout=30)
+    assert "Invalid username or password" in r.text
+    # create something through the API with a token for admin
+    hub = requests.Session()
+    hub.get(f"{url}/hub/login", timeout=30)
+    hub.post(f"{url}/hub/login", data={"username": "admin", "password": password,
+                                       "_xsrf": hub.cookies.get("_xsrf")}, timeout=30)
+    r = hub.post(f"{url}/hub/api/users/admin/tokens", json={"note": "t"},
+                 headers={"X-XSRFToken": hub.cookies.get("_xsrf")}, timeout=30)
+    assert r.status_code == 201, r.text
+    token = r.json()["token"]
+    headers = {"Authorization": f"token {token}"}
+    r = requests.post(f"{url}/services/datadive/api/v1/projects", json={"name": "Kept"},
+                      headers=headers, timeout=30)
+    assert r.status_code == 201, r.text
+
+    assert stop(proc) == [], "every child process must be gone after Ctrl-C"
+
+    proc, out = start(data, port)
+    try:
+        assert "shown only this once" not in out  # the password is not reset
+        assert sign_in(url, "admin", password)
+        r = requests.get(f"{url}/services/datadive/api/v1/projects", headers=headers, timeout=30)
+        assert r.status_code == 200, r.text
+        assert [p["name"] for p in r.json()["projects"]] == ["Kept"]
+    finally:
+        assert stop(proc) == []
+
+
+def test_bootstrap_token_is_an_admin_token(platform):
+    r = platform.hub("GET", "user")
+    assert r.status_code == 200, r.text
+    assert r.json()["name"] == "admin" and r.json()["admin"] is True
+    r = platform.hub("GET", "users")
+    assert r.status_code == 200
