@@ -160,6 +160,12 @@ class DatadiveContentsManager(AsyncContentsManager):
         ObjectStore, allow_none=True, help="Single-root mode: the store instance (built from store_url)."
     )
 
+    @default("root_dir")
+    def _default_root_dir(self):
+        # as FileContentsManager: the server's root_dir (the base class says "/", which would put
+        # working copies at the filesystem root)
+        return getattr(self.parent, "root_dir", None) or os.getcwd()
+
     @default("username")
     def _default_username(self):
         return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
