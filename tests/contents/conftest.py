@@ -4,6 +4,8 @@
 - ``s3_bucket``: name of a fresh versioned bucket on ``moto_server``.
 - ``s3_store``: an S3Store on ``s3_bucket`` (under a prefix), closed afterwards.
 - ``local_store``: a LocalDirectoryStore in a temp directory.
+- ``hub_store`` (from tests/files/hub_fixtures.py): a HubServiceStore for a fresh project on the
+  running ``platform`` (user servers' path to the store, through the Datadive service).
 - ``store`` (parametrized): every ObjectStore backend in ``STORE_BACKENDS`` — the contract suite
   runs once per backend. Add a backend by adding one entry to ``STORE_BACKENDS``.
 """
@@ -27,6 +29,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from helpers import MotoServer, free_port  # noqa: E402
+
+sys.path.insert(0, os.path.join(HERE, "..", "files"))
+from hub_fixtures import hub_store  # noqa: E402,F401  HubServiceStore via a real service (tests/files)
 
 
 @pytest.fixture(scope="session")
@@ -71,6 +76,7 @@ def local_store(tmp_path):
 
 #: backend name → fixture that provides it. One line per backend.
 STORE_BACKENDS = {
+    "hub": "hub_store",
     "local": "local_store",
     "s3": "s3_store",
 }
