@@ -190,7 +190,8 @@ c.JupyterHub.cleanup_servers = True
 c.JupyterHub.services = [{{"name": "test-admin", "api_token": {token!r}}}]
 c.JupyterHub.load_roles = [{{
     "name": "test-admin",
-    "scopes": ["admin:users", "admin:groups", "admin:servers", "read:services", "tokens"],
+    "scopes": ["admin:users", "admin:groups", "admin:servers", "list:services", "read:services",
+               "read:roles", "tokens"],
     "services": ["test-admin"],
 }}]
 """
