@@ -35,7 +35,7 @@ export function targetNotebook(tracker: INotebookTracker): NotebookPanel {
 }
 
 /** Insert rendered cells below the active cell of the current notebook; returns the code cell's index. */
-export function insertCells(tracker: INotebookTracker, cells: IRenderedCell[]): number {
+export function insertCells(tracker: INotebookTracker, cells: IRenderedCell[], onFilled?: () => void): number {
   const panel = targetNotebook(tracker);
   const notebook = panel.content;
   if (!notebook.model) {
@@ -59,6 +59,7 @@ export function insertCells(tracker: INotebookTracker, cells: IRenderedCell[]): 
       }
     }
   }
+  onFilled?.();
   return notebook.activeCellIndex;
 }
 

@@ -86,7 +86,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         return;
       }
       try {
-        insertCells(tracker, rendered.cells);
+        insertCells(tracker, rendered.cells, () => commands.notifyCommandChanged(CommandIDs.editCell));
         const ms = performance.now() - started;
         (window as any).datadiveLastInsertMs = ms;
         console.debug(`datadive: rendered and inserted in ${ms.toFixed(0)} ms`);
@@ -107,6 +107,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
       try {
         if (await replaceCell(tracker, target.notebookPath, target.cellId, rendered.cells)) {
+          commands.notifyCommandChanged(CommandIDs.editCell);
           Notification.success('Cell updated from the form.', { autoClose: 2500 });
           model.closeForm();
         }
@@ -116,8 +117,31 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     };
 
+    /**
+     * Open a file of a project. The contents manager refreshes its project list every few
+     * seconds, so a just-created project's folder may need a moment to appear: wait for it.
+     */
+    const openFile = async (path: string): Promise<void> => {
+      const deadline = Date.now() + 15000;
+      for (;;) {
+        try {
+          await app.serviceManager.contents.get(path, { content: false });
+          break;
+        } catch (err) {
+          if (Date.now() > deadline) {
+            const message = `Could not open "${path}": ${(err as Error).message}`;
+            model.setError(message);
+            Notification.error(message, { autoClose: 8000 });
+            return;
+          }
+          await new Promise(r => setTimeout(r, 500));
+        }
+      }
+      await commands.execute('docmanager:open', { path });
+    };
+
     const panel = new DatadivePanel(model, {
-      openFile: path => void commands.execute('docmanager:open', { path }),
+      openFile: path => void openFile(path),
       openProjectFolder: project => {
         const path = model.projectFolder(project);
         commands.execute('filebrowser:go-to-path', { path }).catch(err => {
@@ -214,7 +238,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         if (result.button.accept && result.value?.trim()) {
           const nb = await model.createNotebook(result.value);
           if (nb && model.project) {
-            await commands.execute('docmanager:open', { path: `${model.projectFolder(model.project)}/${nb.path ?? nb.name}` });
+            await openFile(`${model.projectFolder(model.project)}/${nb.path ?? nb.name}`);
           }
         }
       }

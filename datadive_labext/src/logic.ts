@@ -324,7 +324,36 @@ export function formSchema(
     }
   }
   stripUnsupportedPatterns(out);
+  for (const prop of Object.values<any>(out.properties || {})) {
+    addConstType(prop);
+    if (prop?.type === 'array') {
+      addConstType(prop.items);
+    }
+  }
   return out;
+}
+
+/**
+ * A choice with labels is `oneOf: [{const, title}]` without a `type`; the form only draws a
+ * dropdown for it when the type is known, so add the type of the constants.
+ */
+export function addConstType(prop: any): void {
+  if (!prop || typeof prop !== 'object' || prop.type || !Array.isArray(prop.oneOf)) {
+    return;
+  }
+  const types = new Set(
+    prop.oneOf.map((o: any) =>
+      o && 'const' in o ? (typeof o.const === 'number' ? (Number.isInteger(o.const) ? 'integer' : 'number') : typeof o.const) : '?'
+    )
+  );
+  if (types.size === 1) {
+    const [t] = [...types] as string[];
+    if (['string', 'integer', 'number', 'boolean'].includes(t)) {
+      prop.type = t;
+    }
+  } else if ([...types].every(t => t === 'integer' || t === 'number')) {
+    prop.type = 'number';
+  }
 }
 
 /**

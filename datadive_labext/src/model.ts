@@ -45,7 +45,7 @@ export interface ISettings {
 }
 
 export const DEFAULT_SETTINGS: ISettings = {
-  projectPath: 'projects/{name}',
+  projectPath: '{name}',
   sortProjects: 'name',
   previewRows: 20,
   syncPollSeconds: 10,

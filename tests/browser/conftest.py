@@ -193,3 +193,17 @@ def lab(browser, platform, researcher, labextension_installed):
     if lab.console:
         (ARTIFACTS / "console.log").write_text("\n".join(lab.console) + "\n")
     context.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On a failing browser step, keep a screenshot and the page's console next to the others."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed and "lab" in item.funcargs:
+        lab = item.funcargs["lab"]
+        try:
+            lab.shot(f"FAILED-{item.name}")
+            (ARTIFACTS / "console.log").write_text("\n".join(lab.console) + "\n")
+        except Exception as e:  # noqa: BLE001 - the test's own failure is what matters
+            print(f"could not save the failure screenshot: {e}")
