@@ -103,13 +103,17 @@ def test_extensions_are_enabled_in_the_installed_environment():
     import sys
     from pathlib import Path
 
-    jupyter = str(Path(sys.executable).parent / "jupyter")
-    out = subprocess.run([jupyter, "server", "extension", "list"], capture_output=True,
-                         text=True, timeout=120)
-    text = out.stdout + out.stderr
+    def run(*args) -> str:
+        jupyter = str(Path(sys.executable).parent / "jupyter")
+        out = subprocess.run([jupyter, *args], capture_output=True, text=True, timeout=120)
+        return re.sub(r"\x1b\[[0-9;]*m", "", out.stdout + out.stderr)  # drop colours
+
+    text = run("server", "extension", "list")
     assert re.search(r"datadive_server_ext\s+enabled", text), text
-    assert re.search(r"datadive_server_ext\s+\S*\s*OK", text), text
-    out = subprocess.run([jupyter, "labextension", "list"], capture_output=True, text=True,
-                         timeout=120)
-    text = out.stdout + out.stderr
-    assert re.search(r"@datadive/labextension\s+v\S+\s+enabled\s+\S*\s*OK", text), text
+    assert re.search(r"datadive_server_ext\s+[\d.]+\s+OK", text), text
+    text = run("labextension", "list")
+    # "(python, datadive)": installed by the datadive wheel into this environment
+    assert re.search(r"@datadive/labextension\s+v[\d.]+\s+enabled\s+OK\s+\(python, datadive\)",
+                     text), text
+    share = Path(sys.prefix) / "share/jupyter/labextensions/@datadive/labextension"
+    assert (share / "package.json").exists(), "the wheel installs the prebuilt labextension"
