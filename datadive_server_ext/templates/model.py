@@ -237,16 +237,14 @@ class Template:
 
     def to_document(self) -> dict[str, Any]:
         """The template as a plain document (same shape as the YAML file)."""
-        d: dict[str, Any] = {
-            "id": self.id,
-            "version": self.version,
-            "title": self.title,
-            "description": self.description,
-            "category": self.category,
-            "tags": list(self.tags),
-            "language": self.language,
-            "inputs": [i.to_dict() for i in self.inputs],
-        }
+        d: dict[str, Any] = {"id": self.id, "version": self.version, "title": self.title}
+        if self.description:
+            d["description"] = self.description
+        if self.category:
+            d["category"] = self.category
+        d["tags"] = list(self.tags)
+        d["language"] = self.language
+        d["inputs"] = [i.to_dict() for i in self.inputs]
         if self.markdown is not None:
             d["markdown"] = self.markdown
         d["code"] = self.code

@@ -13,6 +13,7 @@ from datadive_server_ext.templates import (
     load_file,
     parse_template,
     schema,
+    template_from_document,
     version_key,
 )
 from datadive_server_ext.templates.versions import latest_version
@@ -149,3 +150,10 @@ def test_semver_ordering():
     assert version_key("1.0.0-alpha.2") < version_key("1.0.0-alpha.10") < version_key("1.0.0-beta")
     with pytest.raises(ValueError, match="semantic version"):
         version_key("1.0")
+
+
+def test_document_round_trips(builtins):
+    minimal = parse_template("id: m\nversion: 0.0.1\ntitle: M\nlanguage: python\ncode: print(1)\n")
+    for t in [minimal, *builtins.values()]:
+        again = template_from_document(t.to_document())
+        assert again == t and again.content_hash == t.content_hash
