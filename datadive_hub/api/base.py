@@ -10,6 +10,7 @@ import json
 from http.client import responses
 from typing import Any
 
+from datadive_contents.stores import StoreError
 from jupyterhub.services.auth import HubOAuthenticated
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -110,6 +111,12 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
         message = responses.get(status_code, "Error")
         if isinstance(exc, web.HTTPError) and exc.log_message:
             message = exc.log_message % exc.args if exc.args else exc.log_message
+        elif isinstance(exc, StoreError):
+            status_code = 502
+            message = (
+                f"The project file store is unavailable ({exc}); nothing was changed. Try again "
+                "in a minute; if it persists, ask a hub admin to check the storage endpoint"
+            )
         elif isinstance(exc, OperationalError | DBAPIError):
             status_code = 503
             message = (

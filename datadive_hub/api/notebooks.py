@@ -17,11 +17,8 @@ from .. import access
 from ..models import Notebook, Role
 from . import serialize
 from .base import APIHandler
+from .files import project_store
 from .projects import ID
-
-
-def project_store(handler, project):
-    return handler.store.sub(f"projects/{project.id}/")
 
 
 def notebook_path(value) -> str:
@@ -47,7 +44,7 @@ def empty_notebook(kernel: str = "python3") -> bytes:
 
 async def sync_rows(handler, project) -> list[Notebook]:
     """Rows for every .ipynb in the store; rows whose file is gone are dropped."""
-    listing = await project_store(handler, project).list("", recursive=True)
+    listing = await project_store(handler.store, project.id).list("", recursive=True)
     paths = {f.key for f in listing.files if f.key.endswith(".ipynb")
              and not any(seg.startswith(".") for seg in f.key.split("/"))}
     rows = {n.path: n for n in handler.db.scalars(
@@ -86,7 +83,7 @@ class NotebooksHandler(APIHandler):
         body = self.json_body()
         path = notebook_path(body.get("path") or body.get("name") or "")
         try:
-            await project_store(self, project).put(path, empty_notebook(), if_none_match=True)
+            await project_store(self.store, project.id).put(path, empty_notebook(), if_none_match=True)
         except Conflict:
             raise web.HTTPError(409, f"{path!r} already exists in this project; "
                                      "choose another name") from None
@@ -120,7 +117,7 @@ class NotebookHandler(APIHandler):
                 new = posixpath.join(posixpath.dirname(nb.path), new)
             path = notebook_path(new)
             if path != nb.path:
-                store = project_store(self, project)
+                store = project_store(self.store, project.id)
                 if await store.head(path) is not None:
                     raise web.HTTPError(409, f"{path!r} already exists; choose another name")
                 await store.copy(nb.path, path)
@@ -132,7 +129,7 @@ class NotebookHandler(APIHandler):
     async def delete(self, project_id, notebook_id):
         project = access.project_for(self, project_id, Role.editor)
         nb = find_notebook(self, project, notebook_id)
-        await project_store(self, project).delete(nb.path)
+        await project_store(self.store, project.id).delete(nb.path)
         self.db.delete(nb)
         self.commit()
         self.set_status(204)
