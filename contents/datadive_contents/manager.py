@@ -150,6 +150,15 @@ class DatadiveContentsManager(AsyncContentsManager):
         200, config=True, help="Most files one periodic scan uploads (the rest wait for the next scan)."
     )
     hash_algorithm = Unicode("sha256", config=True, help="Hash algorithm of the 'hash' model field.")
+    delete_to_trash = Bool(
+        True,
+        config=True,
+        help="Deleting a non-empty folder is allowed (every deleted file stays recoverable from "
+        "the store's versions, which is Datadive's trash). False: such deletes need always_delete_dir.",
+    )
+    always_delete_dir = Bool(
+        False, config=True, help="Delete non-empty folders even when delete_to_trash is False."
+    )
     max_copy_folder_size_mb = Int(
         500, config=True, help="Largest folder (MB) that a copy may duplicate."
     )
@@ -632,13 +641,21 @@ class DatadiveContentsManager(AsyncContentsManager):
                     os.makedirs(os.path.dirname(new_local), exist_ok=True)
                     os.replace(old_local, new_local)
                 for src, dst in pairs:
+                    old_base = m.wc.base(src)
                     m.wc._drop_base(src)
                     m.wc._unjournal(src)
                     info = await m2.store.head(dst)
-                    if info is not None and os.path.isfile(m2.wc.local(dst)):
-                        m2.wc._set_base(dst, info.etag, m2.wc.local(dst))
+                    if info is not None and old_base is not None and os.path.isfile(m2.wc.local(dst)):
+                        # same local stat as before the move: unchanged files stay synced,
+                        # locally changed ones stay pending (uploaded with If-Match on the new key)
+                        m2.wc.db.execute(
+                            "INSERT OR REPLACE INTO base VALUES (?, ?, ?, ?)",
+                            (dst, info.etag, old_base.mtime_ns, old_base.size),
+                        )
             if not pairs:  # a local-only file: upload it under its new name
                 await m2.wc.scan()
+            elif len(pairs) == 1 and pairs[0][0] == rel:  # a file: keep it on disk for kernels
+                await m2.wc.ensure_local(rel2)
         except Exception as e:
             raise _http_error(e, old_path) from e
 

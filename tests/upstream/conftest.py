@@ -183,6 +183,9 @@ def contents(contents_dir, moto_endpoint, s3_bucket):
         s3.put_object(Bucket=s3_bucket, Key=f"{pre}{name}.ipynb", Body=writes(new_notebook(), version=4).encode())
         s3.put_object(Bucket=s3_bucket, Key=f"{pre}{name}.txt", Body=f"{name} text file".encode())
         s3.put_object(Bucket=s3_bucket, Key=f"{pre}{name}.blob", Body=name.encode("utf-8") + b"\xff")
+        # like upstream, the folders also exist on the server's disk (empty: the files are only
+        # in the bucket); tests that write files straight onto the disk need them
+        (contents_dir / d).mkdir(parents=True, exist_ok=True)
         rel = f"{d}/" if d else ""
         paths["notebooks"].append(f"{rel}{name}.ipynb")
         paths["textfiles"].append(f"{rel}{name}.txt")
