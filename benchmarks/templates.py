@@ -1,0 +1,166 @@
+"""Cell templates: render latency of every built-in, and inserting a template cell into a
+200-cell notebook through a running server extension (a real ``jupyter server`` process).
+
+Prints a human summary, then one JSON object as the last line:
+    {"render_p50_ms", "render_p99_ms", "insert_p50_ms", ...}
+Targets: render p99 < 2 ms, insert p50 < 50 ms.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "contents"), str(ROOT / "tests" / "templates")]
+
+import nbformat  # noqa: E402
+
+from datadive_server_ext.templates import builtin_templates, render_cells  # noqa: E402
+
+RENDERS = 1000
+INSERTS = 60
+
+
+def sample_values(t) -> dict:
+    values = {}
+    for i in t.inputs:
+        if i.has_default:
+            continue
+        if i.type == "file":
+            values[i.name] = "data/survey" + (i.extensions[0] if i.extensions else ".csv")
+        elif i.multiple:
+            values[i.name] = ["age", "score"]
+        else:
+            values[i.name] = {"column": "score", "variable": "df", "text": "A"}.get(i.type, "A")
+    return values
+
+
+def pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+def bench_render() -> tuple[list[float], dict[str, float]]:
+    """Each built-in rendered RENDERS times; the garbage collector is off while timing (as timeit does)."""
+    import gc
+
+    all_ms: list[float] = []
+    per: dict[str, float] = {}
+    for tid, t in sorted(builtin_templates().items()):
+        values = sample_values(t)
+        render_cells(t, values)  # warm caches (validator, split body)
+        ms = []
+        gc.collect()
+        gc.disable()
+        try:
+            for _ in range(RENDERS):
+                t0 = time.perf_counter()
+                render_cells(t, values)
+                ms.append((time.perf_counter() - t0) * 1000)
+        finally:
+            gc.enable()
+        per[tid] = statistics.median(ms)
+        all_ms += ms
+    return all_ms, per
+
+
+def bench_insert() -> list[float]:
+    from jpserver import JupyterServer
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "root"
+        root.mkdir()
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(f"x{i} = {i}\nprint(x{i})") for i in range(200)]
+        server = JupyterServer(root, Path(tmp) / "srv").start()
+        try:
+            body = {"template": "t-test", "index": 100,
+                    "values": {"outcome": "score", "group": "cond", "group_a": "A", "group_b": "B"}}
+            ms = []
+            for i in range(INSERTS + 3):
+                nbformat.write(nb, str(root / "big.ipynb"))  # always 200 cells before the insert
+                t0 = time.perf_counter()
+                code, data = server.request("POST", "datadive/api/notebooks/big.ipynb/cells", body)
+                elapsed = (time.perf_counter() - t0) * 1000
+                if code != 201:
+                    raise SystemExit(f"insert failed: {code} {data}")
+                if i >= 3:  # the first requests warm the server
+                    ms.append(elapsed)
+            saved = nbformat.read(str(root / "big.ipynb"), as_version=4)
+            assert len(saved.cells) == 202 and saved.cells[101].metadata.datadive.template == "t-test"
+            return ms
+        finally:
+            server.stop()
+
+
+def bench_breakdown() -> tuple[list[float], list[float]]:
+    """Where an insert's time goes, in-process: the ContentsManager round trip (get + save of the
+    200-cell notebook, what jupyter_server's own manager costs) versus our edit (render + insert)."""
+    import asyncio
+
+    from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
+
+    from datadive_server_ext.templates.notebook import insert_template_cells
+
+    t = builtin_templates()["t-test"]
+    values = {"outcome": "score", "group": "cond", "group_a": "A", "group_b": "B"}
+    with tempfile.TemporaryDirectory() as tmp:
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(f"x{i} = {i}\nprint(x{i})") for i in range(200)]
+        cm = AsyncLargeFileManager(root_dir=tmp)
+        cm_ms, edit_ms = [], []
+
+        async def run() -> None:
+            for _ in range(INSERTS):
+                nbformat.write(nb, str(Path(tmp) / "big.ipynb"))
+                t0 = time.perf_counter()
+                model = await cm.get("big.ipynb", content=True, type="notebook")
+                t1 = time.perf_counter()
+                insert_template_cells(model["content"], render_cells(t, values), 100)
+                t2 = time.perf_counter()
+                await cm.save({"type": "notebook", "format": "json", "content": model["content"]},
+                              "big.ipynb")
+                t3 = time.perf_counter()
+                cm_ms.append((t1 - t0 + t3 - t2) * 1000)
+                edit_ms.append((t2 - t1) * 1000)
+
+        asyncio.run(run())
+    return cm_ms, edit_ms
+
+
+def main() -> None:
+    render_ms, per = bench_render()
+    insert_ms = bench_insert()
+    cm_ms, edit_ms = bench_breakdown()
+    result = {
+        "render_p50_ms": round(pct(render_ms, 50), 4),
+        "render_p99_ms": round(pct(render_ms, 99), 4),
+        "render_count": len(render_ms),
+        "render_templates": len(per),
+        "render_slowest_p50_ms": round(max(per.values()), 4),
+        "insert_p50_ms": round(pct(insert_ms, 50), 2),
+        "insert_p99_ms": round(pct(insert_ms, 99), 2),
+        "insert_count": len(insert_ms),
+        "notebook_cells": 200,
+        "contents_manager_get_save_p50_ms": round(pct(cm_ms, 50), 2),
+        "extension_edit_p50_ms": round(pct(edit_ms, 50), 3),
+        "targets": {"render_p99_ms": 2, "insert_p50_ms": 50},
+    }
+    result["meets_targets"] = result["render_p99_ms"] < 2 and result["insert_p50_ms"] < 50
+    print(f"render: {len(render_ms)} renders of {len(per)} built-ins, p50 {result['render_p50_ms']} ms, "
+          f"p99 {result['render_p99_ms']} ms (slowest template p50 {result['render_slowest_p50_ms']} ms)")
+    print(f"insert into a 200-cell notebook via the server extension: p50 {result['insert_p50_ms']} ms, "
+          f"p99 {result['insert_p99_ms']} ms ({len(insert_ms)} requests)")
+    print(f"  of which jupyter_server's ContentsManager get + save (in-process): p50 "
+          f"{result['contents_manager_get_save_p50_ms']} ms; render + insert: p50 "
+          f"{result['extension_edit_p50_ms']} ms")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
