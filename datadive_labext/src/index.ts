@@ -162,7 +162,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
     panel.title.icon = datadiveIcon;
-    model.changed.connect(saveUi);
+    // What was open before this page load; read now, before the first emit overwrites it.
+    let savedUi: any = null;
+    try {
+      savedUi = JSON.parse(store.getItem(UI_KEY) || 'null');
+    } catch {
+      savedUi = null;
+    }
     shell.add(panel, 'left', { rank: 150 });
     if (restorer) {
       restorer.add(panel, 'datadive-panel');
@@ -178,16 +184,23 @@ const plugin: JupyterFrontEndPlugin<void> = {
       const t0 = performance.now();
       await model.loadProjects();
       (window as any).datadiveProjectsLoadedMs = performance.now() - t0;
-      let ui: any = null;
+      const ui = savedUi;
       try {
-        ui = JSON.parse(store.getItem(UI_KEY) || 'null');
-      } catch {
-        ui = null;
+        await restoreUi(ui);
+      } finally {
+        model.changed.connect(saveUi);
       }
+    };
+    const restoreUi = async (ui: any) => {
       if (ui?.project && model.projects.some(p => p.id === ui.project)) {
         await model.openProject(ui.project);
         if (ui.tab) {
           model.tab = ui.tab;
+          if (ui.tab === 'templates') {
+            await model.loadTemplates();
+          } else if (ui.tab === 'members') {
+            await model.loadMembers();
+          }
         }
       }
       if (ui?.template) {

@@ -8,6 +8,7 @@ import { FormComponent } from '@jupyterlab/ui-components';
 import validator from '@rjsf/validator-ajv8';
 import * as React from 'react';
 
+import { LabelledFieldTemplate } from './fieldtemplate';
 import { PanelModel } from './model';
 import {
   IFileEntry,
@@ -625,6 +626,7 @@ function TemplateForm({ model, actions }: { model: PanelModel; actions: IPanelAc
           uiSchema={uiSchema}
           formData={model.values as any}
           validator={validator as any}
+          templates={{ FieldTemplate: LabelledFieldTemplate as any }}
           liveValidate
           showErrorList={false}
           idPrefix="dd-form"

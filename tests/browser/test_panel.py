@@ -249,6 +249,12 @@ def test_draft_kept_after_reload(lab, platform, researcher):
     card.click()
     form = panel(lab).locator(".dd-Form")
     form.locator("#dd-form_name").fill("half_done")
+    # save the notebook (Ctrl+S), as a researcher would before reloading
+    nb = active_notebook(lab)
+    nb.locator(".jp-Cell").first.locator(".jp-InputPrompt").click()
+    lab.page.keyboard.press("Control+s")
+    lab.page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.jp-mod-dirty",
+                     has_text="analysis.ipynb").wait_for(state="detached")
     time.sleep(0.3)
     lab.shot("draft-before-reload")
     lab.page.reload()
@@ -257,6 +263,8 @@ def test_draft_kept_after_reload(lab, platform, researcher):
     form = panel(lab).locator(".dd-Form")
     form.wait_for(timeout=30_000)
     assert form.locator("#dd-form_name").input_value() == "half_done"
+    # the generated cell was saved with the notebook and is still there
+    active_notebook(lab).locator(".jp-CodeCell", has_text="survey = pd.read_csv").wait_for()
     lab.shot("draft-after-reload")
 
 
