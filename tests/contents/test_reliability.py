@@ -1,0 +1,230 @@
+"""Reliability of the storage layer with real processes: a moto S3 server, real jupyter servers."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import boto3
+import nbformat
+import pytest
+from nbformat.v4 import new_markdown_cell, new_notebook
+
+from helpers import JupyterServer, TcpProxy
+
+
+def s3(endpoint):
+    return boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="test",
+                        aws_secret_access_key="test", region_name="us-east-1")
+
+
+def single_root_config(endpoint, bucket, prefix="root", user="alice", poll=0.3):
+    return (
+        f"c.DatadiveContentsManager.store_url = 's3://{bucket}/{prefix}'\n"
+        f"c.DatadiveContentsManager.s3_endpoint_url = '{endpoint}'\n"
+        "c.DatadiveContentsManager.s3_access_key_id = 'test'\n"
+        "c.DatadiveContentsManager.s3_secret_access_key = 'test'\n"
+        "c.DatadiveContentsManager.s3_check_folders = True\n"
+        f"c.DatadiveContentsManager.poll_interval = {poll}\n"
+        f"c.DatadiveContentsManager.username = '{user}'\n"
+    )
+
+
+def nb_model(text: str) -> dict:
+    nb = new_notebook()
+    nb.cells.append(new_markdown_cell(text))
+    return {"type": "notebook", "content": nb}
+
+
+def wait_for(cond, timeout=30, interval=0.2, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def stored(endpoint, bucket, key):
+    try:
+        return s3(endpoint).get_object(Bucket=bucket, Key=key)["Body"].read()
+    except s3(endpoint).exceptions.NoSuchKey:
+        return None
+
+
+@pytest.fixture
+def servers(tmp_path):
+    started: list[JupyterServer] = []
+
+    def make(config: str, name: str) -> JupyterServer:
+        srv = JupyterServer(str(tmp_path / f"root-{name}"), config, name=name)
+        srv.start()
+        started.append(srv)
+        return srv
+
+    yield make
+    for srv in started:
+        srv.stop()
+
+
+@pytest.mark.slow
+def test_endpoint_down_during_save_then_resumes(moto_server, s3_bucket, servers):
+    port = int(moto_server.rsplit(":", 1)[1])
+    proxy = TcpProxy(port)
+    proxy.start()
+    try:
+        srv = servers(single_root_config(proxy.url, s3_bucket), "down")
+        status, _ = srv.contents("PUT", "analysis.ipynb", nb_model("first"))
+        assert status in (200, 201)
+        proxy.stop()  # the S3 endpoint goes away
+        status, body = srv.contents("PUT", "analysis.ipynb", nb_model("second, while S3 is down"))
+        assert status == 503, body
+        assert "not yet in the project store" in body["message"]
+        assert proxy.url.split("//")[1] in body["message"], "the message names the endpoint"
+        local = os.path.join(srv.root_dir, "analysis.ipynb")
+        assert "second, while S3 is down" in open(local).read(), "the local copy is kept"
+        assert b"second" not in stored(moto_server, s3_bucket, "root/analysis.ipynb")
+        proxy.start()  # the endpoint returns: the journaled upload resumes by itself
+        expected = open(local, "rb").read()
+        wait_for(lambda: stored(moto_server, s3_bucket, "root/analysis.ipynb") == expected,
+                 timeout=30, what="the pending save to reach S3")
+        status, model = srv.contents("GET", "analysis.ipynb")
+        assert status == 200 and model["content"]["cells"][0]["source"] == "second, while S3 is down"
+    finally:
+        proxy.stop()
+
+
+@pytest.mark.slow
+def test_sigkill_after_acknowledged_save_loses_nothing(moto_server, s3_bucket, servers, tmp_path):
+    cfg = single_root_config(moto_server, s3_bucket, poll=30)  # no periodic help: only the journal
+    srv = servers(cfg, "kill")
+    status, _ = srv.contents("PUT", "data/result.txt", {"type": "file", "format": "text", "content": "42\n"})
+    assert status in (200, 201)
+    # a file a kernel wrote just before the crash (not yet uploaded: the scan runs every 30 s)
+    kernel_file = os.path.join(srv.root_dir, "data", "from_kernel.csv")
+    with open(kernel_file, "w") as f:
+        f.write("a,b\n1,2\n")
+    srv.kill()  # SIGKILL
+    assert stored(moto_server, s3_bucket, "root/data/result.txt") == b"42\n", "acknowledged = stored"
+    # restart on the same working copy: what the kernel wrote is uploaded at start-up
+    srv2 = JupyterServer(srv.root_dir, single_root_config(moto_server, s3_bucket, poll=30), name="kill2")
+    srv2.start()
+    try:
+        wait_for(lambda: stored(moto_server, s3_bucket, "root/data/from_kernel.csv") == b"a,b\n1,2\n",
+                 timeout=30, what="the kernel-written file to be uploaded after restart")
+    finally:
+        srv2.stop()
+
+
+@pytest.mark.slow
+def test_sigterm_flushes_kernel_written_files(moto_server, s3_bucket, servers):
+    srv = servers(single_root_config(moto_server, s3_bucket, poll=60), "term")
+    srv.contents("GET", "")  # mount the store
+    with open(os.path.join(srv.root_dir, "figure.svg"), "w") as f:
+        f.write("<svg/>")
+    srv.stop()  # SIGTERM
+    assert srv.proc.returncode is not None
+    assert stored(moto_server, s3_bucket, "root/figure.svg") == b"<svg/>"
+
+
+@pytest.mark.slow
+def test_two_users_save_same_notebook_conflict_surfaced(moto_server, s3_bucket, servers):
+    alice = servers(single_root_config(moto_server, s3_bucket, user="alice"), "alice")
+    bob = servers(single_root_config(moto_server, s3_bucket, user="bob"), "bob")
+    status, _ = alice.contents("PUT", "shared.ipynb", nb_model("original"))
+    assert status in (200, 201)
+    assert alice.contents("GET", "shared.ipynb")[0] == 200
+    assert bob.contents("GET", "shared.ipynb")[0] == 200
+    assert alice.contents("PUT", "shared.ipynb", nb_model("alice's edit"))[0] == 200
+    status, body = bob.contents("PUT", "shared.ipynb", nb_model("bob's edit"))
+    assert status == 409, body
+    assert "changed by someone else" in body["message"]
+    conflict_name = body["message"].split("yours was saved as ")[1].split(".ipynb")[0] + ".ipynb"
+    assert conflict_name.startswith("shared.conflict-bob-")
+    # both versions recoverable: alice's stays current, bob's is the conflict copy
+    cur = nbformat.reads(stored(moto_server, s3_bucket, "root/shared.ipynb").decode(), 4)
+    assert cur.cells[0].source == "alice's edit"
+    mine = nbformat.reads(stored(moto_server, s3_bucket, f"root/{conflict_name}").decode(), 4)
+    assert mine.cells[0].source == "bob's edit"
+    status, model = bob.contents("GET", "shared.ipynb")
+    assert model["content"]["cells"][0]["source"] == "alice's edit", "bob now sees alice's version"
+    status, listing = bob.contents("GET", "")
+    assert conflict_name in [e["name"] for e in listing["content"]]
+    versions = s3(moto_server).list_object_versions(Bucket=s3_bucket, Prefix="root/shared.ipynb")
+    assert len([v for v in versions["Versions"] if v["Key"] == "root/shared.ipynb"]) == 2
+
+
+HOSTILE = [
+    "..", "../secret.txt", "../../outside.txt", "a/../../outside.txt", "%2e%2e/outside.txt",
+    "%252e%252e/outside.txt", "..%2foutside.txt", "..%5coutside.txt", "a%00b.txt", "..\\outside.txt",
+    "a\\..\\..\\outside.txt", "\uff0e\uff0e/outside.txt", "\u2025/outside.txt", "a\u2215..\u2215b",
+    "x\u202egnp.exe", "zero\u200bwidth.txt", "ctrl\x07.txt", "line\nbreak.txt",
+    "x" * 300 + ".txt", "/".join(["d" * 200] * 6) + "/f.txt", ".datadive-versions/x",
+]
+
+
+@pytest.mark.slow
+def test_hostile_paths_rejected_and_confined(moto_server, s3_bucket, servers, tmp_path):
+    from urllib.parse import quote
+
+    client = s3(moto_server)
+    client.put_object(Bucket=s3_bucket, Key="projects/p2/secret.txt", Body=b"other project")
+    client.put_object(Bucket=s3_bucket, Key="outside.txt", Body=b"bucket root")
+    cfg = (
+        "from datadive_contents.stores.s3 import S3Store\n"
+        "c.DatadiveContentsManager.project_source = lambda: "
+        "[{'id': 'p1', 'name': 'Alpha', 'role': 'editor'}]\n"
+        f"c.DatadiveContentsManager.project_store_factory = lambda pid: S3Store('{s3_bucket}', "
+        f"'projects/' + pid, endpoint_url='{moto_server}', access_key_id='test', "
+        "secret_access_key='test', check_folders=True)\n"
+        "c.DatadiveContentsManager.poll_interval = 0.3\n"
+    )
+    srv = servers(cfg, "hostile")
+    sentinel = tmp_path / "outside.txt"
+    sentinel.write_text("on disk outside")
+    assert srv.contents("PUT", "Alpha/ok.txt", {"type": "file", "format": "text", "content": "ok"})[0] == 201
+    body = {"type": "file", "format": "text", "content": "pwned"}
+    for bad in HOSTILE:
+        for enc in (quote(bad, safe="/"), quote(bad, safe="")):
+            for method, payload in (("GET", None), ("PUT", body), ("DELETE", None),
+                                    ("PATCH", {"path": "Alpha/" + bad})):
+                url = "/api/contents/Alpha/" + enc
+                if method == "PATCH":
+                    url = "/api/contents/Alpha/ok.txt"
+                status, resp = srv.request(method, url, payload)
+                assert 400 <= status < 500, (method, bad, status, resp)
+    time.sleep(1)  # let the periodic scan run once
+    keys = sorted(o["Key"] for o in client.list_objects_v2(Bucket=s3_bucket)["Contents"])
+    assert [k for k in keys if not k.startswith("projects/p1/")] == ["outside.txt", "projects/p2/secret.txt"]
+    assert client.get_object(Bucket=s3_bucket, Key="projects/p2/secret.txt")["Body"].read() == b"other project"
+    assert client.get_object(Bucket=s3_bucket, Key="outside.txt")["Body"].read() == b"bucket root"
+    assert [k for k in keys if k.startswith("projects/p1/")] == ["projects/p1/ok.txt"]
+    assert sentinel.read_text() == "on disk outside"
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        [p for p in os.listdir(tmp_path)]), "nothing new written next to the working copy"
+
+
+@pytest.mark.slow
+def test_viewer_project_is_read_only(moto_server, s3_bucket, servers):
+    client = s3(moto_server)
+    client.put_object(Bucket=s3_bucket, Key="projects/p9/report.txt", Body=b"read me")
+    cfg = (
+        "from datadive_contents.stores.s3 import S3Store\n"
+        "c.DatadiveContentsManager.project_source = lambda: "
+        "[{'id': 'p9', 'name': 'Shared', 'role': 'viewer'}, {'id': 'p8', 'name': 'Shared', 'role': 'owner'}]\n"
+        f"c.DatadiveContentsManager.project_store_factory = lambda pid: S3Store('{s3_bucket}', "
+        f"'projects/' + pid, endpoint_url='{moto_server}', access_key_id='test', secret_access_key='test')\n"
+    )
+    srv = servers(cfg, "viewer")
+    status, root = srv.contents("GET", "")
+    assert status == 200
+    folders = {e["name"]: e for e in root["content"]}
+    assert set(folders) == {"Shared", "Shared (2)"}, "duplicate project names are disambiguated"
+    viewer_folder = "Shared" if not folders["Shared"]["writable"] else "Shared (2)"
+    status, model = srv.contents("GET", f"{viewer_folder}/report.txt")
+    assert status == 200 and model["content"] == "read me" and model["writable"] is False
+    status, body = srv.contents("PUT", f"{viewer_folder}/report.txt",
+                                {"type": "file", "format": "text", "content": "changed"})
+    assert status == 403 and "viewer" in body["message"]
+    assert client.get_object(Bucket=s3_bucket, Key="projects/p9/report.txt")["Body"].read() == b"read me"
