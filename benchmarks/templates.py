@@ -79,8 +79,11 @@ def bench_insert() -> list[float]:
         nb.cells = [nbformat.v4.new_code_cell(f"x{i} = {i}\nprint(x{i})") for i in range(200)]
         server = JupyterServer(root, Path(tmp) / "srv").start()
         try:
-            body = {"template": "t-test", "index": 100,
-                    "values": {"outcome": "score", "group": "cond", "group_a": "A", "group_b": "B"}}
+            body = {
+                "template": "t-test",
+                "index": 100,
+                "values": {"outcome": "score", "group": "cond", "group_a": "A", "group_b": "B"},
+            }
             ms = []
             for i in range(INSERTS + 3):
                 nbformat.write(nb, str(root / "big.ipynb"))  # always 200 cells before the insert
@@ -92,7 +95,9 @@ def bench_insert() -> list[float]:
                 if i >= 3:  # the first requests warm the server
                     ms.append(elapsed)
             saved = nbformat.read(str(root / "big.ipynb"), as_version=4)
-            assert len(saved.cells) == 202 and saved.cells[101].metadata.datadive.template == "t-test"
+            assert (
+                len(saved.cells) == 202 and saved.cells[101].metadata.datadive.template == "t-test"
+            )
             return ms
         finally:
             server.stop()
@@ -123,8 +128,9 @@ def bench_breakdown() -> tuple[list[float], list[float]]:
                 t1 = time.perf_counter()
                 insert_template_cells(model["content"], render_cells(t, values), 100)
                 t2 = time.perf_counter()
-                await cm.save({"type": "notebook", "format": "json", "content": model["content"]},
-                              "big.ipynb")
+                await cm.save(
+                    {"type": "notebook", "format": "json", "content": model["content"]}, "big.ipynb"
+                )
                 t3 = time.perf_counter()
                 cm_ms.append((t1 - t0 + t3 - t2) * 1000)
                 edit_ms.append((t2 - t1) * 1000)
@@ -152,13 +158,19 @@ def main() -> None:
         "targets": {"render_p99_ms": 2, "insert_p50_ms": 50},
     }
     result["meets_targets"] = result["render_p99_ms"] < 2 and result["insert_p50_ms"] < 50
-    print(f"render: {len(render_ms)} renders of {len(per)} built-ins, p50 {result['render_p50_ms']} ms, "
-          f"p99 {result['render_p99_ms']} ms (slowest template p50 {result['render_slowest_p50_ms']} ms)")
-    print(f"insert into a 200-cell notebook via the server extension: p50 {result['insert_p50_ms']} ms, "
-          f"p99 {result['insert_p99_ms']} ms ({len(insert_ms)} requests)")
-    print(f"  of which jupyter_server's ContentsManager get + save (in-process): p50 "
-          f"{result['contents_manager_get_save_p50_ms']} ms; render + insert: p50 "
-          f"{result['extension_edit_p50_ms']} ms")
+    print(
+        f"render: {len(render_ms)} renders of {len(per)} built-ins, p50 {result['render_p50_ms']} ms, "
+        f"p99 {result['render_p99_ms']} ms (slowest template p50 {result['render_slowest_p50_ms']} ms)"
+    )
+    print(
+        f"insert into a 200-cell notebook via the server extension: p50 {result['insert_p50_ms']} ms, "
+        f"p99 {result['insert_p99_ms']} ms ({len(insert_ms)} requests)"
+    )
+    print(
+        f"  of which jupyter_server's ContentsManager get + save (in-process): p50 "
+        f"{result['contents_manager_get_save_p50_ms']} ms; render + insert: p50 "
+        f"{result['extension_edit_p50_ms']} ms"
+    )
     print(json.dumps(result))
 
 

@@ -61,13 +61,16 @@ class Hub:
         if not self.token:
             raise CLIError(
                 "no token: pass --token TOKEN or set JUPYTERHUB_API_TOKEN (create one on the hub's "
-                "Token page)", 2
+                "Token page)",
+                2,
             )
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(
-            self.url + SERVICE_API + path, data=data, method=method,
+            self.url + SERVICE_API + path,
+            data=data,
+            method=method,
             headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
         )
         try:
@@ -85,8 +88,10 @@ class Hub:
 
 
 def _hub(args: argparse.Namespace) -> Hub:
-    return Hub(args.hub_url or os.environ.get("DATADIVE_HUB_URL"),
-               args.token or os.environ.get("JUPYTERHUB_API_TOKEN"))
+    return Hub(
+        args.hub_url or os.environ.get("DATADIVE_HUB_URL"),
+        args.token or os.environ.get("JUPYTERHUB_API_TOKEN"),
+    )
 
 
 # ---------------------------------------------------------------- commands
@@ -127,7 +132,9 @@ def _parse_values(text: str) -> Any:
     try:
         return json.loads(text)
     except ValueError as e:
-        raise CLIError(f"--values is not valid JSON ({e}); e.g. --values '{{\"column\": \"age\"}}'", 2) from None
+        raise CLIError(
+            f'--values is not valid JSON ({e}); e.g. --values \'{{"column": "age"}}\'', 2
+        ) from None
 
 
 def _find(ref: str, version: str | None, hub: Hub) -> Template:
@@ -185,8 +192,11 @@ def cmd_list(args: argparse.Namespace) -> int:
                 for item in body["templates"]:
                     items[item["id"]] = item
             else:
-                print(f"note: showing built-in templates only; the hub answered {status}: "
-                      f"{(body or {}).get('message', '')}", file=sys.stderr)
+                print(
+                    f"note: showing built-in templates only; the hub answered {status}: "
+                    f"{(body or {}).get('message', '')}",
+                    file=sys.stderr,
+                )
     rows = [items[k] for k in sorted(items)]
     if args.json:
         json.dump(rows, sys.stdout, indent=1, ensure_ascii=False)
@@ -233,7 +243,10 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", required=True)
 
     def hub_args(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--hub-url", help="the hub's URL, e.g. https://hub.example.org (default: $DATADIVE_HUB_URL)")
+        sp.add_argument(
+            "--hub-url",
+            help="the hub's URL, e.g. https://hub.example.org (default: $DATADIVE_HUB_URL)",
+        )
         sp.add_argument("--token", help="a JupyterHub API token (default: $JUPYTERHUB_API_TOKEN)")
 
     v = sub.add_parser("validate", help="check template files; prints file:line: field: problem")
@@ -249,7 +262,11 @@ def parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_render)
 
     ls = sub.add_parser("list", help="built-in and published templates")
-    ls.add_argument("--json", action="store_true", help="JSON list with id, version, title, inputs (JSON Schema)")
+    ls.add_argument(
+        "--json",
+        action="store_true",
+        help="JSON list with id, version, title, inputs (JSON Schema)",
+    )
     hub_args(ls)
     ls.set_defaults(func=cmd_list)
 

@@ -37,11 +37,19 @@ VERSION = r"(?P<version>[0-9A-Za-z.+-]+)"
 # ---------------------------------------------------------------- plain functions
 
 
-def _insert(db: Session, t: Template, source: str | None, by: str, builtin: bool) -> TemplateVersion:
+def _insert(
+    db: Session, t: Template, source: str | None, by: str, builtin: bool
+) -> TemplateVersion:
     row = TemplateVersion(
-        template_id=t.id, version=t.version, title=t.title, category=t.category,
-        document=t.to_document(), source=source, content_hash=t.content_hash,
-        builtin=builtin, published_by=by,
+        template_id=t.id,
+        version=t.version,
+        title=t.title,
+        category=t.category,
+        document=t.to_document(),
+        source=source,
+        content_hash=t.content_hash,
+        builtin=builtin,
+        published_by=by,
     )
     db.add(row)
     return row
@@ -59,17 +67,25 @@ def publish_builtins(db: Session) -> int:
     for t in builtin_templates().values():
         have = existing.get((t.id, t.version))
         if have is None:
-            if db.scalar(select(TemplateVersion.pk).where(
-                TemplateVersion.template_id == t.id, TemplateVersion.version == t.version
-            )):
-                log.warning("Built-in template %s %s clashes with a published one; kept the published",
-                            t.id, t.version)
+            if db.scalar(
+                select(TemplateVersion.pk).where(
+                    TemplateVersion.template_id == t.id, TemplateVersion.version == t.version
+                )
+            ):
+                log.warning(
+                    "Built-in template %s %s clashes with a published one; kept the published",
+                    t.id,
+                    t.version,
+                )
                 continue
             _insert(db, t, sources.get(t.id), "datadive", builtin=True)
             added += 1
         elif have != t.content_hash:
-            log.warning("Built-in template %s %s changed without a new version; kept the published one",
-                        t.id, t.version)
+            log.warning(
+                "Built-in template %s %s changed without a new version; kept the published one",
+                t.id,
+                t.version,
+            )
     db.commit()
     if added:
         log.info("Published %s built-in templates", added)
@@ -77,7 +93,9 @@ def publish_builtins(db: Session) -> int:
 
 
 def versions_of(db: Session, template_id: str) -> list[TemplateVersion]:
-    rows = db.scalars(select(TemplateVersion).where(TemplateVersion.template_id == template_id)).all()
+    rows = db.scalars(
+        select(TemplateVersion).where(TemplateVersion.template_id == template_id)
+    ).all()
     return sorted(rows, key=lambda r: version_key(r.version))
 
 
@@ -101,8 +119,9 @@ def as_template(row: TemplateVersion) -> Template:
     return t
 
 
-def row_json(row: TemplateVersion, versions: list[TemplateVersion] | None = None,
-             document: bool = True) -> dict[str, Any]:
+def row_json(
+    row: TemplateVersion, versions: list[TemplateVersion] | None = None, document: bool = True
+) -> dict[str, Any]:
     t = as_template(row)
     out = {
         **t.summary(),
@@ -114,9 +133,7 @@ def row_json(row: TemplateVersion, versions: list[TemplateVersion] | None = None
         "deprecation_message": row.deprecation_message,
     }
     if versions is not None:
-        out["versions"] = [
-            {"version": v.version, "deprecated": v.deprecated} for v in versions
-        ]
+        out["versions"] = [{"version": v.version, "deprecated": v.deprecated} for v in versions]
     if document:
         out["document"] = row.document
     return out
@@ -195,7 +212,8 @@ class TemplatesHandler(_Base):
             self.write_json(
                 {
                     "status": 422,
-                    "message": "The template is not valid: " + "; ".join(str(p) for p in e.problems),
+                    "message": "The template is not valid: "
+                    + "; ".join(str(p) for p in e.problems),
                     "problems": [p.to_dict() for p in e.problems],
                 },
                 status=422,
@@ -234,7 +252,9 @@ class TemplateHandler(_Base):
         for r in rows:
             self.db.delete(r)
         self.commit()
-        self.log.info("%s deleted template %s (%s versions)", self.user.name, template_id, len(rows))
+        self.log.info(
+            "%s deleted template %s (%s versions)", self.user.name, template_id, len(rows)
+        )
         self.set_status(204)
         self.finish()
 
@@ -257,8 +277,13 @@ class TemplateVersionHandler(_Base):
         row.deprecation_message = message if row.deprecated else ""
         row.deprecated_at = utcnow() if row.deprecated else None
         self.commit()
-        self.log.info("%s set deprecated=%s on template %s %s", self.user.name, row.deprecated,
-                      template_id, version)
+        self.log.info(
+            "%s set deprecated=%s on template %s %s",
+            self.user.name,
+            row.deprecated,
+            template_id,
+            version,
+        )
         self.write_json(row_json(row, rows))
 
     def delete(self, template_id, version):

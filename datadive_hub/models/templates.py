@@ -14,7 +14,9 @@ class TemplateVersion(Base):
     only the deprecation fields do."""
 
     __tablename__ = "template_versions"
-    __table_args__ = (UniqueConstraint("template_id", "version", name="uq_template_versions_template_id"),)
+    __table_args__ = (
+        UniqueConstraint("template_id", "version", name="uq_template_versions_template_id"),
+    )
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     template_id: Mapped[str] = mapped_column(String(100), index=True)

@@ -56,7 +56,9 @@ class TemplateSource:
 
     async def listing(self) -> tuple[list[dict[str, Any]], str, str | None]:
         """``(summaries, source, note)`` with source ``"service"`` or ``"builtin"``."""
-        headers = {"If-None-Match": self._etag} if self._etag and self._listing is not None else None
+        headers = (
+            {"If-None-Match": self._etag} if self._etag and self._listing is not None else None
+        )
         resp, why = await self._fetch("templates", headers)
         if resp is not None and resp.code == 304 and self._listing is not None:
             return self._listing, "service", None
@@ -66,8 +68,11 @@ class TemplateSource:
             return self._listing, "service", None
         if resp is not None:
             why = f"the template service answered {resp.code} ({_message(resp)})"
-        return [t.summary() | {"builtin": True} for t in builtin_templates().values()], "builtin", \
-            self._builtin_note(why or "unknown")
+        return (
+            [t.summary() | {"builtin": True} for t in builtin_templates().values()],
+            "builtin",
+            self._builtin_note(why or "unknown"),
+        )
 
     async def get(self, template_id: str, version: str | None = None) -> Template:
         """A template version (latest when ``version`` is None); 404 names the ids/versions that exist."""
@@ -90,20 +95,20 @@ class TemplateSource:
         if resp is not None:
             why = f"the template service answered {resp.code} ({_message(resp)})"
         builtins = builtin_templates()
-        t = builtins.get(template_id)
-        if t is None:
+        found = builtins.get(template_id)
+        if found is None:
             raise web.HTTPError(
                 404,
                 f"No template {template_id!r}; built-in templates that exist: {', '.join(sorted(builtins))} "
                 f"(published templates are unavailable: {why})",
             )
-        if version and version != t.version:
+        if version and version != found.version:
             raise web.HTTPError(
                 404,
                 f"Template {template_id!r} has no version {version!r} among the built-ins; versions "
-                f"that exist: {t.version} (published versions are unavailable: {why})",
+                f"that exist: {found.version} (published versions are unavailable: {why})",
             )
-        return t
+        return found
 
 
 def _message(resp) -> str:
@@ -142,7 +147,9 @@ class TemplatesMixin:
         try:
             data = json.loads(self.request.body or b"{}")  # type: ignore[attr-defined]
         except (ValueError, UnicodeDecodeError) as e:
-            raise web.HTTPError(400, f"The request body is not valid JSON ({e}); send a JSON object") from None
+            raise web.HTTPError(
+                400, f"The request body is not valid JSON ({e}); send a JSON object"
+            ) from None
         if not isinstance(data, dict):
             raise web.HTTPError(400, "The request body must be a JSON object")
         return data
@@ -153,7 +160,9 @@ def _template_ref(body: dict[str, Any]) -> tuple[str, str | None]:
     if not isinstance(tid, str) or not tid:
         raise web.HTTPError(400, 'Name the template: {"template": "t-test", "values": {...}}')
     if version is not None and not isinstance(version, str):
-        raise web.HTTPError(400, "version must be text such as \"1.0.0\" (or leave it out for the latest)")
+        raise web.HTTPError(
+            400, 'version must be text such as "1.0.0" (or leave it out for the latest)'
+        )
     return tid, version
 
 

@@ -15,7 +15,9 @@ def builtin_templates() -> dict[str, Template]:
     if _CACHE is None:
         out: dict[str, Template] = {}
         problems = []
-        for entry in sorted(resources.files(__package__).joinpath("library").iterdir(), key=lambda e: e.name):
+        for entry in sorted(
+            resources.files(__package__).joinpath("library").iterdir(), key=lambda e: e.name
+        ):
             if not entry.name.endswith((".yaml", ".yml")):
                 continue
             try:

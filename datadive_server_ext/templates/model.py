@@ -21,7 +21,17 @@ import jsonschema
 
 from .yamlload import Path, YamlProblem, line_of, load_with_lines
 
-INPUT_TYPES = ("text", "number", "integer", "boolean", "choice", "date", "column", "file", "variable")
+INPUT_TYPES = (
+    "text",
+    "number",
+    "integer",
+    "boolean",
+    "choice",
+    "date",
+    "column",
+    "file",
+    "variable",
+)
 LANGUAGES = ("python", "r")
 # {{ name }}: the only template syntax. Anything between the braces must be an input name.
 PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.S)
@@ -76,7 +86,9 @@ _FORMAT_SCHEMA: dict[str, Any] | None = None
 def _format_schema() -> dict[str, Any]:
     global _FORMAT_SCHEMA
     if _FORMAT_SCHEMA is None:
-        text = resources.files(__package__).joinpath("schema/template.schema.json").read_text("utf-8")
+        text = (
+            resources.files(__package__).joinpath("schema/template.schema.json").read_text("utf-8")
+        )
         _FORMAT_SCHEMA = json.loads(text)
     return _FORMAT_SCHEMA
 
@@ -298,7 +310,9 @@ def load_file(path: str) -> Template:
         with open(path, encoding="utf-8") as f:
             text = f.read()
     except OSError as e:
-        raise TemplateInvalid([Problem(path, None, "(file)", f"cannot read: {e.strerror}")]) from None
+        raise TemplateInvalid(
+            [Problem(path, None, "(file)", f"cannot read: {e.strerror}")]
+        ) from None
     except UnicodeDecodeError:
         raise TemplateInvalid([Problem(path, None, "(file)", "not UTF-8 text")]) from None
     return parse_template(text, file=path)
@@ -321,14 +335,17 @@ def template_from_document(
     problems: list[Problem] = []
 
     def add(path: Path, message: str, line: int | None = None) -> None:
-        problems.append(Problem(file, line or (line_of(lines, path) if lines else None), _field(path), message))
+        problems.append(
+            Problem(file, line or (line_of(lines, path) if lines else None), _field(path), message)
+        )
 
     if not isinstance(doc, dict):
         add((), "a template must be a mapping with id, version, title, language and code")
         raise TemplateInvalid(problems)
 
     for err in sorted(
-        jsonschema.Draft202012Validator(_format_schema()).iter_errors(doc), key=lambda e: list(map(str, e.path))
+        jsonschema.Draft202012Validator(_format_schema()).iter_errors(doc),
+        key=lambda e: list(map(str, e.path)),
     ):
         path = tuple(err.path)
         add(path, _schema_message(err, doc))
@@ -355,9 +372,15 @@ def template_from_document(
         p = ("inputs", idx)
         if inp.type == "column":
             if not inp.dataset:
-                add(p, f"column input {inp.name!r} needs 'dataset': the name of the input holding the data")
+                add(
+                    p,
+                    f"column input {inp.name!r} needs 'dataset': the name of the input holding the data",
+                )
             elif inp.dataset not in by_name:
-                add((*p, "dataset"), f"dataset {inp.dataset!r} is not an input; inputs are: {', '.join(by_name)}")
+                add(
+                    (*p, "dataset"),
+                    f"dataset {inp.dataset!r} is not an input; inputs are: {', '.join(by_name)}",
+                )
             elif by_name[inp.dataset].type not in ("variable", "file"):
                 add((*p, "dataset"), f"dataset {inp.dataset!r} must be a variable or file input")
         if inp.type == "variable" and not inp.required and not inp.has_default:
@@ -378,7 +401,11 @@ def template_from_document(
             ident = _IDENT.match(m.group(1))
             lineno = _body_line(lines, key, body, m.start())
             if not ident:
-                add((key,), f"malformed placeholder {m.group(0)!r}; write {{{{ input_name }}}}", lineno)
+                add(
+                    (key,),
+                    f"malformed placeholder {m.group(0)!r}; write {{{{ input_name }}}}",
+                    lineno,
+                )
             elif ident.group(1) not in by_name:
                 add(
                     (key,),
@@ -387,8 +414,9 @@ def template_from_document(
                     lineno,
                 )
     if not problems and doc["language"] == "python":
+        first = _body_line(lines, "code", code, 0)
         for lineno, msg in _check_python_body(code, by_name):
-            add(("code",), msg, _body_line(lines, "code", code, 0) + lineno - 1 if lines else None)
+            add(("code",), msg, first + lineno - 1 if first is not None else None)
 
     if problems:
         raise TemplateInvalid(problems)
@@ -430,7 +458,9 @@ def _schema_message(err: jsonschema.ValidationError, doc: Any) -> str:
     if path == ("version",):
         return f"{err.instance!r} is not a semantic version; write MAJOR.MINOR.PATCH, e.g. 1.0.0"
     if err.validator == "pattern" and path == ("id",):
-        return f"{err.instance!r} is not a valid id; use lower-case letters, digits, '.', '_' and '-'"
+        return (
+            f"{err.instance!r} is not a valid id; use lower-case letters, digits, '.', '_' and '-'"
+        )
     if err.validator == "pattern" and path[-1:] == ("name",):
         return f"{err.instance!r} is not a valid input name; use letters, digits and _ (no leading digit)"
     return err.message
@@ -440,7 +470,15 @@ def _build_input(raw: dict[str, Any]) -> tuple[Input, list[tuple[Path, str]]]:
     msgs: list[tuple[Path, str]] = []
     t = raw["type"]
     allowed = {
-        "text": {"min_length", "max_length", "pattern", "multiline", "multiple", "min_items", "max_items"},
+        "text": {
+            "min_length",
+            "max_length",
+            "pattern",
+            "multiline",
+            "multiple",
+            "min_items",
+            "max_items",
+        },
         "number": {"minimum", "maximum"},
         "integer": {"minimum", "maximum"},
         "boolean": set(),
@@ -536,35 +574,63 @@ def _check_python_body(code: str, inputs: dict[str, Input]) -> list[tuple[int, s
     try:
         tree = ast.parse(probe)
     except SyntaxError as e:
-        return [(e.lineno or 1, f"code is not valid Python when placeholders stand for names: {e.msg}")]
+        return [
+            (e.lineno or 1, f"code is not valid Python when placeholders stand for names: {e.msg}")
+        ]
     seen: dict[str, int] = {}
     parents: dict[int, ast.AST] = {}
     for node in ast.walk(tree):
         for child in ast.iter_child_nodes(node):
             parents[id(child)] = node
     for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and "__datadive_ph_" in node.value:
-            out.append((node.lineno, "placeholder inside a string literal; values are inserted as literals, "
-                                     "so write the placeholder where an expression goes, e.g. f(x={{ x }})"))
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and "__datadive_ph_" in node.value
+        ):
+            out.append(
+                (
+                    node.lineno,
+                    "placeholder inside a string literal; values are inserted as literals, "
+                    "so write the placeholder where an expression goes, e.g. f(x={{ x }})",
+                )
+            )
         if isinstance(node, ast.Name) and node.id.startswith("__datadive_ph_"):
-            name = node.id[len("__datadive_ph_"):-2]
+            name = node.id[len("__datadive_ph_") : -2]
             seen[name] = seen.get(name, 0) + 1
             inp = inputs[name]
             parent = parents.get(id(node))
             anc: ast.AST | None = parent
             while anc is not None:
                 if isinstance(anc, ast.JoinedStr):
-                    out.append((node.lineno, f"placeholder {{{{ {name} }}}} inside an f-string; "
-                                             "assign it to a variable first"))
+                    out.append(
+                        (
+                            node.lineno,
+                            f"placeholder {{{{ {name} }}}} inside an f-string; "
+                            "assign it to a variable first",
+                        )
+                    )
                     break
                 anc = parents.get(id(anc))
             if inp.type != "variable" and not isinstance(node.ctx, ast.Load):
-                out.append((node.lineno, f"{{{{ {name} }}}} is a {inp.type} input: it is a value, "
-                                         "so it cannot be assigned to; use a variable input for names"))
+                out.append(
+                    (
+                        node.lineno,
+                        f"{{{{ {name} }}}} is a {inp.type} input: it is a value, "
+                        "so it cannot be assigned to; use a variable input for names",
+                    )
+                )
             if inp.type in ("number", "integer") and isinstance(parent, ast.Attribute):
-                out.append((node.lineno, f"{{{{ {name} }}}} is a number: do not access attributes on it"))
+                out.append(
+                    (node.lineno, f"{{{{ {name} }}}} is a number: do not access attributes on it")
+                )
     for name, n in counts.items():
         if seen.get(name, 0) != n:
-            out.append((1, f"placeholder {{{{ {name} }}}} must stand where an expression or variable "
-                           "name goes (not in an attribute, keyword or import name)"))
+            out.append(
+                (
+                    1,
+                    f"placeholder {{{{ {name} }}}} must stand where an expression or variable "
+                    "name goes (not in an attribute, keyword or import name)",
+                )
+            )
     return out

@@ -29,7 +29,9 @@ def _meta(cell: dict[str, Any]) -> dict[str, Any]:
 def ensure_ids(nb: dict[str, Any]) -> None:
     """Give every cell an id (nbformat 4.5); older notebooks are upgraded to minor version 5."""
     if nb.get("nbformat") != 4:
-        raise CellError(422, "only nbformat v4 notebooks can be edited; open and save it in JupyterLab first")
+        raise CellError(
+            422, "only nbformat v4 notebooks can be edited; open and save it in JupyterLab first"
+        )
     seen: set[str] = set()
     for cell in nb.setdefault("cells", []):
         cid = cell.get("id")
@@ -49,7 +51,9 @@ def find_cell(nb: dict[str, Any], cell_id: str) -> int:
     for i, c in enumerate(nb["cells"]):
         if c.get("id") == cell_id:
             return i
-    raise CellError(404, f"no cell with id {cell_id!r} in this notebook; reload the notebook to get current ids")
+    raise CellError(
+        404, f"no cell with id {cell_id!r} in this notebook; reload the notebook to get current ids"
+    )
 
 
 def group_span(nb: dict[str, Any], index: int) -> tuple[int, int]:
@@ -68,14 +72,18 @@ def group_span(nb: dict[str, Any], index: int) -> tuple[int, int]:
     return start, index + 1
 
 
-def insert_template_cells(nb: dict[str, Any], cells: list[dict[str, Any]], index: int | None) -> int:
+def insert_template_cells(
+    nb: dict[str, Any], cells: list[dict[str, Any]], index: int | None
+) -> int:
     """Insert rendered cells before position ``index`` (None = at the end); returns the index used."""
     ensure_ids(nb)
     n = len(nb["cells"])
     if index is None:
         index = n
     if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index <= n:
-        raise CellError(422, f"index must be a whole number from 0 to {n} (the notebook has {n} cells)")
+        raise CellError(
+            422, f"index must be a whole number from 0 to {n} (the notebook has {n} cells)"
+        )
     taken = set(cell_ids(nb))
     for c in cells:
         while c["id"] in taken:
@@ -90,13 +98,18 @@ def generated_code_index(nb: dict[str, Any], cell_id: str) -> int:
     i = find_cell(nb, cell_id)
     cell = nb["cells"][i]
     meta = _meta(cell)
-    if cell["cell_type"] == "markdown" and meta.get("role") == "markdown" and i + 1 < len(nb["cells"]):
+    if (
+        cell["cell_type"] == "markdown"
+        and meta.get("role") == "markdown"
+        and i + 1 < len(nb["cells"])
+    ):
         nxt = nb["cells"][i + 1]
         if nxt["cell_type"] == "code" and _meta(nxt).get("template") == meta.get("template"):
             return i + 1
     if cell["cell_type"] != "code" or not meta.get("template") or "values" not in meta:
         raise CellError(
-            422, f"cell {cell_id!r} was not generated from a template; only generated cells can be updated"
+            422,
+            f"cell {cell_id!r} was not generated from a template; only generated cells can be updated",
         )
     return i
 
@@ -120,8 +133,10 @@ def update_group(
     old_code = old[-1]
     code = new[-1]
     code["id"] = old_code["id"]
-    code["metadata"] = {**{k: v for k, v in old_code.get("metadata", {}).items() if k != "datadive"},
-                        "datadive": code["metadata"]["datadive"]}
+    code["metadata"] = {
+        **{k: v for k, v in old_code.get("metadata", {}).items() if k != "datadive"},
+        "datadive": code["metadata"]["datadive"],
+    }
     if len(new) == 2 and len(old) == 2:
         new[0]["id"] = old[0]["id"]
     elif len(new) == 2:
@@ -142,7 +157,9 @@ def delete_group(nb: dict[str, Any], cell_id: str) -> list[str]:
     return removed
 
 
-def reorder(nb: dict[str, Any], order: Any = None, cell_id: Any = None, to: Any = None) -> list[str]:
+def reorder(
+    nb: dict[str, Any], order: Any = None, cell_id: Any = None, to: Any = None
+) -> list[str]:
     """Set the order of all cells (``order`` = every id once) or move one cell/group to index ``to``."""
     ensure_ids(nb)
     ids = cell_ids(nb)

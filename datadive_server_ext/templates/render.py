@@ -69,7 +69,13 @@ def _markdown_text(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(_markdown_text(v) for v in value)
     text = " ".join(str(value).split())  # no newlines: cannot start a new markdown block
-    return html.escape(text, quote=False).replace("\\", "\\\\").replace("`", "\\`").replace("*", "\\*").replace("_", "\\_")
+    return (
+        html.escape(text, quote=False)
+        .replace("\\", "\\\\")
+        .replace("`", "\\`")
+        .replace("*", "\\*")
+        .replace("_", "\\_")
+    )
 
 
 # ---------------------------------------------------------------- values
@@ -86,10 +92,12 @@ _TYPE_WORDS = {
 
 def _friendly(err: jsonschema.ValidationError, inp: Input) -> str:
     v, val = err.validator, err.validator_value
-    prefix = f"item {err.path[1] + 1}: " if len(err.path) > 1 and isinstance(err.path[1], int) else ""
+    prefix = (
+        f"item {err.path[1] + 1}: " if len(err.path) > 1 and isinstance(err.path[1], int) else ""
+    )
     if v == "type":
         kinds = val if isinstance(val, list) else [val]
-        msg = "must be " + " or ".join(_TYPE_WORDS.get(k, k) for k in kinds)
+        msg = "must be " + " or ".join(_TYPE_WORDS.get(str(k), str(k)) for k in kinds)
     elif v == "minimum":
         msg = f"must be at least {val}"
     elif v == "maximum":
@@ -176,7 +184,9 @@ def check_values(template: Template, values: Any) -> dict[str, Any]:
     known = [i.name for i in template.inputs]
     for key in values:
         if key not in known:
-            errors[str(key)] = f"unknown input; this template's inputs are: {', '.join(known) or 'none'}"
+            errors[str(key)] = (
+                f"unknown input; this template's inputs are: {', '.join(known) or 'none'}"
+            )
     out: dict[str, Any] = {}
     for inp in template.inputs:
         if inp.name in values and not (values[inp.name] is None and not inp.required):
@@ -218,7 +228,9 @@ def source_hash(source: str) -> str:
 def render_code(template: Template, values: dict[str, Any]) -> str:
     """The code body with each placeholder replaced (values must come from :func:`check_values`)."""
     if template.language != "python":
-        raise RenderError(f"rendering {template.language} templates is not supported yet; use python")
+        raise RenderError(
+            f"rendering {template.language} templates is not supported yet; use python"
+        )
     kinds = {i.name: i.type for i in template.inputs}
     out = []
     for part in template.code_parts:

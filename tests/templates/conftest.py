@@ -70,7 +70,9 @@ class KernelRunner:
             try:
                 msg = self.kc.get_iopub_msg(timeout=timeout)
             except queue.Empty:
-                raise AssertionError(f"kernel did not finish within {timeout}s running:\n{code}") from None
+                raise AssertionError(
+                    f"kernel did not finish within {timeout}s running:\n{code}"
+                ) from None
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
             t, c = msg["msg_type"], msg["content"]

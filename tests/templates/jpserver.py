@@ -32,10 +32,21 @@ class JupyterServer:
         self.url = f"http://127.0.0.1:{self.port}/"
         cfg = self.workdir / "config"
         cfg.mkdir(parents=True, exist_ok=True)
-        (cfg / "jupyter_server_config.json").write_text(json.dumps({"ServerApp": {"jpserver_extensions": {
-            "datadive_server_ext": True, "jupyterlab": False, "notebook_shim": False,
-            "jupyter_lsp": False, "jupyter_server_terminals": False,
-        }}}))
+        (cfg / "jupyter_server_config.json").write_text(
+            json.dumps(
+                {
+                    "ServerApp": {
+                        "jpserver_extensions": {
+                            "datadive_server_ext": True,
+                            "jupyterlab": False,
+                            "notebook_shim": False,
+                            "jupyter_lsp": False,
+                            "jupyter_server_terminals": False,
+                        }
+                    }
+                }
+            )
+        )
         self.env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "contents")]),
@@ -51,10 +62,21 @@ class JupyterServer:
     def start(self, timeout: float = 90) -> JupyterServer:
         log = open(self.workdir / "server.log", "wb")  # noqa: SIM115 - closed with the process
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={self.port}",
-             "--ip=127.0.0.1", f"--IdentityProvider.token={self.token}",
-             f"--ServerApp.root_dir={self.root}", "--ServerApp.port_retries=0", "--allow-root"],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "jupyter_server",
+                "--no-browser",
+                f"--port={self.port}",
+                "--ip=127.0.0.1",
+                f"--IdentityProvider.token={self.token}",
+                f"--ServerApp.root_dir={self.root}",
+                "--ServerApp.port_retries=0",
+                "--allow-root",
+            ],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -73,14 +95,30 @@ class JupyterServer:
     def log(self) -> str:
         return (self.workdir / "server.log").read_text(errors="replace")
 
-    def request(self, method: str, path: str, body=None, token: str | None = None,
-                headers: dict | None = None, timeout: float = 30):
+    def request(
+        self,
+        method: str,
+        path: str,
+        body=None,
+        token: str | None = None,
+        headers: dict | None = None,
+        timeout: float = 30,
+    ):
         """(status, parsed JSON or None) — never raises for HTTP error statuses."""
-        data = json.dumps(body).encode() if body is not None else (b"{}" if method in ("POST", "PUT", "PATCH") else None)
+        data = (
+            json.dumps(body).encode()
+            if body is not None
+            else (b"{}" if method in ("POST", "PUT", "PATCH") else None)
+        )
         req = urllib.request.Request(
-            self.url + path.lstrip("/"), data=data, method=method,
-            headers={"Authorization": f"token {self.token if token is None else token}",
-                     "Content-Type": "application/json", **(headers or {})},
+            self.url + path.lstrip("/"),
+            data=data,
+            method=method,
+            headers={
+                "Authorization": f"token {self.token if token is None else token}",
+                "Content-Type": "application/json",
+                **(headers or {}),
+            },
         )
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:

@@ -18,8 +18,13 @@ def datadive(*args, env=None):
     for key in ("DATADIVE_HUB_URL", "JUPYTERHUB_API_TOKEN"):
         if not env or key not in env:
             e.pop(key, None)
-    return subprocess.run([sys.executable, "-m", "datadive_hub.cli", "templates", *args],
-                          capture_output=True, text=True, env=e, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "datadive_hub.cli", "templates", *args],
+        capture_output=True,
+        text=True,
+        env=e,
+        timeout=120,
+    )
 
 
 BAD = """\
@@ -57,8 +62,12 @@ def test_validate_placeholder_without_input(tmp_path):
 
 
 def test_render_builtin_prints_cells(tmp_path):
-    r = datadive("render", "t-test", "--values",
-                 json.dumps({"outcome": "score", "group": "cond", "group_a": "A", "group_b": "B"}))
+    r = datadive(
+        "render",
+        "t-test",
+        "--values",
+        json.dumps({"outcome": "score", "group": "cond", "group_a": "A", "group_b": "B"}),
+    )
     assert r.returncode == 0, r.stderr
     cells = json.loads(r.stdout)
     nb = nbformat.v4.new_notebook(cells=[nbformat.from_dict(c) for c in cells])
@@ -73,7 +82,10 @@ def test_render_file_and_values_errors(tmp_path):
     assert r.returncode == 0 and json.loads(r.stdout)[0]["source"] == "print(5)"
     r = datadive("render", "histogram", "--values", '{"bins": "many"}')
     assert r.returncode == 2
-    assert r.stderr.splitlines() == ["column: required: give a value", "bins: must be a whole number"]
+    assert r.stderr.splitlines() == [
+        "column: required: give a value",
+        "bins: must be a whole number",
+    ]
     r = datadive("render", "histogram", "--values", "{oops")
     assert r.returncode == 2 and "not valid JSON" in r.stderr
     r = datadive("render", "no-such")

@@ -53,7 +53,9 @@ def run(kernel, builtins, tid, values):
 
 def test_library_has_at_least_12_templates(builtins):
     assert len(builtins) >= 12
-    assert {"load-csv", "load-excel", "load-qualtrics", "t-test", "anova", "chi-square"} <= set(builtins)
+    assert {"load-csv", "load-excel", "load-qualtrics", "t-test", "anova", "chi-square"} <= set(
+        builtins
+    )
 
 
 def test_load_csv_semicolon(kernel, builtins, frame):
@@ -70,7 +72,9 @@ def test_load_excel(kernel, builtins, frame):
         pd.DataFrame({"note": ["ignore me"]}).to_excel(w, sheet_name="Cover", index=False)
         frame.to_excel(w, sheet_name="Data 2024", index=False, startrow=2)
     out = run(
-        kernel, builtins, "load-excel",
+        kernel,
+        builtins,
+        "load-excel",
         {"file": "book.xlsx", "sheet": "Data 2024", "header_row": 3, "name": "xl"},
     )
     assert f"{N} rows, 5 columns" in out.stdout
@@ -114,16 +118,24 @@ def test_missing_values(kernel, builtins, loaded):
 
 
 def test_filter_rows_numeric_and_text(kernel, builtins, loaded):
-    out = run(kernel, builtins, "filter-rows",
-              {"column": "age", "operator": "ge", "value": "40", "result": "older"})
+    out = run(
+        kernel,
+        builtins,
+        "filter-rows",
+        {"column": "age", "operator": "ge", "value": "40", "result": "older"},
+    )
     assert f"{int((loaded['age'] >= 40).sum())} of {N} rows kept" in out.stdout
     out = run(kernel, builtins, "filter-rows", {"column": "cond", "value": "B"})
     assert f"{N // 3} of {N} rows kept" in out.stdout
 
 
 def test_group_summary(kernel, builtins, loaded):
-    out = run(kernel, builtins, "group-summary",
-              {"group": "cond", "value": "score", "statistics": ["count", "mean"]})
+    out = run(
+        kernel,
+        builtins,
+        "group-summary",
+        {"group": "cond", "value": "score", "statistics": ["count", "mean"]},
+    )
     text = out.results[-1]["text/plain"]
     mean_a = round(loaded.loc[loaded.cond == "A", "score"].mean(), 3)
     assert re.search(rf"A\s+{N // 3}\s+{mean_a}", text), text
@@ -143,8 +155,12 @@ def test_plots_show_an_image(kernel, builtins, loaded, tid, values):
 
 
 def test_t_test_matches_scipy(kernel, builtins, loaded):
-    out = run(kernel, builtins, "t-test",
-              {"outcome": "score", "group": "cond", "group_a": "A", "group_b": "B"})
+    out = run(
+        kernel,
+        builtins,
+        "t-test",
+        {"outcome": "score", "group": "cond", "group_a": "A", "group_b": "B"},
+    )
     a = loaded.loc[loaded.cond == "A", "score"]
     b = loaded.loc[loaded.cond == "B", "score"]
     t = stats.ttest_ind(a, b, equal_var=False)
@@ -167,15 +183,23 @@ def test_chi_square_matches_scipy(kernel, builtins, loaded):
 
 
 def test_correlation(kernel, builtins, loaded):
-    out = run(kernel, builtins, "correlation",
-              {"columns": ["age", "income", "score"], "method": "spearman"})
+    out = run(
+        kernel,
+        builtins,
+        "correlation",
+        {"columns": ["age", "income", "score"], "method": "spearman"},
+    )
     rho = loaded[["age", "income"]].corr(method="spearman").iloc[0, 1]
     assert f"{rho:.3f}"[:5] in out.results[-1]["text/plain"]
 
 
 def test_linear_regression(kernel, builtins, loaded):
-    out = run(kernel, builtins, "linear-regression",
-              {"outcome": "income", "predictors": ["age", "score"], "model": "fit"})
+    out = run(
+        kernel,
+        builtins,
+        "linear-regression",
+        {"outcome": "income", "predictors": ["age", "score"], "model": "fit"},
+    )
     assert "OLS Regression Results" in out.stdout
     assert re.search(rf"No\. Observations:\s+{N - 2}\b", out.stdout), out.stdout
     slope = kernel.run("print(round(fit.params['age'], 4))").stdout.strip()
@@ -188,9 +212,21 @@ def test_linear_regression(kernel, builtins, loaded):
 
 def test_every_builtin_was_executed():
     executed = {
-        "load-csv", "load-excel", "load-qualtrics", "describe", "missing-values", "filter-rows",
-        "group-summary", "histogram", "box-plot", "scatter-plot", "t-test", "anova", "chi-square",
-        "correlation", "linear-regression",
+        "load-csv",
+        "load-excel",
+        "load-qualtrics",
+        "describe",
+        "missing-values",
+        "filter-rows",
+        "group-summary",
+        "histogram",
+        "box-plot",
+        "scatter-plot",
+        "t-test",
+        "anova",
+        "chi-square",
+        "correlation",
+        "linear-regression",
     }
     from datadive_server_ext.templates import builtin_templates
 

@@ -51,7 +51,11 @@ def problems(text, write_template):
 
 
 def test_schema_ships_with_package_and_accepts_builtins(builtins):
-    text = resources.files("datadive_server_ext.templates").joinpath("schema/template.schema.json").read_text()
+    text = (
+        resources.files("datadive_server_ext.templates")
+        .joinpath("schema/template.schema.json")
+        .read_text()
+    )
     s = json.loads(text)
     jsonschema.Draft202012Validator.check_schema(s)
     assert s == schema()
@@ -64,7 +68,10 @@ def test_good_template_loads(write_template):
     assert (t.id, t.version, t.tags) == ("demo", "1.2.0", ("a", "b"))
     props = t.values_schema["properties"]
     assert props["n"] == {
-        "type": "integer", "minimum": 1, "maximum": 10, "default": 3,
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 10,
+        "default": 3,
         "x-datadive-input": {"type": "integer"},
     }
     assert props["col"]["x-datadive-input"] == {"type": "column", "dataset": "data"}
@@ -96,7 +103,11 @@ def test_placeholder_without_input_points_at_code_line(write_template):
         (("    default: 3\n", "    default: 30\n"), "inputs[2].default", "at most 10"),
         (("    dataset: data", "    dataset: frame"), "inputs[1].dataset", "not an input"),
         (("  - name: n\n", "  - name: col\n"), "inputs[2].name", "duplicate input name"),
-        (("    type: integer\n", "    type: integer\n    options: [1]\n"), "inputs[2].options", "does not apply"),
+        (
+            ("    type: integer\n", "    type: integer\n    options: [1]\n"),
+            "inputs[2].options",
+            "does not apply",
+        ),
         (("{{ n }})", "'{{ n }}')"), "code", "inside a string literal"),
         (("{{ n }})", "{{ n.x }})"), "code", "malformed placeholder"),
         (("  {{ data }}[", "  {{ col }} = {{ data }}["), "code", "cannot be assigned"),
@@ -126,8 +137,12 @@ def test_python_syntax_error_in_code(write_template):
 
 
 def test_placeholder_in_fstring_rejected(write_template):
-    _, ps = problems(GOOD.replace("  {{ data }}[{{ col }}].head({{ n }})",
-                                  "  f'{ {{ n }} }'\n  {{ data }}[{{ col }}]"), write_template)
+    _, ps = problems(
+        GOOD.replace(
+            "  {{ data }}[{{ col }}].head({{ n }})", "  f'{ {{ n }} }'\n  {{ data }}[{{ col }}]"
+        ),
+        write_template,
+    )
     assert "f-string" in ps[0].message
 
 

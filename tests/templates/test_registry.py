@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 AUTHORS = "datadive-template-authors"
 
 
-def source(tid: str, version: str = "1.0.0", title: str = "Mine", code: str = "print({{ n }})") -> str:
+def source(
+    tid: str, version: str = "1.0.0", title: str = "Mine", code: str = "print({{ n }})"
+) -> str:
     return (
         f"id: {tid}\nversion: {version}\ntitle: {title}\ncategory: Custom\ntags: [mine, demo]\n"
         "language: python\ninputs:\n  - {name: n, type: integer, default: 1}\n"
@@ -55,29 +57,41 @@ def test_publish_versions_are_immutable(platform, author, reader):
     assert r.json()["published_by"] == author.name
     assert r.headers["Location"].endswith(f"/templates/{tid}/versions/1.0.0")
     # the same content again: accepted, nothing new
-    assert platform.call("POST", "templates", author, json={"source": source(tid)}).status_code == 200
+    assert (
+        platform.call("POST", "templates", author, json={"source": source(tid)}).status_code == 200
+    )
     # different content under the same version: refused
     r = platform.call("POST", "templates", author, json={"source": source(tid, title="Changed")})
     assert r.status_code == 409 and "raise the version" in r.json()["message"]
     # a new version is a new entry; "latest" follows semantic versioning
     for v in ("1.10.0", "1.9.0"):
-        assert platform.call("POST", "templates", author,
-                             json={"source": source(tid, v, title=f"v{v}")}).status_code == 201
+        assert (
+            platform.call(
+                "POST", "templates", author, json={"source": source(tid, v, title=f"v{v}")}
+            ).status_code
+            == 201
+        )
     r = platform.call("GET", f"templates/{tid}", reader)
     assert r.json()["version"] == "1.10.0"
     assert [v["version"] for v in r.json()["versions"]] == ["1.0.0", "1.9.0", "1.10.0"]
     assert platform.call("GET", f"templates/{tid}/versions/1.0.0", reader).json()["title"] == "Mine"
 
     # deprecate the newest: latest falls back to 1.9.0; deprecating all hides it from the list
-    r = platform.call("PATCH", f"templates/{tid}/versions/1.10.0", author,
-                      json={"deprecated": True, "message": "use 1.9.0"})
+    r = platform.call(
+        "PATCH",
+        f"templates/{tid}/versions/1.10.0",
+        author,
+        json={"deprecated": True, "message": "use 1.9.0"},
+    )
     assert r.status_code == 200 and r.json()["deprecated"] is True
     assert platform.call("GET", f"templates/{tid}", reader).json()["version"] == "1.9.0"
     for v in ("1.0.0", "1.9.0"):
         platform.call("PATCH", f"templates/{tid}/versions/{v}", author, json={"deprecated": True})
     listed = {t["id"] for t in platform.call("GET", "templates", reader).json()["templates"]}
     assert tid not in listed
-    listed = platform.call("GET", "templates", reader, params={"deprecated": "1"}).json()["templates"]
+    listed = platform.call("GET", "templates", reader, params={"deprecated": "1"}).json()[
+        "templates"
+    ]
     assert any(t["id"] == tid and t["deprecated"] for t in listed)
 
     # delete one version, then all
@@ -95,10 +109,14 @@ def test_only_authors_and_admins_write(platform, reader, author):
     r = platform.call("POST", "templates", reader, json={"source": source(tid)})
     assert r.status_code == 403 and AUTHORS in r.json()["message"]
     admin = platform.user(admin=True)
-    assert platform.call("POST", "templates", admin, json={"source": source(tid)}).status_code == 201
-    for method, path, body in [("PATCH", f"templates/{tid}/versions/1.0.0", {"deprecated": True}),
-                               ("DELETE", f"templates/{tid}/versions/1.0.0", None),
-                               ("DELETE", f"templates/{tid}", None)]:
+    assert (
+        platform.call("POST", "templates", admin, json={"source": source(tid)}).status_code == 201
+    )
+    for method, path, body in [
+        ("PATCH", f"templates/{tid}/versions/1.0.0", {"deprecated": True}),
+        ("DELETE", f"templates/{tid}/versions/1.0.0", None),
+        ("DELETE", f"templates/{tid}", None),
+    ]:
         r = platform.call(method, path, reader, json=body)
         assert r.status_code == 403, (method, path, r.text)
     assert platform.call("GET", f"templates/{tid}", reader).status_code == 200
@@ -132,8 +150,13 @@ def test_search_and_etag(platform, reader, author):
 
 def _cli(*args, env):
     e = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'contents'}", **env}
-    return subprocess.run([sys.executable, "-m", "datadive_hub.cli", "templates", *args],
-                          capture_output=True, text=True, env=e, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "datadive_hub.cli", "templates", *args],
+        capture_output=True,
+        text=True,
+        env=e,
+        timeout=120,
+    )
 
 
 def test_cli_publish_list_render_against_the_hub(platform, author, reader, tmp_path):
@@ -143,7 +166,11 @@ def test_cli_publish_list_render_against_the_hub(platform, author, reader, tmp_p
     r = _cli("publish", str(f), "--hub-url", platform.url, "--token", author.token, env={})
     assert r.returncode == 0, r.stdout + r.stderr
     assert f"published {tid} 1.0.0" in r.stdout
-    r = _cli("publish", str(f), env={"DATADIVE_HUB_URL": platform.url, "JUPYTERHUB_API_TOKEN": author.token})
+    r = _cli(
+        "publish",
+        str(f),
+        env={"DATADIVE_HUB_URL": platform.url, "JUPYTERHUB_API_TOKEN": author.token},
+    )
     assert r.returncode == 0 and "already published" in r.stdout
     f.write_text(source(tid, code="total = {{ n }} + 2"))
     r = _cli("publish", str(f), "--hub-url", platform.url, "--token", author.token, env={})
@@ -162,8 +189,11 @@ def test_server_extension_uses_the_service(platform, author, reader, tmp_path):
     from jpserver import JupyterServer
 
     service = f"{platform.url}/services/datadive"
-    server = JupyterServer(tmp_path / "root", tmp_path / "srv",
-                           env={"DATADIVE_SERVICE_URL": service, "JUPYTERHUB_API_TOKEN": reader.token})
+    server = JupyterServer(
+        tmp_path / "root",
+        tmp_path / "srv",
+        env={"DATADIVE_SERVICE_URL": service, "JUPYTERHUB_API_TOKEN": reader.token},
+    )
     (tmp_path / "root").mkdir()
     server.start()
     try:
@@ -173,10 +203,13 @@ def test_server_extension_uses_the_service(platform, author, reader, tmp_path):
         platform.call("POST", "templates", author, json={"source": source(tid)})
         code, data = server.request("GET", "datadive/api/templates")  # revalidated: new ETag
         assert tid in {t["id"] for t in data["templates"]}
-        code, data = server.request("POST", "datadive/api/render",
-                                    {"template": tid, "values": {"n": 7}})
+        code, data = server.request(
+            "POST", "datadive/api/render", {"template": tid, "values": {"n": 7}}
+        )
         assert code == 200 and data["cells"][-1]["source"] == "print(7)"
-        code, data = server.request("POST", "datadive/api/render", {"template": tid, "version": "2.0.0"})
+        code, data = server.request(
+            "POST", "datadive/api/render", {"template": tid, "version": "2.0.0"}
+        )
         assert code == 404 and "versions that exist: 1.0.0" in data["message"]
         code, data = server.request("GET", "datadive/api/templates/nope")
         assert code == 404 and "templates that exist" in data["message"]

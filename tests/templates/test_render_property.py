@@ -54,9 +54,31 @@ code: |
 LITERAL_INPUTS = ["text", "texts", "number", "count", "flag", "day", "col", "cols", "path"]
 
 HOSTILE = [
-    "'); import os; ('", '"""', "'''", "\\", "\\'", "\x00", "\u2028", "\u2029", "\n", "\r\n",
-    "{{ text }}", "}}", "{{", "#", "\\N{BULLET}", "é", "\ud7ff", "\U0001f600", "\t", "\x0b\x0c",
-    "os.system('rm -rf /')", "__import__('os')", "\"; exec('x'); \"", "\\x00", "f'{x}'",
+    "'); import os; ('",
+    '"""',
+    "'''",
+    "\\",
+    "\\'",
+    "\x00",
+    "\u2028",
+    "\u2029",
+    "\n",
+    "\r\n",
+    "{{ text }}",
+    "}}",
+    "{{",
+    "#",
+    "\\N{BULLET}",
+    "é",
+    "\ud7ff",
+    "\U0001f600",
+    "\t",
+    "\x0b\x0c",
+    "os.system('rm -rf /')",
+    "__import__('os')",
+    "\"; exec('x'); \"",
+    "\\x00",
+    "f'{x}'",
 ]
 hostile_text = st.one_of(
     st.text(),
@@ -121,9 +143,19 @@ def _literals(code: str) -> dict[str, list[ast.AST]]:
     data=variable_names,
     out=variable_names,
 )
-@example(text="'); import os; ('", texts=['"""', "\x00\u2028"], number=-0.0, count=-1, flag=True,
-         day="2024-02-29", col='"""; import os; """', cols=["\\", "\n"], path="a\u2028b", data="df",
-         out="r")
+@example(
+    text="'); import os; ('",
+    texts=['"""', "\x00\u2028"],
+    number=-0.0,
+    count=-1,
+    flag=True,
+    day="2024-02-29",
+    col='"""; import os; """',
+    cols=["\\", "\n"],
+    path="a\u2028b",
+    data="df",
+    out="r",
+)
 def test_rendered_code_has_only_the_templates_statements(**values):
     cells = render_cells(PROBE, values)
     code = cells[-1]["source"]
@@ -147,7 +179,9 @@ def test_rendered_code_has_only_the_templates_statements(**values):
 @given(
     st.recursive(
         st.none() | st.booleans() | st.integers() | finite | st.text(),
-        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+        lambda inner: (
+            st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+        ),
         max_leaves=20,
     )
 )
@@ -162,7 +196,20 @@ def test_python_literal_round_trips(value):
 
 @pytest.mark.parametrize(
     "name",
-    ["class", "import", "None", "1abc", "a b", "a.b", "os.system", "a;b", "", "x\n", "ﬁle", "__import__('os')"],
+    [
+        "class",
+        "import",
+        "None",
+        "1abc",
+        "a b",
+        "a.b",
+        "os.system",
+        "a;b",
+        "",
+        "x\n",
+        "ﬁle",
+        "__import__('os')",
+    ],
 )
 def test_variable_inputs_reject_non_identifiers(name):
     with pytest.raises(ValuesInvalid) as e:
@@ -175,8 +222,16 @@ def test_values_errors_one_message_per_field():
     with pytest.raises(ValuesInvalid) as e:
         check_values(
             PROBE,
-            {"number": "5", "count": 1.5, "flag": "yes", "day": "31/01/2024", "col": "", "cols": ["a", "a"],
-             "nope": 1, "texts": "a"},
+            {
+                "number": "5",
+                "count": 1.5,
+                "flag": "yes",
+                "day": "31/01/2024",
+                "col": "",
+                "cols": ["a", "a"],
+                "nope": 1,
+                "texts": "a",
+            },
         )
     errs = e.value.errors
     assert errs == {

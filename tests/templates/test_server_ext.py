@@ -31,7 +31,10 @@ def test_list_falls_back_to_builtins_with_a_note(jupyter_server):
     ids = {t["id"] for t in data["templates"]}
     assert {"t-test", "load-qualtrics"} <= ids and len(ids) >= 12
     tt = next(t for t in data["templates"] if t["id"] == "t-test")
-    assert tt["inputs"]["properties"]["outcome"]["x-datadive-input"] == {"type": "column", "dataset": "data"}
+    assert tt["inputs"]["properties"]["outcome"]["x-datadive-input"] == {
+        "type": "column",
+        "dataset": "data",
+    }
     data = call(jupyter_server, "templates", params={"category": "plot"})
     assert {t["id"] for t in data["templates"]} == {"histogram", "box-plot", "scatter-plot"}
     data = call(jupyter_server, "templates", params={"q": "two groups"})
@@ -48,13 +51,22 @@ def test_get_and_unknown_template(jupyter_server):
 
 
 def test_render_and_per_field_422(jupyter_server):
-    data = call(jupyter_server, "render", method="POST",
-                      body={"template": "histogram", "values": {"column": "age", "bins": 5}})
+    data = call(
+        jupyter_server,
+        "render",
+        method="POST",
+        body={"template": "histogram", "values": {"column": "age", "bins": 5}},
+    )
     code = data["cells"][-1]
     assert code["cell_type"] == "code" and "bins=5" in code["source"]
     assert code["metadata"]["datadive"]["values"]["column"] == "age"
-    err = call(jupyter_server, "render", method="POST", expect=422,
-                     body={"template": "histogram", "values": {"bins": 0, "data": "import"}})
+    err = call(
+        jupyter_server,
+        "render",
+        method="POST",
+        expect=422,
+        body={"template": "histogram", "values": {"bins": 0, "data": "import"}},
+    )
     assert err["errors"] == {
         "column": "required: give a value",
         "bins": "must be at least 1",
@@ -69,9 +81,19 @@ def test_render_and_per_field_422(jupyter_server):
 
 def test_insert_update_delete_reorder(jupyter_server, notebook_path):
     path = notebook_path(cells=3)
-    ins = call(jupyter_server, "notebooks", path, "cells", method="POST", expect=201,
-                     body={"template": "t-test", "index": 1,
-                           "values": {"outcome": "score", "group": "cond", "group_a": "A", "group_b": "B"}})
+    ins = call(
+        jupyter_server,
+        "notebooks",
+        path,
+        "cells",
+        method="POST",
+        expect=201,
+        body={
+            "template": "t-test",
+            "index": 1,
+            "values": {"outcome": "score", "group": "cond", "group_a": "A", "group_b": "B"},
+        },
+    )
     assert ins["index"] == 1 and [c["cell_type"] for c in ins["cells"]] == ["markdown", "code"]
     nb = read_nb(jupyter_server.root, path)
     nbformat.validate(nb)
@@ -84,8 +106,15 @@ def test_insert_update_delete_reorder(jupyter_server, notebook_path):
     assert state["values"]["group_b"] == "B" and state["hand_edited"] is False
 
     # update in place: same position and ids, new values
-    up = call(jupyter_server, "notebooks", path, "cells", code_id, method="PUT",
-                    body={"values": {**state["values"], "group_b": "C", "equal_variances": True}})
+    up = call(
+        jupyter_server,
+        "notebooks",
+        path,
+        "cells",
+        code_id,
+        method="PUT",
+        body={"values": {**state["values"], "group_b": "C", "equal_variances": True}},
+    )
     nb = read_nb(jupyter_server.root, path)
     assert nb.cells[2].id == code_id and up["index"] == 1
     assert "== 'C'" in nb.cells[2].source and "equal_var=True" in nb.cells[2].source
@@ -94,53 +123,116 @@ def test_insert_update_delete_reorder(jupyter_server, notebook_path):
     # a hand edit is never overwritten silently
     nb.cells[2].source += "\nprint('my own line')"
     nbformat.write(nb, str(jupyter_server.root / path))
-    err = call(jupyter_server, "notebooks", path, "cells", code_id, method="PUT", expect=409,
-                     body={"values": state["values"]})
+    err = call(
+        jupyter_server,
+        "notebooks",
+        path,
+        "cells",
+        code_id,
+        method="PUT",
+        expect=409,
+        body={"values": state["values"]},
+    )
     assert "edited by hand" in err["message"] and '"confirm": true' in err["message"]
     assert "my own line" in read_nb(jupyter_server.root, path).cells[2].source
-    call(jupyter_server, "notebooks", path, "cells", code_id, method="PUT",
-               body={"values": state["values"], "confirm": True})
+    call(
+        jupyter_server,
+        "notebooks",
+        path,
+        "cells",
+        code_id,
+        method="PUT",
+        body={"values": state["values"], "confirm": True},
+    )
     nb = read_nb(jupyter_server.root, path)
     assert "my own line" not in nb.cells[2].source and not is_hand_edited(nb.cells[2])
 
     # bad values → 422 per field, notebook untouched
     before = read_nb(jupyter_server.root, path)
-    err = call(jupyter_server, "notebooks", path, "cells", code_id, method="PUT", expect=422,
-                     body={"values": {**state["values"], "alternative": "sideways"}})
+    err = call(
+        jupyter_server,
+        "notebooks",
+        path,
+        "cells",
+        code_id,
+        method="PUT",
+        expect=422,
+        body={"values": {**state["values"], "alternative": "sideways"}},
+    )
     assert list(err["errors"]) == ["alternative"]
     assert read_nb(jupyter_server.root, path) == before
 
     # reorder: move the generated group to the end; then a full permutation
     ids = [c.id for c in nb.cells]
-    data = call(jupyter_server, "notebooks", path, "cells", method="PATCH",
-                      body={"cell_id": code_id, "to": 3})
+    data = call(
+        jupyter_server,
+        "notebooks",
+        path,
+        "cells",
+        method="PATCH",
+        body={"cell_id": code_id, "to": 3},
+    )
     assert data["order"] == [ids[0], ids[3], ids[4], ids[1], ids[2]]
     rev = data["order"][3:] + data["order"][:3]  # rotate: the generated group first again
     call(jupyter_server, "notebooks", path, "cells", method="PATCH", body={"order": rev})
     assert [c.id for c in read_nb(jupyter_server.root, path).cells] == rev
-    err = call(jupyter_server, "notebooks", path, "cells", method="PATCH", expect=422,
-                     body={"order": rev[:-1]})
+    err = call(
+        jupyter_server,
+        "notebooks",
+        path,
+        "cells",
+        method="PATCH",
+        expect=422,
+        body={"order": rev[:-1]},
+    )
     assert "missing" in err["message"]
 
     # delete the generated group (code + its markdown)
     nb = read_nb(jupyter_server.root, path)
     data = call(jupyter_server, "notebooks", path, "cells", code_id, method="DELETE")
     assert sorted(data["deleted"]) == sorted([ids[1], ids[2]])
-    assert [c.source for c in read_nb(jupyter_server.root, path).cells] == ["x = 0", "x = 1", "x = 2"]
+    assert [c.source for c in read_nb(jupyter_server.root, path).cells] == [
+        "x = 0",
+        "x = 1",
+        "x = 2",
+    ]
 
 
 def test_cell_errors(jupyter_server, notebook_path):
     path = notebook_path(cells=2)
-    err = call(jupyter_server, "notebooks", path, "cells", method="POST", expect=422,
-                     body={"template": "describe", "index": 7})
+    err = call(
+        jupyter_server,
+        "notebooks",
+        path,
+        "cells",
+        method="POST",
+        expect=422,
+        body={"template": "describe", "index": 7},
+    )
     assert "from 0 to 2" in err["message"]
     err = call(jupyter_server, "notebooks", path, "cells", "zzz", method="PUT", expect=404, body={})
     assert "no cell with id 'zzz'" in err["message"]
-    nb_cells = (call(jupyter_server, "notebooks", path, "cells", method="POST", expect=201,
-                           body={"template": "describe"}))["cells"]
+    nb_cells = (
+        call(
+            jupyter_server,
+            "notebooks",
+            path,
+            "cells",
+            method="POST",
+            expect=201,
+            body={"template": "describe"},
+        )
+    )["cells"]
     assert nb_cells[-1]["metadata"]["datadive"]["values"] == {"data": "df"}
-    err = call(jupyter_server, "notebooks", "missing.ipynb", "cells", method="POST", expect=404,
-                     body={"template": "describe"})
+    err = call(
+        jupyter_server,
+        "notebooks",
+        "missing.ipynb",
+        "cells",
+        method="POST",
+        expect=404,
+        body={"template": "describe"},
+    )
     assert "missing.ipynb" in err["message"]
 
 
@@ -151,15 +243,25 @@ def test_old_notebooks_without_ids_are_upgraded(jupyter_server):
     for c in nb.cells:
         c.pop("id", None)
     (jupyter_server.root / "old.ipynb").write_text(json.dumps(nb))
-    call(jupyter_server, "notebooks", "old.ipynb", "cells", method="POST", expect=201,
-               body={"template": "describe", "index": 0})
+    call(
+        jupyter_server,
+        "notebooks",
+        "old.ipynb",
+        "cells",
+        method="POST",
+        expect=201,
+        body={"template": "describe", "index": 0},
+    )
     saved = read_nb(jupyter_server.root, "old.ipynb")
     assert saved.nbformat_minor >= 5 and all(c.get("id") for c in saved.cells)
     assert saved.cells[1].source == "a = 1"
 
 
 def test_routes_need_authentication(jupyter_server):
-    for method, parts in [("GET", ["templates"]), ("POST", ["render"]),
-                          ("POST", ["notebooks", "nb.ipynb", "cells"])]:
+    for method, parts in [
+        ("GET", ["templates"]),
+        ("POST", ["render"]),
+        ("POST", ["notebooks", "nb.ipynb", "cells"]),
+    ]:
         code, _ = jupyter_server.request(method, "datadive/api/" + "/".join(parts), token="wrong")
         assert code in (401, 403), (method, parts, code)
