@@ -238,7 +238,7 @@ def configure(c, **options):
     if opts["spawner"] == "local":
         c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
         c.Spawner.cmd = [os.path.join(os.path.dirname(sys.executable), "jupyterhub-singleuser")]
-        c.Spawner.args = [*c.Spawner.args, "--allow-root"]
+        c.Spawner.args = [*c.Spawner.get("args", []), "--allow-root"]
         if opts["data_dir"]:
             c.SimpleLocalProcessSpawner.home_dir_template = os.path.join(
                 opts["data_dir"], "users", "{username}"

@@ -186,3 +186,10 @@ def test_authenticator_entry_point_is_declared(repo_root):
     pyproject = tomllib.loads((repo_root / "pyproject.toml").read_text())
     eps = pyproject["project"]["entry-points"]["jupyterhub.authenticators"]
     assert eps["datadive"] == "datadive_hub.auth.oidc:DatadiveOAuthenticator"
+
+
+def test_without_the_contents_manager_option_on_a_bare_config():
+    c = configure(Config(), contents_manager=False)
+    assert c.Spawner.args == ["--allow-root"]
+    c = configure(Config(), contents_manager=False, spawner="kubernetes")
+    assert "args" not in c.Spawner
