@@ -8,7 +8,8 @@
 - ``files_platform`` (parametrized "local" / "s3"): the root ``platform`` (local directory store)
   or ``s3_platform``; ``.kind`` says which.
 - ``team``: a fresh project on ``files_platform`` with an owner, an editor, a viewer and an
-  outsider (a user who is no member), plus ``put``/``get``/``url`` helpers.
+  outsider (a user who is no member), plus ``call``/``put``/``get``/``url`` helpers (every
+  answer validated against the OpenAPI document).
 - ``store_down``: stops ``moto`` for the test and brings it back (with an empty versioned
   bucket) afterwards.
 - ``hub_store`` (from hub_fixtures.py): a HubServiceStore for a fresh project on ``platform``.
@@ -46,6 +47,7 @@ def _load(name: str, path: Path):
 
 # the root conftest (start_platform) and the storage tests' moto helper, under unique names
 root_conftest = _load("_datadive_root_conftest", ROOT / "tests" / "conftest.py")
+validate_response = root_conftest.validate_response
 contents_helpers = _load("_datadive_contents_helpers", ROOT / "tests" / "contents" / "helpers.py")
 
 
@@ -121,9 +123,14 @@ class Team:
         return f"{self.platform.api}/projects/{self.pid}/{rest}"
 
     def call(self, method: str, rest: str, user=None, **kw) -> requests.Response:
+        """``method`` on ``projects/<id>/<rest>`` as ``user`` (default the owner; False: no
+        token); every answer is checked against the OpenAPI document."""
         user = self.owner if user is None else user
         headers = {**kw.pop("headers", {}), **(user.headers if user else {})}
-        return requests.request(method, self.url(rest), headers=headers, timeout=120, **kw)
+        r = requests.request(method, self.url(rest), headers=headers, timeout=120, **kw)
+        validate_response(method, r.url, r.status_code, r.content,
+                          r.headers.get("Content-Type", ""))
+        return r
 
     def put(self, path: str, data: bytes, user=None, **kw) -> requests.Response:
         return self.call("PUT", f"files/{path}", user, data=data, **kw)

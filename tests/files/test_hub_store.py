@@ -7,7 +7,6 @@ import os
 import socket
 
 import pytest
-
 from datadive_contents.preview import preview
 from datadive_contents.stores import Conflict, NotFound, PathRejected, StoreUnavailable
 from datadive_contents.stores.hub import PRESIGN_MIN_BYTES, AccessDenied, HubServiceStore
