@@ -1,0 +1,61 @@
+"""Migration 0002 and publish_builtins on SQLite and PostgreSQL (real databases)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from alembic import command
+from sqlalchemy import inspect, select
+
+from datadive_hub import db
+from datadive_hub.api.templates import latest, publish_builtins, versions_of
+from datadive_hub.models.templates import TemplateVersion
+from datadive_server_ext.templates import builtin_templates
+
+
+PG_ADMIN_URL = os.environ.get("DATADIVE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path):
+    """A fresh database of its own (this test downgrades the schema, so nothing may share it)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'datadive.sqlite'}"
+        return
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except Exception as e:  # noqa: BLE001
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {e}")
+    name = f"datadive_tpl_{uuid.uuid4().hex[:8]}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    yield f"{base}/{name}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_upgrade_publish_downgrade(db_url):
+    db.upgrade(db_url)
+    engine = db.make_engine(db_url)
+    try:
+        assert "template_versions" in inspect(engine).get_table_names()
+        sessions = db.session_factory(engine)
+        with sessions() as s:
+            assert publish_builtins(s) == len(builtin_templates())
+            assert publish_builtins(s) == 0  # idempotent
+            rows = versions_of(s, "load-qualtrics")
+            assert [r.version for r in rows] == ["1.0.0"] and rows[0].builtin
+            assert latest(rows).document["id"] == "load-qualtrics"
+            assert rows[0].source and "ImportId" in rows[0].source
+            n = len(s.scalars(select(TemplateVersion)).all())
+            assert n == len(builtin_templates())
+        command.downgrade(db.alembic_config(db_url), "0001")
+        assert "template_versions" not in inspect(engine).get_table_names()
+        db.upgrade(db_url)
+        assert "template_versions" in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
