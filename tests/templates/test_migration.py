@@ -14,7 +14,6 @@ from datadive_hub.api.templates import latest, publish_builtins, versions_of
 from datadive_hub.models.templates import TemplateVersion
 from datadive_server_ext.templates import builtin_templates
 
-
 PG_ADMIN_URL = os.environ.get("DATADIVE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
