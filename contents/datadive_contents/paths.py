@@ -22,6 +22,8 @@ _INVISIBLE = frozenset(
     "\u2060\u2066\u2067\u2068\u2069\ufeff\u00ad"
 )
 _SEPARATOR_LIKE = frozenset("./\\:")
+# look-alikes of '/' and '\\' that NFKC does not fold (division/fraction slash, solidus operators)
+_SLASH_LOOKALIKES = frozenset("\u2215\u2044\u29f8\u29f9\u29f5\u2216\u1735\u2cc6\u3033")
 
 
 def _reject(path: str, why: str) -> PathRejected:
@@ -37,6 +39,8 @@ def _check_chars(original: str, text: str) -> None:
         cat = unicodedata.category(ch)
         if cat in ("Cc", "Cs", "Co", "Cn", "Zl", "Zp") or ch in _INVISIBLE:
             raise _reject(original, f"control or invisible character U+{ord(ch):04X} is not allowed")
+        if ch in _SLASH_LOOKALIKES:
+            raise _reject(original, f"look-alike of a slash U+{ord(ch):04X} is not allowed")
         if ch not in _SEPARATOR_LIKE and ord(ch) > 127:
             folded = unicodedata.normalize("NFKC", ch)
             if any(c in _SEPARATOR_LIKE for c in folded):

@@ -183,6 +183,7 @@ def test_hostile_paths_rejected_and_confined(moto_server, s3_bucket, servers, tm
     srv = servers(cfg, "hostile")
     sentinel = tmp_path / "outside.txt"
     sentinel.write_text("on disk outside")
+    before = sorted(os.listdir(tmp_path))
     assert srv.contents("PUT", "Alpha/ok.txt", {"type": "file", "format": "text", "content": "ok"})[0] == 201
     body = {"type": "file", "format": "text", "content": "pwned"}
     for bad in HOSTILE:
@@ -201,8 +202,10 @@ def test_hostile_paths_rejected_and_confined(moto_server, s3_bucket, servers, tm
     assert client.get_object(Bucket=s3_bucket, Key="outside.txt")["Body"].read() == b"bucket root"
     assert [k for k in keys if k.startswith("projects/p1/")] == ["projects/p1/ok.txt"]
     assert sentinel.read_text() == "on disk outside"
-    assert sorted(os.listdir(tmp_path)) == sorted(
-        [p for p in os.listdir(tmp_path)]), "nothing new written next to the working copy"
+    assert sorted(os.listdir(tmp_path)) == before, "nothing written next to the working copy"
+    assert set(os.listdir(srv.root_dir)) <= {"Alpha", ".datadive-workingcopy"}
+    on_disk = [os.path.join(d, f) for d, _, fs in os.walk(os.path.join(srv.root_dir, "Alpha")) for f in fs]
+    assert [os.path.relpath(p, srv.root_dir) for p in on_disk] == ["Alpha/ok.txt"]
 
 
 @pytest.mark.slow
