@@ -182,6 +182,7 @@ class TemplateGetHandler(TemplatesMixin, DatadiveHandler):
     @web.authenticated
     @authorized
     async def get(self, template_id, version=None):
+        version = version or self.get_argument("version", None) or None
         t = await self.templates.get(template_id, version)
         self.finish(json.dumps({**t.summary(), "document": t.to_document()}))
 

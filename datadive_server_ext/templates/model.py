@@ -287,7 +287,28 @@ class Template:
             "tags": list(self.tags),
             "language": self.language,
             "inputs": self.values_schema,
+            "ui_schema": self.ui_schema,
         }
+
+    @cached_property
+    def ui_schema(self) -> dict[str, Any]:
+        """A react-jsonschema-form uiSchema: field order, help, placeholders, widgets."""
+        ui: dict[str, Any] = {"ui:order": [i.name for i in self.inputs]}
+        for i in self.inputs:
+            hint: dict[str, Any] = {}
+            if i.help:
+                hint["ui:help"] = i.help
+            if i.placeholder:
+                hint["ui:placeholder"] = i.placeholder
+            if i.multiline:
+                hint["ui:widget"] = "textarea"
+            elif i.type == "choice" and i.multiple:
+                hint["ui:widget"] = "checkboxes"
+            elif i.type == "boolean":
+                hint["ui:widget"] = "checkbox"
+            if hint:
+                ui[i.name] = hint
+        return ui
 
 
 def _split(body: str) -> tuple[str | tuple[str], ...]:

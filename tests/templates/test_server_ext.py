@@ -44,6 +44,10 @@ def test_list_falls_back_to_builtins_with_a_note(jupyter_server):
 def test_get_and_unknown_template(jupyter_server):
     data = call(jupyter_server, "templates", "anova")
     assert data["version"] == "1.0.0" and data["document"]["code"].startswith("import pingouin")
+    data = call(jupyter_server, "templates", "anova", params={"version": "1.0.0"})
+    assert data["ui_schema"]["ui:order"] == ["data", "outcome", "group"]
+    err = call(jupyter_server, "templates", "anova", params={"version": "2.0.0"}, expect=404)
+    assert "versions that exist: 1.0.0" in err["message"]
     err = call(jupyter_server, "templates", "nope", expect=404)
     assert "No template 'nope'" in err["message"] and "t-test" in err["message"]
     err = call(jupyter_server, "templates", "anova", "versions", "9.0.0", expect=404)
