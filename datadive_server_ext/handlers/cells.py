@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import weakref
+from datetime import UTC, datetime
 from typing import Any
 
 from jupyter_server.auth.decorator import authorized
@@ -39,21 +40,50 @@ def _lock(path: str) -> asyncio.Lock:
 
 
 class _CellsBase(TemplatesMixin, DatadiveHandler):
-    async def load(self, path: str) -> dict[str, Any]:
+    async def load(self, path: str, expect: Any = None) -> dict[str, Any]:
+        """The saved notebook; with ``expect`` (the ``last_modified`` the caller saw), 409 when the
+        file changed since, so an edit never overwrites work the caller has not seen."""
         cm = self.contents_manager
         model = await ensure_async(cm.get(path, content=True, type="notebook"))
+        if expect is not None and not _same_time(expect, model.get("last_modified")):
+            raise web.HTTPError(
+                409,
+                f"{path} changed since you loaded it (last modified {_iso(model.get('last_modified'))}); "
+                "reload the notebook and try again",
+            )
         return model["content"]
 
     async def save(self, path: str, nb: dict[str, Any]) -> dict[str, Any]:
         model = await ensure_async(
             self.contents_manager.save({"type": "notebook", "format": "json", "content": nb}, path)
         )
-        lm = model.get("last_modified")
-        return {"path": path, "last_modified": lm.isoformat() if hasattr(lm, "isoformat") else lm}
+        return {"path": path, "last_modified": _iso(model.get("last_modified"))}
 
     def reply(self, obj: dict[str, Any], status: int = 200) -> None:
         self.set_status(status)
         self.finish(json.dumps(obj))
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _same_time(expect: Any, actual: Any) -> bool:
+    if not isinstance(expect, str):
+        raise web.HTTPError(400, "last_modified must be the ISO time the contents API gave you")
+    try:
+        want = datetime.fromisoformat(expect.replace("Z", "+00:00"))
+    except ValueError:
+        raise web.HTTPError(400, f"last_modified {expect!r} is not an ISO date-time") from None
+    if isinstance(actual, str):
+        actual = datetime.fromisoformat(actual.replace("Z", "+00:00"))
+    if actual is None:
+        return True
+    if want.tzinfo is None:
+        want = want.replace(tzinfo=UTC)
+    if actual.tzinfo is None:
+        actual = actual.replace(tzinfo=UTC)
+    return abs((want - actual).total_seconds()) < 1e-3
 
 
 def _cell_error(e: CellError) -> web.HTTPError:
@@ -76,7 +106,7 @@ class CellsHandler(_CellsBase):
         except RenderError as e:
             raise web.HTTPError(422, str(e)) from None
         async with _lock(path):
-            nb = await self.load(path)
+            nb = await self.load(path, body.get("last_modified"))
             try:
                 index = insert_template_cells(nb, cells, body.get("index"))
             except CellError as e:
@@ -91,7 +121,7 @@ class CellsHandler(_CellsBase):
         """Reorder: ``{"order": [every cell id]}`` or ``{"cell_id": ID, "to": INDEX}``."""
         body = self.body()
         async with _lock(path):
-            nb = await self.load(path)
+            nb = await self.load(path, body.get("last_modified"))
             try:
                 order = reorder(nb, body.get("order"), body.get("cell_id"), body.get("to"))
             except CellError as e:
@@ -132,7 +162,7 @@ class CellHandler(_CellsBase):
         if not isinstance(confirm, bool):
             raise web.HTTPError(400, "confirm must be true or false")
         async with _lock(path):
-            nb = await self.load(path)
+            nb = await self.load(path, body.get("last_modified"))
             try:
                 idx = generated_code_index(nb, cell_id)
             except CellError as e:
@@ -161,9 +191,10 @@ class CellHandler(_CellsBase):
     @web.authenticated
     @authorized
     async def delete(self, path, cell_id):
-        """Delete a cell (a generated code cell takes its generated markdown cell with it)."""
+        """Delete a cell (a generated code cell takes its generated markdown cell with it);
+        ``?last_modified=`` guards against overwriting newer saves."""
         async with _lock(path):
-            nb = await self.load(path)
+            nb = await self.load(path, self.get_argument("last_modified", None))
             try:
                 removed = delete_group(nb, cell_id)
             except CellError as e:

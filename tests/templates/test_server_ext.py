@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -269,3 +270,54 @@ def test_routes_need_authentication(jupyter_server):
     ]:
         code, _ = jupyter_server.request(method, "datadive/api/" + "/".join(parts), token="wrong")
         assert code in (401, 403), (method, parts, code)
+
+
+def test_last_modified_guards_against_lost_updates(jupyter_server, notebook_path):
+    path = notebook_path(cells=1, name="guard.ipynb")
+    first = call(
+        jupyter_server,
+        "notebooks",
+        path,
+        "cells",
+        method="POST",
+        expect=201,
+        body={"template": "describe"},
+    )
+    seen = first["notebook"]["last_modified"]
+    # someone saves the notebook after we loaded it
+    nb = read_nb(jupyter_server.root, path)
+    nb.cells.append(nbformat.v4.new_code_cell("y = 2"))
+    time.sleep(0.05)
+    nbformat.write(nb, str(jupyter_server.root / path))
+    err = call(
+        jupyter_server,
+        "notebooks",
+        path,
+        "cells",
+        method="POST",
+        expect=409,
+        body={"template": "describe", "last_modified": seen},
+    )
+    assert "changed since you loaded it" in err["message"]
+    assert len(read_nb(jupyter_server.root, path).cells) == 3
+    current = jupyter_server.request("GET", f"api/contents/{path}?content=0")[1]["last_modified"]
+    ok = call(
+        jupyter_server,
+        "notebooks",
+        path,
+        "cells",
+        method="POST",
+        expect=201,
+        body={"template": "describe", "last_modified": current},
+    )
+    assert ok["index"] == 3
+    err = call(
+        jupyter_server,
+        "notebooks",
+        path,
+        "cells",
+        method="POST",
+        expect=400,
+        body={"template": "describe", "last_modified": "yesterday"},
+    )
+    assert "ISO" in err["message"]
