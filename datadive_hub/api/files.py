@@ -14,6 +14,7 @@ import datetime
 import email.utils
 import mimetypes
 import re
+import threading
 from collections.abc import AsyncIterator, Iterator
 from urllib.parse import quote
 
@@ -567,6 +568,9 @@ class PreviewHandler(FilesBase):
                 raise web.HTTPError(422, f"Cannot preview {key!r}: {e}") from None
         self.write_json({"path": key, **result})
 
+
+# the service imports this module at start-up: load the preview parsers in the background
+threading.Thread(target=previews.warm_up, name="preview-warm-up", daemon=True).start()
 
 routes = [
     (rf"projects/{ID}/files", FilesHandler),
