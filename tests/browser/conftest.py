@@ -139,10 +139,19 @@ class Lab:
                 accept.first.click()
 
     def open_panel(self) -> None:
+        """Show the Datadive sidebar (clicking its tab toggles it, so check the outcome)."""
         tab = self.page.locator(".jp-SideBar [data-id='datadive-panel']")
-        if "lm-mod-current" not in (tab.get_attribute("class") or ""):
+        body = self.page.locator("#datadive-panel .dd-PanelBody")
+        for _ in range(3):
+            if body.is_visible():
+                return
             tab.click()
-        self.page.wait_for_selector("#datadive-panel .dd-PanelBody", state="visible")
+            try:
+                body.wait_for(state="visible", timeout=5_000)
+                return
+            except Exception:  # noqa: BLE001 - toggled the wrong way while Lab restored; again
+                continue
+        body.wait_for(state="visible")
 
     def close_panel(self) -> None:
         tab = self.page.locator(".jp-SideBar [data-id='datadive-panel']")
