@@ -50,26 +50,74 @@ SERVICE_ENV_PASSTHROUGH = (
 
 OPTIONS: dict[str, tuple[object, str]] = {
     "data_dir": (None, "Folder for the embedded defaults (SQLite files, local store, passwords)."),
-    "db_url": (None, "The Datadive service's database URL (default: $DATADIVE_DB_URL, else SQLite in data_dir)."),
-    "store_url": (None, "Object store URL, e.g. s3://bucket/prefix (default: $DATADIVE_STORE_URL, else file://<data_dir>/store)."),
-    "store_options": (None, "Extra object-store arguments for the service (credentials: from Secrets in production)."),
+    "db_url": (
+        None,
+        "The Datadive service's database URL (default: $DATADIVE_DB_URL, else SQLite in data_dir).",
+    ),
+    "store_url": (
+        None,
+        "Object store URL, e.g. s3://bucket/prefix (default: $DATADIVE_STORE_URL, else file://<data_dir>/store).",
+    ),
+    "store_options": (
+        None,
+        "Extra object-store arguments for the service (credentials: from Secrets in production).",
+    ),
     "service_port": (10101, "Port the Datadive service listens on (hub-internal)."),
-    "service_host": ("127.0.0.1", "Host name the proxy and user servers use to reach the service (Kubernetes: 'hub')."),
-    "service_bind_host": (None, "Address the service binds to when service_host is a DNS name (Kubernetes: '0.0.0.0')."),
-    "server_service_url": (None, "URL user servers use to reach the service (default http://<service_host>:<service_port>/services/datadive/)."),
-    "authenticator": ("local", "'local' (password file), 'oidc' (DatadiveOAuthenticator) or None (leave as configured)."),
-    "oidc_issuer": (None, "OIDC issuer URL (authenticator='oidc'); endpoints come from its discovery document."),
+    "service_host": (
+        "127.0.0.1",
+        "Host name the proxy and user servers use to reach the service (Kubernetes: 'hub').",
+    ),
+    "service_bind_host": (
+        None,
+        "Address the service binds to when service_host is a DNS name (Kubernetes: '0.0.0.0').",
+    ),
+    "server_service_url": (
+        None,
+        "URL user servers use to reach the service (default http://<service_host>:<service_port>/services/datadive/).",
+    ),
+    "authenticator": (
+        "local",
+        "'local' (password file), 'oidc' (DatadiveOAuthenticator) or None (leave as configured).",
+    ),
+    "oidc_issuer": (
+        None,
+        "OIDC issuer URL (authenticator='oidc'); endpoints come from its discovery document.",
+    ),
     "oidc_client_id": (None, "OIDC client id (default: $OAUTH_CLIENT_ID)."),
     "oidc_client_secret": (None, "OIDC client secret (default: $OAUTH_CLIENT_SECRET)."),
-    "oidc_callback_url": (None, "OIDC redirect URI, https://<hub>/hub/oauth_callback (default: $OAUTH_CALLBACK_URL)."),
-    "allowed_groups": (None, "Identity-provider groups whose members may sign in (authenticator='oidc')."),
-    "admin_groups": (None, "Identity-provider groups whose members are hub admins (authenticator='oidc')."),
-    "template_author_groups": (("datadive-template-authors",), "JupyterHub groups granted custom:datadive:templates:publish."),
-    "spawner": ("local", "'local' (SimpleLocalProcessSpawner), 'kubernetes' (KubeSpawner) or None (leave as configured)."),
+    "oidc_callback_url": (
+        None,
+        "OIDC redirect URI, https://<hub>/hub/oauth_callback (default: $OAUTH_CALLBACK_URL).",
+    ),
+    "allowed_groups": (
+        None,
+        "Identity-provider groups whose members may sign in (authenticator='oidc').",
+    ),
+    "admin_groups": (
+        None,
+        "Identity-provider groups whose members are hub admins (authenticator='oidc').",
+    ),
+    "template_author_groups": (
+        ("datadive-template-authors",),
+        "JupyterHub groups granted custom:datadive:templates:publish.",
+    ),
+    "spawner": (
+        "local",
+        "'local' (SimpleLocalProcessSpawner), 'kubernetes' (KubeSpawner) or None (leave as configured).",
+    ),
     "contents_manager": (True, "User servers use datadive_contents.DatadiveContentsManager."),
-    "stop_grace_seconds": (60, "Seconds a stopping user server gets to flush its working copy (KubeSpawner delete_grace_period)."),
-    "cull_idle_timeout": (0, "Stop user servers idle this many seconds with jupyterhub-idle-culler as a hub service; 0 = off (z2jh runs its own culler: cull.enabled)."),
-    "cull_every": (None, "Seconds between culler checks (default: half of cull_idle_timeout, at most 600)."),
+    "stop_grace_seconds": (
+        60,
+        "Seconds a stopping user server gets to flush its working copy (KubeSpawner delete_grace_period).",
+    ),
+    "cull_idle_timeout": (
+        0,
+        "Stop user servers idle this many seconds with jupyterhub-idle-culler as a hub service; 0 = off (z2jh runs its own culler: cull.enabled).",
+    ),
+    "cull_every": (
+        None,
+        "Seconds between culler checks (default: half of cull_idle_timeout, at most 600).",
+    ),
     "bootstrap_token": (None, "Admin API token for scripts (default: $DATADIVE_BOOTSTRAP_TOKEN)."),
 }
 DEFAULTS = {name: default for name, (default, _) in OPTIONS.items()}
@@ -95,7 +143,9 @@ def _check(options: dict) -> dict:
             )
     for name in ("service_port", "stop_grace_seconds", "cull_idle_timeout"):
         if not isinstance(opts[name], int) or opts[name] < 0:
-            raise ValueError(f"datadive_hub.configure({name}={opts[name]!r}): give a whole number >= 0")
+            raise ValueError(
+                f"datadive_hub.configure({name}={opts[name]!r}): give a whole number >= 0"
+            )
     for name in ("allowed_groups", "admin_groups", "template_author_groups"):
         if isinstance(opts[name], str):
             raise ValueError(
@@ -128,7 +178,10 @@ def _merge_service(mine: dict, theirs: dict) -> dict:
     win, environments and allowed scopes are combined."""
     merged = {**mine, **theirs}
     merged["environment"] = {**mine.get("environment", {}), **theirs.get("environment", {})}
-    scopes = [*mine.get("oauth_client_allowed_scopes", []), *theirs.get("oauth_client_allowed_scopes", [])]
+    scopes = [
+        *mine.get("oauth_client_allowed_scopes", []),
+        *theirs.get("oauth_client_allowed_scopes", []),
+    ]
     if scopes:
         merged["oauth_client_allowed_scopes"] = list(dict.fromkeys(scopes))
     return merged
@@ -217,7 +270,9 @@ def configure(c, **options):
                 "services": [CULLER_NAME],
             }
         )
-    c.JupyterHub.services = _combine(list(c.JupyterHub.get("services", [])), services, _merge_service)
+    c.JupyterHub.services = _combine(
+        list(c.JupyterHub.get("services", [])), services, _merge_service
+    )
     c.JupyterHub.load_roles = _combine(list(c.JupyterHub.get("load_roles", [])), roles, _merge_role)
     c.JupyterHub.custom_scopes = {**c.JupyterHub.get("custom_scopes", {}), **CUSTOM_SCOPES}
 

@@ -42,7 +42,12 @@ CLASSES = [
         "user servers (`jupyter_server_config.json` in the user image)",
         [],
     ),
-    ("datadive_server_ext.app", "DatadiveExtension", "user servers (server extension `datadive`)", []),
+    (
+        "datadive_server_ext.app",
+        "DatadiveExtension",
+        "user servers (server extension `datadive`)",
+        [],
+    ),
 ]
 
 

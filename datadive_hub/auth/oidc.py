@@ -25,7 +25,9 @@ __all__ = ["DatadiveOAuthenticator", "discover"]
 
 # why check_allowed refused someone in this request (login_user only returns None); a dict set by
 # the callback handler, filled in by check_allowed (which may run in a task with a copied context)
-_refusal: contextvars.ContextVar[dict | None] = contextvars.ContextVar("datadive_refusal", default=None)
+_refusal: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "datadive_refusal", default=None
+)
 
 
 def discover(issuer: str, timeout: float = 10.0) -> dict:
@@ -167,7 +169,9 @@ class DatadiveOAuthenticator(GenericOAuthenticator):
 
     def check_endpoints(self) -> None:
         """Raise ``ValueError`` naming the missing setting when the provider is not configured."""
-        missing = [n for n in ("authorize_url", "token_url", "userdata_url") if not getattr(self, n)]
+        missing = [
+            n for n in ("authorize_url", "token_url", "userdata_url") if not getattr(self, n)
+        ]
         if missing:
             raise ValueError(
                 "DatadiveOAuthenticator needs the provider's endpoints: set"

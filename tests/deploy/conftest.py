@@ -143,7 +143,9 @@ def oidc_provider(tmp_path_factory, free_port):
         deadline = time.monotonic() + 30
         while True:
             try:
-                if requests.get(provider.issuer + "/.well-known/openid-configuration", timeout=2).ok:
+                if requests.get(
+                    provider.issuer + "/.well-known/openid-configuration", timeout=2
+                ).ok:
                     break
             except requests.ConnectionError:
                 pass

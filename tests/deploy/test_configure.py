@@ -69,7 +69,10 @@ def test_unknown_option_is_refused_naming_the_valid_ones():
         ({"spawner": "docker"}, ["'local'", "'kubernetes'"]),
         ({"authenticator": "ldap"}, ["'local'", "'oidc'"]),
         ({"cull_idle_timeout": -5}, ["whole number"]),
-        ({"authenticator": "oidc", "allowed_groups": "researchers"}, ["allowed_groups=['researchers']"]),
+        (
+            {"authenticator": "oidc", "allowed_groups": "researchers"},
+            ["allowed_groups=['researchers']"],
+        ),
         ({"allowed_groups": ["researchers"]}, ["authenticator='oidc'"]),
     ],
 )
@@ -87,7 +90,9 @@ def test_every_option_has_help():
 def test_existing_services_and_roles_are_kept():
     c = Config()
     c.JupyterHub.services = [{"name": "grafana", "url": "http://127.0.0.1:3000"}]
-    c.JupyterHub.load_roles = [{"name": "grafana", "scopes": ["read:metrics"], "services": ["grafana"]}]
+    c.JupyterHub.load_roles = [
+        {"name": "grafana", "scopes": ["read:metrics"], "services": ["grafana"]}
+    ]
     configure(c)
     configure(c)  # applying twice does not duplicate anything
     assert sorted(services(c)) == ["datadive", "grafana"]

@@ -60,7 +60,9 @@ def test_image_requirements_are_the_tested_environment():
         if not name:
             continue
         key = re.sub(r"[-_.]+", "-", name.lower())
-        assert key in pins, f"{name} (images/singleuser/requirements.txt) has no pin in constraints.txt"
+        assert key in pins, (
+            f"{name} (images/singleuser/requirements.txt) has no pin in constraints.txt"
+        )
         try:
             assert version(name) == pins[key], f"{name}: .venv has {version(name)}, pin {pins[key]}"
         except PackageNotFoundError:
@@ -115,7 +117,11 @@ async def researcher(image_hub):
     deadline = time.monotonic() + 90
     while True:  # the Datadive service starts after the hub
         r = await asyncio.to_thread(
-            requests.post, f"{api}/projects", headers=headers, json={"name": "Image check"}, timeout=10
+            requests.post,
+            f"{api}/projects",
+            headers=headers,
+            json={"name": "Image check"},
+            timeout=10,
         )
         if r.status_code == 201 or time.monotonic() > deadline:
             break
@@ -129,8 +135,12 @@ async def researcher(image_hub):
         await asyncio.sleep(0.5)
     else:
         pytest.fail(f"the server did not start:\n{image_hub.log()[-3000:]}")
-    return {"name": name, "password": password, "headers": headers,
-            "base": image_hub.url + server["url"]}
+    return {
+        "name": name,
+        "password": password,
+        "headers": headers,
+        "base": image_hub.url + server["url"],
+    }
 
 
 def test_contents_manager_and_extension_from_the_image_config(image_hub, researcher):
@@ -153,7 +163,8 @@ def test_lab_page_has_the_panel_and_the_interfering_features_off(researcher):
     for name in DISABLED:
         assert name in page["disabledExtensions"], name
     r = requests.get(
-        f"{base}lab/api/settings/@jupyterlab/apputils-extension:notification", headers=headers,
+        f"{base}lab/api/settings/@jupyterlab/apputils-extension:notification",
+        headers=headers,
         timeout=60,
     )
     props = r.json()["schema"]["properties"]
@@ -171,8 +182,13 @@ async def test_panel_loads_in_chromium(image_hub, researcher):
         browser = await pw.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         try:
             page = await browser.new_page()
@@ -185,8 +201,10 @@ async def test_panel_loads_in_chromium(image_hub, researcher):
             tab = page.locator(".jp-SideBar [data-id='datadive-panel']")
             await tab.wait_for(timeout=60_000)
             await tab.click()
-            await page.locator("#datadive-panel").get_by_text("Image check").first.wait_for(
-                timeout=60_000
+            await (
+                page.locator("#datadive-panel")
+                .get_by_text("Image check")
+                .first.wait_for(timeout=60_000)
             )
             # the file browser (behind the panel) lists the project folder from the ContentsManager
             await page.locator(".jp-DirListing-itemText", has_text="Image check").first.wait_for(

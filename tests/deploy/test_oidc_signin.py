@@ -27,7 +27,11 @@ def sign_in(hub_url: str, login: str, password: str) -> requests.Response:
         if not m or r.url.startswith(hub_url):
             break
         action = requests.compat.urljoin(r.url, html.unescape(m.group(1)))
-        data = {"login": login, "password": password} if 'name="login"' in r.text else {"consent": "yes"}
+        data = (
+            {"login": login, "password": password}
+            if 'name="login"' in r.text
+            else {"consent": "yes"}
+        )
         r = s.post(action, data=data, timeout=30)
     r.session = s
     return r

@@ -78,7 +78,9 @@ def test_services_registered_with_their_roles(hub):
 
 def test_an_ordinary_user_reaches_the_service(hub):
     alice = Person(hub, f"alice{uuid.uuid4().hex[:6]}")
-    r = requests.get(hub.url + "/services/datadive/api/v1/projects", headers=alice.headers, timeout=30)
+    r = requests.get(
+        hub.url + "/services/datadive/api/v1/projects", headers=alice.headers, timeout=30
+    )
     assert r.status_code == 200, r.text
     # ... but not the hub's admin API
     r = requests.get(hub.url + "/hub/api/users", headers=alice.headers, timeout=30)
@@ -97,13 +99,17 @@ def wait_ready(hub: Hub, name: str, timeout: float = 120) -> dict:
 
 def process_environment(pid: int) -> dict:
     raw = Path(f"/proc/{pid}/environ").read_bytes()
-    return dict(item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item)
+    return dict(
+        item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item
+    )
 
 
 async def test_culled_server_had_no_credentials_and_flushed_every_file(hub):
     bob = Person(hub, f"bob{uuid.uuid4().hex[:6]}")
     api = hub.url + "/services/datadive/api/v1"
-    r = requests.post(f"{api}/projects", headers=bob.headers, json={"name": "Field study"}, timeout=30)
+    r = requests.post(
+        f"{api}/projects", headers=bob.headers, json={"name": "Field study"}, timeout=30
+    )
     assert r.status_code == 201, r.text
     project = r.json()
 
@@ -123,15 +129,23 @@ async def test_culled_server_had_no_credentials_and_flushed_every_file(hub):
     r = requests.get(f"{base}api/contents/{folder}", headers=bob.headers, timeout=60)
     assert r.status_code == 200, r.text
     notebook = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
-    r = requests.put(f"{base}api/contents/{folder}/run.ipynb", headers=bob.headers, timeout=60,
-                     json={"type": "notebook", "format": "json", "content": notebook})
+    r = requests.put(
+        f"{base}api/contents/{folder}/run.ipynb",
+        headers=bob.headers,
+        timeout=60,
+        json={"type": "notebook", "format": "json", "content": notebook},
+    )
     assert r.status_code in (200, 201), r.text
     r = requests.post(
         f"{base}api/sessions",
         headers=bob.headers,
         timeout=60,
-        json={"path": "Field study/run.ipynb", "type": "notebook", "name": "run.ipynb",
-              "kernel": {"name": "python3"}},
+        json={
+            "path": "Field study/run.ipynb",
+            "type": "notebook",
+            "name": "run.ipynb",
+            "kernel": {"name": "python3"},
+        },
     )
     assert r.status_code == 201, r.text
     kernel_id = r.json()["kernel"]["id"]

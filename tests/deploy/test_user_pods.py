@@ -103,7 +103,9 @@ async def test_image_command_and_environment(kubeconfig, values):
     assert env["DATADIVE_SERVICE_URL"] == "http://hub:10101/services/datadive/"
     assert env["JUPYTERHUB_USER"] == "alice"
     assert env["JUPYTERHUB_DEFAULT_URL"] == "/lab"
-    assert "--ServerApp.contents_manager_class=datadive_contents.DatadiveContentsManager" in nb["args"]
+    assert (
+        "--ServerApp.contents_manager_class=datadive_contents.DatadiveContentsManager" in nb["args"]
+    )
     assert "--allow-root" not in nb["args"]
 
 
@@ -172,7 +174,9 @@ async def test_credentials_put_in_singleuser_env_by_mistake_are_removed(kubeconf
             "singleuser": {
                 "extraEnv": {
                     "AWS_SECRET_ACCESS_KEY": {
-                        "valueFrom": {"secretKeyRef": {"name": "datadive-s3", "key": "secret-access-key"}}
+                        "valueFrom": {
+                            "secretKeyRef": {"name": "datadive-s3", "key": "secret-access-key"}
+                        }
                     },
                     "DATADIVE_DB_URL": "postgresql://datadive:postgres-password@db/datadive",
                     "MY_SETTING": "kept",

@@ -109,7 +109,9 @@ def hub_config(values: dict) -> Config:
         c.KubeSpawner.storage_pvc_ensure = True
         c.KubeSpawner.storage_capacity = _get(values, "singleuser.storage.capacity")
         name = _get(values, "singleuser.storage.dynamic.volumeNameTemplate")
-        c.KubeSpawner.volumes = [{"name": name, "persistentVolumeClaim": {"claimName": "claim-{username}"}}]
+        c.KubeSpawner.volumes = [
+            {"name": name, "persistentVolumeClaim": {"claimName": "claim-{username}"}}
+        ]
         c.KubeSpawner.volume_mounts = [
             {"mountPath": _get(values, "singleuser.storage.homeMountPath"), "name": name}
         ]
