@@ -1,0 +1,89 @@
+"""Kernels see ordinary files: cwd in the project's working copy, files they write get uploaded."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import boto3
+import pytest
+from websockets.sync.client import connect
+
+from helpers import JupyterServer
+from test_reliability import nb_model, wait_for
+
+
+def execute(srv: JupyterServer, kernel_id: str, code: str, timeout: float = 60) -> str:
+    """Run ``code`` in the kernel through the server's websocket; return its stdout."""
+    url = f"ws://127.0.0.1:{srv.port}/api/kernels/{kernel_id}/channels?token={srv.token}"
+    msg_id = uuid.uuid4().hex
+    out = []
+    with connect(url, open_timeout=30, max_size=None) as ws:
+        ws.send(json.dumps({
+            "header": {"msg_id": msg_id, "username": "test", "session": uuid.uuid4().hex,
+                       "msg_type": "execute_request", "version": "5.3", "date": ""},
+            "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
+            "content": {"code": code, "silent": False, "store_history": False,
+                        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
+        }))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            msg = json.loads(ws.recv(timeout=timeout))
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "stream":
+                out.append(msg["content"]["text"])
+            elif msg["msg_type"] == "error":
+                raise AssertionError("kernel error: " + "\n".join(msg["content"]["traceback"]))
+            elif msg["msg_type"] == "execute_reply":
+                return "".join(out)
+    raise AssertionError("no execute_reply")
+
+
+@pytest.mark.slow
+def test_kernel_reads_and_writes_project_files(moto_server, s3_bucket, tmp_path):
+    s3 = boto3.client("s3", endpoint_url=moto_server, aws_access_key_id="test",
+                      aws_secret_access_key="test", region_name="us-east-1")
+    # written by another tool straight into the bucket: no folder markers
+    s3.put_object(Bucket=s3_bucket, Key="projects/p1/data/survey.csv", Body=b"a,b\n1,2\n3,4\n")
+    cfg = (
+        "from datadive_contents.stores.s3 import S3Store\n"
+        "c.DatadiveContentsManager.project_source = lambda: [{'id': 'p1', 'name': 'Alpha', 'role': 'owner'}]\n"
+        f"c.DatadiveContentsManager.project_store_factory = lambda pid: S3Store('{s3_bucket}', "
+        f"'projects/' + pid, endpoint_url='{moto_server}', access_key_id='test', secret_access_key='test')\n"
+        "c.DatadiveContentsManager.poll_interval = 0.5\n"
+    )
+    srv = JupyterServer(str(tmp_path / "home"), cfg, name="kernel")
+    srv.start()
+    try:
+        status, listing = srv.contents("GET", "Alpha/data")
+        assert status == 200 and [e["name"] for e in listing["content"]] == ["survey.csv"]
+        assert srv.contents("PUT", "Alpha/data/analysis.ipynb", nb_model("analysis"))[0] == 201
+        status, session = srv.request("POST", "/api/sessions", {
+            "path": "Alpha/data/analysis.ipynb", "type": "notebook", "name": "analysis.ipynb",
+            "kernel": {"name": "python3"}})
+        assert status == 201, session
+        code = (
+            "import os, pandas as pd\n"
+            "df = pd.read_csv('survey.csv')\n"
+            "df.assign(c=df.a * 2).to_csv('out.csv', index=False)\n"
+            "print(os.getcwd()); print(len(df))\n"
+        )
+        out = execute(srv, session["kernel"]["id"], code).split()
+        assert out[0] == str(tmp_path / "home" / "Alpha" / "data"), "kernel cwd = the notebook's folder"
+        assert out[1] == "2", "the kernel read survey.csv from the working copy"
+        wait_for(lambda: _get(s3, s3_bucket, "projects/p1/data/out.csv") == b"a,b,c\n1,2,2\n3,4,6\n",
+                 timeout=20, what="out.csv written by the kernel to reach the store")
+        status, listing = srv.contents("GET", "Alpha/data")
+        assert "out.csv" in [e["name"] for e in listing["content"]]
+        srv.request("DELETE", f"/api/sessions/{session['id']}")
+    finally:
+        srv.stop()
+
+
+def _get(s3, bucket, key):
+    try:
+        return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except Exception:
+        return None
