@@ -55,7 +55,8 @@ class TemplateSource:
         return resp, None
 
     async def listing(self) -> tuple[list[dict[str, Any]], str, str | None]:
-        """``(summaries, source, note)`` with source ``"service"`` or ``"builtin"``."""
+        """``(summaries, source, note)``; source is ``"service"``, ``"cache"`` (service unreachable,
+        last list fetched) or ``"builtin"`` (never reached it)."""
         headers = (
             {"If-None-Match": self._etag} if self._etag and self._listing is not None else None
         )
@@ -68,6 +69,13 @@ class TemplateSource:
             return self._listing, "service", None
         if resp is not None:
             why = f"the template service answered {resp.code} ({_message(resp)})"
+        if self._listing is not None and resp is None:
+            log.warning("Template service unreachable (%s); serving the cached list", why)
+            return (
+                self._listing,
+                "cache",
+                f"Showing the template list as last fetched from the service: {why}",
+            )
         return (
             [t.summary() | {"builtin": True} for t in builtin_templates().values()],
             "builtin",
@@ -94,6 +102,11 @@ class TemplateSource:
             raise web.HTTPError(404, _message(resp))
         if resp is not None:
             why = f"the template service answered {resp.code} ({_message(resp)})"
+        elif version is None and self._listing is not None:
+            # unreachable: the latest version we know of, if we fetched it before
+            known = next((t["version"] for t in self._listing if t["id"] == template_id), None)
+            if known and (template_id, known) in self._versions:
+                return self._versions[(template_id, known)]
         builtins = builtin_templates()
         found = builtins.get(template_id)
         if found is None:

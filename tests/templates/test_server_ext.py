@@ -321,3 +321,25 @@ def test_last_modified_guards_against_lost_updates(jupyter_server, notebook_path
         body={"template": "describe", "last_modified": "yesterday"},
     )
     assert "ISO" in err["message"]
+
+
+def test_unreachable_service_falls_back_to_builtins(tmp_path):
+    from jpserver import JupyterServer, free_port
+
+    closed = f"http://127.0.0.1:{free_port()}/services/datadive"
+    (tmp_path / "root").mkdir()
+    server = JupyterServer(
+        tmp_path / "root",
+        tmp_path / "srv",
+        env={"DATADIVE_SERVICE_URL": closed, "JUPYTERHUB_API_TOKEN": "not-used"},
+    ).start()
+    try:
+        data = call(server, "templates")
+        assert data["source"] == "builtin" and "unreachable" in data["note"]
+        assert len(data["templates"]) >= 12
+        rendered = call(server, "render", method="POST", body={"template": "describe"})
+        assert rendered["cells"][-1]["metadata"]["datadive"]["template"] == "describe"
+        err = call(server, "templates", "mine", expect=404)
+        assert "built-in templates that exist" in err["message"] and "unreachable" in err["message"]
+    finally:
+        server.stop()
