@@ -99,6 +99,23 @@ def project_store(store: ObjectStore, project_id: str) -> ObjectStore:
     return store.sub(f"projects/{project_id}")
 
 
+async def check_file_slot(store: ObjectStore, key: str) -> None:
+    """409 unless ``key`` can hold a file: no folder of that name, no parent that is a file
+    (S3 would allow both, but a file browser and a kernel's file system cannot show them)."""
+    parts = key.split("/")
+    parents = ["/".join(parts[:i]) for i in range(1, len(parts))]
+    below, *heads = await asyncio.gather(store.list(key), *(store.head(p) for p in parents))
+    if below.files or below.folders:
+        raise web.HTTPError(
+            409, f"{key!r} is a folder; choose another name for the file (or delete the folder)"
+        )
+    for parent, info in zip(parents, heads, strict=True):
+        if info is not None:
+            raise web.HTTPError(
+                409, f"{parent!r} is a file, so it cannot hold {key!r}; choose another folder"
+            )
+
+
 @contextlib.contextmanager
 def store_errors(path: str) -> Iterator[None]:
     """Turn store errors into HTTP errors whose message says what to do."""
@@ -125,6 +142,10 @@ def store_errors(path: str) -> Iterator[None]:
     except StoreError as e:
         raise web.HTTPError(
             502, f"The project file store failed ({e}); try again, or tell a hub admin"
+        ) from None
+    except (IsADirectoryError, NotADirectoryError):
+        raise web.HTTPError(
+            409, f"A file and a folder would share the name {path!r}; choose another name"
         ) from None
 
 
@@ -224,6 +245,8 @@ class FileHandler(FilesBase):
             match_tag = (match_tag[2:] if match_tag.startswith("W/") else match_tag).strip('"')
         with store_errors(key):  # fail fast, before the body arrives; the store checks again
             current = await store.head(key)
+            if current is None:
+                await check_file_slot(store, key)
             if if_none_match is not None and current is not None:
                 raise Conflict(f"{key} already exists (ETag {current.etag})")
             if match_tag is not None and match_tag != "*":
@@ -480,6 +503,8 @@ class CopyMoveHandler(FilesBase):
                 pairs = [(f.key, dst + f.key[len(src) :]) for f in listing.files]
             if not pairs:
                 raise web.HTTPError(404, f"No file or folder {src!r} in this project")
+            if len(pairs) == 1 and pairs[0][0] == src and await store.head(dst) is None:
+                await check_file_slot(store, dst)
             if not overwrite:
                 existing = [d for _, d in pairs if await store.head(d) is not None]
                 if existing:

@@ -48,6 +48,17 @@ def test_upload_list_download_while_no_server_runs(team):
     assert r.status_code == 200 and r.headers["X-Datadive-Size"] == "18" and not r.content
 
 
+def test_file_and_folder_names_never_clash(team):
+    team.put("dir/x.txt", b"1")
+    r = team.put("dir", b"2")
+    assert r.status_code == 409 and "is a folder" in r.json()["message"]
+    r = team.put("dir/x.txt/y.txt", b"3")
+    assert r.status_code == 409 and "is a file" in r.json()["message"]
+    r = team.call("POST", "files:copy", json={"from": "dir/x.txt", "to": "dir"})
+    assert r.status_code == 409
+    assert team.get("dir/x.txt").content == b"1"
+
+
 def test_range_requests(team):
     body = bytes(range(256)) * 100
     team.put("bin/blob.dat", body)
