@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from tornado import web
 
@@ -86,7 +87,13 @@ def publish_builtins(db: Session) -> int:
                 t.id,
                 t.version,
             )
-    db.commit()
+    try:
+        db.commit()
+    except IntegrityError:
+        # another service instance published them at the same moment: theirs stand
+        db.rollback()
+        log.info("Built-in templates were published concurrently by another instance")
+        return 0
     if added:
         log.info("Published %s built-in templates", added)
     return added

@@ -58,3 +58,21 @@ def test_upgrade_publish_downgrade(db_url):
         assert "template_versions" in inspect(engine).get_table_names()
     finally:
         engine.dispose()
+
+
+def test_publish_builtins_from_a_second_instance(tmp_path):
+    """A second service instance (its own session) adds nothing and does not fail."""
+    url = f"sqlite:///{tmp_path / 'datadive.sqlite'}"
+    db.upgrade(url)
+    engine = db.make_engine(url)
+    try:
+        sessions = db.session_factory(engine)
+        with sessions() as a, sessions() as b:
+            a.scalars(select(TemplateVersion)).all()
+            b.scalars(select(TemplateVersion)).all()
+            assert publish_builtins(a) == len(builtin_templates())
+            assert publish_builtins(b) == 0
+        with sessions() as s:
+            assert len(s.scalars(select(TemplateVersion)).all()) == len(builtin_templates())
+    finally:
+        engine.dispose()
