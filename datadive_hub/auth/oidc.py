@@ -188,6 +188,13 @@ class DatadiveOAuthenticator(GenericOAuthenticator):
 
     def get_handlers(self, app):
         self.check_endpoints()
+        self.log.info(
+            "DatadiveOAuthenticator: provider %s, groups claim %r, allowed groups %s, admin groups %s",
+            self.oidc_issuer or self.authorize_url,
+            self.groups_claim,
+            sorted(self.allowed_groups) or "(none)",
+            sorted(self.admin_groups) or "(none)",
+        )
         return super().get_handlers(app)
 
     async def check_allowed(self, username, auth_model):

@@ -122,3 +122,22 @@ async def test_wrong_password_never_reaches_the_hub(oidc_hub):
     assert r.status_code == 401
     assert "Wrong login or password" in r.text
     assert oidc_hub.api("GET", "users/dave").status_code == 404
+
+
+def test_provider_refuses_a_code_request_without_pkce(oidc_provider):
+    """The provider requires PKCE, so every successful sign-in above used it."""
+    r = requests.get(
+        oidc_provider.issuer + "/auth",
+        params={
+            "client_id": oidc_provider.client_id,
+            "response_type": "code",
+            "scope": "openid",
+            "redirect_uri": f"http://127.0.0.1:{oidc_provider.hub_port}/hub/oauth_callback",
+            "state": "x",
+        },
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert r.status_code in (302, 303)
+    location = requests.utils.unquote(r.headers["location"])
+    assert "error=invalid_request" in location and "requires+PKCE" in location, location
