@@ -210,15 +210,20 @@ class FileHandler(FilesBase):
     # -- upload (streamed) -----------------------------------------------------------------
 
     async def prepare(self):
-        if self.request.method != "PUT":
-            return await super().prepare()
+        # With a streamed body, prepare() runs before the body is read, and tornado closes the
+        # connection after any answer given here - without telling the proxy, whose next request
+        # on that pooled connection then fails with 503. So errors are answered by the verb
+        # method, once the body has been read (and dropped).
         try:
             await super().prepare()
-            await self._start_upload()
+            if self.request.method == "PUT":
+                await self._start_upload()
         except web.HTTPError as e:
-            # answer once the body has been read (and dropped): a connection closed with the
-            # body unread breaks the proxy's pooled connection for the next request (503)
             self._deferred = e
+
+    def _raise_deferred(self) -> None:
+        if self._deferred is not None:
+            raise self._deferred
 
     _deferred: web.HTTPError | None = None
 
@@ -249,10 +254,10 @@ class FileHandler(FilesBase):
                 await check_file_slot(store, key)
             if if_none_match is not None and current is not None:
                 raise Conflict(f"{key} already exists (ETag {current.etag})")
-            if match_tag is not None and match_tag != "*":
+            if match_tag is not None:
                 if current is None:
                     raise Conflict(f"{key} no longer exists")
-                if current.etag != match_tag:
+                if match_tag != "*" and current.etag != match_tag:
                     raise Conflict(f"current ETag is {current.etag}, you sent {match_tag}")
         self._existed = current is not None
         self._key = key
@@ -321,8 +326,7 @@ class FileHandler(FilesBase):
         super().on_connection_close()
 
     async def put(self, project_id, path):
-        if self._deferred is not None:
-            raise self._deferred
+        self._raise_deferred()
         if self._refused:
             if self._upload is not None:
                 with contextlib.suppress(BaseException):
@@ -352,6 +356,7 @@ class FileHandler(FilesBase):
         await self._download(project_id, path, body=False)
 
     async def _download(self, project_id, path, *, body: bool) -> None:
+        self._raise_deferred()
         store = self.project_store(project_id, Role.viewer)
         if not path.strip("/"):
             return await self.listing(store, "")
@@ -456,6 +461,7 @@ class FileHandler(FilesBase):
     # -- delete ----------------------------------------------------------------------------
 
     async def delete(self, project_id, path):
+        self._raise_deferred()
         store = self.project_store(project_id, Role.editor)
         if not path.strip("/"):
             raise web.HTTPError(

@@ -100,6 +100,9 @@ def test_conditional_uploads_answer_412_and_write_nothing(team):
     r = team.put("nb.ipynb", b"stale", headers={"If-Match": f'"{etag}"'})
     assert r.status_code == 412 and "Download the current version" in r.json()["message"]
     assert team.get("nb.ipynb").content == b"v2"
+    r = team.put("never.ipynb", b"x", headers={"If-Match": "*"})
+    assert r.status_code == 412, "If-Match: * needs an existing file"
+    assert team.put("nb.ipynb", b"v3", headers={"If-Match": "*"}).status_code == 200
 
 
 def test_delete_file_and_folder(team):
