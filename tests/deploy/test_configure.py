@@ -198,3 +198,28 @@ def test_without_the_contents_manager_option_on_a_bare_config():
     assert c.Spawner.args == ["--allow-root"]
     c = configure(Config(), contents_manager=False, spawner="kubernetes")
     assert "args" not in c.Spawner
+
+
+def test_configure_can_be_called_through_the_package_twice():
+    import datadive_hub
+
+    datadive_hub.configure(Config())
+    datadive_hub.configure(Config())  # the submodule must not shadow the function
+
+
+def test_pre_spawn_hook_drops_credentials_from_a_local_spawner(caplog):
+    import types
+
+    from jupyterhub.spawner import LocalProcessSpawner
+
+    from datadive_hub.spawner import pre_spawn_hook
+
+    spawner = LocalProcessSpawner(
+        user=types.SimpleNamespace(name="alice"),
+        environment={"AWS_SECRET_ACCESS_KEY": "s", "DATADIVE_DB_URL": "pg://", "MY_VAR": "kept"},
+        env_keep=["PATH", "LANG", "AWS_PROFILE", "PGPASSWORD"],
+    )
+    pre_spawn_hook(spawner)
+    assert spawner.environment == {"MY_VAR": "kept"}
+    assert spawner.env_keep == ["PATH", "LANG"]
+    assert "AWS_SECRET_ACCESS_KEY" in caplog.text and "alice" in caplog.text
