@@ -1,5 +1,6 @@
 """The template registry in the hub service, the CLI's publish and the server extension's cache —
-all against a real ``datadive up`` (JupyterHub + proxy + service), responses checked against OpenAPI."""
+all against a real ``datadive up`` (JupyterHub + proxy + service) on SQLite and on PostgreSQL,
+responses checked against OpenAPI."""
 
 from __future__ import annotations
 
@@ -29,123 +30,123 @@ def source(
 
 
 @pytest.fixture(scope="module")
-def author(platform):
-    return platform.user(groups=(AUTHORS,))
+def hub(any_platform):
+    """``datadive up`` on SQLite, then on PostgreSQL (skipped with a reason when unreachable)."""
+    return any_platform
 
 
 @pytest.fixture(scope="module")
-def reader(platform):
-    return platform.user()
+def author(hub):
+    return hub.user(groups=(AUTHORS,))
 
 
-def test_builtins_published_at_start(platform, reader):
-    r = platform.call("GET", "templates", reader)
+@pytest.fixture(scope="module")
+def reader(hub):
+    return hub.user()
+
+
+def test_builtins_published_at_start(hub, reader):
+    r = hub.call("GET", "templates", reader)
     assert r.status_code == 200
     items = {t["id"]: t for t in r.json()["templates"]}
     assert len([t for t in items.values() if t["builtin"]]) >= 12
     assert items["t-test"]["published_by"] == "datadive" and "document" not in items["t-test"]
-    r = platform.call("GET", "templates/load-qualtrics", reader)
+    r = hub.call("GET", "templates/load-qualtrics", reader)
     assert r.json()["document"]["id"] == "load-qualtrics" and r.json()["versions"] == [
         {"version": "1.0.0", "deprecated": False}
     ]
 
 
-def test_publish_versions_are_immutable(platform, author, reader):
+def test_publish_versions_are_immutable(hub, author, reader):
     tid = f"mine-{uuid.uuid4().hex[:6]}"
-    r = platform.call("POST", "templates", author, json={"source": source(tid)})
+    r = hub.call("POST", "templates", author, json={"source": source(tid)})
     assert r.status_code == 201, r.text
     assert r.json()["published_by"] == author.name
     assert r.headers["Location"].endswith(f"/templates/{tid}/versions/1.0.0")
     # the same content again: accepted, nothing new
-    assert (
-        platform.call("POST", "templates", author, json={"source": source(tid)}).status_code == 200
-    )
+    assert hub.call("POST", "templates", author, json={"source": source(tid)}).status_code == 200
     # different content under the same version: refused
-    r = platform.call("POST", "templates", author, json={"source": source(tid, title="Changed")})
+    r = hub.call("POST", "templates", author, json={"source": source(tid, title="Changed")})
     assert r.status_code == 409 and "raise the version" in r.json()["message"]
     # a new version is a new entry; "latest" follows semantic versioning
     for v in ("1.10.0", "1.9.0"):
         assert (
-            platform.call(
+            hub.call(
                 "POST", "templates", author, json={"source": source(tid, v, title=f"v{v}")}
             ).status_code
             == 201
         )
-    r = platform.call("GET", f"templates/{tid}", reader)
+    r = hub.call("GET", f"templates/{tid}", reader)
     assert r.json()["version"] == "1.10.0"
     assert [v["version"] for v in r.json()["versions"]] == ["1.0.0", "1.9.0", "1.10.0"]
-    assert platform.call("GET", f"templates/{tid}/versions/1.0.0", reader).json()["title"] == "Mine"
+    assert hub.call("GET", f"templates/{tid}/versions/1.0.0", reader).json()["title"] == "Mine"
 
     # deprecate the newest: latest falls back to 1.9.0; deprecating all hides it from the list
-    r = platform.call(
+    r = hub.call(
         "PATCH",
         f"templates/{tid}/versions/1.10.0",
         author,
         json={"deprecated": True, "message": "use 1.9.0"},
     )
     assert r.status_code == 200 and r.json()["deprecated"] is True
-    assert platform.call("GET", f"templates/{tid}", reader).json()["version"] == "1.9.0"
+    assert hub.call("GET", f"templates/{tid}", reader).json()["version"] == "1.9.0"
     for v in ("1.0.0", "1.9.0"):
-        platform.call("PATCH", f"templates/{tid}/versions/{v}", author, json={"deprecated": True})
-    listed = {t["id"] for t in platform.call("GET", "templates", reader).json()["templates"]}
+        hub.call("PATCH", f"templates/{tid}/versions/{v}", author, json={"deprecated": True})
+    listed = {t["id"] for t in hub.call("GET", "templates", reader).json()["templates"]}
     assert tid not in listed
-    listed = platform.call("GET", "templates", reader, params={"deprecated": "1"}).json()[
-        "templates"
-    ]
+    listed = hub.call("GET", "templates", reader, params={"deprecated": "1"}).json()["templates"]
     assert any(t["id"] == tid and t["deprecated"] for t in listed)
 
     # delete one version, then all
-    assert platform.call("DELETE", f"templates/{tid}/versions/1.0.0", author).status_code == 204
-    r = platform.call("GET", f"templates/{tid}/versions/1.0.0", reader)
+    assert hub.call("DELETE", f"templates/{tid}/versions/1.0.0", author).status_code == 204
+    r = hub.call("GET", f"templates/{tid}/versions/1.0.0", reader)
     assert r.status_code == 404 and "versions that exist: 1.9.0, 1.10.0" in r.json()["message"]
-    assert platform.call("DELETE", f"templates/{tid}", author).status_code == 204
-    r = platform.call("GET", f"templates/{tid}", reader)
+    assert hub.call("DELETE", f"templates/{tid}", author).status_code == 204
+    r = hub.call("GET", f"templates/{tid}", reader)
     assert r.status_code == 404 and "templates that exist:" in r.json()["message"]
     assert "t-test" in r.json()["message"]
 
 
-def test_only_authors_and_admins_write(platform, reader, author):
+def test_only_authors_and_admins_write(hub, reader, author):
     tid = f"guarded-{uuid.uuid4().hex[:6]}"
-    r = platform.call("POST", "templates", reader, json={"source": source(tid)})
+    r = hub.call("POST", "templates", reader, json={"source": source(tid)})
     assert r.status_code == 403 and AUTHORS in r.json()["message"]
-    admin = platform.user(admin=True)
-    assert (
-        platform.call("POST", "templates", admin, json={"source": source(tid)}).status_code == 201
-    )
+    admin = hub.user(admin=True)
+    assert hub.call("POST", "templates", admin, json={"source": source(tid)}).status_code == 201
     for method, path, body in [
         ("PATCH", f"templates/{tid}/versions/1.0.0", {"deprecated": True}),
         ("DELETE", f"templates/{tid}/versions/1.0.0", None),
         ("DELETE", f"templates/{tid}", None),
     ]:
-        r = platform.call(method, path, reader, json=body)
+        r = hub.call(method, path, reader, json=body)
         assert r.status_code == 403, (method, path, r.text)
-    assert platform.call("GET", f"templates/{tid}", reader).status_code == 200
-    assert platform.call("GET", "templates", None).status_code == 401
+    assert hub.call("GET", f"templates/{tid}", reader).status_code == 200
+    assert hub.call("GET", "templates", None).status_code == 401
 
 
-def test_invalid_template_is_422_with_lines(platform, author):
+def test_invalid_template_is_422_with_lines(hub, author):
     bad = source("broken").replace("type: integer", "type: slider")
-    r = platform.call("POST", "templates", author, json={"source": bad, "file": "broken.yaml"})
+    r = hub.call("POST", "templates", author, json={"source": bad, "file": "broken.yaml"})
     assert r.status_code == 422
     p = r.json()["problems"][0]
     assert (p["file"], p["line"], p["field"]) == ("broken.yaml", 8, "inputs[0].type")
-    r = platform.call("POST", "templates", author, json={"nothing": 1})
+    r = hub.call("POST", "templates", author, json={"nothing": 1})
     assert r.status_code == 400 and "source" in r.json()["message"]
 
 
-def test_search_and_etag(platform, reader, author):
+def test_search_and_etag(hub, reader, author):
     tid = f"searchable-{uuid.uuid4().hex[:6]}"
-    r = platform.call("GET", "templates", reader, params={"category": "test", "q": "means"})
+    r = hub.call("GET", "templates", reader, params={"category": "test", "q": "means"})
     assert {t["id"] for t in r.json()["templates"]} == {"t-test", "anova"}
-    r = platform.call("GET", "templates", reader, params={"tag": "matplotlib"})
+    r = hub.call("GET", "templates", reader, params={"tag": "matplotlib"})
     assert {t["id"] for t in r.json()["templates"]} == {"histogram", "box-plot", "scatter-plot"}
-    etag = platform.call("GET", "templates", reader).headers["Etag"]
-    r = platform.call("GET", "templates", reader, headers={"If-None-Match": etag})
+    etag = hub.call("GET", "templates", reader).headers["Etag"]
+    r = hub.call("GET", "templates", reader, headers={"If-None-Match": etag})
     assert r.status_code == 304
-    platform.call("POST", "templates", author, json={"source": source(tid)})
-    r = platform.call("GET", "templates", reader, headers={"If-None-Match": etag})
+    hub.call("POST", "templates", author, json={"source": source(tid)})
+    r = hub.call("GET", "templates", reader, headers={"If-None-Match": etag})
     assert r.status_code == 200 and tid in {t["id"] for t in r.json()["templates"]}
-    platform.call("DELETE", f"templates/{tid}", author)
+    hub.call("DELETE", f"templates/{tid}", author)
 
 
 def _cli(*args, env):
@@ -159,36 +160,36 @@ def _cli(*args, env):
     )
 
 
-def test_cli_publish_list_render_against_the_hub(platform, author, reader, tmp_path):
+def test_cli_publish_list_render_against_the_hub(hub, author, reader, tmp_path):
     tid = f"cli-{uuid.uuid4().hex[:6]}"
     f = tmp_path / f"{tid}.yaml"
     f.write_text(source(tid, code="total = {{ n }} + 1"))
-    r = _cli("publish", str(f), "--hub-url", platform.url, "--token", author.token, env={})
+    r = _cli("publish", str(f), "--hub-url", hub.url, "--token", author.token, env={})
     assert r.returncode == 0, r.stdout + r.stderr
     assert f"published {tid} 1.0.0" in r.stdout
     r = _cli(
         "publish",
         str(f),
-        env={"DATADIVE_HUB_URL": platform.url, "JUPYTERHUB_API_TOKEN": author.token},
+        env={"DATADIVE_HUB_URL": hub.url, "JUPYTERHUB_API_TOKEN": author.token},
     )
     assert r.returncode == 0 and "already published" in r.stdout
     f.write_text(source(tid, code="total = {{ n }} + 2"))
-    r = _cli("publish", str(f), "--hub-url", platform.url, "--token", author.token, env={})
+    r = _cli("publish", str(f), "--hub-url", hub.url, "--token", author.token, env={})
     assert r.returncode == 1 and "(409)" in r.stdout
-    r = _cli("publish", str(f), "--hub-url", platform.url, "--token", reader.token, env={})
+    r = _cli("publish", str(f), "--hub-url", hub.url, "--token", reader.token, env={})
     assert r.returncode == 1 and "(403)" in r.stdout and AUTHORS in r.stdout
-    env = {"DATADIVE_HUB_URL": platform.url, "JUPYTERHUB_API_TOKEN": reader.token}
+    env = {"DATADIVE_HUB_URL": hub.url, "JUPYTERHUB_API_TOKEN": reader.token}
     rows = json.loads(_cli("list", "--json", env=env).stdout)
     assert any(row["id"] == tid for row in rows)
     r = _cli("render", tid, "--values", '{"n": 41}', env=env)
     assert r.returncode == 0 and json.loads(r.stdout)[-1]["source"] == "total = 41 + 1"
-    platform.call("DELETE", f"templates/{tid}", author)
+    hub.call("DELETE", f"templates/{tid}", author)
 
 
-def test_server_extension_uses_the_service(platform, author, reader, tmp_path):
+def test_server_extension_uses_the_service(hub, author, reader, tmp_path):
     from jpserver import JupyterServer
 
-    service = f"{platform.url}/services/datadive"
+    service = f"{hub.url}/services/datadive"
     server = JupyterServer(
         tmp_path / "root",
         tmp_path / "srv",
@@ -200,7 +201,7 @@ def test_server_extension_uses_the_service(platform, author, reader, tmp_path):
         code, data = server.request("GET", "datadive/api/templates")
         assert code == 200 and data["source"] == "service" and data["note"] is None
         tid = f"ext-{uuid.uuid4().hex[:6]}"
-        platform.call("POST", "templates", author, json={"source": source(tid)})
+        hub.call("POST", "templates", author, json={"source": source(tid)})
         code, data = server.request("GET", "datadive/api/templates")  # revalidated: new ETag
         assert tid in {t["id"] for t in data["templates"]}
         code, data = server.request(
@@ -213,18 +214,18 @@ def test_server_extension_uses_the_service(platform, author, reader, tmp_path):
         assert code == 404 and "versions that exist: 1.0.0" in data["message"]
         code, data = server.request("GET", "datadive/api/templates/nope")
         assert code == 404 and "templates that exist" in data["message"]
-        platform.call("DELETE", f"templates/{tid}", author)
+        hub.call("DELETE", f"templates/{tid}", author)
     finally:
         server.stop()
 
 
-async def test_template_source_revalidates_and_survives_an_outage(platform, reader):
+async def test_template_source_revalidates_and_survives_an_outage(hub, reader):
     from jpserver import free_port
 
     from datadive_server_ext.handlers.templates import TemplateSource
     from datadive_server_ext.hubclient import HubServiceClient
 
-    client = HubServiceClient(f"{platform.url}/services/datadive", reader.token)
+    client = HubServiceClient(f"{hub.url}/services/datadive", reader.token)
     src = TemplateSource(client)
     first, source, note = await src.listing()
     assert source == "service" and note is None
