@@ -9,6 +9,11 @@
 - ``notebook_path``: ``notebook_path(cells=0, name="nb.ipynb") -> name`` saves a notebook with that
   many code cells in the server's root dir and returns its path (relative to the root).
 
+Fixtures local to one module: ``frame`` / ``loaded`` (test_library_kernel: the data frame the
+kernel tests use, written as survey.csv and loaded as ``df``), ``hub`` / ``author`` / ``reader``
+(test_registry: ``any_platform`` from tests/conftest.py, a member of datadive-template-authors,
+a plain user), ``db_url`` (test_migration: a fresh SQLite file or PostgreSQL database).
+
 (pytest-jupyter's in-process ``jp_fetch`` is not used: its event loop clashes with pytest-asyncio's
 session loop here, so requests time out.)
 """
