@@ -60,7 +60,8 @@ OPTIONS: dict[str, tuple[object, str]] = {
     ),
     "store_options": (
         None,
-        "Extra object-store arguments for the service (credentials: from Secrets in production).",
+        "Extra object-store arguments for the service, e.g. {'region': 'eu-west-1'}; no credentials "
+        "(those come from AWS_* environment variables, set from Secrets).",
     ),
     "service_port": (10101, "Port the Datadive service listens on (hub-internal)."),
     "service_host": (
@@ -152,6 +153,15 @@ def _check(options: dict) -> dict:
                 f"datadive_hub.configure({name}={opts[name]!r}): give a list of group names, "
                 f"e.g. {name}=[{opts[name]!r}]"
             )
+    secret_keys = [
+        k for k in (opts["store_options"] or {}) if hooks.is_credential(k) or "secret" in k
+    ]
+    if secret_keys:
+        raise ValueError(
+            f"datadive_hub.configure(store_options=...): {', '.join(secret_keys)} would appear on "
+            "the service's command line; give credentials as AWS_ACCESS_KEY_ID / "
+            "AWS_SECRET_ACCESS_KEY in the hub's environment (from a Kubernetes Secret) instead"
+        )
     if (opts["allowed_groups"] or opts["admin_groups"] or opts["oidc_issuer"]) and opts[
         "authenticator"
     ] != "oidc":

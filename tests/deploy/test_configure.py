@@ -223,3 +223,13 @@ def test_pre_spawn_hook_drops_credentials_from_a_local_spawner(caplog):
     assert spawner.environment == {"MY_VAR": "kept"}
     assert spawner.env_keep == ["PATH", "LANG"]
     assert "AWS_SECRET_ACCESS_KEY" in caplog.text and "alice" in caplog.text
+
+
+def test_store_options_refuse_credentials_and_pass_the_rest():
+    with pytest.raises(ValueError, match="AWS_SECRET_ACCESS_KEY"):
+        configure(Config(), store_options={"secret_access_key": "s"})
+    c = configure(Config(), store_options={"region": "eu-west-1"})
+    assert (
+        "--DatadiveService.store_options={'region': 'eu-west-1'}"
+        in services(c)["datadive"]["command"]
+    )
