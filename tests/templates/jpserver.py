@@ -25,8 +25,15 @@ def free_port() -> int:
 class JupyterServer:
     """A jupyter_server process on 127.0.0.1 serving ``root`` (stopped by PID in :meth:`stop`)."""
 
-    def __init__(self, root: Path, workdir: Path, env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        root: Path,
+        workdir: Path,
+        env: dict[str, str] | None = None,
+        args: list[str] | None = None,
+    ):
         self.root, self.workdir = Path(root), Path(workdir)
+        self.args = list(args or [])
         self.port = free_port()
         self.token = secrets.token_hex(16)
         self.url = f"http://127.0.0.1:{self.port}/"
@@ -73,6 +80,7 @@ class JupyterServer:
                 f"--ServerApp.root_dir={self.root}",
                 "--ServerApp.port_retries=0",
                 "--allow-root",
+                *self.args,
             ],
             env=self.env,
             stdout=log,

@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import nbformat
+import pytest
 
 from datadive_server_ext.templates import is_hand_edited
 
@@ -341,5 +342,61 @@ def test_unreachable_service_falls_back_to_builtins(tmp_path):
         assert rendered["cells"][-1]["metadata"]["datadive"]["template"] == "describe"
         err = call(server, "templates", "mine", expect=404)
         assert "built-in templates that exist" in err["message"] and "unreachable" in err["message"]
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(
+    "manager",
+    [
+        "jupyter_server.services.contents.filemanager.FileContentsManager",
+        "datadive_contents.manager.DatadiveContentsManager",
+    ],
+)
+def test_cell_routes_work_with_other_contents_managers(tmp_path, manager):
+    """The cell routes only use the contents_manager API: a sync manager and Datadive's own
+    (single-root mode on a local directory store) behave the same."""
+    from jpserver import JupyterServer
+
+    root = tmp_path / "root"
+    root.mkdir()
+    args = [f"--ServerApp.contents_manager_class={manager}"]
+    if "Datadive" in manager:
+        args.append(f"--DatadiveContentsManager.store_url=file://{tmp_path / 'store'}")
+    server = JupyterServer(root, tmp_path / "srv", args=args).start()
+    try:
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("a = 1")])
+        code, _ = server.request(
+            "PUT", "api/contents/cm.ipynb", {"type": "notebook", "format": "json", "content": nb}
+        )
+        assert code in (200, 201), server.log()[-2000:]
+        ins = call(
+            server,
+            "notebooks",
+            "cm.ipynb",
+            "cells",
+            method="POST",
+            expect=201,
+            body={"template": "histogram", "index": 0, "values": {"column": "age"}},
+        )
+        cid = ins["cells"][-1]["id"]
+        call(
+            server,
+            "notebooks",
+            "cm.ipynb",
+            "cells",
+            cid,
+            method="PUT",
+            body={"values": {"column": "height", "bins": 7}},
+        )
+        code, model = server.request("GET", "api/contents/cm.ipynb")
+        cells = model["content"]["cells"]
+        assert [c["cell_type"] for c in cells] == ["code", "code"]
+        assert cells[0]["id"] == cid and "bins=7" in cells[0]["source"]
+        assert cells[0]["metadata"]["datadive"]["values"]["column"] == "height"
+        assert cells[1]["source"] == "a = 1"
+        call(server, "notebooks", "cm.ipynb", "cells", cid, method="DELETE")
+        code, model = server.request("GET", "api/contents/cm.ipynb")
+        assert [c["source"] for c in model["content"]["cells"]] == ["a = 1"]
     finally:
         server.stop()
