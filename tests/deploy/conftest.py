@@ -19,7 +19,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -29,6 +28,8 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from datadive_hub.up import stop_tree
 
 REPO = Path(__file__).resolve().parents[2]
 OIDC_DIR = Path(__file__).resolve().parent / "oidc"
@@ -40,16 +41,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _stop(proc: subprocess.Popen, timeout: float = 10) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 @pytest.fixture(scope="session")
@@ -155,7 +146,7 @@ def oidc_provider(tmp_path_factory, free_port):
             time.sleep(0.2)
         yield provider
     finally:
-        _stop(proc)
+        stop_tree(proc, timeout=10)
         log.close()
 
 
@@ -260,6 +251,6 @@ async def start_hub(tmp_path_factory, free_port):
 
     yield start
     for proc in reversed(started):
-        _stop(proc, timeout=20)
+        stop_tree(proc, timeout=20)
     for log in logs:
         log.close()
