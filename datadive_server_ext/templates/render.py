@@ -189,7 +189,7 @@ def check_values(template: Template, values: Any) -> dict[str, Any]:
             )
     out: dict[str, Any] = {}
     for inp in template.inputs:
-        if inp.name in values and not (values[inp.name] is None and not inp.required):
+        if inp.name in values and values[inp.name] is not None:
             out[inp.name] = values[inp.name]
         elif inp.has_default:
             out[inp.name] = inp.default

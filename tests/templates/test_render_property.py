@@ -262,6 +262,12 @@ def test_defaults_and_choice_messages(builtins):
     assert e.value.errors == {"file": "must be a file ending in .csv, .tsv, .txt"}
 
 
+def test_null_for_a_required_input_is_missing(builtins):
+    with pytest.raises(ValuesInvalid) as e:
+        check_values(builtins["histogram"], {"column": None, "bins": None})
+    assert e.value.errors == {"column": "required: give a value"}  # bins: null -> its default
+
+
 def test_non_finite_and_bad_unicode_rejected():
     with pytest.raises(ValuesInvalid) as e:
         check_values(PROBE, {"number": float("inf"), "text": "\ud800"})
