@@ -81,15 +81,18 @@ def format_for(path: str) -> str:
 class RangeReader:
     """Ranged reads of one object, counting bytes and requests."""
 
-    def __init__(self, store: ObjectStore, key: str, info: ObjectInfo, max_bytes: int) -> None:
+    def __init__(
+        self, store: ObjectStore, key: str, info: ObjectInfo, max_bytes: int, first: bytes = b""
+    ) -> None:
         self.store = store
         self.key = key
         self.info = info
         self.size = info.size
         self.version_id = info.version_id
         self.max_bytes = max_bytes
-        self.bytes_read = 0
-        self.requests = 0
+        self.first = first  # bytes [0, len(first)) already read
+        self.bytes_read = len(first)
+        self.requests = 1 if first else 0
 
     async def read(self, start: int, end: int, *, clip: bool = True) -> bytes:
         """Bytes ``[start, end)`` clipped to the object (one GET); with ``clip`` also to what is
@@ -97,6 +100,9 @@ class RangeReader:
         end = min(end, self.size)
         if start >= end:
             return b""
+        if start < len(self.first):
+            known = self.first[start:end]
+            return known + await self.read(start + len(known), end, clip=clip)
         left = self.max_bytes - self.bytes_read
         if clip and left > 0:
             end = min(end, start + left)
@@ -697,11 +703,15 @@ async def preview(
     fmt = format_for(key)
     if not isinstance(rows, int) or rows < 0 or rows > MAX_ROWS:
         raise PreviewFailed(f"rows must be a whole number from 0 to {MAX_ROWS}")
+    first = b""
+    if info is None and fmt in ("csv", "tsv", "jsonl", "json"):
+        # these read from the start: the first ranged GET also tells the size (no HEAD)
+        first, info = await store.get(key, version_id=version_id, start=0, end=FIRST_RANGE)
     if info is None:
         info = await store.head(key, version_id=version_id)
         if info is None:
             raise NotFound(f"{key!r} does not exist")
-    reader = RangeReader(store, key, info, max_bytes)
+    reader = RangeReader(store, key, info, max_bytes, first)
     result: dict[str, Any]
     if fmt in ("csv", "tsv"):
         result = await _preview_delimited(reader, rows, fmt)
