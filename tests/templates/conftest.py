@@ -100,7 +100,7 @@ def kernel(tmp_path_factory):
 
     cwd = tmp_path_factory.mktemp("kernel-cwd")
     km = KernelManager(kernel_name="python3")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path[1:2]])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "contents")])}
     env.pop("MPLBACKEND", None)
     km.start_kernel(cwd=str(cwd), env=env)
     kc = km.client()
