@@ -29,7 +29,8 @@ for p in (str(ROOT / "tests"), str(ROOT / "contents"), str(ROOT)):
     if p not in sys.path:
         sys.path.insert(0, p)
 os.environ["PYTHONPATH"] = os.pathsep.join(
-    [str(ROOT), str(ROOT / "contents")] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])
+    [str(ROOT), str(ROOT / "contents")]
+    + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])
 )
 
 import boto3  # noqa: E402
@@ -91,8 +92,13 @@ def measure_preview() -> dict:
     helpers = _load("_bench_contents_helpers", ROOT / "tests" / "contents" / "helpers.py")
     moto = helpers.MotoServer()
     moto.start()
-    s3 = boto3.client("s3", endpoint_url=moto.url, aws_access_key_id="test",
-                      aws_secret_access_key="test", region_name="us-east-1")
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=moto.url,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        region_name="us-east-1",
+    )
     bucket = "datadive-bench"
     s3.create_bucket(Bucket=bucket)
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
@@ -132,8 +138,12 @@ def measure_preview() -> dict:
         server_url = _wait_ready(platform, owner.name)
         base = platform.url + server_url
         path = _find_in_server(base, owner.headers, project, "big.csv")
-        r = requests.get(f"{base}api/contents/{path}", headers=owner.headers, timeout=600,
-                         params={"type": "file", "format": "text", "content": "1"})
+        r = requests.get(
+            f"{base}api/contents/{path}",
+            headers=owner.headers,
+            timeout=600,
+            params={"type": "file", "format": "text", "content": "1"},
+        )
         r.raise_for_status()
         text = r.json()["content"]
         head = text.split("\n", ROWS + 1)[: ROWS + 1]

@@ -164,7 +164,9 @@ class SyncRangedFile(io.RawIOBase):
             b = run_end + 1
 
     def read(self, size: int | None = -1) -> bytes:
-        end = self.reader.size if size is None or size < 0 else min(self.pos + size, self.reader.size)
+        end = (
+            self.reader.size if size is None or size < 0 else min(self.pos + size, self.reader.size)
+        )
         if self.pos >= end:
             return b""
         first, last = self.pos // BLOCK, (end - 1) // BLOCK
@@ -376,8 +378,10 @@ def _frame_table(df: Any) -> tuple[list[dict], list[list[Any]]]:
     cols: list[list[Any]] = []
     for name, col in zip(names, (df[c] for c in df.columns), strict=True):
         col = col.iloc[:, 0] if isinstance(col, pd.DataFrame) else col
-        values = [None if v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v))
-                  else v for v in col.tolist()]
+        values = [
+            None if v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v)) else v
+            for v in col.tolist()
+        ]
         if col.isna().all():
             kind = "empty"
         elif pt.is_bool_dtype(col.dtype):
@@ -399,7 +403,9 @@ def _frame_table(df: Any) -> tuple[list[dict], list[list[Any]]]:
     return columns, out_rows
 
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+_ISO_DATE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
+)
 
 
 def _date_or(kind: str, values: list[Any]) -> str:
@@ -474,17 +480,17 @@ async def _preview_json(reader: RangeReader, rows: int) -> dict:
     decoder = json.JSONDecoder()
     text = ""
     inc = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
-    got = 0
+    raw = bytearray()
     step = FIRST_RANGE
 
     async def more_text() -> bool:
-        nonlocal text, got, step
-        if got >= reader.size:
+        nonlocal text, step
+        if len(raw) >= reader.size:
             return False
-        chunk = await reader.read(got, got + step)
-        got += len(chunk)
+        chunk = await reader.read(len(raw), len(raw) + step)
+        raw.extend(chunk)
         step *= 4
-        text += inc.decode(chunk, final=got >= reader.size)
+        text += inc.decode(chunk, final=len(raw) >= reader.size)
         return True
 
     await more_text()
@@ -501,7 +507,8 @@ async def _preview_json(reader: RangeReader, rows: int) -> dict:
                 json.loads(text[i:nl])
                 rest = text[nl:].lstrip(_WS)
                 if not rest or rest[0] in "{[":
-                    return await _preview_jsonl(_Rewound(reader, text.encode()), rows)
+                    reader.first = bytes(raw)  # JSON lines after all: no second request
+                    return await _preview_jsonl(reader, rows)
             except ValueError:
                 pass
         while await more_text():
@@ -510,9 +517,9 @@ async def _preview_json(reader: RangeReader, rows: int) -> dict:
             obj = json.loads(text)
         except ValueError as e:
             raise PreviewFailed(f"not valid JSON: {e}") from None
-        records = _records_from_object(obj)
-        columns, out = _records_table(records[:rows])
-        return {"columns": columns, "rows": out, "truncated": len(records) > rows}
+        found = _records_from_object(obj)
+        columns, out = _records_table(found[:rows])
+        return {"columns": columns, "rows": out, "truncated": len(found) > rows}
     if text[i] != "[":
         raise PreviewFailed(
             "JSON previews need an array of records ([{...}, ...]) or JSON lines; "
@@ -565,21 +572,6 @@ def _records_from_object(obj: Any) -> list[Any]:
             return [{k: v.get(j) for k, v in obj.items()} for j in index]
         return [obj]
     return [obj]
-
-
-class _Rewound:
-    """A RangeReader view whose first bytes are already known (no second request for them)."""
-
-    def __init__(self, reader: RangeReader, known: bytes) -> None:
-        self._r = reader
-        self._known = known
-        self.size = reader.size
-
-    async def read(self, start: int, end: int, *, clip: bool = True) -> bytes:
-        if end <= len(self._known):
-            return self._known[start:end]
-        head = self._known[start:] if start < len(self._known) else b""
-        return head + await self._r.read(max(start, len(self._known)), end, clip=clip)
 
 
 # ---------------------------------------------------------------- Parquet and Excel
@@ -654,8 +646,10 @@ def _xlsx_sync(f: SyncRangedFile, rows: int, sheet: str | None) -> dict:
         header = raw[0] if raw else []
         body = raw[1 : rows + 1]
         width = len(header)
-        while width and header[width - 1] is None and all(
-            (len(r) < width or r[width - 1] is None) for r in body
+        while (
+            width
+            and header[width - 1] is None
+            and all((len(r) < width or r[width - 1] is None) for r in body)
         ):
             width -= 1
         columns, out = _table(_unique_names(header[:width]), [r[:width] for r in body])
@@ -682,8 +676,6 @@ def warm_up() -> None:
     import pyarrow.parquet  # noqa: F401
 
     _frame_table(pandas.read_csv(io.StringIO("a,b\n1,x\n"), dtype_backend="numpy_nullable"))
-
-
 
 
 async def preview(

@@ -104,7 +104,8 @@ async def check_file_slot(store: ObjectStore, key: str) -> None:
     (S3 would allow both, but a file browser and a kernel's file system cannot show them)."""
     parts = key.split("/")
     parents = ["/".join(parts[:i]) for i in range(1, len(parts))]
-    below, *heads = await asyncio.gather(store.list(key), *(store.head(p) for p in parents))
+    below = await store.list(key)
+    heads = await asyncio.gather(*(store.head(p) for p in parents))
     if below.files or below.folders:
         raise web.HTTPError(
             409, f"{key!r} is a folder; choose another name for the file (or delete the folder)"
@@ -233,7 +234,7 @@ class FileHandler(FilesBase):
         key = self.rel(kw["path"])
         self._limit = limit = int(self.service.max_upload_bytes)
         # we enforce the limit ourselves (413 with a message); tornado's own check answers 400
-        self.request.connection.set_max_body_size(2 * limit + (64 << 20))
+        self.request.connection.set_max_body_size(2 * limit + (64 << 20))  # type: ignore[union-attr]
         length = self.request.headers.get("Content-Length")
         if length is not None and length.isdigit() and int(length) > limit:
             # answer 413 once the body has been read (and dropped): closing the connection
@@ -341,7 +342,10 @@ class FileHandler(FilesBase):
         with store_errors(self._key):
             info = await self._upload
         self.log.info(
-            "%s uploaded %s (%s bytes) to project %s", self.user.name, info.key, info.size,
+            "%s uploaded %s (%s bytes) to project %s",
+            self.user.name,
+            info.key,
+            info.size,
             self.project_id,
         )
         self.set_header("ETag", f'"{info.etag}"')
@@ -387,8 +391,10 @@ class FileHandler(FilesBase):
                     **(
                         {}
                         if url
-                        else {"message": "This store does not hand out direct links; download "
-                              "without presign=1"}
+                        else {
+                            "message": "This store does not hand out direct links; download "
+                            "without presign=1"
+                        }
                     ),
                 }
             )
@@ -427,7 +433,7 @@ class FileHandler(FilesBase):
             return
         except StoreError as e:
             self.log.error("Store failed in the middle of sending %s: %s", key, e)
-            self.request.connection.close()
+            self.request.connection.close()  # type: ignore[union-attr]
             return
         self.finish()
 
@@ -465,8 +471,9 @@ class FileHandler(FilesBase):
         store = self.project_store(project_id, Role.editor)
         if not path.strip("/"):
             raise web.HTTPError(
-                400, "Give the path of a file or folder to delete; the project root cannot be "
-                "deleted this way (delete the project instead)"
+                400,
+                "Give the path of a file or folder to delete; the project root cannot be "
+                "deleted this way (delete the project instead)",
             )
         key = self.rel(path)
         only = self.get_argument("only", None)
@@ -481,8 +488,13 @@ class FileHandler(FilesBase):
                 deleted = await store.delete_prefix(key)
         if not deleted:
             raise web.HTTPError(404, f"No file or folder {key!r} in this project; nothing deleted")
-        self.log.info("%s deleted %s (%s objects) in project %s", self.user.name, key, deleted,
-                      self.project_id)
+        self.log.info(
+            "%s deleted %s (%s objects) in project %s",
+            self.user.name,
+            key,
+            deleted,
+            self.project_id,
+        )
         self.write_json({"path": key, "deleted": deleted})
 
 
@@ -497,7 +509,9 @@ class CopyMoveHandler(FilesBase):
         src, dst = self.rel(body["from"]), self.rel(body["to"])
         overwrite = body.get("overwrite", False) is True
         if src == dst:
-            raise web.HTTPError(400, f"'from' and 'to' are the same path {src!r}; give another 'to'")
+            raise web.HTTPError(
+                400, f"'from' and 'to' are the same path {src!r}; give another 'to'"
+            )
         if dst.startswith(src + "/"):
             raise web.HTTPError(400, f"Cannot {action} folder {src!r} into itself ({dst!r})")
         with store_errors(src):
@@ -524,8 +538,15 @@ class CopyMoveHandler(FilesBase):
             if action == "move":
                 for s, _ in pairs:
                     await store.delete(s)
-        self.log.info("%s %s %s -> %s (%s files) in project %s", self.user.name, action, src, dst,
-                      len(pairs), self.project_id)
+        self.log.info(
+            "%s %s %s -> %s (%s files) in project %s",
+            self.user.name,
+            action,
+            src,
+            dst,
+            len(pairs),
+            self.project_id,
+        )
         self.write_json({"from": src, "to": dst, "files": len(pairs)})
 
 
@@ -567,8 +588,9 @@ class VersionsHandler(FilesBase):
                     404, f"No version {vid!r} of {key!r}; list them with GET .../versions/{key}"
                 ) from None
             raise
-        self.log.info("%s restored %s to version %s in project %s", self.user.name, key, vid,
-                      self.project_id)
+        self.log.info(
+            "%s restored %s to version %s in project %s", self.user.name, key, vid, self.project_id
+        )
         self.write_json({**file_json(info), "restored_from": vid})
 
 
@@ -592,8 +614,12 @@ class PreviewHandler(FilesBase):
         with store_errors(key):
             try:
                 result = await previews.preview(
-                    store, key, rows=rows, version_id=self.get_argument("version_id", None) or None,
-                    sheet=self.get_argument("sheet", None), max_bytes=max_bytes,
+                    store,
+                    key,
+                    rows=rows,
+                    version_id=self.get_argument("version_id", None) or None,
+                    sheet=self.get_argument("sheet", None),
+                    max_bytes=max_bytes,
                 )
             except previews.PreviewFailed as e:
                 raise web.HTTPError(422, f"Cannot preview {key!r}: {e}") from None

@@ -51,13 +51,15 @@ validate_response = root_conftest.validate_response
 contents_helpers = _load("_datadive_contents_helpers", ROOT / "tests" / "contents" / "helpers.py")
 
 
-
 class Moto(contents_helpers.MotoServer):
     bucket = "datadive-files"
 
     def client(self):
         return boto3.client(
-            "s3", endpoint_url=self.url, aws_access_key_id="test", aws_secret_access_key="test",
+            "s3",
+            endpoint_url=self.url,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
             region_name="us-east-1",
         )
 
@@ -128,8 +130,9 @@ class Team:
         user = self.owner if user is None else user
         headers = {**kw.pop("headers", {}), **(user.headers if user else {})}
         r = requests.request(method, self.url(rest), headers=headers, timeout=120, **kw)
-        validate_response(method, r.url, r.status_code, r.content,
-                          r.headers.get("Content-Type", ""))
+        validate_response(
+            method, r.url, r.status_code, r.content, r.headers.get("Content-Type", "")
+        )
         return r
 
     def put(self, path: str, data: bytes, user=None, **kw) -> requests.Response:
@@ -145,8 +148,12 @@ def team(files_platform):
     owner, editor, viewer, outsider = (p.user() for _ in range(4))
     project = p.project(owner)
     for user, role in ((editor, "editor"), (viewer, "viewer")):
-        r = p.call("POST", f"projects/{project['id']}/members", owner,
-                   json={"kind": "user", "name": user.name, "role": role})
+        r = p.call(
+            "POST",
+            f"projects/{project['id']}/members",
+            owner,
+            json={"kind": "user", "name": user.name, "role": role},
+        )
         assert r.status_code == 201, r.text
     return Team(p, project, owner, editor, viewer, outsider)
 
@@ -170,8 +177,13 @@ def local_store(tmp_path):
 async def s3_store(moto):
     from datadive_contents.stores.s3 import S3Store
 
-    store = S3Store(moto.bucket, f"preview-{uuid.uuid4().hex[:8]}", endpoint_url=moto.url,
-                    access_key_id="test", secret_access_key="test")
+    store = S3Store(
+        moto.bucket,
+        f"preview-{uuid.uuid4().hex[:8]}",
+        endpoint_url=moto.url,
+        access_key_id="test",
+        secret_access_key="test",
+    )
     yield store
     await store.close()
 

@@ -103,7 +103,7 @@ def _all_keys(platform) -> list[str]:
     if platform.kind == "s3":
         out = platform.s3.list_object_versions(Bucket=platform.bucket)
         keys = [v["Key"] for v in out.get("Versions", []) + out.get("DeleteMarkers", [])]
-        return [k[len(platform.store_prefix):] for k in keys]
+        return [k[len(platform.store_prefix) :] for k in keys]
     root = Path(platform.data_dir) / "store"
     return [str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()]
 
@@ -126,9 +126,9 @@ def test_hostile_paths_are_refused_and_touch_nothing_outside(team):
         ):
             status, data = raw(team, method, rest, body)
             # 4xx; a path the proxy resolves elsewhere may also answer there (never a file)
-            assert 400 <= status < 500 or (status == 200 and method == "GET" and
-                                           not rest.startswith("files/")), (
-                method, rest, status, data[:200])
+            assert 400 <= status < 500 or (
+                status == 200 and method == "GET" and not rest.startswith("files/")
+            ), (method, rest, status, data[:200])
             assert b"SECRET" not in data and b"root:" not in data
     for path in ("../" + other["id"] + "/secret.txt", "a/../../" + other["id"] + "/secret.txt"):
         r = team.call("POST", "files:copy", json={"from": path, "to": "stolen.txt"})
@@ -136,14 +136,17 @@ def test_hostile_paths_are_refused_and_touch_nothing_outside(team):
     after = set(_all_keys(p))
     assert after == before, f"hostile requests changed the store: {sorted(after ^ before)}"
     assert team.call("GET", "files").json()["files"] == []
-    assert p.call("GET", f"projects/{other['id']}/files/secret.txt", other_owner).content == b"SECRET"
+    assert (
+        p.call("GET", f"projects/{other['id']}/files/secret.txt", other_owner).content == b"SECRET"
+    )
     # keys only ever live under projects/<id>/
     assert all(k.startswith("projects/") for k in after if not k.startswith(".")), sorted(after)
 
 
 def _formats() -> dict[str, bytes]:
-    df = pd.DataFrame({"id": range(5000), "x": [i / 7 for i in range(5000)],
-                       "g": ["a", "b"] * 2500})
+    df = pd.DataFrame(
+        {"id": range(5000), "x": [i / 7 for i in range(5000)], "g": ["a", "b"] * 2500}
+    )
     out = {}
     for name, write in (
         ("t.csv", lambda b: df.to_csv(b, index=False)),
@@ -167,7 +170,10 @@ def test_preview_of_each_format_through_the_service(team):
         body = r.json()
         assert body["path"] == f"p/{name}" and len(body["rows"]) == 20
         assert [(c["name"], c["type"]) for c in body["columns"]] == [
-            ("id", "integer"), ("x", "number"), ("g", "string")], name
+            ("id", "integer"),
+            ("x", "number"),
+            ("g", "string"),
+        ], name
         assert body["rows"][3][:1] == [3] and body["truncated"] is True
         assert body["size"] == len(data)
         if len(data) > 200_000:
@@ -177,7 +183,9 @@ def test_preview_of_each_format_through_the_service(team):
 def test_preview_errors_say_what_to_do(team):
     team.put("img.png", os.urandom(100))
     r = team.call("GET", "preview/img.png")
-    assert r.status_code == 415 and ".csv" in r.json()["message"] and "download" in r.json()["message"]
+    assert (
+        r.status_code == 415 and ".csv" in r.json()["message"] and "download" in r.json()["message"]
+    )
     team.put("broken.parquet", b"nope")
     r = team.call("GET", "preview/broken.parquet")
     assert r.status_code == 422 and "Parquet" in r.json()["message"]

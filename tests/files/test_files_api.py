@@ -114,7 +114,11 @@ def test_delete_file_and_folder(team):
     r = team.call("DELETE", "files/d", team.editor)
     assert r.status_code == 200 and r.json()["deleted"] == 2
     assert team.call("GET", "files").json() == {
-        "prefix": "", "recursive": False, "files": [], "folders": []}
+        "prefix": "",
+        "recursive": False,
+        "files": [],
+        "folders": [],
+    }
     r = team.call("DELETE", "files/d")
     assert r.status_code == 404 and "nothing deleted" in r.json()["message"]
     r = requests.delete(team.url("files/"), headers=team.owner.headers, timeout=60)
@@ -225,8 +229,9 @@ def test_store_down_answers_502_with_what_to_do(s3_platform, store_down):
         ("PUT", "files/a.csv", {"data": b"a,b\n"}),
         ("GET", "preview/a.csv", {}),
     ):
-        r = requests.request(method, f"{p.api}/projects/{pid}/{rest}", headers=owner.headers,
-                             timeout=120, **kw)
+        r = requests.request(
+            method, f"{p.api}/projects/{pid}/{rest}", headers=owner.headers, timeout=120, **kw
+        )
         assert r.status_code == 502, (method, rest, r.status_code, r.text)
         msg = r.json()["message"]
         assert "unavailable" in msg and "Try again" in msg and "hub admin" in msg

@@ -15,8 +15,9 @@ pytestmark = pytest.mark.hub
 
 
 def _store(team, user) -> HubServiceStore:
-    return HubServiceStore(team.pid, service_url=f"{team.platform.url}/services/datadive/",
-                           token=user.token)
+    return HubServiceStore(
+        team.pid, service_url=f"{team.platform.url}/services/datadive/", token=user.token
+    )
 
 
 async def _stream(store, key, **kw) -> bytes:
@@ -72,8 +73,9 @@ async def test_service_down_is_store_unavailable():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    store = HubServiceStore("p", service_url=f"http://127.0.0.1:{port}/services/datadive/",
-                            token="t")
+    store = HubServiceStore(
+        "p", service_url=f"http://127.0.0.1:{port}/services/datadive/", token="t"
+    )
     try:
         with pytest.raises(StoreUnavailable, match="cannot reach the Datadive service"):
             await store.get("a.csv")

@@ -31,8 +31,13 @@ def frame(n: int) -> pd.DataFrame:
     )
 
 
-EXPECTED_TYPES = {"id": "integer", "score": "number", "group": "string", "when": "datetime",
-                  "ok": "boolean"}
+EXPECTED_TYPES = {
+    "id": "integer",
+    "score": "number",
+    "group": "string",
+    "when": "datetime",
+    "ok": "boolean",
+}
 
 
 def types(result) -> dict:
@@ -115,7 +120,7 @@ async def test_json_shapes(preview_store):
     await preview_store.put("lines.json", b'{"a": 1}\n{"a": 2}\n')
     r = await preview(preview_store, "lines.json", rows=5)
     assert r["rows"] == [[1], [2]]
-    await preview_store.put("bad.json", b"[{\"a\": 1}, {oops}]")
+    await preview_store.put("bad.json", b'[{"a": 1}, {oops}]')
     with pytest.raises(PreviewFailed):
         await preview(preview_store, "bad.json", rows=5)
     await preview_store.put("scalar.json", b"42")
@@ -142,7 +147,11 @@ async def test_xlsx_sheet_choice(preview_store):
         pd.DataFrame({"b": ["x", "y"]}).to_excel(w, sheet_name="second", index=False)
     await preview_store.put("book.xlsx", buf.getvalue())
     r = await preview(preview_store, "book.xlsx", sheet="second")
-    assert r["sheet"] == "second" and r["sheets"] == ["first", "second"] and r["rows"] == [["x"], ["y"]]
+    assert (
+        r["sheet"] == "second"
+        and r["sheets"] == ["first", "second"]
+        and r["rows"] == [["x"], ["y"]]
+    )
     with pytest.raises(PreviewFailed, match="first, second"):
         await preview(preview_store, "book.xlsx", sheet="third")
 
@@ -156,8 +165,12 @@ async def test_large_files_are_read_in_ranges(preview_store):
     xl = io.BytesIO()
     df.head(20_000).to_excel(xl, index=False)
     jl = df.head(50_000).to_json(orient="records", lines=True, date_format="iso").encode()
-    for name, data in (("big.parquet", pq.getvalue()), ("big.json", js),
-                       ("big.xlsx", xl.getvalue()), ("big.jsonl", jl)):
+    for name, data in (
+        ("big.parquet", pq.getvalue()),
+        ("big.json", js),
+        ("big.xlsx", xl.getvalue()),
+        ("big.jsonl", jl),
+    ):
         await preview_store.put(name, data)
         r = await preview(preview_store, name, rows=100)
         assert len(r["rows"]) == 100 and r["truncated"]

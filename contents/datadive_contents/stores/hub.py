@@ -59,7 +59,11 @@ def _parse_time(value: str | None) -> datetime:
 
 def _info_from_json(d: dict) -> ObjectInfo:
     return ObjectInfo(
-        d["path"], int(d["size"]), d["etag"], _parse_time(d.get("last_modified")), d.get("version_id")
+        d["path"],
+        int(d["size"]),
+        d["etag"],
+        _parse_time(d.get("last_modified")),
+        d.get("version_id"),
     )
 
 
@@ -181,7 +185,9 @@ class HubServiceStore(ObjectStore):
     async def put(self, key, data, *, if_match=None, if_none_match=False):
         return await self._put(key, bytes(data), if_match, if_none_match)
 
-    async def put_stream(self, key, chunks: AsyncIterable[bytes], *, if_match=None, if_none_match=False):
+    async def put_stream(
+        self, key, chunks: AsyncIterable[bytes], *, if_match=None, if_none_match=False
+    ):
         return await self._put(key, chunks, if_match, if_none_match)
 
     async def _put(self, key, body, if_match, if_none_match) -> ObjectInfo:
@@ -219,11 +225,18 @@ class HubServiceStore(ObjectStore):
             headers["Range"] = f"bytes={start or 0}-" + ("" if end is None else str(end - 1))
         params = {"version_id": version_id} if version_id else None
         return await self._request(
-            "get", "GET", self._file_url(key), key, expect=(200, 206),
-            headers=headers, params=params,
+            "get",
+            "GET",
+            self._file_url(key),
+            key,
+            expect=(200, 206),
+            headers=headers,
+            params=params,
         )
 
-    async def open_stream(self, key, *, version_id=None, start=None, end=None, chunk_size=1 << 20) -> AsyncIterator[bytes]:
+    async def open_stream(
+        self, key, *, version_id=None, start=None, end=None, chunk_size=1 << 20
+    ) -> AsyncIterator[bytes]:
         key = normalize_path(key, allow_root=False)
         if end is not None and end <= (start or 0):
             return
@@ -305,7 +318,10 @@ class HubServiceStore(ObjectStore):
         src, dst = normalize_path(src, allow_root=False), normalize_path(dst, allow_root=False)
         try:
             await self._json(
-                "copy", "POST", self.base + "files:copy", src,
+                "copy",
+                "POST",
+                self.base + "files:copy",
+                src,
                 json={"from": src, "to": dst, "overwrite": True},
             )
         except NotFound:
