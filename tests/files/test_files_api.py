@@ -235,3 +235,57 @@ def test_store_down_answers_502_with_what_to_do(s3_platform, store_down):
         assert r.status_code == 502, (method, rest, r.status_code, r.text)
         msg = r.json()["message"]
         assert "unavailable" in msg and "Try again" in msg and "hub admin" in msg
+
+
+def _service_process(platform):
+    import psutil
+
+    for child in psutil.Process(platform.proc.pid).children(recursive=True):
+        try:
+            if "datadive_hub.service" in " ".join(child.cmdline()):
+                return child
+        except psutil.Error:
+            continue
+    pytest.skip("the Datadive service process was not found among datadive up's children")
+
+
+@pytest.mark.slow
+def test_big_transfers_are_streamed_with_bounded_service_memory(platform):
+    """300 MB up and down through the service: its memory grows by far less than the file."""
+    import threading
+
+    service = _service_process(platform)
+    owner = platform.user()
+    pid = platform.project(owner)["id"]
+    url = f"{platform.api}/projects/{pid}/files/big/stream.bin"
+    size = 300 << 20
+    block = os.urandom(1 << 20)
+    peak = [service.memory_info().rss]
+    base = peak[0]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], service.memory_info().rss)
+            done.wait(0.05)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        r = requests.put(
+            url, data=(block for _ in range(size >> 20)), headers=owner.headers, timeout=600
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["size"] == size
+        got = 0
+        with requests.get(url, headers=owner.headers, timeout=600, stream=True) as r:
+            assert r.status_code == 200
+            for chunk in r.iter_content(1 << 20):
+                got += len(chunk)
+        assert got == size
+    finally:
+        done.set()
+        sampler.join()
+    grown = (peak[0] - base) >> 20
+    print(f"service RSS {base >> 20} MiB → peak {peak[0] >> 20} MiB (+{grown} MiB) for 300 MiB")
+    assert grown < 100, f"the service grew by {grown} MiB while moving 300 MiB"
