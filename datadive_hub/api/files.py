@@ -272,6 +272,8 @@ class FileHandler(FilesBase):
                 if_none_match=if_none_match is not None,
             )
         )
+        # an upload abandoned by the client is never awaited: collect its outcome here
+        self._upload.add_done_callback(lambda f: f.cancelled() or f.exception())
 
     @staticmethod
     def _too_large_message(limit: int) -> str:

@@ -289,3 +289,44 @@ def test_big_transfers_are_streamed_with_bounded_service_memory(platform):
     grown = (peak[0] - base) >> 20
     print(f"service RSS {base >> 20} MiB → peak {peak[0] >> 20} MiB (+{grown} MiB) for 300 MiB")
     assert grown < 100, f"the service grew by {grown} MiB while moving 300 MiB"
+
+
+def test_upload_abandoned_half_way_leaves_nothing(s3_platform):
+    """The client goes away after 10 MiB of a chunked upload (one S3 part already sent)."""
+    import http.client
+    import time
+    from urllib.parse import urlparse
+
+    p = s3_platform
+    owner = p.user()
+    pid = p.project(owner)["id"]
+    u = urlparse(f"{p.api}/projects/{pid}/files/half.bin")
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    conn.putrequest("PUT", u.path)
+    conn.putheader("Authorization", owner.headers["Authorization"])
+    conn.putheader("Transfer-Encoding", "chunked")
+    conn.endheaders()
+    block = os.urandom(1 << 20)
+    for _ in range(10):
+        conn.send(b"%x\r\n%s\r\n" % (len(block), block))
+    prefix = f"{p.store_prefix}projects/{pid}/"
+
+    def pending():
+        uploads = p.s3.list_multipart_uploads(Bucket=p.bucket).get("Uploads", [])
+        return [x for x in uploads if x["Key"].startswith(prefix)]
+
+    deadline = time.monotonic() + 30
+    while not pending() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert pending(), "the first 8 MiB part should be on its way to S3 by now"
+    conn.sock.close()  # no terminating chunk: the upload is abandoned
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if not pending():
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail("the multipart upload of an abandoned request was not aborted")
+    assert p.s3.list_objects_v2(Bucket=p.bucket, Prefix=prefix).get("KeyCount", 0) == 0
+    r = requests.get(f"{p.api}/projects/{pid}/files/half.bin", headers=owner.headers, timeout=30)
+    assert r.status_code == 404
