@@ -421,7 +421,10 @@ class FileHandler(FilesBase):
         if not body or end <= start:
             self.finish()
             return
-        chunks = store.open_stream(key, version_id=version_id, start=start, end=end)
+        # the bytes of exactly the version whose ETag the headers carry
+        chunks = store.open_stream(
+            key, version_id=version_id or info.version_id, start=start, end=end
+        )
         with store_errors(key):  # errors before the first byte still become JSON errors
             first = await anext(chunks, b"")
         try:
