@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -161,6 +162,7 @@ def measure_preview() -> dict:
     finally:
         conftest.stop_platform(platform.proc)
         moto.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
