@@ -7,6 +7,9 @@ Run on its own: ``python benchmarks/preview.py`` (the last line of output is one
   warm-up), through the proxy, with no user server running;
 - ``preview_100mb_bytes_read``: bytes the service read from S3 for one preview;
 - ``preview_first_s``: the first (cold) preview;
+- ``raw_range_get_64k_s``: one raw 64 KiB ranged GET of the same object straight from the endpoint
+  (the floor: moto reads the whole object for a ranged GET, so on moto this grows with the
+  object's size, unlike S3);
 - ``spawn_and_read_s``: starting the owner's server until the same file has been opened through
   it (Lab's way: the contents API, which brings the file into the server's working copy).
 
@@ -131,6 +134,15 @@ def measure_preview() -> dict:
             result = r.json()
             assert len(result["rows"]) == ROWS
         first, steady = times[0], times[1:]
+        # the floor set by the endpoint: one raw 64 KiB ranged GET of the same object (moto reads
+        # the whole object for a ranged GET, so this grows with the object's size; S3 does not)
+        raw = []
+        for _ in range(5):
+            t = time.perf_counter()
+            s3.get_object(
+                Bucket=bucket, Key=f"dd/projects/{project['id']}/big.csv", Range="bytes=0-65535"
+            )["Body"].read()
+            raw.append(time.perf_counter() - t)
 
         # the peer path: spawn the owner's server, open the file through it
         t = time.perf_counter()
@@ -155,6 +167,7 @@ def measure_preview() -> dict:
             "preview_100mb_s": round(statistics.median(steady), 4),
             "preview_100mb_bytes_read": result["bytes_read"],
             "preview_first_s": round(first, 4),
+            "raw_range_get_64k_s": round(statistics.median(raw), 4),
             "preview_100mb_requests": result["requests"],
             "file_bytes": len(data),
             "spawn_and_read_s": round(spawn_and_read, 3),
