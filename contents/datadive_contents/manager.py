@@ -378,11 +378,15 @@ class DatadiveContentsManager(AsyncContentsManager):
                 if type == "directory":
                     raise HTTPError(400, f"{path} is not a directory", reason="bad type")
                 return await self._file_model(m, rel, path, info, content, type, format, require_hash)
-            if not await self.dir_exists(path):
+            if content:  # one listing serves both the existence check and the content
+                found = await m.wc.refresh_dir(rel)
+                if rel and not any(found) and not os.path.isdir(local):
+                    raise HTTPError(404, f"No such file or directory: {path}")
+            elif not await self.dir_exists(path):
                 raise HTTPError(404, f"No such file or directory: {path}")
             if type not in (None, "directory"):
                 raise HTTPError(400, f"{path} is a directory, not a {type}", reason="bad type")
-            return await self._dir_model(m, rel, path, content)
+            return await self._dir_model(m, rel, path, found if content else None)
         except Exception as e:
             raise _http_error(e, path) from e
 
@@ -413,11 +417,11 @@ class DatadiveContentsManager(AsyncContentsManager):
             "hash_algorithm": None,
         }
 
-    async def _dir_model(self, m: Mount, rel: str, path: str, content: bool) -> dict:
+    async def _dir_model(self, m: Mount, rel: str, path: str, found) -> dict:
         model = self._base_model(path, "directory", EPOCH, writable=m.writable)
-        if not content:
+        if found is None:
             return model
-        remote, rfolders, local_files, local_dirs = await m.wc.refresh_dir(rel)
+        remote, rfolders, local_files, local_dirs = found
         entries = []
         prefix = rel + "/" if rel else ""
         for name in sorted(set(remote) | set(local_files)):
