@@ -211,7 +211,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     };
     // Every later opening refreshes the list (projects shared meanwhile appear).
     panel.onShow = () => void (loadedOnce ? model.loadProjects() : firstLoad());
-    void app.restored.then(() => panel.isVisible && void firstLoad());
+    // Load the project list as soon as Lab is up (also while the panel is closed), so that
+    // opening the panel shows it at once; each opening then refreshes it in the background.
+    void app.restored.then(() => void firstLoad());
 
     const showPanel = () => {
       shell.activateById(panel.id);

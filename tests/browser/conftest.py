@@ -155,9 +155,17 @@ class Lab:
 
     def close_panel(self) -> None:
         tab = self.page.locator(".jp-SideBar [data-id='datadive-panel']")
-        if "lm-mod-current" in (tab.get_attribute("class") or ""):
+        body = self.page.locator("#datadive-panel")
+        for _ in range(3):
+            if not body.is_visible():
+                return
             tab.click()
-        self.page.wait_for_selector("#datadive-panel", state="hidden")
+            try:
+                body.wait_for(state="hidden", timeout=5_000)
+                return
+            except Exception:  # noqa: BLE001 - toggled the wrong way while Lab restored; again
+                continue
+        body.wait_for(state="hidden")
 
     def axe(self, selector: str) -> list[dict]:
         """Serious or critical axe-core violations inside ``selector``."""

@@ -127,6 +127,10 @@ def _open_template(lab, platform, researcher, template: str, search: str):
         print(f"SKIP: {reason}")
         pytest.skip(reason)
     p = panel(lab)
+    if p.locator(".dd-Form").count():
+        p.get_by_role("button", name="Back from the form").click()
+    if not p.get_by_role("tab", name="Templates").count():
+        p.locator(".dd-Project", has_text=state["project_name"]).locator(".dd-ItemMain").click()
     p.get_by_role("tab", name="Templates").click()
     p.get_by_label("Search templates").fill(search)
     card = p.locator(f".dd-Template[data-template-id='{template}'] .dd-TemplateCard")
@@ -164,19 +168,7 @@ def test_insert_template_cell_and_run_it(lab, platform, researcher, timings):
     nb = active_notebook(lab)
     nb.locator(".jp-Cell").first.locator(".jp-InputPrompt").click()
     cells_before = nb.locator(".jp-Cell").count()
-    elapsed = lab.page.evaluate(
-        """async () => {
-            const nb = () => document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell');
-            const before = nb().length;
-            const t0 = performance.now();
-            document.querySelector('#datadive-panel .dd-Insert').click();
-            while (nb().length <= before) {
-                await new Promise(r => requestAnimationFrame(r));
-                if (performance.now() - t0 > 20000) { return -1; }
-            }
-            return performance.now() - t0;
-        }"""
-    )
+    elapsed = lab.page.evaluate(INSERT_JS)
     assert elapsed > 0, "no cell appeared within 20 s of clicking Insert"
     timings["insert_click_to_cell_ms"] = round(elapsed, 1)
     code_cell = nb.locator(".jp-CodeCell", has_text="pd.read_csv").last
@@ -286,32 +278,94 @@ def test_axe_panel_and_form(lab, platform, researcher):
     assert not bad, f"serious/critical axe violations (see {lab_artifacts}): {bad}"
 
 
+WAIT_COUNT_JS = """async (n) => {
+    const panel = document.getElementById('datadive-panel');
+    const shown = () => panel.checkVisibility() &&
+        panel.querySelectorAll('.dd-Project').length >= n;
+    while (!shown()) {
+        await new Promise(r => requestAnimationFrame(r));
+        if (performance.now() - window.__ddT0 > 30000) { return -panel.querySelectorAll('.dd-Project').length; }
+    }
+    return performance.now() - window.__ddT0;
+}"""
+
+
+def open_and_count(lab, n: int) -> float:
+    """ms from the (real, Playwright) click on the sidebar tab to n projects visible."""
+    tab = lab.page.locator(".jp-SideBar [data-id='datadive-panel']")
+    lab.page.evaluate("window.__ddT0 = performance.now()")
+    tab.click()
+    return lab.page.evaluate(WAIT_COUNT_JS, n)
+
+
+INSERT_JS = """async () => {
+    const nb = () => document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell');
+    const before = nb().length;
+    const t0 = performance.now();
+    document.querySelector('#datadive-panel .dd-Insert').click();
+    while (nb().length <= before) {
+        await new Promise(r => requestAnimationFrame(r));
+        if (performance.now() - t0 > 20000) { return -1; }
+    }
+    return performance.now() - t0;
+}"""
+
+
+def _median(values):
+    values = sorted(values)
+    return values[len(values) // 2]
+
+
+def test_insert_timing_repeated(lab, platform, researcher, timings):
+    """Insert five more times (same form) and keep the median next to the first measurement."""
+    card = _open_template(lab, platform, researcher, "describe", "describe")
+    card.click()
+    form = panel(lab).locator(".dd-Form")
+    form.wait_for()
+    form.locator(".dd-Insert").wait_for()
+    runs = []
+    for _ in range(5):
+        ms = lab.page.evaluate(INSERT_JS)
+        assert ms > 0, "no cell appeared within 20 s of clicking Insert"
+        runs.append(round(ms, 1))
+    timings["insert_click_to_cell_runs_ms"] = runs
+    timings["insert_click_to_cell_median_ms"] = _median(runs)
+    lab.shot("repeated-inserts")
+    panel(lab).get_by_role("button", name="Back from the form").click()
+
+
 def test_open_panel_with_200_projects(lab, platform, researcher, timings):
     have = len(platform.call("GET", "projects", researcher).json()["projects"])
     for i in range(200 - have):
         platform.project(researcher, f"bulk {i:03d}")
     assert len(platform.call("GET", "projects", researcher).json()["projects"]) == 200
-    # fresh page with the panel closed, then open it and wait for all 200 projects
+    # first opening after a page load (the list is fetched while Lab starts)
     lab.open_panel()
+    back = panel(lab).get_by_role("button", name="Back to all projects")
+    if back.count():
+        back.click()
     lab.close_panel()
+    time.sleep(2)  # the layout restorer saves the (closed) sidebar state after a short delay
     lab.page.reload()
     lab.wait_lab()
-    lab.page.wait_for_selector("#datadive-panel", state="hidden")
-    elapsed = lab.page.evaluate(
-        """async () => {
-            const tab = document.querySelector(".jp-SideBar [data-id='datadive-panel']");
-            const t0 = performance.now();
-            tab.click();
-            const count = () => document.querySelectorAll('#datadive-panel .dd-Project').length;
-            while (count() < 200) {
-                await new Promise(r => requestAnimationFrame(r));
-                if (performance.now() - t0 > 30000) { return -count(); }
-            }
-            return performance.now() - t0;
-        }"""
-    )
-    assert elapsed > 0, f"only {-elapsed} projects shown after 30 s"
-    timings["open_panel_to_200_projects_ms"] = round(elapsed, 1)
+    time.sleep(1)  # let Lab finish restoring the layout before the timed click
+    lab.close_panel()
+    cold = open_and_count(lab, 200)
+    assert cold > 0, f"only {-cold} projects shown after 30 s"
+    timings["open_panel_to_200_projects_first_ms"] = round(cold, 1)
+    fetch_ms = lab.page.evaluate("window.datadiveProjectsLoadedMs || null")
+    if fetch_ms is not None:
+        timings["project_list_request_ms"] = round(fetch_ms, 1)
     lab.shot("panel-200-projects")
+    # later openings (the list refreshes in the background)
+    runs = []
+    for _ in range(5):
+        lab.close_panel()
+        ms = open_and_count(lab, 200)
+        assert ms > 0, f"only {-ms} projects shown after 30 s"
+        runs.append(round(ms, 1))
+    timings["open_panel_to_200_projects_runs_ms"] = runs
+    timings["open_panel_to_200_projects_median_ms"] = _median(runs)
     timings["targets"] = {"insert_click_to_cell_ms": INSERT_TARGET_MS,
                           "open_panel_to_200_projects_ms": PROJECTS_TARGET_MS}
+    timings["machine_load_average"] = open("/proc/loadavg").read().split()[:3]
