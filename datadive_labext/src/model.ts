@@ -219,7 +219,10 @@ export class PanelModel {
       ]);
       this.notebooks = notebooks;
       const nbPaths = new Set(notebooks.map(n => n.path));
-      this.files = files.filter(f => f.type !== 'notebook' || !nbPaths.has(f.path));
+      // Hidden entries (".datadive-checkpoints/...", dot files) are storage internals.
+      this.files = files.filter(
+        f => !f.path.split('/').some(seg => seg.startsWith('.')) && (f.type !== 'notebook' || !nbPaths.has(f.path))
+      );
     });
   }
 
