@@ -542,8 +542,9 @@ class DatadiveContentsManager(AsyncContentsManager):
                 raise HTTPError(400, f"Unhandled contents type: {model['type']}")
             if await self.dir_exists(path):
                 raise HTTPError(400, f"{path} is a directory; cannot save a file over it")
-            await m.wc.write(rel, data)
-            out = await self.get(path, content=False)
+            info = await m.wc.write(rel, data)
+            # the PUT's answer is the model: no HEAD after the write
+            out = await self._file_model(m, rel, path, info, False, None, None, False)
             if model["type"] == "notebook":
                 checked = self.validate_notebook_model({"content": nb}, validation_error)
                 if "message" in checked:
