@@ -369,3 +369,47 @@ def test_open_panel_with_200_projects(lab, platform, researcher, timings):
     timings["targets"] = {"insert_click_to_cell_ms": INSERT_TARGET_MS,
                           "open_panel_to_200_projects_ms": PROJECTS_TARGET_MS}
     timings["machine_load_average"] = open("/proc/loadavg").read().split()[:3]
+
+
+def test_rename_members_delete_and_restore(lab, platform, researcher):
+    """Owner actions: rename, add a member with a role, delete, then restore from the panel."""
+    colleague = platform.user()
+    project = platform.project(researcher, f"tmp {uuid.uuid4().hex[:4]}")
+    lab.open_panel()
+    p = panel(lab)
+    back = p.get_by_role("button", name="Back to all projects")
+    if back.count():
+        back.click()
+    p.get_by_role("button", name="Refresh the project list").click()
+    p.get_by_label("Filter projects").fill(project["name"])
+    p.locator(".dd-Project", has_text=project["name"]).locator(".dd-ItemMain").click()
+    # rename
+    p.get_by_role("button", name="Rename", exact=True).click()
+    new_name = project["name"] + " renamed"
+    dialog = lab.page.locator(".jp-Dialog")
+    dialog.locator("input").fill(new_name)
+    dialog.locator(".jp-mod-accept").click()
+    p.locator(".dd-ProjectName", has_text=new_name).wait_for()
+    # members: add the colleague as editor
+    p.get_by_role("tab", name="Members").click()
+    p.get_by_label("User or group name").fill(colleague.name)
+    p.locator("#dd-member-role").select_option("editor")
+    p.get_by_role("button", name="Add", exact=True).click()
+    p.locator(".dd-Member", has_text=colleague.name).wait_for()
+    assert p.locator(f"#dd-role-user-{colleague.name}").input_value() == "editor"
+    members = platform.call("GET", f"projects/{project['id']}/members", researcher).json()["members"]
+    assert {"kind": "user", "name": colleague.name, "role": "editor"}.items() <= next(
+        m for m in members if m["name"] == colleague.name).items()
+    lab.shot("members")
+    # delete (confirm), then restore from "Recently deleted"
+    p.get_by_role("button", name="Delete", exact=True).click()
+    lab.page.locator(".jp-Dialog .jp-mod-accept").click()
+    p.get_by_label("Filter projects").wait_for()
+    p.locator(".dd-Project", has_text=new_name).wait_for(state="detached")
+    lab.page.get_by_text(f'Project "{new_name}" deleted.').first.wait_for()  # offers Undo
+    lab.shot("deleted-undo-offered")
+    p.locator(".dd-Deleted summary").click()
+    p.get_by_role("button", name=f"Restore project {new_name}").click()
+    p.locator(".dd-Project", has_text=new_name).wait_for()
+    lab.shot("restored")
+    assert platform.call("GET", f"projects/{project['id']}", researcher).status_code == 200
