@@ -1,0 +1,89 @@
+"""DatadiveContentsManager in-process on the local directory store: sync status, kernel-written
+files, conflicts, offline saves, checkpoints backed by store versions."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from tornado.web import HTTPError
+
+from datadive_contents.manager import DatadiveContentsManager
+from datadive_contents.stores.local import LocalDirectoryStore
+from datadive_contents.stores.s3 import S3Store
+from helpers import free_port
+
+
+def text(s: str) -> dict:
+    return {"type": "file", "format": "text", "content": s}
+
+
+@pytest.fixture
+def cm(tmp_path):
+    return DatadiveContentsManager(
+        root_dir=str(tmp_path / "work"), store_url=f"file://{tmp_path / 'store'}", poll_interval=0,
+        username="carol",
+    )
+
+
+async def test_save_is_synced_and_kernel_files_upload(cm, tmp_path):
+    await cm.save(text("hello"), "notes.txt")
+    status = await cm.sync_status()
+    assert status["state"] == "synced" and status["pending"] == 0
+    assert (tmp_path / "store" / "notes.txt").read_text() == "hello"
+    (tmp_path / "work" / "out.csv").write_text("a\n1\n")  # what a kernel writes
+    listing = await cm.get("", content=True)
+    assert "out.csv" in [e["name"] for e in listing["content"]]
+    left = await cm.flush_all()
+    assert left == {"": 0}
+    assert (tmp_path / "store" / "out.csv").read_text() == "a\n1\n"
+
+
+async def test_conflicting_save_is_409_and_both_versions_kept(cm, tmp_path):
+    await cm.save(text("base"), "report.txt")
+    other = LocalDirectoryStore(str(tmp_path / "store"))
+    await other.put("report.txt", b"someone else's")
+    with pytest.raises(HTTPError) as e:
+        await cm.save(text("mine"), "report.txt")
+    assert e.value.status_code == 409 and "yours was saved as report.conflict-carol-" in e.value.log_message
+    names = os.listdir(tmp_path / "store")
+    conflict = next(n for n in names if n.startswith("report.conflict-carol-"))
+    assert (tmp_path / "store" / conflict).read_text() == "mine"
+    assert (tmp_path / "store" / "report.txt").read_text() == "someone else's"
+    assert (await cm.get("report.txt"))["content"] == "someone else's"
+    assert (await cm.sync_status())["state"] == "conflict"
+
+
+async def test_offline_save_is_503_and_journaled(tmp_path):
+    dead = f"http://127.0.0.1:{free_port()}"
+    store = S3Store("nobucket", "", endpoint_url=dead, access_key_id="x", secret_access_key="x",
+                    max_attempts=1, connect_timeout=1)
+    cm = DatadiveContentsManager(root_dir=str(tmp_path / "w"), single_store=store, poll_interval=0)
+    with pytest.raises(HTTPError) as e:
+        await cm.save(text("kept"), "a.txt")
+    assert e.value.status_code in (503,)
+    assert dead.split("//")[1] in e.value.log_message
+    assert (tmp_path / "w" / "a.txt").read_text() == "kept"
+    status = await cm.sync_status()
+    assert status["state"] == "offline" and status["pending"] == 1
+
+
+async def test_checkpoints_are_store_versions(cm, tmp_path):
+    await cm.save(text("v1"), "doc.txt")
+    cp = await cm.create_checkpoint("doc.txt")
+    await cm.save(text("v2"), "doc.txt")
+    versions = await LocalDirectoryStore(str(tmp_path / "store")).list_versions("doc.txt")
+    assert cp["id"] in [v.version_id for v in versions]
+    assert [c["id"] for c in await cm.list_checkpoints("doc.txt")] == [cp["id"]]
+    await cm.restore_checkpoint(cp["id"], "doc.txt")
+    assert (await cm.get("doc.txt"))["content"] == "v1"
+    assert (tmp_path / "work" / "doc.txt").read_text() == "v1"
+
+
+async def test_empty_folder_marker_is_hidden(cm, tmp_path):
+    await cm.save({"type": "directory"}, "empty")
+    assert (tmp_path / "store" / "empty" / ".datadive-keep").exists()
+    listing = await cm.get("empty", content=True)
+    assert listing["content"] == []
+    root = await cm.get("", content=True)
+    assert [e["name"] for e in root["content"]] == ["empty"]
