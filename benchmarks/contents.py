@@ -22,7 +22,6 @@ import asyncio
 import importlib.util
 import json
 import math
-import os
 import statistics
 import sys
 import tempfile
@@ -37,9 +36,8 @@ for p in (str(ROOT / "tests" / "contents"), str(ROOT / "contents"), str(ROOT)):
 
 import boto3  # noqa: E402
 import nbformat  # noqa: E402
-from nbformat.v4 import new_code_cell, new_notebook  # noqa: E402
-
 from helpers import MotoServer  # noqa: E402
+from nbformat.v4 import new_code_cell, new_notebook  # noqa: E402
 
 KEYS = dict(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
 
@@ -111,8 +109,8 @@ async def ours(endpoint: str, bucket: str, workdir: str) -> dict:
 def peer(endpoint: str, bucket: str) -> dict:
     out: dict = {}
     try:
-        from s3contents import S3ContentsManager
         import s3contents
+        from s3contents import S3ContentsManager
     except ImportError as e:
         return {"s3contents_error": f"s3contents not installed: {e}"}
     out["s3contents_version"] = s3contents.__version__ if hasattr(s3contents, "__version__") else "0.11.2"

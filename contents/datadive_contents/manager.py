@@ -42,7 +42,7 @@ from .stores import (
     StoreUnavailable,
     store_from_url,
 )
-from .workingcopy import CHECKPOINTS, KEEP, SyncConflict, SyncOffline, WorkingCopy, is_internal
+from .workingcopy import KEEP, SyncConflict, SyncOffline, WorkingCopy, is_internal
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 STATE_DIR = ".datadive-workingcopy"

@@ -21,7 +21,6 @@ import uuid
 
 import boto3
 import pytest
-
 from datadive_contents.stores.local import LocalDirectoryStore
 from datadive_contents.stores.s3 import S3Store
 

@@ -19,7 +19,7 @@ def test_upstream_contents_suite_passes_on_s3():
     env = dict(os.environ, UPSTREAM_CM="datadive")
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-c", os.path.join(ROOT, "tests/upstream/pytest.ini"),
-         os.path.join(ROOT, "tests/upstream"), "-p", "no:logging", "-q"],
+         os.path.join(ROOT, "tests/upstream"), "-p", "no:logging"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500,
     )
     tail = "\n".join(line for line in proc.stdout.splitlines()[-40:] if "Task was destroyed" not in line)

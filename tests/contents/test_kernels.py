@@ -8,10 +8,9 @@ import uuid
 
 import boto3
 import pytest
-from websockets.sync.client import connect
-
 from helpers import JupyterServer
 from test_reliability import nb_model, wait_for
+from websockets.sync.client import connect
 
 
 def execute(srv: JupyterServer, kernel_id: str, code: str, timeout: float = 60) -> str:

@@ -10,7 +10,6 @@ import time
 
 import psutil
 import pytest
-
 from helpers import JupyterServer
 
 CHUNK = 1024 * 1024  # JupyterLab's upload chunk size

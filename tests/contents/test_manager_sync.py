@@ -6,12 +6,11 @@ from __future__ import annotations
 import os
 
 import pytest
-from tornado.web import HTTPError
-
 from datadive_contents.manager import DatadiveContentsManager
 from datadive_contents.stores.local import LocalDirectoryStore
 from datadive_contents.stores.s3 import S3Store
 from helpers import free_port
+from tornado.web import HTTPError
 
 
 def text(s: str) -> dict:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from datadive_contents.paths import normalize_path
 from datadive_contents.stores import PathRejected
+from hypothesis import given
+from hypothesis import strategies as st
 
 GOOD = {
     "survey.csv": "survey.csv",

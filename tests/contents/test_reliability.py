@@ -8,9 +8,8 @@ import time
 import boto3
 import nbformat
 import pytest
-from nbformat.v4 import new_markdown_cell, new_notebook
-
 from helpers import JupyterServer, TcpProxy
+from nbformat.v4 import new_markdown_cell, new_notebook
 
 
 def s3(endpoint):

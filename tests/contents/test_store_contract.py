@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from datadive_contents.stores import Conflict, NotFound, PathRejected
 
 

@@ -159,7 +159,7 @@ class ObjectStore(abc.ABC):
         """A URL that uploads ``key`` without credentials, or None where unsupported."""
         return None
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
 
     def sub(self, prefix: str) -> ObjectStore:

@@ -139,7 +139,7 @@ class S3Store(ObjectStore):
             return await getattr(client, op)(Bucket=self.bucket, **kwargs)
         except ClientError as e:
             raise self._translate(e, kwargs.get("Key", kwargs.get("Prefix", ""))) from e
-        except (EndpointConnectionError, BotoCoreError, OSError, asyncio.TimeoutError) as e:
+        except (TimeoutError, EndpointConnectionError, BotoCoreError, OSError) as e:
             raise StoreUnavailable(
                 f"the S3 endpoint {self._where()} cannot be reached ({type(e).__name__}: {e}); "
                 "check that it is running and reachable, then retry"
