@@ -94,6 +94,12 @@ async def test_sign_in_create_project_notebook_and_run_code(platform):
     assert result["error"] is None
     assert result["text/plain"] == "2"
 
+    # The panel's status bar: the project's working copy is in step with the store.
+    r = requests.get(f"{base}datadive/api/sync", headers=user.headers, timeout=60)
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "synced", r.json()
+    assert project["id"] in [p["project_id"] for p in r.json()["projects"]]
+
     platform.stop_server(user.name)
 
 
