@@ -49,16 +49,25 @@ def log(*a):
 def populate(endpoint: str, bucket: str, prefix: str, n: int) -> None:
     s3 = boto3.client("s3", endpoint_url=endpoint, **KEYS)
     with ThreadPoolExecutor(16) as ex:
-        list(ex.map(lambda i: s3.put_object(Bucket=bucket, Key=f"{prefix}/f{i:05d}.csv",
-                                            Body=f"a,b\n{i},{i}\n".encode()), range(n)))
+        list(
+            ex.map(
+                lambda i: s3.put_object(
+                    Bucket=bucket, Key=f"{prefix}/f{i:05d}.csv", Body=f"a,b\n{i},{i}\n".encode()
+                ),
+                range(n),
+            )
+        )
 
 
 def make_manager(endpoint: str, bucket: str, workdir: str):
     from datadive_contents.manager import DatadiveContentsManager
 
     return DatadiveContentsManager(
-        root_dir=tempfile.mkdtemp(dir=workdir), store_url=f"s3://{bucket}/bench",
-        s3_endpoint_url=endpoint, s3_access_key_id="test", s3_secret_access_key="test",
+        root_dir=tempfile.mkdtemp(dir=workdir),
+        store_url=f"s3://{bucket}/bench",
+        s3_endpoint_url=endpoint,
+        s3_access_key_id="test",
+        s3_secret_access_key="test",
         poll_interval=0,
     )
 
@@ -113,12 +122,21 @@ def peer(endpoint: str, bucket: str) -> dict:
         from s3contents import S3ContentsManager
     except ImportError as e:
         return {"s3contents_error": f"s3contents not installed: {e}"}
-    out["s3contents_version"] = s3contents.__version__ if hasattr(s3contents, "__version__") else "0.11.2"
-    cm = S3ContentsManager(bucket=bucket, prefix="bench", endpoint_url=endpoint,
-                           access_key_id="test", secret_access_key="test")
+    out["s3contents_version"] = (
+        s3contents.__version__ if hasattr(s3contents, "__version__") else "0.11.2"
+    )
+    cm = S3ContentsManager(
+        bucket=bucket,
+        prefix="bench",
+        endpoint_url=endpoint,
+        access_key_id="test",
+        secret_access_key="test",
+    )
     fs = cm._fs.fs if hasattr(cm, "_fs") else cm.fs.fs
     counter = {"n": 0}
-    fs.s3.meta.events.register("before-call.s3", lambda **kw: counter.__setitem__("n", counter["n"] + 1))
+    fs.s3.meta.events.register(
+        "before-call.s3", lambda **kw: counter.__setitem__("n", counter["n"] + 1)
+    )
     fs.invalidate_cache()
     counter["n"] = 0
     t0 = time.perf_counter()
@@ -148,9 +166,13 @@ def preview() -> dict:
         mod = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(mod)
         res = mod.measure_preview()
-        return {k: res.get(k) for k in keys} | {"preview_extra": {k: v for k, v in res.items() if k not in keys}}
+        return {k: res.get(k) for k in keys} | {
+            "preview_extra": {k: v for k, v in res.items() if k not in keys}
+        }
     except Exception as e:  # report, do not hide
-        return {k: None for k in keys} | {"preview_note": f"measure_preview() failed: {type(e).__name__}: {e}"}
+        return {k: None for k in keys} | {
+            "preview_note": f"measure_preview() failed: {type(e).__name__}: {e}"
+        }
 
 
 def main() -> dict:
@@ -173,7 +195,8 @@ def main() -> dict:
         result.update(p)
         if result.get("s3contents_fresh_list_10000_s"):
             result["fresh_list_speedup_vs_s3contents"] = round(
-                result["s3contents_fresh_list_10000_s"] / result["list_10000_s"], 1)
+                result["s3contents_fresh_list_10000_s"] / result["list_10000_s"], 1
+            )
         result["list_10000_request_target"] = math.ceil(10000 / 1000)
     finally:
         moto.stop()

@@ -38,16 +38,16 @@ def member_clause(user: HubUser):
     return or_(*conds)
 
 
-def visible_projects(db: Session, user: HubUser, *, deleted: bool = False, all_projects: bool = False):
+def visible_projects(
+    db: Session, user: HubUser, *, deleted: bool = False, all_projects: bool = False
+):
     """Projects the caller is a member of (every project for admins asking for ``all_projects``)."""
     q = select(Project)
     q = q.where(Project.deleted_at.is_not(None) if deleted else Project.deleted_at.is_(None))
     if not (user.admin and all_projects):
         if user.kind != "user":
             return []
-        q = q.where(
-            Project.id.in_(select(Membership.project_id).where(member_clause(user)))
-        )
+        q = q.where(Project.id.in_(select(Membership.project_id).where(member_clause(user))))
     return list(db.scalars(q.order_by(Project.name_key, Project.created_at)))
 
 

@@ -43,9 +43,13 @@ def cmd_users_add(args) -> int:
 
     pw = PasswordFile(Path(args.data_dir).resolve() / "passwords.json")
     if args.name in pw.names() and args.command == "add":
-        print(f"user {args.name!r} exists; use `datadive users passwd {args.name}`", file=sys.stderr)
+        print(
+            f"user {args.name!r} exists; use `datadive users passwd {args.name}`", file=sys.stderr
+        )
         return 1
-    password = pw.set_password(args.name, admin=args.admin or args.name in pw.names(admin_only=True))
+    password = pw.set_password(
+        args.name, admin=args.admin or args.name in pw.names(admin_only=True)
+    )
     print(f"{args.name}: password {password}  (shown once)")
     return 0
 
@@ -58,17 +62,24 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--port", type=int, default=8000, help="public port (default 8000)")
     up.add_argument("--data-dir", default="datadive-data", help="where all data lives")
     up.add_argument("--ip", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    up.add_argument("--db-url", default=None,
-                    help="the Datadive database (default: SQLite in the data dir), e.g. "
-                         "postgresql+psycopg://user@127.0.0.1/datadive")
+    up.add_argument(
+        "--db-url",
+        default=None,
+        help="the Datadive database (default: SQLite in the data dir), e.g. "
+        "postgresql+psycopg://user@127.0.0.1/datadive",
+    )
     up.set_defaults(func=cmd_up)
 
     dbp = sub.add_parser("db", help="database schema (Alembic migrations)")
     dbsub = dbp.add_subparsers(dest="dbcmd", required=True)
-    for name, func, helptext in (("upgrade", cmd_db_upgrade, "upgrade the schema"),
-                                 ("current", cmd_db_current, "show the schema revision")):
+    for name, func, helptext in (
+        ("upgrade", cmd_db_upgrade, "upgrade the schema"),
+        ("current", cmd_db_current, "show the schema revision"),
+    ):
         d = dbsub.add_parser(name, help=helptext)
-        d.add_argument("--db-url", help="SQLAlchemy URL (default: $DATADIVE_DB_URL or the data dir's SQLite)")
+        d.add_argument(
+            "--db-url", help="SQLAlchemy URL (default: $DATADIVE_DB_URL or the data dir's SQLite)"
+        )
         d.add_argument("--data-dir", default="datadive-data")
         if name == "upgrade":
             d.add_argument("revision", nargs="?", default="head")
@@ -83,8 +94,9 @@ def parser() -> argparse.ArgumentParser:
         u.add_argument("--data-dir", default="datadive-data")
         u.set_defaults(func=cmd_users_add)
 
-    sub.add_parser("templates", help="validate, render, list and publish cell templates",
-                   add_help=False)
+    sub.add_parser(
+        "templates", help="validate, render, list and publish cell templates", add_help=False
+    )
     sub.add_parser("service", help="run the hub service (JupyterHub starts it)", add_help=False)
     return p
 

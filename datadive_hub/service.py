@@ -51,7 +51,8 @@ class DatadiveService(Application):
     }
 
     config_file = Unicode(
-        "", config=True,
+        "",
+        config=True,
         help="Python config file to load (traitlets), e.g. written by datadive_hub.configure.",
     )
 
@@ -117,7 +118,8 @@ class DatadiveService(Application):
     )
 
     template_authors_group = Unicode(
-        "datadive-template-authors", config=True,
+        "datadive-template-authors",
+        config=True,
         help="JupyterHub group whose members (and hub admins) may publish cell templates.",
     )
 
@@ -158,12 +160,17 @@ class DatadiveService(Application):
         self.store = store_from_url(self.store_url, **self.store_options)
         token = os.environ.get("JUPYTERHUB_API_TOKEN", "")
         # the OAuth callback handler uses the singleton, so every handler must share it
-        self.hub_auth = HubOAuth.instance(api_token=token, api_url=self.hub_api_url, cache_max_age=60)
+        self.hub_auth = HubOAuth.instance(
+            api_token=token, api_url=self.hub_api_url, cache_max_age=60
+        )
         self.hub_users = HubUsers(self.hub_api_url, token)
         self.log.info(
             "Datadive service %s: database %s, store %s (%s), JupyterHub API %s",
-            __version__, db.redact(self.db_url), self.store_url.split("?")[0],
-            type(self.store).__name__, self.hub_api_url,
+            __version__,
+            db.redact(self.db_url),
+            self.store_url.split("?")[0],
+            type(self.store).__name__,
+            self.hub_api_url,
         )
 
     def make_app(self) -> web.Application:
@@ -200,8 +207,9 @@ class DatadiveService(Application):
         url = urlparse(self.service_url)
         server = HTTPServer(self.make_app(), xheaders=True, max_body_size=self.max_upload_bytes)
         server.listen(url.port or 80, url.hostname or "127.0.0.1")
-        self.log.info("Datadive service listening on %s (prefix %s)", self.service_url,
-                      self.service_prefix)
+        self.log.info(
+            "Datadive service listening on %s (prefix %s)", self.service_url, self.service_prefix
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

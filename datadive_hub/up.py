@@ -84,8 +84,13 @@ def write_config(data_dir: Path, ip: str, port: int, db_url: str) -> Path:
     cfg = data_dir / "jupyterhub_config.py"
     cfg.write_text(
         CONFIG_TEMPLATE.format(
-            data_dir=str(data_dir), ip=ip, port=port, db_url=db_url,
-            hub_port=free_port(), proxy_api_port=free_port(), service_port=free_port(),
+            data_dir=str(data_dir),
+            ip=ip,
+            port=port,
+            db_url=db_url,
+            hub_port=free_port(),
+            proxy_api_port=free_port(),
+            service_port=free_port(),
             hub_db=str(data_dir / "jupyterhub.sqlite"),
             cookie_secret=str(data_dir / "jupyterhub_cookie_secret"),
             pid_file=str(data_dir / "jupyterhub.pid"),
@@ -118,8 +123,12 @@ def stop_tree(proc: subprocess.Popen, timeout: float = 20) -> None:
     psutil.wait_procs(alive, timeout=5)
 
 
-def up(port: int = 8000, data_dir: str = "datadive-data", ip: str = "127.0.0.1",
-       db_url: str | None = None) -> int:
+def up(
+    port: int = 8000,
+    data_dir: str = "datadive-data",
+    ip: str = "127.0.0.1",
+    db_url: str | None = None,
+) -> int:
     total = 4
     data = Path(data_dir).resolve()
     step(1, total, f"Preparing {data}")
@@ -141,7 +150,11 @@ def up(port: int = 8000, data_dir: str = "datadive-data", ip: str = "127.0.0.1",
     with open(log, "ab") as logf:
         proc = subprocess.Popen(
             [sys.executable, "-m", "jupyterhub", "-f", str(cfg)],
-            cwd=data, env=env, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=data,
+            env=env,
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     url = f"http://{ip}:{port}"
     stopping = False
@@ -158,17 +171,23 @@ def up(port: int = 8000, data_dir: str = "datadive-data", ip: str = "127.0.0.1",
         wait_until(lambda: _get(f"{url}/hub/health") == 200, 90, proc, "starting the hub", log)
         wait_until(
             lambda: _get(f"{url}/services/datadive/api/v1/openapi.json") in (401, 403, 200),
-            90, proc, "starting the Datadive service", log,
+            90,
+            proc,
+            "starting the Datadive service",
+            log,
         )
-        print(textwrap.dedent(f"""
+        print(
+            textwrap.dedent(f"""
             Datadive is running at {url}/
               Sign in as:  admin
-              Password:    {first_password or '(set at the first start; reset with: datadive users passwd admin --data-dir ' + str(data) + ')'}
+              Password:    {first_password or "(set at the first start; reset with: datadive users passwd admin --data-dir " + str(data) + ")"}
             {"  (the password is shown only this once; keep it)" if first_password else ""}
               Add people:  datadive users add NAME --data-dir {data}
               Logs:        {log}
             Press Ctrl-C to stop.
-            """), flush=True)
+            """),
+            flush=True,
+        )
         while proc.poll() is None:
             time.sleep(0.5)
         print(f"JupyterHub stopped unexpectedly; the end of {log}:\n{tail(log)}", file=sys.stderr)

@@ -53,7 +53,8 @@ class DatadiveExtension(ExtensionApp):
         connect_contents(self.serverapp.contents_manager, client)
         self.log.info(
             "Datadive server extension %s: service %s, contents manager %s",
-            __version__, self.service_url or "(not connected)",
+            __version__,
+            self.service_url or "(not connected)",
             type(self.serverapp.contents_manager).__name__,
         )
 

@@ -20,8 +20,9 @@ class ServiceError(Exception):
 class HubServiceClient:
     """JSON client for ``<service>/api/v1/``."""
 
-    def __init__(self, service_url: str | None = None, token: str | None = None,
-                 timeout: float = 30):
+    def __init__(
+        self, service_url: str | None = None, token: str | None = None, timeout: float = 30
+    ):
         self.service_url = (service_url or os.environ.get("DATADIVE_SERVICE_URL", "")).rstrip("/")
         self.token = token if token is not None else os.environ.get("JUPYTERHUB_API_TOKEN", "")
         self.timeout = timeout
@@ -33,32 +34,48 @@ class HubServiceClient:
     def url(self, path: str, query: dict | None = None) -> str:
         return url_concat(f"{self.service_url}/api/v1/{path.lstrip('/')}", query or {})
 
-    async def fetch(self, method: str, path: str, body: bytes | None = None,
-                    query: dict | None = None, headers: dict | None = None):
+    async def fetch(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        query: dict | None = None,
+        headers: dict | None = None,
+    ):
         """Raw request; returns the tornado response, whatever its status."""
         if not self.configured:
             raise ServiceError(
-                503, "This server is not connected to the Datadive service "
-                     "(DATADIVE_SERVICE_URL / JUPYTERHUB_API_TOKEN unset); start it through the hub"
+                503,
+                "This server is not connected to the Datadive service "
+                "(DATADIVE_SERVICE_URL / JUPYTERHUB_API_TOKEN unset); start it through the hub",
             )
         req = HTTPRequest(
-            self.url(path, query), method=method,
-            body=body if body is not None else (b"" if method in ("POST", "PUT", "PATCH") else None),
+            self.url(path, query),
+            method=method,
+            body=body
+            if body is not None
+            else (b"" if method in ("POST", "PUT", "PATCH") else None),
             headers={"Authorization": f"token {self.token}", **(headers or {})},
-            request_timeout=self.timeout, allow_nonstandard_methods=True,
+            request_timeout=self.timeout,
+            allow_nonstandard_methods=True,
         )
         try:
             return await AsyncHTTPClient().fetch(req, raise_error=False)
         except OSError as e:
-            raise ServiceError(502, f"The Datadive service is unreachable ({e}); "
-                                    "try again, or ask a hub admin to check it") from e
+            raise ServiceError(
+                502,
+                f"The Datadive service is unreachable ({e}); "
+                "try again, or ask a hub admin to check it",
+            ) from e
 
-    async def request(self, method: str, path: str, data: Any = None,
-                      query: dict | None = None) -> Any:
+    async def request(
+        self, method: str, path: str, data: Any = None, query: dict | None = None
+    ) -> Any:
         """JSON request; raises :class:`ServiceError` with the service's message on errors."""
         body = json.dumps(data).encode() if data is not None else None
-        resp = await self.fetch(method, path, body, query,
-                                {"Content-Type": "application/json"} if body else None)
+        resp = await self.fetch(
+            method, path, body, query, {"Content-Type": "application/json"} if body else None
+        )
         if resp.code >= 400 or resp.code == 599:
             raise ServiceError(*_error(resp))
         return json.loads(resp.body) if resp.body else None

@@ -27,7 +27,6 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from openapi_check import validate_response
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,26 +74,40 @@ class Platform:
         return User("admin", self.admin_token, admin=True)
 
     def hub(self, method: str, path: str, **kw) -> requests.Response:
-        r = requests.request(method, f"{self.url}/hub/api/{path}", timeout=60,
-                             headers={"Authorization": f"token {self.admin_token}"}, **kw)
+        r = requests.request(
+            method,
+            f"{self.url}/hub/api/{path}",
+            timeout=60,
+            headers={"Authorization": f"token {self.admin_token}"},
+            **kw,
+        )
         return r
 
-    def call(self, method: str, path: str, user: User | None = None, *, token: str | None = None,
-             **kw) -> requests.Response:
+    def call(
+        self, method: str, path: str, user: User | None = None, *, token: str | None = None, **kw
+    ) -> requests.Response:
         """Request ``<service>/api/v1/<path>`` as ``user`` (or with ``token``, or anonymously)."""
         headers = kw.pop("headers", {})
         tok = token if token is not None else (user.token if user else None)
         if tok:
             headers["Authorization"] = f"token {tok}"
-        r = requests.request(method, f"{self.api}/{path.lstrip('/')}", headers=headers,
-                             timeout=60, **kw)
+        r = requests.request(
+            method, f"{self.api}/{path.lstrip('/')}", headers=headers, timeout=60, **kw
+        )
         if self.validate:
-            validate_response(method, r.url, r.status_code, r.content,
-                              r.headers.get("Content-Type", ""))
+            validate_response(
+                method, r.url, r.status_code, r.content, r.headers.get("Content-Type", "")
+            )
         return r
 
-    def user(self, name: str | None = None, *, admin: bool = False, groups: tuple = (),
-             password: bool = False) -> User:
+    def user(
+        self,
+        name: str | None = None,
+        *,
+        admin: bool = False,
+        groups: tuple = (),
+        password: bool = False,
+    ) -> User:
         """A new JupyterHub user (created through the hub API) with an API token."""
         name = name or f"u{uuid.uuid4().hex[:8]}"
         r = self.hub("POST", f"users/{name}", json={"admin": admin})
@@ -137,7 +150,9 @@ def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"datadive up exited ({proc.returncode}):\n{log.read_text()[-4000:]}")
+            raise RuntimeError(
+                f"datadive up exited ({proc.returncode}):\n{log.read_text()[-4000:]}"
+            )
         try:
             if requests.get(url, timeout=2).status_code in (200, 401, 403):
                 return
@@ -147,15 +162,26 @@ def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120
     raise RuntimeError(f"datadive up did not answer at {url} within {timeout}s")
 
 
-def start_platform(tmp: Path, db_url: str | None = None, db_kind: str = "sqlite",
-                   extra_env: dict | None = None):
+def start_platform(
+    tmp: Path, db_url: str | None = None, db_kind: str = "sqlite", extra_env: dict | None = None
+):
     port = free_port()
     token = secrets.token_hex(24)
     data_dir = tmp / "data"
     env = {**os.environ, "DATADIVE_BOOTSTRAP_TOKEN": token, **(extra_env or {})}
-    env["PATH"] = f"{Path(sys.executable).parent}:{ROOT / '.venv/node/node_modules/.bin'}:{env['PATH']}"
-    cmd = [sys.executable, "-m", "datadive_hub.cli", "up", "--port", str(port),
-           "--data-dir", str(data_dir)]
+    env["PATH"] = (
+        f"{Path(sys.executable).parent}:{ROOT / '.venv/node/node_modules/.bin'}:{env['PATH']}"
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "datadive_hub.cli",
+        "up",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+    ]
     if db_url:
         cmd += ["--db-url", db_url]
     log = tmp / "up.log"
@@ -207,15 +233,20 @@ def postgres_url():
     name = f"datadive_test_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    yield PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + "/" + name
+    yield (
+        PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+        + "/"
+        + name
+    )
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
 def platform_pg(tmp_path_factory, postgres_url):
-    p = start_platform(tmp_path_factory.mktemp("platform-pg"), db_url=postgres_url,
-                       db_kind="postgresql")
+    p = start_platform(
+        tmp_path_factory.mktemp("platform-pg"), db_url=postgres_url, db_kind="postgresql"
+    )
     yield p
     stop_platform(p.proc)
 

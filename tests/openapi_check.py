@@ -52,7 +52,7 @@ def operation_for(method: str, url: str) -> tuple[str, dict]:
     """The (path template, operation) documenting ``method url``; AssertionError if none."""
     path = unquote(urlparse(url).path)
     assert path.startswith(API_PREFIX), path
-    path = path[len(API_PREFIX):] or "/"
+    path = path[len(API_PREFIX) :] or "/"
     for rx, template in _path_regexes():
         if rx.match(path):
             op = document()["paths"][template].get(method.lower())
@@ -65,7 +65,11 @@ def validate_response(method: str, url: str, status: int, body: bytes, content_t
     """AssertionError unless ``status`` is documented for the operation and the body matches."""
     template, op = operation_for(method, url)
     responses = op.get("responses", {})
-    spec = responses.get(str(status)) or responses.get(f"{str(status)[0]}XX") or responses.get("default")
+    spec = (
+        responses.get(str(status))
+        or responses.get(f"{str(status)[0]}XX")
+        or responses.get("default")
+    )
     assert spec is not None, (
         f"{method} {template} answered {status}, which the OpenAPI document does not list "
         f"(documented: {sorted(responses)}); body: {body[:300]!r}"
@@ -79,8 +83,10 @@ def validate_response(method: str, url: str, status: int, body: bytes, content_t
 
     instance = json.loads(body)
     root = {**document(), **schema}  # resolve #/components/... against the whole document
-    errors = sorted(Draft202012Validator(root, registry=_registry()).iter_errors(instance),
-                    key=lambda e: list(e.path))
+    errors = sorted(
+        Draft202012Validator(root, registry=_registry()).iter_errors(instance),
+        key=lambda e: list(e.path),
+    )
     assert not errors, (
         f"{method} {template} → {status}: response does not match the OpenAPI schema: "
         + "; ".join(f"{list(e.path)}: {e.message}" for e in errors[:5])

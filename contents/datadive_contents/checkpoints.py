@@ -71,7 +71,9 @@ class DatadiveCheckpoints(AsyncCheckpoints):
             return []
         versions = {v.version_id: v for v in await m.store.list_versions(rel)}
         return [
-            {"id": vid, "last_modified": versions[vid].last_modified} for vid in ids if vid in versions
+            {"id": vid, "last_modified": versions[vid].last_modified}
+            for vid in ids
+            if vid in versions
         ][::-1]
 
     async def restore_checkpoint(self, contents_mgr, checkpoint_id, path):

@@ -51,7 +51,15 @@ STATE_DIR = ".datadive-workingcopy"
 class Mount:
     """One store shown at ``folder`` ("" in single-root mode)."""
 
-    def __init__(self, key: str, folder: str, store: ObjectStore, wc: WorkingCopy, role: str, project_id: str | None):
+    def __init__(
+        self,
+        key: str,
+        folder: str,
+        store: ObjectStore,
+        wc: WorkingCopy,
+        role: str,
+        project_id: str | None,
+    ):
         self.key = key
         self.folder = folder
         self.store = store
@@ -97,7 +105,9 @@ class DatadiveContentsManager(AsyncContentsManager):
         "Leave empty in Datadive mode (project_source set).",
     )
     s3_endpoint_url = Unicode(
-        "", config=True, help="S3 endpoint URL for store_url (empty: AWS, or endpoint_url in the URL)."
+        "",
+        config=True,
+        help="S3 endpoint URL for store_url (empty: AWS, or endpoint_url in the URL).",
     )
     s3_region = Unicode("", config=True, help="S3 region for store_url (default us-east-1).")
     s3_access_key_id = Unicode(
@@ -139,7 +149,8 @@ class DatadiveContentsManager(AsyncContentsManager):
         help="Seconds between scans for files that kernels wrote (uploaded when changed); 0 disables.",
     )
     username = Unicode(
-        config=True, help="User name used in conflict file names (default: $JUPYTERHUB_USER or the OS user)."
+        config=True,
+        help="User name used in conflict file names (default: $JUPYTERHUB_USER or the OS user).",
     )
     materialize_on_kernel_start = Bool(
         True,
@@ -147,13 +158,19 @@ class DatadiveContentsManager(AsyncContentsManager):
         help="Download a project's files into its working copy before a kernel starts in it.",
     )
     max_uploads_per_scan = Int(
-        200, config=True, help="Most files one periodic scan uploads (the rest wait for the next scan)."
+        200,
+        config=True,
+        help="Most files one periodic scan uploads (the rest wait for the next scan).",
     )
     flush_on_sigterm = Bool(
-        True, config=True, help="On SIGTERM, upload pending files (bounded by flush_timeout) before stopping."
+        True,
+        config=True,
+        help="On SIGTERM, upload pending files (bounded by flush_timeout) before stopping.",
     )
     flush_timeout = Float(60.0, config=True, help="Seconds a shutdown flush may take.")
-    hash_algorithm = Unicode("sha256", config=True, help="Hash algorithm of the 'hash' model field.")
+    hash_algorithm = Unicode(
+        "sha256", config=True, help="Hash algorithm of the 'hash' model field."
+    )
     delete_to_trash = Bool(
         True,
         config=True,
@@ -170,7 +187,9 @@ class DatadiveContentsManager(AsyncContentsManager):
         10000, config=True, help="Largest number of files a folder copy or rename may touch."
     )
     single_store = Instance(
-        ObjectStore, allow_none=True, help="Single-root mode: the store instance (built from store_url)."
+        ObjectStore,
+        allow_none=True,
+        help="Single-root mode: the store instance (built from store_url).",
     )
 
     @default("root_dir")
@@ -250,7 +269,10 @@ class DatadiveContentsManager(AsyncContentsManager):
         return WorkingCopy(store, root, state, user=self.username, log=self.log, name=folder or key)
 
     async def _project_list(self) -> list[dict]:
-        if self._projects is not None and time.monotonic() - self._projects_at < self.project_cache_seconds:
+        if (
+            self._projects is not None
+            and time.monotonic() - self._projects_at < self.project_cache_seconds
+        ):
             return self._projects
         result = self.project_source()
         if inspect.isawaitable(result):
@@ -263,7 +285,9 @@ class DatadiveContentsManager(AsyncContentsManager):
         if not self.datadive_mode:
             if "" not in self._mounts:
                 store = self._build_single_store()
-                self._mounts[""] = Mount("root", "", store, self._new_wc("root", "", store), "owner", None)
+                self._mounts[""] = Mount(
+                    "root", "", store, self._new_wc("root", "", store), "owner", None
+                )
                 self._start_poller()
             return [self._mounts[""]]
         mounts = []
@@ -271,11 +295,20 @@ class DatadiveContentsManager(AsyncContentsManager):
             m = self._mounts.get(p["folder"])
             if m is None or m.project_id != p["id"]:
                 if self.project_store_factory is None:
-                    raise HTTPError(500, "project_store_factory is not configured; set it with project_source")
+                    raise HTTPError(
+                        500, "project_store_factory is not configured; set it with project_source"
+                    )
                 store = self.project_store_factory(p["id"])
                 if inspect.isawaitable(store):
                     store = await store
-                m = Mount(p["id"], p["folder"], store, self._new_wc(p["id"], p["folder"], store), p.get("role", "viewer"), p["id"])
+                m = Mount(
+                    p["id"],
+                    p["folder"],
+                    store,
+                    self._new_wc(p["id"], p["folder"], store),
+                    p.get("role", "viewer"),
+                    p["id"],
+                )
                 self._mounts[p["folder"]] = m
             m.role = p.get("role", "viewer")
             mounts.append(m)
@@ -362,7 +395,9 @@ class DatadiveContentsManager(AsyncContentsManager):
     async def get(self, path, content=True, type=None, format=None, require_hash=False):
         path = path.strip("/")
         if path and not self.allow_hidden and await self.is_hidden(path):
-            raise HTTPError(404, f"{path} is hidden; hidden files are not served (allow_hidden is off)")
+            raise HTTPError(
+                404, f"{path} is hidden; hidden files are not served (allow_hidden is off)"
+            )
         try:
             m, rel = await self._resolve(path)
             if m is None:
@@ -373,11 +408,15 @@ class DatadiveContentsManager(AsyncContentsManager):
                 raise HTTPError(404, f"No such file or directory: {path}")
             info = await m.store.head(rel) if rel else None
             local = m.wc.local(rel)
-            is_file = info is not None or (rel and os.path.isfile(local) and m.wc.local_changed(rel))
+            is_file = info is not None or (
+                rel and os.path.isfile(local) and m.wc.local_changed(rel)
+            )
             if is_file:
                 if type == "directory":
                     raise HTTPError(400, f"{path} is not a directory", reason="bad type")
-                return await self._file_model(m, rel, path, info, content, type, format, require_hash)
+                return await self._file_model(
+                    m, rel, path, info, content, type, format, require_hash
+                )
             if content:  # one listing serves both the existence check and the content
                 found = await m.wc.refresh_dir(rel)
                 if rel and not any(found) and not os.path.isdir(local):
@@ -395,7 +434,11 @@ class DatadiveContentsManager(AsyncContentsManager):
         if content:
             model["format"] = "json"
             model["content"] = [
-                {**self._base_model(m.folder, "directory", EPOCH, writable=m.writable), "content": None, "format": None}
+                {
+                    **self._base_model(m.folder, "directory", EPOCH, writable=m.writable),
+                    "content": None,
+                    "format": None,
+                }
                 for m in await self._mount_list()
                 if self.allow_hidden or not m.folder.startswith(".")
             ]
@@ -448,7 +491,11 @@ class DatadiveContentsManager(AsyncContentsManager):
                 continue
             if not self.should_list(name):
                 continue
-            entries.append(self._base_model(self._api_path(m, prefix + name), "directory", EPOCH, writable=m.writable))
+            entries.append(
+                self._base_model(
+                    self._api_path(m, prefix + name), "directory", EPOCH, writable=m.writable
+                )
+            )
         model["content"] = entries
         model["format"] = "json"
         return model
@@ -496,7 +543,9 @@ class DatadiveContentsManager(AsyncContentsManager):
                     model["mimetype"] = model["mimetype"] or "text/plain"
                 except UnicodeDecodeError:
                     if format == "text":
-                        raise HTTPError(400, f"{path} is not UTF-8 encoded", reason="bad format") from None
+                        raise HTTPError(
+                            400, f"{path} is not UTF-8 encoded", reason="bad format"
+                        ) from None
                     model["content"] = base64.encodebytes(data).decode("ascii")
                     model["format"] = "base64"
                     model["mimetype"] = model["mimetype"] or "application/octet-stream"
@@ -558,11 +607,15 @@ class DatadiveContentsManager(AsyncContentsManager):
     async def _save_chunk(self, m: Mount, rel: str, path: str, model: dict, chunk: int) -> dict:
         """Lab's chunked upload: chunks 1..n append to a temp file; chunk -1 finishes and uploads."""
         if model["type"] != "file":
-            raise HTTPError(400, f'File type "{model["type"]}" is not supported for large file transfer')
+            raise HTTPError(
+                400, f'File type "{model["type"]}" is not supported for large file transfer'
+            )
         data = _decode(model["content"], model.get("format"), path)
         tmp_dir = m.wc.tmp_dir
         if chunk == 1 or path not in self._uploads:
-            tmp = os.path.join(tmp_dir, ".datadive-upload-" + hashlib.sha1(path.encode()).hexdigest())
+            tmp = os.path.join(
+                tmp_dir, ".datadive-upload-" + hashlib.sha1(path.encode()).hexdigest()
+            )
             self._uploads[path] = tmp
             mode = "wb"
         else:
@@ -631,7 +684,9 @@ class DatadiveContentsManager(AsyncContentsManager):
             self._check_writable(m, rel, old_path)
             self._check_writable(m2, rel2, new_path)
             if not self.allow_hidden and await self.is_hidden(new_path):
-                raise HTTPError(400, f"cannot rename to a hidden name {new_path} (allow_hidden is off)")
+                raise HTTPError(
+                    400, f"cannot rename to a hidden name {new_path} (allow_hidden is off)"
+                )
             if await self.exists(new_path):
                 raise HTTPError(409, f"File already exists: {new_path}")
             if await m.store.head(rel) is not None:
@@ -639,14 +694,19 @@ class DatadiveContentsManager(AsyncContentsManager):
             elif await self.dir_exists(old_path):
                 listing = await m.store.list(rel, recursive=True)
                 if len(listing.files) > self.max_copy_folder_files:
-                    raise HTTPError(400, f"{old_path} holds more than {self.max_copy_folder_files} files; rename it with an S3 tool")
-                pairs = [(f.key, rel2 + f.key[len(rel):]) for f in listing.files]
+                    raise HTTPError(
+                        400,
+                        f"{old_path} holds more than {self.max_copy_folder_files} files; rename it with an S3 tool",
+                    )
+                pairs = [(f.key, rel2 + f.key[len(rel) :]) for f in listing.files]
             elif os.path.isfile(m.wc.local(rel)):
                 pairs = []
             else:
                 raise HTTPError(404, f"File or directory does not exist: {old_path}")
             for src, dst in pairs:
-                await m2.store.put(dst, (await m.store.get(src))[0]) if m2 is not m else await m.store.copy(src, dst)
+                await m2.store.put(
+                    dst, (await m.store.get(src))[0]
+                ) if m2 is not m else await m.store.copy(src, dst)
             for src, _ in pairs:
                 await m.store.delete(src)
             # move the local copy and its sync state along
@@ -660,7 +720,11 @@ class DatadiveContentsManager(AsyncContentsManager):
                     m.wc._drop_base(src)
                     m.wc._unjournal(src)
                     info = await m2.store.head(dst)
-                    if info is not None and old_base is not None and os.path.isfile(m2.wc.local(dst)):
+                    if (
+                        info is not None
+                        and old_base is not None
+                        and os.path.isfile(m2.wc.local(dst))
+                    ):
                         # same local stat as before the move: unchanged files stay synced,
                         # locally changed ones stay pending (uploaded with If-Match on the new key)
                         m2.wc.db.execute(
@@ -692,7 +756,7 @@ class DatadiveContentsManager(AsyncContentsManager):
             await m.wc.scan()  # files written locally (by kernels) are copied too
             listing = await m.store.list(rel, recursive=True)
             for f in listing.files:
-                target = rel2 + f.key[len(rel):]
+                target = rel2 + f.key[len(rel) :]
                 if m2 is m:
                     await m.store.copy(f.key, target)
                 else:
@@ -728,7 +792,12 @@ class DatadiveContentsManager(AsyncContentsManager):
             m, rel = await self._resolve(path)
             if m is not None and self.materialize_on_kernel_start:
                 await m.wc.materialize()
-            os.makedirs(os.path.join(self.working_root, *parent.split("/")) if parent else self.working_root, exist_ok=True)
+            os.makedirs(
+                os.path.join(self.working_root, *parent.split("/"))
+                if parent
+                else self.working_root,
+                exist_ok=True,
+            )
         except (HTTPError, StoreError) as e:
             self.log.warning("could not prepare the working copy for a kernel at %s: %s", path, e)
         return parent
@@ -842,7 +911,9 @@ def _folder_names(projects: list[dict]) -> list[dict]:
     """Give each project a unique, valid folder name (its name; " (2)"... for duplicates)."""
     out, used = [], set()
     for p in sorted(projects, key=lambda p: (str(p.get("name", "")), str(p.get("id")))):
-        name = str(p.get("name") or p["id"]).replace("/", "-").replace("\\", "-").lstrip(".").strip()
+        name = (
+            str(p.get("name") or p["id"]).replace("/", "-").replace("\\", "-").lstrip(".").strip()
+        )
         try:
             name = normalize_path(name, allow_root=False)
         except PathRejected:
@@ -858,7 +929,9 @@ def _folder_names(projects: list[dict]) -> list[dict]:
 def _decode(content, fmt, path) -> bytes:
     if fmt == "base64":
         try:
-            return base64.b64decode(content.encode("ascii") if isinstance(content, str) else content)
+            return base64.b64decode(
+                content.encode("ascii") if isinstance(content, str) else content
+            )
         except Exception as e:
             raise HTTPError(400, f"Encoding error saving {path}: {e}") from e
     if not isinstance(content, str):

@@ -27,7 +27,9 @@ _SLASH_LOOKALIKES = frozenset("\u2215\u2044\u29f8\u29f9\u29f5\u2216\u1735\u2cc6\
 
 
 def _reject(path: str, why: str) -> PathRejected:
-    return PathRejected(f"path {path!r} rejected: {why}; use a plain relative path such as 'data/survey.csv'")
+    return PathRejected(
+        f"path {path!r} rejected: {why}; use a plain relative path such as 'data/survey.csv'"
+    )
 
 
 def _check_chars(original: str, text: str) -> None:
@@ -38,13 +40,17 @@ def _check_chars(original: str, text: str) -> None:
             raise _reject(original, "NUL bytes are not allowed")
         cat = unicodedata.category(ch)
         if cat in ("Cc", "Cs", "Co", "Cn", "Zl", "Zp") or ch in _INVISIBLE:
-            raise _reject(original, f"control or invisible character U+{ord(ch):04X} is not allowed")
+            raise _reject(
+                original, f"control or invisible character U+{ord(ch):04X} is not allowed"
+            )
         if ch in _SLASH_LOOKALIKES:
             raise _reject(original, f"look-alike of a slash U+{ord(ch):04X} is not allowed")
         if ch not in _SEPARATOR_LIKE and ord(ch) > 127:
             folded = unicodedata.normalize("NFKC", ch)
             if any(c in _SEPARATOR_LIKE for c in folded):
-                raise _reject(original, f"look-alike of a dot, slash or colon U+{ord(ch):04X} is not allowed")
+                raise _reject(
+                    original, f"look-alike of a dot, slash or colon U+{ord(ch):04X} is not allowed"
+                )
 
 
 def _check_segments(original: str, text: str) -> list[str]:

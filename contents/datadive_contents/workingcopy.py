@@ -127,13 +127,16 @@ class WorkingCopy:
 
     # -- state -------------------------------------------------------------------------
     def base(self, rel: str) -> Base | None:
-        row = self.db.execute("SELECT etag, mtime_ns, size FROM base WHERE path=?", (rel,)).fetchone()
+        row = self.db.execute(
+            "SELECT etag, mtime_ns, size FROM base WHERE path=?", (rel,)
+        ).fetchone()
         return Base(*row) if row else None
 
     def _set_base(self, rel: str, etag: str, local: str) -> None:
         st = os.stat(local)
         self.db.execute(
-            "INSERT OR REPLACE INTO base VALUES (?, ?, ?, ?)", (rel, etag, st.st_mtime_ns, st.st_size)
+            "INSERT OR REPLACE INTO base VALUES (?, ?, ?, ?)",
+            (rel, etag, st.st_mtime_ns, st.st_size),
         )
 
     def _drop_base(self, rel: str) -> None:
@@ -285,7 +288,9 @@ class WorkingCopy:
 
     async def _upload_file_as(self, path: str, key: str) -> ObjectInfo:
         if os.path.getsize(path) <= STREAM_THRESHOLD:
-            return await self.store.put(key, await asyncio.to_thread(_read, path), if_none_match=True)
+            return await self.store.put(
+                key, await asyncio.to_thread(_read, path), if_none_match=True
+            )
         return await self.store.put_stream(key, _file_chunks(path), if_none_match=True)
 
     async def write(self, rel: str, data: bytes) -> ObjectInfo:
@@ -334,7 +339,9 @@ class WorkingCopy:
             await self.pull(rel, remote)
         return remote
 
-    async def refresh_dir(self, rel_dir: str) -> tuple[dict[str, ObjectInfo], set[str], dict[str, os.stat_result], set[str]]:
+    async def refresh_dir(
+        self, rel_dir: str
+    ) -> tuple[dict[str, ObjectInfo], set[str], dict[str, os.stat_result], set[str]]:
         """List ``rel_dir`` in the store and locally, pulling remote changes.
 
         Returns (store files by name, store folder names, local-only or pending files by name →
@@ -343,8 +350,8 @@ class WorkingCopy:
         """
         listing = await self.store.list(rel_dir)
         prefix = rel_dir + "/" if rel_dir else ""
-        remote = {f.key[len(prefix):]: f for f in listing.files}
-        rfolders = {d[len(prefix):] for d in listing.folders}
+        remote = {f.key[len(prefix) :]: f for f in listing.files}
+        rfolders = {d[len(prefix) :] for d in listing.folders}
         local_files: dict[str, os.stat_result] = {}
         local_dirs: set[str] = set()
         ldir = self.local(rel_dir)
@@ -468,7 +475,9 @@ class WorkingCopy:
                     except SyncConflict as e:
                         self.log.warning("%s", e)
                     except SyncOffline:
-                        self.log.info("store offline; %d file(s) wait for upload", len(self.pending()))
+                        self.log.info(
+                            "store offline; %d file(s) wait for upload", len(self.pending())
+                        )
                         break
                     self.syncing -= 1
         finally:

@@ -83,7 +83,9 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
         try:
             body = json.loads(self.request.body or b"{}")
         except (ValueError, UnicodeDecodeError) as e:
-            raise web.HTTPError(400, f"The request body is not valid JSON ({e}); send a JSON object") from None
+            raise web.HTTPError(
+                400, f"The request body is not valid JSON ({e}); send a JSON object"
+            ) from None
         if not isinstance(body, dict):
             raise web.HTTPError(400, "The request body must be a JSON object")
         missing = [k for k in required if k not in body]
@@ -101,8 +103,9 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
             self.db.commit()
         except IntegrityError as e:
             self.db.rollback()
-            raise web.HTTPError(409, "That conflicts with something that already exists; "
-                                "reload and try again") from e
+            raise web.HTTPError(
+                409, "That conflicts with something that already exists; reload and try again"
+            ) from e
 
     # -- errors ---------------------------------------------------------------------------
 
@@ -129,8 +132,9 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
 
     def log_exception(self, typ, value, tb):
         if isinstance(value, OperationalError | DBAPIError):
-            self.log.warning("Database unavailable for %s %s: %s", self.request.method,
-                             self.request.uri, value)
+            self.log.warning(
+                "Database unavailable for %s %s: %s", self.request.method, self.request.uri, value
+            )
             return
         super().log_exception(typ, value, tb)
 

@@ -29,8 +29,9 @@ def _find(project, kind: PrincipalKind, name: str) -> Membership:
     for m in project.members:
         if m.kind == kind and m.name == name:
             return m
-    raise web.HTTPError(404, f"{kind} {name!r} is not a member of this project; "
-                             "list members with GET .../members")
+    raise web.HTTPError(
+        404, f"{kind} {name!r} is not a member of this project; list members with GET .../members"
+    )
 
 
 def _keep_an_owner(project, changing: Membership, new_role: Role | None):
@@ -53,12 +54,16 @@ class MembersHandler(APIHandler):
         name, role = body["name"], _role(body["role"])
         if not isinstance(name, str) or not name:
             raise web.HTTPError(400, "name must be a non-empty string")
-        exists = self.service.hub_users.user_exists if kind == PrincipalKind.user \
+        exists = (
+            self.service.hub_users.user_exists
+            if kind == PrincipalKind.user
             else self.service.hub_users.group_exists
+        )
         if not await exists(name):
             raise web.HTTPError(
-                400, f"JupyterHub has no {kind} named {name!r}; check the spelling, "
-                     "or ask a hub admin to create it first"
+                400,
+                f"JupyterHub has no {kind} named {name!r}; check the spelling, "
+                "or ask a hub admin to create it first",
             )
         if any(m.kind == kind and m.name == name for m in project.members):
             raise web.HTTPError(

@@ -45,10 +45,15 @@ def empty_notebook(kernel: str = "python3") -> bytes:
 async def sync_rows(handler, project) -> list[Notebook]:
     """Rows for every .ipynb in the store; rows whose file is gone are dropped."""
     listing = await project_store(handler.store, project.id).list("", recursive=True)
-    paths = {f.key for f in listing.files if f.key.endswith(".ipynb")
-             and not any(seg.startswith(".") for seg in f.key.split("/"))}
-    rows = {n.path: n for n in handler.db.scalars(
-        select(Notebook).where(Notebook.project_id == project.id))}
+    paths = {
+        f.key
+        for f in listing.files
+        if f.key.endswith(".ipynb") and not any(seg.startswith(".") for seg in f.key.split("/"))
+    }
+    rows = {
+        n.path: n
+        for n in handler.db.scalars(select(Notebook).where(Notebook.project_id == project.id))
+    }
     changed = False
     for path in paths - rows.keys():
         rows[path] = Notebook(project_id=project.id, path=path, created_by="")
@@ -65,8 +70,9 @@ async def sync_rows(handler, project) -> list[Notebook]:
 def find_notebook(handler, project, notebook_id) -> Notebook:
     nb = handler.db.get(Notebook, notebook_id)
     if nb is None or nb.project_id != project.id:
-        raise web.HTTPError(404, f"No notebook {notebook_id!r} in this project; list them with "
-                                 "GET .../notebooks")
+        raise web.HTTPError(
+            404, f"No notebook {notebook_id!r} in this project; list them with GET .../notebooks"
+        )
     return nb
 
 
@@ -75,20 +81,25 @@ class NotebooksHandler(APIHandler):
         project = access.project_for(self, project_id, Role.viewer)
         archived = self.get_argument("archived", "0") in ("1", "true")
         rows = await sync_rows(self, project)
-        self.write_json({"notebooks": [serialize.notebook(n) for n in rows
-                                       if archived or not n.archived]})
+        self.write_json(
+            {"notebooks": [serialize.notebook(n) for n in rows if archived or not n.archived]}
+        )
 
     async def post(self, project_id):
         project = access.project_for(self, project_id, Role.editor)
         body = self.json_body()
         path = notebook_path(body.get("path") or body.get("name") or "")
         try:
-            await project_store(self.store, project.id).put(path, empty_notebook(), if_none_match=True)
+            await project_store(self.store, project.id).put(
+                path, empty_notebook(), if_none_match=True
+            )
         except Conflict:
-            raise web.HTTPError(409, f"{path!r} already exists in this project; "
-                                     "choose another name") from None
-        nb = self.db.scalar(select(Notebook).where(
-            Notebook.project_id == project.id, Notebook.path == path))
+            raise web.HTTPError(
+                409, f"{path!r} already exists in this project; choose another name"
+            ) from None
+        nb = self.db.scalar(
+            select(Notebook).where(Notebook.project_id == project.id, Notebook.path == path)
+        )
         if nb is None:
             nb = Notebook(project_id=project.id, path=path, created_by=self.user.name)
             self.db.add(nb)
@@ -106,7 +117,9 @@ class NotebookHandler(APIHandler):
         nb = find_notebook(self, project, notebook_id)
         body = self.json_body()
         if not body or set(body) - {"path", "name", "archived"}:
-            raise web.HTTPError(400, "Send 'path' (or 'name') to rename and/or 'archived' (boolean)")
+            raise web.HTTPError(
+                400, "Send 'path' (or 'name') to rename and/or 'archived' (boolean)"
+            )
         if "archived" in body:
             if not isinstance(body["archived"], bool):
                 raise web.HTTPError(400, "archived must be true or false")

@@ -20,9 +20,7 @@ def _check_unique(handler: APIHandler, name: str, creator: str, exclude: str | N
     if exclude:
         q = q.where(Project.id != exclude)
     if handler.db.scalar(q):
-        raise web.HTTPError(
-            409, f"You already have a project named {name!r}; choose another name"
-        )
+        raise web.HTTPError(409, f"You already have a project named {name!r}; choose another name")
 
 
 class ProjectsHandler(APIHandler):
@@ -43,8 +41,9 @@ class ProjectsHandler(APIHandler):
         name = validation.project_name(body["name"])
         desc = validation.description(body.get("description", ""))
         _check_unique(self, name, self.user.name)
-        project = Project(name=name, name_key=name.casefold(), description=desc,
-                          created_by=self.user.name)
+        project = Project(
+            name=name, name_key=name.casefold(), description=desc, created_by=self.user.name
+        )
         project.members.append(
             Membership(kind=PrincipalKind.user, name=self.user.name, role=Role.owner)
         )

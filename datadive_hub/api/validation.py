@@ -23,7 +23,7 @@ def project_name(value) -> str:
         raise web.HTTPError(
             400,
             "name is used as a folder name: it must not start with '.' nor contain "
-            "control characters or any of / \\ : * ? \" < > |",
+            'control characters or any of / \\ : * ? " < > |',
         )
     return name
 

@@ -65,9 +65,7 @@ class Membership(Base):
     project_id: Mapped[str] = mapped_column(
         ForeignKey("projects.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[PrincipalKind] = mapped_column(
-        Enum(PrincipalKind, native_enum=False, length=10)
-    )
+    kind: Mapped[PrincipalKind] = mapped_column(Enum(PrincipalKind, native_enum=False, length=10))
     name: Mapped[str] = mapped_column(String(255), index=True)
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=10))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

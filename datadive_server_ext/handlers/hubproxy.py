@@ -5,8 +5,15 @@ from tornado import web
 
 from .base import DatadiveHandler
 
-FORWARDED_HEADERS = ("Content-Type", "ETag", "Last-Modified", "Content-Range", "Location",
-                     "Content-Disposition", "Accept-Ranges")
+FORWARDED_HEADERS = (
+    "Content-Type",
+    "ETag",
+    "Last-Modified",
+    "Content-Range",
+    "Location",
+    "Content-Disposition",
+    "Accept-Ranges",
+)
 
 
 class HubProxyHandler(DatadiveHandler):
@@ -14,8 +21,11 @@ class HubProxyHandler(DatadiveHandler):
 
     async def _forward(self, path: str):
         query = {k: self.get_argument(k) for k in self.request.query_arguments}
-        headers = {k: v for k, v in self.request.headers.items()
-                   if k in ("Content-Type", "If-Match", "If-None-Match", "Range")}
+        headers = {
+            k: v
+            for k, v in self.request.headers.items()
+            if k in ("Content-Type", "If-Match", "If-None-Match", "Range")
+        }
         body = self.request.body if self.request.method in ("POST", "PUT", "PATCH") else None
         resp = await self.service.fetch(self.request.method, path, body, query, headers)
         if resp.code == 599:

@@ -14,8 +14,14 @@ class SyncHandler(DatadiveHandler):
     async def get(self):
         status = getattr(self.contents_manager, "sync_status", None)
         if status is None:
-            self.finish({"state": "unavailable", "pending": 0, "projects": [],
-                         "message": "This server's contents manager does not sync to a store"})
+            self.finish(
+                {
+                    "state": "unavailable",
+                    "pending": 0,
+                    "projects": [],
+                    "message": "This server's contents manager does not sync to a store",
+                }
+            )
             return
         self.finish(await status())
 

@@ -38,8 +38,9 @@ def selected_text(select) -> str:
 
 def server_route_exists(platform, user, route: str) -> str | None:
     """None if ``<server>/datadive/<route>`` answers, else the reason it does not."""
-    r = requests.get(f"{platform.url}/user/{user.name}/datadive/{route}", headers=user.headers,
-                     timeout=30)
+    r = requests.get(
+        f"{platform.url}/user/{user.name}/datadive/{route}", headers=user.headers, timeout=30
+    )
     if r.status_code == 404:
         return f"the server extension has no route datadive/{route} yet (404)"
     return None
@@ -98,7 +99,9 @@ def test_create_notebook(lab):
     lab.dismiss_dialogs()
     tab = lab.page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="analysis.ipynb")
     tab.wait_for()
-    lab.page.locator(".jp-NotebookPanel .jp-Notebook-ExecutionIndicator, .jp-Toolbar-kernelName").first.wait_for()
+    lab.page.locator(
+        ".jp-NotebookPanel .jp-Notebook-ExecutionIndicator, .jp-Toolbar-kernelName"
+    ).first.wait_for()
     lab.shot("notebook-created")
 
 
@@ -245,8 +248,9 @@ def test_draft_kept_after_reload(lab, platform, researcher):
     nb = active_notebook(lab)
     nb.locator(".jp-Cell").first.locator(".jp-InputPrompt").click()
     lab.page.keyboard.press("Control+s")
-    lab.page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.jp-mod-dirty",
-                     has_text="analysis.ipynb").wait_for(state="detached")
+    lab.page.locator(
+        ".lm-DockPanel-tabBar .lm-TabBar-tab.jp-mod-dirty", has_text="analysis.ipynb"
+    ).wait_for(state="detached")
     time.sleep(0.3)
     lab.shot("draft-before-reload")
     lab.page.reload()
@@ -272,8 +276,10 @@ def test_axe_panel_and_form(lab, platform, researcher):
     p.get_by_role("button", name="Back to all projects").click()
     problems["projects"] = lab.axe("#datadive-panel")
     lab.shot("axe-checked")
-    (lab_artifacts := __import__("pathlib").Path(__file__).resolve().parents[2]
-     / "test-artifacts/browser/axe.json").write_text(json.dumps(problems, indent=2))
+    (
+        lab_artifacts := __import__("pathlib").Path(__file__).resolve().parents[2]
+        / "test-artifacts/browser/axe.json"
+    ).write_text(json.dumps(problems, indent=2))
     bad = {k: v for k, v in problems.items() if v}
     assert not bad, f"serious/critical axe violations (see {lab_artifacts}): {bad}"
 
@@ -366,8 +372,10 @@ def test_open_panel_with_200_projects(lab, platform, researcher, timings):
         runs.append(round(ms, 1))
     timings["open_panel_to_200_projects_runs_ms"] = runs
     timings["open_panel_to_200_projects_median_ms"] = _median(runs)
-    timings["targets"] = {"insert_click_to_cell_ms": INSERT_TARGET_MS,
-                          "open_panel_to_200_projects_ms": PROJECTS_TARGET_MS}
+    timings["targets"] = {
+        "insert_click_to_cell_ms": INSERT_TARGET_MS,
+        "open_panel_to_200_projects_ms": PROJECTS_TARGET_MS,
+    }
     timings["machine_load_average"] = open("/proc/loadavg").read().split()[:3]
 
 
@@ -397,9 +405,12 @@ def test_rename_members_delete_and_restore(lab, platform, researcher):
     p.get_by_role("button", name="Add", exact=True).click()
     p.locator(".dd-Member", has_text=colleague.name).wait_for()
     assert p.locator(f"#dd-role-user-{colleague.name}").input_value() == "editor"
-    members = platform.call("GET", f"projects/{project['id']}/members", researcher).json()["members"]
+    members = platform.call("GET", f"projects/{project['id']}/members", researcher).json()[
+        "members"
+    ]
     assert {"kind": "user", "name": colleague.name, "role": "editor"}.items() <= next(
-        m for m in members if m["name"] == colleague.name).items()
+        m for m in members if m["name"] == colleague.name
+    ).items()
     lab.shot("members")
     # delete (confirm), then restore from "Recently deleted"
     p.get_by_role("button", name="Delete", exact=True).click()

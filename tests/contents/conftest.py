@@ -44,7 +44,10 @@ def moto_server():
 def make_bucket(endpoint: str, versioning: bool = True) -> str:
     name = f"dd-{uuid.uuid4().hex[:12]}"
     s3 = boto3.client(
-        "s3", endpoint_url=endpoint, aws_access_key_id="test", aws_secret_access_key="test",
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
         region_name="us-east-1",
     )
     s3.create_bucket(Bucket=name)
@@ -61,8 +64,12 @@ def s3_bucket(moto_server):
 @pytest.fixture
 async def s3_store(moto_server, s3_bucket):
     store = S3Store(
-        s3_bucket, "root", endpoint_url=moto_server, access_key_id="test",
-        secret_access_key="test", check_folders=True,
+        s3_bucket,
+        "root",
+        endpoint_url=moto_server,
+        access_key_id="test",
+        secret_access_key="test",
+        check_folders=True,
     )
     yield store
     await store.close()

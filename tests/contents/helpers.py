@@ -47,7 +47,8 @@ class MotoServer:
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [os.path.join(VENV_BIN, "moto_server"), "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_http(self.url + "/moto-api/", 30, self.proc)
 
@@ -149,8 +150,10 @@ class JupyterServer:
         os.makedirs(root_dir, exist_ok=True)
         with open(os.path.join(self.config_dir, "jupyter_server_config.py"), "w") as f:
             f.write("c = get_config()  # noqa\n")
-            f.write("c.ServerApp.contents_manager_class = "
-                    "'datadive_contents.manager.DatadiveContentsManager'\n")
+            f.write(
+                "c.ServerApp.contents_manager_class = "
+                "'datadive_contents.manager.DatadiveContentsManager'\n"
+            )
             f.write(config + "\n")
         self.log_path = os.path.join(os.path.dirname(root_dir), f"{name}-{self.port}.log")
         self.proc: subprocess.Popen | None = None
@@ -160,11 +163,21 @@ class JupyterServer:
         env.pop("JUPYTER_NO_CONFIG")
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root",
-             f"--ServerApp.port={self.port}", "--ServerApp.ip=127.0.0.1",
-             f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root_dir}",
-             "--ServerApp.port_retries=0"],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "jupyter_server",
+                "--no-browser",
+                "--allow-root",
+                f"--ServerApp.port={self.port}",
+                "--ServerApp.ip=127.0.0.1",
+                f"--IdentityProvider.token={self.token}",
+                f"--ServerApp.root_dir={self.root_dir}",
+                "--ServerApp.port_retries=0",
+            ],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         wait_http(self.url + "/api/status?token=" + self.token, timeout, self.proc)
 
@@ -175,8 +188,12 @@ class JupyterServer:
 
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         data = None if body is None else _json.dumps(body).encode()
-        conn.request(method, path, body=data, headers={"Authorization": f"token {self.token}",
-                                                       "Content-Type": "application/json"})
+        conn.request(
+            method,
+            path,
+            body=data,
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+        )
         resp = conn.getresponse()
         raw = resp.read()
         conn.close()

@@ -19,13 +19,32 @@ def execute(srv: JupyterServer, kernel_id: str, code: str, timeout: float = 60) 
     msg_id = uuid.uuid4().hex
     out = []
     with connect(url, open_timeout=30, max_size=None) as ws:
-        ws.send(json.dumps({
-            "header": {"msg_id": msg_id, "username": "test", "session": uuid.uuid4().hex,
-                       "msg_type": "execute_request", "version": "5.3", "date": ""},
-            "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-            "content": {"code": code, "silent": False, "store_history": False,
-                        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
-        }))
+        ws.send(
+            json.dumps(
+                {
+                    "header": {
+                        "msg_id": msg_id,
+                        "username": "test",
+                        "session": uuid.uuid4().hex,
+                        "msg_type": "execute_request",
+                        "version": "5.3",
+                        "date": "",
+                    },
+                    "parent_header": {},
+                    "metadata": {},
+                    "channel": "shell",
+                    "buffers": [],
+                    "content": {
+                        "code": code,
+                        "silent": False,
+                        "store_history": False,
+                        "user_expressions": {},
+                        "allow_stdin": False,
+                        "stop_on_error": True,
+                    },
+                }
+            )
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             msg = json.loads(ws.recv(timeout=timeout))
@@ -42,8 +61,13 @@ def execute(srv: JupyterServer, kernel_id: str, code: str, timeout: float = 60) 
 
 @pytest.mark.slow
 def test_kernel_reads_and_writes_project_files(moto_server, s3_bucket, tmp_path):
-    s3 = boto3.client("s3", endpoint_url=moto_server, aws_access_key_id="test",
-                      aws_secret_access_key="test", region_name="us-east-1")
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=moto_server,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        region_name="us-east-1",
+    )
     # written by another tool straight into the bucket: no folder markers
     s3.put_object(Bucket=s3_bucket, Key="projects/p1/data/survey.csv", Body=b"a,b\n1,2\n3,4\n")
     cfg = (
@@ -59,9 +83,16 @@ def test_kernel_reads_and_writes_project_files(moto_server, s3_bucket, tmp_path)
         status, listing = srv.contents("GET", "Alpha/data")
         assert status == 200 and [e["name"] for e in listing["content"]] == ["survey.csv"]
         assert srv.contents("PUT", "Alpha/data/analysis.ipynb", nb_model("analysis"))[0] == 201
-        status, session = srv.request("POST", "/api/sessions", {
-            "path": "Alpha/data/analysis.ipynb", "type": "notebook", "name": "analysis.ipynb",
-            "kernel": {"name": "python3"}})
+        status, session = srv.request(
+            "POST",
+            "/api/sessions",
+            {
+                "path": "Alpha/data/analysis.ipynb",
+                "type": "notebook",
+                "name": "analysis.ipynb",
+                "kernel": {"name": "python3"},
+            },
+        )
         assert status == 201, session
         code = (
             "import os, pandas as pd\n"
@@ -70,10 +101,15 @@ def test_kernel_reads_and_writes_project_files(moto_server, s3_bucket, tmp_path)
             "print(os.getcwd()); print(len(df))\n"
         )
         out = execute(srv, session["kernel"]["id"], code).split()
-        assert out[0] == str(tmp_path / "home" / "Alpha" / "data"), "kernel cwd = the notebook's folder"
+        assert out[0] == str(tmp_path / "home" / "Alpha" / "data"), (
+            "kernel cwd = the notebook's folder"
+        )
         assert out[1] == "2", "the kernel read survey.csv from the working copy"
-        wait_for(lambda: _get(s3, s3_bucket, "projects/p1/data/out.csv") == b"a,b,c\n1,2,2\n3,4,6\n",
-                 timeout=20, what="out.csv written by the kernel to reach the store")
+        wait_for(
+            lambda: _get(s3, s3_bucket, "projects/p1/data/out.csv") == b"a,b,c\n1,2,2\n3,4,6\n",
+            timeout=20,
+            what="out.csv written by the kernel to reach the store",
+        )
         status, listing = srv.contents("GET", "Alpha/data")
         assert "out.csv" in [e["name"] for e in listing["content"]]
         srv.request("DELETE", f"/api/sessions/{session['id']}")

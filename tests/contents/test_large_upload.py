@@ -23,8 +23,10 @@ def test_1gb_chunked_upload_peak_rss(tmp_path):
     # multipart upload here (see docs/storage.md); the server side (chunks, journal, streamed
     # put) is the same code path as with S3
     store_dir = tmp_path / "store"
-    cfg = (f"c.DatadiveContentsManager.store_url = 'file://{store_dir}'\n"
-           "c.DatadiveContentsManager.poll_interval = 1\n")
+    cfg = (
+        f"c.DatadiveContentsManager.store_url = 'file://{store_dir}'\n"
+        "c.DatadiveContentsManager.poll_interval = 1\n"
+    )
     srv = JupyterServer(str(tmp_path / "root"), cfg, name="big")
     srv.start()
     peak = 0
@@ -51,9 +53,14 @@ def test_1gb_chunked_upload_peak_rss(tmp_path):
             md5.update(data)
             chunk = -1 if i == TOTAL_MB else i
             status, body = srv.contents(
-                "PUT", "big/data.bin",
-                {"type": "file", "format": "base64", "chunk": chunk,
-                 "content": base64.b64encode(data).decode("ascii")},
+                "PUT",
+                "big/data.bin",
+                {
+                    "type": "file",
+                    "format": "base64",
+                    "chunk": chunk,
+                    "content": base64.b64encode(data).decode("ascii"),
+                },
                 timeout=300,
             )
             assert status in (200, 201), body

@@ -20,7 +20,9 @@ def text(s: str) -> dict:
 @pytest.fixture
 def cm(tmp_path):
     return DatadiveContentsManager(
-        root_dir=str(tmp_path / "work"), store_url=f"file://{tmp_path / 'store'}", poll_interval=0,
+        root_dir=str(tmp_path / "work"),
+        store_url=f"file://{tmp_path / 'store'}",
+        poll_interval=0,
         username="carol",
     )
 
@@ -44,7 +46,10 @@ async def test_conflicting_save_is_409_and_both_versions_kept(cm, tmp_path):
     await other.put("report.txt", b"someone else's")
     with pytest.raises(HTTPError) as e:
         await cm.save(text("mine"), "report.txt")
-    assert e.value.status_code == 409 and "yours was saved as report.conflict-carol-" in e.value.log_message
+    assert (
+        e.value.status_code == 409
+        and "yours was saved as report.conflict-carol-" in e.value.log_message
+    )
     names = os.listdir(tmp_path / "store")
     conflict = next(n for n in names if n.startswith("report.conflict-carol-"))
     assert (tmp_path / "store" / conflict).read_text() == "mine"
@@ -55,8 +60,15 @@ async def test_conflicting_save_is_409_and_both_versions_kept(cm, tmp_path):
 
 async def test_offline_save_is_503_and_journaled(tmp_path):
     dead = f"http://127.0.0.1:{free_port()}"
-    store = S3Store("nobucket", "", endpoint_url=dead, access_key_id="x", secret_access_key="x",
-                    max_attempts=1, connect_timeout=1)
+    store = S3Store(
+        "nobucket",
+        "",
+        endpoint_url=dead,
+        access_key_id="x",
+        secret_access_key="x",
+        max_attempts=1,
+        connect_timeout=1,
+    )
     cm = DatadiveContentsManager(root_dir=str(tmp_path / "w"), single_store=store, poll_interval=0)
     with pytest.raises(HTTPError) as e:
         await cm.save(text("kept"), "a.txt")

@@ -20,10 +20,30 @@ GOOD = {
 }
 
 BAD = [
-    "..", "../x", "a/../../b", "./x", "/etc/passwd", "a\\b", "nul\x00", "%2e%2e/x", "%2E%2E%2Fx",
-    "%252e%252e/x", "a%2fb", "a%5cb", "\uff0e\uff0e/x", "a\uff0fb", "\u2025/x", "a\u2215b",
-    "x\u202egnp.exe", "zero\u200bwidth", "bell\x07", "line\nbreak", "x" * 256,
-    "/".join(["d" * 200] * 6), ".datadive-versions/x", "a/.datadive-versions",
+    "..",
+    "../x",
+    "a/../../b",
+    "./x",
+    "/etc/passwd",
+    "a\\b",
+    "nul\x00",
+    "%2e%2e/x",
+    "%2E%2E%2Fx",
+    "%252e%252e/x",
+    "a%2fb",
+    "a%5cb",
+    "\uff0e\uff0e/x",
+    "a\uff0fb",
+    "\u2025/x",
+    "a\u2215b",
+    "x\u202egnp.exe",
+    "zero\u200bwidth",
+    "bell\x07",
+    "line\nbreak",
+    "x" * 256,
+    "/".join(["d" * 200] * 6),
+    ".datadive-versions/x",
+    "a/.datadive-versions",
 ]
 
 

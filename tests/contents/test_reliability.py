@@ -13,8 +13,13 @@ from nbformat.v4 import new_markdown_cell, new_notebook
 
 
 def s3(endpoint):
-    return boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="test",
-                        aws_secret_access_key="test", region_name="us-east-1")
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        region_name="us-east-1",
+    )
 
 
 def single_root_config(endpoint, bucket, prefix="root", user="alice", poll=0.3):
@@ -86,10 +91,15 @@ def test_endpoint_down_during_save_then_resumes(moto_server, s3_bucket, servers)
         assert b"second" not in stored(moto_server, s3_bucket, "root/analysis.ipynb")
         proxy.start()  # the endpoint returns: the journaled upload resumes by itself
         expected = open(local, "rb").read()
-        wait_for(lambda: stored(moto_server, s3_bucket, "root/analysis.ipynb") == expected,
-                 timeout=30, what="the pending save to reach S3")
+        wait_for(
+            lambda: stored(moto_server, s3_bucket, "root/analysis.ipynb") == expected,
+            timeout=30,
+            what="the pending save to reach S3",
+        )
         status, model = srv.contents("GET", "analysis.ipynb")
-        assert status == 200 and model["content"]["cells"][0]["source"] == "second, while S3 is down"
+        assert (
+            status == 200 and model["content"]["cells"][0]["source"] == "second, while S3 is down"
+        )
     finally:
         proxy.stop()
 
@@ -98,20 +108,29 @@ def test_endpoint_down_during_save_then_resumes(moto_server, s3_bucket, servers)
 def test_sigkill_after_acknowledged_save_loses_nothing(moto_server, s3_bucket, servers, tmp_path):
     cfg = single_root_config(moto_server, s3_bucket, poll=30)  # no periodic help: only the journal
     srv = servers(cfg, "kill")
-    status, _ = srv.contents("PUT", "data/result.txt", {"type": "file", "format": "text", "content": "42\n"})
+    status, _ = srv.contents(
+        "PUT", "data/result.txt", {"type": "file", "format": "text", "content": "42\n"}
+    )
     assert status in (200, 201)
     # a file a kernel wrote just before the crash (not yet uploaded: the scan runs every 30 s)
     kernel_file = os.path.join(srv.root_dir, "data", "from_kernel.csv")
     with open(kernel_file, "w") as f:
         f.write("a,b\n1,2\n")
     srv.kill()  # SIGKILL
-    assert stored(moto_server, s3_bucket, "root/data/result.txt") == b"42\n", "acknowledged = stored"
+    assert stored(moto_server, s3_bucket, "root/data/result.txt") == b"42\n", (
+        "acknowledged = stored"
+    )
     # restart on the same working copy: what the kernel wrote is uploaded at start-up
-    srv2 = JupyterServer(srv.root_dir, single_root_config(moto_server, s3_bucket, poll=30), name="kill2")
+    srv2 = JupyterServer(
+        srv.root_dir, single_root_config(moto_server, s3_bucket, poll=30), name="kill2"
+    )
     srv2.start()
     try:
-        wait_for(lambda: stored(moto_server, s3_bucket, "root/data/from_kernel.csv") == b"a,b\n1,2\n",
-                 timeout=30, what="the kernel-written file to be uploaded after restart")
+        wait_for(
+            lambda: stored(moto_server, s3_bucket, "root/data/from_kernel.csv") == b"a,b\n1,2\n",
+            timeout=30,
+            what="the kernel-written file to be uploaded after restart",
+        )
     finally:
         srv2.stop()
 
@@ -155,11 +174,27 @@ def test_two_users_save_same_notebook_conflict_surfaced(moto_server, s3_bucket, 
 
 
 HOSTILE = [
-    "..", "../secret.txt", "../../outside.txt", "a/../../outside.txt", "%2e%2e/outside.txt",
-    "%252e%252e/outside.txt", "..%2foutside.txt", "..%5coutside.txt", "a%00b.txt", "..\\outside.txt",
-    "a\\..\\..\\outside.txt", "\uff0e\uff0e/outside.txt", "\u2025/outside.txt", "a\u2215..\u2215b",
-    "x\u202egnp.exe", "zero\u200bwidth.txt", "ctrl\x07.txt", "line\nbreak.txt",
-    "x" * 300 + ".txt", "/".join(["d" * 200] * 6) + "/f.txt", ".datadive-versions/x",
+    "..",
+    "../secret.txt",
+    "../../outside.txt",
+    "a/../../outside.txt",
+    "%2e%2e/outside.txt",
+    "%252e%252e/outside.txt",
+    "..%2foutside.txt",
+    "..%5coutside.txt",
+    "a%00b.txt",
+    "..\\outside.txt",
+    "a\\..\\..\\outside.txt",
+    "\uff0e\uff0e/outside.txt",
+    "\u2025/outside.txt",
+    "a\u2215..\u2215b",
+    "x\u202egnp.exe",
+    "zero\u200bwidth.txt",
+    "ctrl\x07.txt",
+    "line\nbreak.txt",
+    "x" * 300 + ".txt",
+    "/".join(["d" * 200] * 6) + "/f.txt",
+    ".datadive-versions/x",
 ]
 
 
@@ -183,12 +218,19 @@ def test_hostile_paths_rejected_and_confined(moto_server, s3_bucket, servers, tm
     sentinel = tmp_path / "outside.txt"
     sentinel.write_text("on disk outside")
     before = sorted(os.listdir(tmp_path))
-    assert srv.contents("PUT", "Alpha/ok.txt", {"type": "file", "format": "text", "content": "ok"})[0] == 201
+    assert (
+        srv.contents("PUT", "Alpha/ok.txt", {"type": "file", "format": "text", "content": "ok"})[0]
+        == 201
+    )
     body = {"type": "file", "format": "text", "content": "pwned"}
     for bad in HOSTILE:
         for enc in (quote(bad, safe="/"), quote(bad, safe="")):
-            for method, payload in (("GET", None), ("PUT", body), ("DELETE", None),
-                                    ("PATCH", {"path": "Alpha/" + bad})):
+            for method, payload in (
+                ("GET", None),
+                ("PUT", body),
+                ("DELETE", None),
+                ("PATCH", {"path": "Alpha/" + bad}),
+            ):
                 url = "/api/contents/Alpha/" + enc
                 if method == "PATCH":
                     url = "/api/contents/Alpha/ok.txt"
@@ -196,14 +238,22 @@ def test_hostile_paths_rejected_and_confined(moto_server, s3_bucket, servers, tm
                 assert 400 <= status < 500, (method, bad, status, resp)
     time.sleep(1)  # let the periodic scan run once
     keys = sorted(o["Key"] for o in client.list_objects_v2(Bucket=s3_bucket)["Contents"])
-    assert [k for k in keys if not k.startswith("projects/p1/")] == ["outside.txt", "projects/p2/secret.txt"]
-    assert client.get_object(Bucket=s3_bucket, Key="projects/p2/secret.txt")["Body"].read() == b"other project"
+    assert [k for k in keys if not k.startswith("projects/p1/")] == [
+        "outside.txt",
+        "projects/p2/secret.txt",
+    ]
+    assert (
+        client.get_object(Bucket=s3_bucket, Key="projects/p2/secret.txt")["Body"].read()
+        == b"other project"
+    )
     assert client.get_object(Bucket=s3_bucket, Key="outside.txt")["Body"].read() == b"bucket root"
     assert [k for k in keys if k.startswith("projects/p1/")] == ["projects/p1/ok.txt"]
     assert sentinel.read_text() == "on disk outside"
     assert sorted(os.listdir(tmp_path)) == before, "nothing written next to the working copy"
     assert set(os.listdir(srv.root_dir)) <= {"Alpha", ".datadive-workingcopy"}
-    on_disk = [os.path.join(d, f) for d, _, fs in os.walk(os.path.join(srv.root_dir, "Alpha")) for f in fs]
+    on_disk = [
+        os.path.join(d, f) for d, _, fs in os.walk(os.path.join(srv.root_dir, "Alpha")) for f in fs
+    ]
     assert [os.path.relpath(p, srv.root_dir) for p in on_disk] == ["Alpha/ok.txt"]
 
 
@@ -226,7 +276,13 @@ def test_viewer_project_is_read_only(moto_server, s3_bucket, servers):
     viewer_folder = "Shared" if not folders["Shared"]["writable"] else "Shared (2)"
     status, model = srv.contents("GET", f"{viewer_folder}/report.txt")
     assert status == 200 and model["content"] == "read me" and model["writable"] is False
-    status, body = srv.contents("PUT", f"{viewer_folder}/report.txt",
-                                {"type": "file", "format": "text", "content": "changed"})
+    status, body = srv.contents(
+        "PUT",
+        f"{viewer_folder}/report.txt",
+        {"type": "file", "format": "text", "content": "changed"},
+    )
     assert status == 403 and "viewer" in body["message"]
-    assert client.get_object(Bucket=s3_bucket, Key="projects/p9/report.txt")["Body"].read() == b"read me"
+    assert (
+        client.get_object(Bucket=s3_bucket, Key="projects/p9/report.txt")["Body"].read()
+        == b"read me"
+    )

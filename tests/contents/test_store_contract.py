@@ -41,7 +41,9 @@ async def test_ranged_get_and_stream(store):
     assert data == b""
     streamed = b"".join([c async for c in store.open_stream("bin.dat", chunk_size=1000)])
     assert streamed == body
-    part = b"".join([c async for c in store.open_stream("bin.dat", start=100, end=2100, chunk_size=512)])
+    part = b"".join(
+        [c async for c in store.open_stream("bin.dat", start=100, end=2100, chunk_size=512)]
+    )
     assert part == body[100:2100]
 
 

@@ -11,11 +11,26 @@ async def execute(ws_url: str, code: str, headers: dict, timeout: float = 60) ->
     """Send ``execute_request`` on the kernel channels websocket; return the outputs seen."""
     msg_id = uuid.uuid4().hex
     msg = {
-        "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "test",
-                   "session": uuid.uuid4().hex, "version": "5.3", "date": ""},
-        "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-        "content": {"code": code, "silent": False, "store_history": True,
-                    "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
+        "header": {
+            "msg_id": msg_id,
+            "msg_type": "execute_request",
+            "username": "test",
+            "session": uuid.uuid4().hex,
+            "version": "5.3",
+            "date": "",
+        },
+        "parent_header": {},
+        "metadata": {},
+        "channel": "shell",
+        "buffers": [],
+        "content": {
+            "code": code,
+            "silent": False,
+            "store_history": True,
+            "user_expressions": {},
+            "allow_stdin": False,
+            "stop_on_error": True,
+        },
     }
     result = {"text/plain": None, "stdout": "", "error": None}
     async with websockets.connect(ws_url, additional_headers=headers, open_timeout=30) as ws:

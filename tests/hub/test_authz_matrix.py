@@ -10,13 +10,21 @@ import time
 import uuid
 
 import pytest
-
 from openapi_check import document
 
 pytestmark = pytest.mark.hub
 
-PRINCIPALS = ["owner", "editor", "viewer", "non_member", "admin", "anonymous",
-              "other_users_token", "no_service_scope", "expired"]
+PRINCIPALS = [
+    "owner",
+    "editor",
+    "viewer",
+    "non_member",
+    "admin",
+    "anonymous",
+    "other_users_token",
+    "no_service_scope",
+    "expired",
+]
 RANK = {"viewer": 1, "editor": 2, "owner": 3}
 CSV = b"id,score\n1,3.5\n2,4.0\n"
 
@@ -58,8 +66,11 @@ class People:
         self.other = platform.user()
         self.extra = platform.user()
         self.admin = platform.user(admin=True)
-        r = platform.hub("POST", f"users/{self.non_member.name}/tokens",
-                         json={"scopes": ["read:users:name!user"], "note": "no service access"})
+        r = platform.hub(
+            "POST",
+            f"users/{self.non_member.name}/tokens",
+            json={"scopes": ["read:users:name!user"], "note": "no service access"},
+        )
         assert r.status_code == 201, r.text
         self.no_scope_token = r.json()["token"]
         r = platform.hub("POST", f"users/{self.owner.name}/tokens", json={"expires_in": 1})
@@ -68,9 +79,14 @@ class People:
 
     def token(self, principal: str) -> str | None:
         return {
-            "owner": self.owner.token, "editor": self.editor.token, "viewer": self.viewer.token,
-            "non_member": self.non_member.token, "admin": self.admin.token, "anonymous": None,
-            "other_users_token": self.other.token, "no_service_scope": self.no_scope_token,
+            "owner": self.owner.token,
+            "editor": self.editor.token,
+            "viewer": self.viewer.token,
+            "non_member": self.non_member.token,
+            "admin": self.admin.token,
+            "anonymous": None,
+            "other_users_token": self.other.token,
+            "no_service_scope": self.no_scope_token,
             "expired": self.expired_token,
         }[principal]
 
@@ -80,8 +96,12 @@ def make_world(platform, people: People, deleted: bool = False) -> dict:
     p = platform.project(people.owner)
     pid = p["id"]
     for u, role in ((people.editor, "editor"), (people.viewer, "viewer")):
-        r = platform.call("POST", f"projects/{pid}/members", people.owner,
-                          json={"kind": "user", "name": u.name, "role": role})
+        r = platform.call(
+            "POST",
+            f"projects/{pid}/members",
+            people.owner,
+            json={"kind": "user", "name": u.name, "role": role},
+        )
         assert r.status_code == 201, r.text
     r = platform.call("POST", f"projects/{pid}/notebooks", people.owner, json={"name": "nb"})
     assert r.status_code == 201, r.text
@@ -116,8 +136,10 @@ def example(op_id: str, world: dict, people: People) -> tuple[dict, dict]:
         "purgeProject": (pid, {}),
         "listMembers": (pid, {}),
         "addMember": (pid, {"json": {"kind": "user", "name": people.extra.name, "role": "viewer"}}),
-        "changeMemberRole": ({**pid, "kind": "user", "name": people.viewer.name},
-                             {"json": {"role": "editor"}}),
+        "changeMemberRole": (
+            {**pid, "kind": "user", "name": people.viewer.name},
+            {"json": {"role": "editor"}},
+        ),
         "removeMember": ({**pid, "kind": "user", "name": people.viewer.name}, {}),
         "listNotebooks": (pid, {}),
         "createNotebook": (pid, {"json": {"name": "another"}}),
@@ -174,7 +196,11 @@ def shared_world(any_platform, people):
 def test_matrix(any_platform, people, shared_world, template, method, principal):
     op = document()["paths"][template][method]
     deleted = op.get("x-datadive-state") == "deleted"
-    mutating = method not in ("get", "head") and principal not in ("anonymous", "expired", "no_service_scope")
+    mutating = method not in ("get", "head") and principal not in (
+        "anonymous",
+        "expired",
+        "no_service_scope",
+    )
     world = make_world(any_platform, people, deleted) if mutating else shared_world[deleted]
     params, kwargs = example(op["operationId"], world, people)
     path = template.format(**params)
@@ -201,9 +227,9 @@ def test_every_route_is_documented_and_every_documented_route_exists():
     documented = list(document()["paths"])
     for pattern, _handler in api_routes(prefix):
         rx = re.compile(pattern + "$")
-        assert any(
-            rx.match(prefix + _sample(t).lstrip("/")) for t in documented
-        ), f"route {pattern} is not in the OpenAPI document"
+        assert any(rx.match(prefix + _sample(t).lstrip("/")) for t in documented), (
+            f"route {pattern} is not in the OpenAPI document"
+        )
     for t in documented:
         url = prefix + _sample(t).lstrip("/")
         assert any(re.compile(p + "$").match(url) for p, _ in api_routes(prefix)), (

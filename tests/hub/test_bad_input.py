@@ -25,15 +25,18 @@ def names(platform, user):
     return [p["name"] for p in platform.call("GET", "projects", user).json()["projects"]]
 
 
-@pytest.mark.parametrize("name,fragment", [
-    ("", "must not be empty"),
-    ("   ", "must not be empty"),
-    ("x" * 101, "at most 100"),
-    ("a/b", "folder name"),
-    (".hidden", "folder name"),
-    ("tab\there", "folder name"),
-    (42, "must be a string"),
-])
+@pytest.mark.parametrize(
+    "name,fragment",
+    [
+        ("", "must not be empty"),
+        ("   ", "must not be empty"),
+        ("x" * 101, "at most 100"),
+        ("a/b", "folder name"),
+        (".hidden", "folder name"),
+        ("tab\there", "folder name"),
+        (42, "must be a string"),
+    ],
+)
 def test_bad_project_names(any_platform, owner, name, fragment):
     before = names(any_platform, owner)
     msg = error(any_platform.call("POST", "projects", owner, json={"name": name}), 400)
@@ -51,14 +54,18 @@ def test_duplicate_name_is_409_case_insensitively(any_platform, owner):
     any_platform.project(other, "Thesis data")
 
 
-@pytest.mark.parametrize("body,fragment", [
-    (b"{not json", "not valid JSON"),
-    (b"[1, 2]", "must be a JSON object"),
-    (b"{}", "Missing field(s): name"),
-])
+@pytest.mark.parametrize(
+    "body,fragment",
+    [
+        (b"{not json", "not valid JSON"),
+        (b"[1, 2]", "must be a JSON object"),
+        (b"{}", "Missing field(s): name"),
+    ],
+)
 def test_malformed_body(any_platform, owner, body, fragment):
-    r = any_platform.call("POST", "projects", owner, data=body,
-                          headers={"Content-Type": "application/json"})
+    r = any_platform.call(
+        "POST", "projects", owner, data=body, headers={"Content-Type": "application/json"}
+    )
     assert fragment in error(r, 400)
 
 
@@ -67,8 +74,9 @@ def test_unknown_ids(any_platform, owner):
     p = any_platform.project(owner)
     r = any_platform.call("GET", f"projects/{p['id']}/notebooks/nope", owner)
     assert "No notebook" in error(r, 404)
-    r = any_platform.call("PATCH", f"projects/{p['id']}/members/user/ghost", owner,
-                          json={"role": "viewer"})
+    r = any_platform.call(
+        "PATCH", f"projects/{p['id']}/members/user/ghost", owner, json={"role": "viewer"}
+    )
     assert "not a member" in error(r, 404)
 
 
@@ -77,8 +85,9 @@ def test_unknown_users_and_groups_and_roles(any_platform, owner):
     members = f"projects/{p['id']}/members"
     r = any_platform.call("POST", members, owner, json={"name": "nobody-here", "role": "viewer"})
     assert "no user named 'nobody-here'" in error(r, 400)
-    r = any_platform.call("POST", members, owner,
-                          json={"kind": "group", "name": "no-such-group", "role": "viewer"})
+    r = any_platform.call(
+        "POST", members, owner, json={"kind": "group", "name": "no-such-group", "role": "viewer"}
+    )
     assert "no group named 'no-such-group'" in error(r, 400)
     someone = any_platform.user()
     r = any_platform.call("POST", members, owner, json={"name": someone.name, "role": "boss"})
@@ -91,22 +100,31 @@ def test_group_membership_grants_access(any_platform, owner):
     p = any_platform.project(owner)
     member = any_platform.user(groups=("lab-x",))
     assert any_platform.call("GET", f"projects/{p['id']}", member).status_code == 404
-    r = any_platform.call("POST", f"projects/{p['id']}/members", owner,
-                          json={"kind": "group", "name": "lab-x", "role": "editor"})
+    r = any_platform.call(
+        "POST",
+        f"projects/{p['id']}/members",
+        owner,
+        json={"kind": "group", "name": "lab-x", "role": "editor"},
+    )
     assert r.status_code == 201, r.text
     got = any_platform.call("GET", f"projects/{p['id']}", member).json()
     assert got["role"] == "editor"
-    assert p["id"] in [q["id"] for q in any_platform.call("GET", "projects", member).json()["projects"]]
+    assert p["id"] in [
+        q["id"] for q in any_platform.call("GET", "projects", member).json()["projects"]
+    ]
 
 
 def test_a_project_always_keeps_an_owner(any_platform, owner):
     p = any_platform.project(owner)
     me = f"projects/{p['id']}/members/user/{owner.name}"
     assert "last owner" in error(any_platform.call("DELETE", me, owner), 409)
-    assert "last owner" in error(any_platform.call("PATCH", me, owner, json={"role": "viewer"}), 409)
+    assert "last owner" in error(
+        any_platform.call("PATCH", me, owner, json={"role": "viewer"}), 409
+    )
     second = any_platform.user()
-    r = any_platform.call("POST", f"projects/{p['id']}/members", owner,
-                          json={"name": second.name, "role": "owner"})
+    r = any_platform.call(
+        "POST", f"projects/{p['id']}/members", owner, json={"name": second.name, "role": "owner"}
+    )
     assert r.status_code == 201
     r = any_platform.call("PATCH", me, owner, json={"role": "viewer"})
     assert r.status_code == 200 and r.json()["role"] == "viewer"
@@ -123,7 +141,9 @@ def test_delete_restore_purge(any_platform, owner):
     assert pid in [q["id"] for q in deleted]
     # the name is free again while deleted; restoring then clashes and says so
     clash = any_platform.project(owner, "To be removed")
-    assert "choose another name" in error(any_platform.call("POST", f"projects/{pid}/restore", owner), 409)
+    assert "choose another name" in error(
+        any_platform.call("POST", f"projects/{pid}/restore", owner), 409
+    )
     any_platform.call("DELETE", f"projects/{clash['id']}", owner)
     r = any_platform.call("POST", f"projects/{pid}/restore", owner)
     assert r.status_code == 200 and r.json()["deleted"] is False
@@ -137,8 +157,12 @@ def test_notebooks_create_rename_archive_delete(any_platform, owner):
     p = any_platform.project(owner)
     nbs = f"projects/{p['id']}/notebooks"
     nb = any_platform.call("POST", nbs, owner, json={"name": "first"}).json()
-    assert "already exists" in error(any_platform.call("POST", nbs, owner, json={"name": "first"}), 409)
-    assert "rejected" in error(any_platform.call("POST", nbs, owner, json={"path": "../escape"}), 400)
+    assert "already exists" in error(
+        any_platform.call("POST", nbs, owner, json={"name": "first"}), 409
+    )
+    assert "rejected" in error(
+        any_platform.call("POST", nbs, owner, json={"path": "../escape"}), 400
+    )
     r = any_platform.call("PATCH", f"{nbs}/{nb['id']}", owner, json={"name": "renamed"})
     assert r.status_code == 200 and r.json()["path"] == "renamed.ipynb"
     r = any_platform.call("PATCH", f"{nbs}/{nb['id']}", owner, json={"archived": True})

@@ -11,7 +11,6 @@ from datadive_hub import db
 from datadive_hub.models import Base
 
 
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_db(request, tmp_path):
     if request.param == "sqlite":
@@ -22,7 +21,9 @@ def empty_db(request, tmp_path):
 def test_datadive_db_upgrade_reaches_head_and_matches_the_models(empty_db):
     out = subprocess.run(
         [sys.executable, "-m", "datadive_hub.cli", "db", "upgrade", "--db-url", empty_db],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0, out.stderr
     head = db.head_revision(empty_db)
@@ -35,7 +36,9 @@ def test_datadive_db_upgrade_reaches_head_and_matches_the_models(empty_db):
     # running it again is a no-op
     out = subprocess.run(
         [sys.executable, "-m", "datadive_hub.cli", "db", "upgrade", "--db-url", empty_db],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0 and f"is at revision {head}" in out.stdout
     engine.dispose()

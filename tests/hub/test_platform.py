@@ -17,11 +17,15 @@ def sign_in(platform, user) -> requests.Session:
     s = requests.Session()
     r = s.get(f"{platform.url}/hub/login", timeout=30)
     xsrf = s.cookies.get("_xsrf") or re.search(r'name="_xsrf" value="([^"]+)"', r.text).group(1)
-    r = s.post(f"{platform.url}/hub/login", timeout=60,
-               data={"username": user.name, "password": user.password, "_xsrf": xsrf})
+    r = s.post(
+        f"{platform.url}/hub/login",
+        timeout=60,
+        data={"username": user.name, "password": user.password, "_xsrf": xsrf},
+    )
     assert r.status_code == 200, r.text[:500]
     assert "jupyterhub-session-id" in s.cookies or any(
-        c.name.startswith("jupyterhub-hub-login") for c in s.cookies), "not signed in"
+        c.name.startswith("jupyterhub-hub-login") for c in s.cookies
+    ), "not signed in"
     return s
 
 
@@ -40,8 +44,11 @@ def test_wrong_password_is_refused(platform):
     user = platform.user(password=True)
     s = requests.Session()
     s.get(f"{platform.url}/hub/login", timeout=30)
-    r = s.post(f"{platform.url}/hub/login", timeout=30,
-               data={"username": user.name, "password": "not-it", "_xsrf": s.cookies.get("_xsrf")})
+    r = s.post(
+        f"{platform.url}/hub/login",
+        timeout=30,
+        data={"username": user.name, "password": "not-it", "_xsrf": s.cookies.get("_xsrf")},
+    )
     assert "Invalid username or password" in r.text
 
 
@@ -58,8 +65,9 @@ async def test_sign_in_create_project_notebook_and_run_code(platform):
     assert r.json() == {"projects": []}
 
     project = platform.project(user, "Survey 2026")
-    r = platform.call("POST", f"projects/{project['id']}/notebooks", user,
-                      json={"name": "analysis"})
+    r = platform.call(
+        "POST", f"projects/{project['id']}/notebooks", user, json={"name": "analysis"}
+    )
     assert r.status_code == 201, r.text
     assert r.json()["path"] == "analysis.ipynb"
 
@@ -78,15 +86,22 @@ async def test_sign_in_create_project_notebook_and_run_code(platform):
     assert [p["name"] for p in r.json()["projects"]] == ["Survey 2026"]
 
     # The project is a folder in the file browser and the notebook opens.
-    r = requests.get(f"{base}api/contents/{quote('Survey 2026')}", headers=user.headers,
-                     timeout=60)
+    r = requests.get(f"{base}api/contents/{quote('Survey 2026')}", headers=user.headers, timeout=60)
     assert r.status_code == 200, r.text
     assert "analysis.ipynb" in [c["name"] for c in r.json()["content"]]
 
     # Run 1 + 1 in a kernel through the server's websocket.
-    r = requests.post(f"{base}api/sessions", headers=user.headers, timeout=60, json={
-        "path": "Survey 2026/analysis.ipynb", "type": "notebook", "name": "analysis.ipynb",
-        "kernel": {"name": "python3"}})
+    r = requests.post(
+        f"{base}api/sessions",
+        headers=user.headers,
+        timeout=60,
+        json={
+            "path": "Survey 2026/analysis.ipynb",
+            "type": "notebook",
+            "name": "analysis.ipynb",
+            "kernel": {"name": "python3"},
+        },
+    )
     assert r.status_code == 201, r.text
     kernel_id = r.json()["kernel"]["id"]
     ws_url = base.replace("http://", "ws://") + f"api/kernels/{kernel_id}/channels"
@@ -119,7 +134,8 @@ def test_extensions_are_enabled_in_the_installed_environment():
     assert re.search(r"datadive_server_ext\s+[\d.]+\s+OK", text), text
     text = run("labextension", "list")
     # "(python, datadive)": installed by the datadive wheel into this environment
-    assert re.search(r"@datadive/labextension\s+v[\d.]+\s+enabled\s+OK\s+\(python, datadive\)",
-                     text), text
+    assert re.search(
+        r"@datadive/labextension\s+v[\d.]+\s+enabled\s+OK\s+\(python, datadive\)", text
+    ), text
     share = Path(sys.prefix) / "share/jupyter/labextensions/@datadive/labextension"
     assert (share / "package.json").exists(), "the wheel installs the prebuilt labextension"

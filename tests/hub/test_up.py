@@ -9,7 +9,6 @@ import time
 import psutil
 import pytest
 import requests
-
 from conftest import free_port
 
 pytestmark = pytest.mark.hub
@@ -17,9 +16,19 @@ pytestmark = pytest.mark.hub
 
 def start(data_dir, port):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "datadive_hub.cli", "up", "--port", str(port),
-         "--data-dir", str(data_dir)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "datadive_hub.cli",
+            "up",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     lines = []
     deadline = time.monotonic() + 120
@@ -37,8 +46,11 @@ def start(data_dir, port):
 def sign_in(url, name, password) -> bool:
     s = requests.Session()
     s.get(f"{url}/hub/login", timeout=30)
-    r = s.post(f"{url}/hub/login", data={"username": name, "password": password,
-                                         "_xsrf": s.cookies.get("_xsrf")}, timeout=30)
+    r = s.post(
+        f"{url}/hub/login",
+        data={"username": name, "password": password, "_xsrf": s.cookies.get("_xsrf")},
+        timeout=30,
+    )
     return r.status_code == 200 and "Invalid username or password" not in r.text
 
 
@@ -64,21 +76,35 @@ def test_first_start_restart_and_clean_stop(tmp_path):
     assert sign_in(url, "admin", password)
     s = requests.Session()
     s.get(f"{url}/hub/login", timeout=30)
-    r = s.post(f"{url}/hub/login", data={"username": "admin", "password": "wrong",
-                                         "_xsrf": s.cookies.get("_xsrf")}, timeout=30)
+    r = s.post(
+        f"{url}/hub/login",
+        data={"username": "admin", "password": "wrong", "_xsrf": s.cookies.get("_xsrf")},
+        timeout=30,
+    )
     assert "Invalid username or password" in r.text
     # create something through the API with a token for admin
     hub = requests.Session()
     hub.get(f"{url}/hub/login", timeout=30)
-    hub.post(f"{url}/hub/login", data={"username": "admin", "password": password,
-                                       "_xsrf": hub.cookies.get("_xsrf")}, timeout=30)
-    r = hub.post(f"{url}/hub/api/users/admin/tokens", json={"note": "t"},
-                 headers={"X-XSRFToken": hub.cookies.get("_xsrf")}, timeout=30)
+    hub.post(
+        f"{url}/hub/login",
+        data={"username": "admin", "password": password, "_xsrf": hub.cookies.get("_xsrf")},
+        timeout=30,
+    )
+    r = hub.post(
+        f"{url}/hub/api/users/admin/tokens",
+        json={"note": "t"},
+        headers={"X-XSRFToken": hub.cookies.get("_xsrf")},
+        timeout=30,
+    )
     assert r.status_code == 201, r.text
     token = r.json()["token"]
     headers = {"Authorization": f"token {token}"}
-    r = requests.post(f"{url}/services/datadive/api/v1/projects", json={"name": "Kept"},
-                      headers=headers, timeout=30)
+    r = requests.post(
+        f"{url}/services/datadive/api/v1/projects",
+        json={"name": "Kept"},
+        headers=headers,
+        timeout=30,
+    )
     assert r.status_code == 201, r.text
 
     assert stop(proc) == [], "every child process must be gone after Ctrl-C"

@@ -56,7 +56,9 @@ class LocalDirectoryStore(ObjectStore):
     def _key(self, key: str) -> str:
         key = normalize_path(key, allow_root=False)
         if key.split("/")[-1].startswith(TMP_PREFIX):
-            raise PathRejected(f"key {key!r} rejected: names starting with {TMP_PREFIX} are reserved")
+            raise PathRejected(
+                f"key {key!r} rejected: names starting with {TMP_PREFIX} are reserved"
+            )
         return key
 
     def _path(self, key: str) -> str:
@@ -100,8 +102,10 @@ class LocalDirectoryStore(ObjectStore):
         # changed outside the store: hash it and remember
         etag = _md5_file(path)
         try:
-            self._write_meta(key, {"etag": etag, "mtime_ns": st.st_mtime_ns, "size": st.st_size,
-                                   "version_id": None})
+            self._write_meta(
+                key,
+                {"etag": etag, "mtime_ns": st.st_mtime_ns, "size": st.st_size, "version_id": None},
+            )
         except OSError:
             pass
         return ObjectInfo(key, st.st_size, etag, mtime, None)
@@ -114,7 +118,9 @@ class LocalDirectoryStore(ObjectStore):
             json.dump(meta, f)
         os.replace(tmp, os.path.join(vdir, META))
 
-    def _commit(self, key: str, tmp: str, etag: str, if_match: str | None, if_none_match: bool) -> ObjectInfo:
+    def _commit(
+        self, key: str, tmp: str, etag: str, if_match: str | None, if_none_match: bool
+    ) -> ObjectInfo:
         """Check preconditions and swap ``tmp`` in (under the lock); keep it as a new version."""
         path = self._path(key)
         with self._locked():
@@ -124,8 +130,10 @@ class LocalDirectoryStore(ObjectStore):
                 raise Conflict(f"{key} already exists")
             if if_match is not None and (current is None or current.etag != if_match):
                 os.unlink(tmp)
-                raise Conflict(f"{key} changed in the store (expected ETag {if_match}, "
-                               f"found {current.etag if current else 'no file'})")
+                raise Conflict(
+                    f"{key} changed in the store (expected ETag {if_match}, "
+                    f"found {current.etag if current else 'no file'})"
+                )
             if current is not None and current.version_id is None:
                 # content written outside the store: keep it as a version before replacing it
                 self._archive(key, path, _new_version_id())
@@ -141,8 +149,10 @@ class LocalDirectoryStore(ObjectStore):
             self._archive(key, tmp, vid)
             os.replace(tmp, path)
             st = os.stat(path)
-            self._write_meta(key, {"etag": etag, "mtime_ns": st.st_mtime_ns, "size": st.st_size,
-                                   "version_id": vid})
+            self._write_meta(
+                key,
+                {"etag": etag, "mtime_ns": st.st_mtime_ns, "size": st.st_size, "version_id": vid},
+            )
             return ObjectInfo(key, st.st_size, etag, datetime.fromtimestamp(st.st_mtime, UTC), vid)
 
     def _archive(self, key: str, src: str, vid: str) -> None:
@@ -174,7 +184,9 @@ class LocalDirectoryStore(ObjectStore):
 
         return await asyncio.to_thread(work)
 
-    async def put_stream(self, key, chunks: AsyncIterable[bytes], *, if_match=None, if_none_match=False):
+    async def put_stream(
+        self, key, chunks: AsyncIterable[bytes], *, if_match=None, if_none_match=False
+    ):
         key = self._key(key)
         self.requests["put"] += 1
         f, tmp = self._tmpfile(key)
@@ -189,7 +201,9 @@ class LocalDirectoryStore(ObjectStore):
         except BaseException:
             os.unlink(tmp)
             raise
-        return await asyncio.to_thread(self._commit, key, tmp, h.hexdigest(), if_match, if_none_match)
+        return await asyncio.to_thread(
+            self._commit, key, tmp, h.hexdigest(), if_match, if_none_match
+        )
 
     def _source(self, key: str, version_id: str | None) -> tuple[str, ObjectInfo]:
         if version_id is None:
@@ -216,7 +230,9 @@ class LocalDirectoryStore(ObjectStore):
 
         return await asyncio.to_thread(work)
 
-    async def open_stream(self, key, *, version_id=None, start=None, end=None, chunk_size=1 << 20) -> AsyncIterator[bytes]:
+    async def open_stream(
+        self, key, *, version_id=None, start=None, end=None, chunk_size=1 << 20
+    ) -> AsyncIterator[bytes]:
         key = self._key(key)
         self.requests["get"] += 1
         path, _ = await asyncio.to_thread(self._source, key, version_id)
@@ -327,14 +343,22 @@ class LocalDirectoryStore(ObjectStore):
     def _versions_sync(self, key: str) -> list[ObjectInfo]:
         vdir = self._vdir(key)
         try:
-            names = [n for n in os.listdir(vdir) if not n.startswith(".") and os.path.isfile(os.path.join(vdir, n))]
+            names = [
+                n
+                for n in os.listdir(vdir)
+                if not n.startswith(".") and os.path.isfile(os.path.join(vdir, n))
+            ]
         except (FileNotFoundError, NotADirectoryError):
             names = []
         out = []
         for vid in sorted(names, reverse=True):
             p = os.path.join(vdir, vid)
             st = os.stat(p)
-            out.append(ObjectInfo(key, st.st_size, _md5_file(p), datetime.fromtimestamp(st.st_mtime, UTC), vid))
+            out.append(
+                ObjectInfo(
+                    key, st.st_size, _md5_file(p), datetime.fromtimestamp(st.st_mtime, UTC), vid
+                )
+            )
         return out
 
     async def list_versions(self, key):
@@ -348,8 +372,15 @@ class LocalDirectoryStore(ObjectStore):
                     vid = _new_version_id()
                     self._archive(key, self._path(key), vid)
                     st = os.stat(self._path(key))
-                    self._write_meta(key, {"etag": cur.etag, "mtime_ns": st.st_mtime_ns,
-                                           "size": st.st_size, "version_id": vid})
+                    self._write_meta(
+                        key,
+                        {
+                            "etag": cur.etag,
+                            "mtime_ns": st.st_mtime_ns,
+                            "size": st.st_size,
+                            "version_id": vid,
+                        },
+                    )
             return self._versions_sync(key)
 
         return await asyncio.to_thread(work)

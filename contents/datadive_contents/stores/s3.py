@@ -152,14 +152,18 @@ class S3Store(ObjectStore):
         rel = key[len(self.prefix) :] if key.startswith(self.prefix) else key
         if code in _NOT_FOUND or status == 404:
             if code == "NoSuchBucket":
-                return StoreUnavailable(f"bucket {self.bucket!r} does not exist at {self._where()}; create it")
+                return StoreUnavailable(
+                    f"bucket {self.bucket!r} does not exist at {self._where()}; create it"
+                )
             return NotFound(f"{rel} not found")
         if code in _CONFLICT or status == 412:
             return Conflict(f"{rel} changed in the store since it was read (precondition failed)")
         if code in _UNSUPPORTED:
             return _Unsupported(code)
         if status and status >= 500:
-            return StoreUnavailable(f"the S3 endpoint {self._where()} failed: {code} {err.get('Message', '')}")
+            return StoreUnavailable(
+                f"the S3 endpoint {self._where()} failed: {code} {err.get('Message', '')}"
+            )
         return StoreError(f"S3 error on {rel}: {code} {err.get('Message', '')}")
 
     def _k(self, key: str) -> str:
@@ -174,14 +178,18 @@ class S3Store(ObjectStore):
             size = resp.get("ContentLength", resp.get("Size", 0))
         return ObjectInfo(key, int(size), _etag(resp.get("ETag")), lm, resp.get("VersionId"))
 
-    async def _precondition_by_head(self, key: str, if_match: str | None, if_none_match: bool) -> None:
+    async def _precondition_by_head(
+        self, key: str, if_match: str | None, if_none_match: bool
+    ) -> None:
         if if_match is None and not if_none_match:
             return
         info = await self.head(key)
         if if_none_match and info is not None:
             raise Conflict(f"{key} already exists")
         if if_match is not None and (info is None or info.etag != if_match):
-            raise Conflict(f"{key} changed in the store since it was read (expected ETag {if_match})")
+            raise Conflict(
+                f"{key} changed in the store since it was read (expected ETag {if_match})"
+            )
 
     def _cond_args(self, if_match: str | None, if_none_match: bool) -> dict:
         if self.conditional_writes == "head":
@@ -207,16 +215,22 @@ class S3Store(ObjectStore):
             return await self._call(op, Key=self._k(key), **kwargs)
         except NotFound:
             if if_match is not None:  # If-Match on a missing object
-                raise Conflict(f"{key} no longer exists in the store (expected ETag {if_match})") from None
+                raise Conflict(
+                    f"{key} no longer exists in the store (expected ETag {if_match})"
+                ) from None
             raise
 
     # -- interface -----------------------------------------------------------------------
     async def put(self, key, data, *, if_match=None, if_none_match=False):
         key = normalize_path(key, allow_root=False)
         resp = await self._conditional("put_object", key, if_match, if_none_match, Body=data)
-        return ObjectInfo(key, len(data), _etag(resp.get("ETag")), datetime.now(UTC), resp.get("VersionId"))
+        return ObjectInfo(
+            key, len(data), _etag(resp.get("ETag")), datetime.now(UTC), resp.get("VersionId")
+        )
 
-    async def put_stream(self, key, chunks: AsyncIterable[bytes], *, if_match=None, if_none_match=False):
+    async def put_stream(
+        self, key, chunks: AsyncIterable[bytes], *, if_match=None, if_none_match=False
+    ):
         key = normalize_path(key, allow_root=False)
         buf = bytearray()
         upload_id = None
@@ -236,21 +250,33 @@ class S3Store(ObjectStore):
                     body = bytes(buf[: self.part_size])
                     del buf[: self.part_size]
                     n = len(parts) + 1
-                    r = await self._call("upload_part", Key=full, UploadId=upload_id, PartNumber=n, Body=body)
+                    r = await self._call(
+                        "upload_part", Key=full, UploadId=upload_id, PartNumber=n, Body=body
+                    )
                     parts.append({"ETag": r["ETag"], "PartNumber": n})
             if upload_id is None:
-                return await self.put(key, bytes(buf), if_match=if_match, if_none_match=if_none_match)
+                return await self.put(
+                    key, bytes(buf), if_match=if_match, if_none_match=if_none_match
+                )
             if buf:
                 n = len(parts) + 1
-                r = await self._call("upload_part", Key=full, UploadId=upload_id, PartNumber=n, Body=bytes(buf))
+                r = await self._call(
+                    "upload_part", Key=full, UploadId=upload_id, PartNumber=n, Body=bytes(buf)
+                )
                 parts.append({"ETag": r["ETag"], "PartNumber": n})
                 buf.clear()
             resp = await self._conditional(
-                "complete_multipart_upload", key, if_match, if_none_match,
-                UploadId=upload_id, MultipartUpload={"Parts": parts},
+                "complete_multipart_upload",
+                key,
+                if_match,
+                if_none_match,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": parts},
             )
             upload_id = None
-            return ObjectInfo(key, total, _etag(resp.get("ETag")), datetime.now(UTC), resp.get("VersionId"))
+            return ObjectInfo(
+                key, total, _etag(resp.get("ETag")), datetime.now(UTC), resp.get("VersionId")
+            )
         finally:
             if upload_id is not None:
                 try:
@@ -297,7 +323,9 @@ class S3Store(ObjectStore):
                 return int(m.group(1))
         return None
 
-    async def open_stream(self, key, *, version_id=None, start=None, end=None, chunk_size=1 << 20) -> AsyncIterator[bytes]:
+    async def open_stream(
+        self, key, *, version_id=None, start=None, end=None, chunk_size=1 << 20
+    ) -> AsyncIterator[bytes]:
         key = normalize_path(key, allow_root=False)
         if end is not None and end <= (start or 0):
             return
@@ -334,7 +362,9 @@ class S3Store(ObjectStore):
         keys = [self.prefix + f.key for f in listing.files]
         for i in range(0, len(keys), 1000):
             batch = keys[i : i + 1000]
-            await self._call("delete_objects", Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True})
+            await self._call(
+                "delete_objects", Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True}
+            )
         return len(keys)
 
     async def copy(self, src, dst):
@@ -345,7 +375,9 @@ class S3Store(ObjectStore):
         r = resp.get("CopyObjectResult", {})
         info = await self.head(dst)
         if info is None:  # pragma: no cover - eventual consistency
-            return ObjectInfo(dst, 0, _etag(r.get("ETag")), datetime.now(UTC), resp.get("VersionId"))
+            return ObjectInfo(
+                dst, 0, _etag(r.get("ETag")), datetime.now(UTC), resp.get("VersionId")
+            )
         return info
 
     async def list(self, prefix="", recursive=False):
@@ -364,7 +396,12 @@ class S3Store(ObjectStore):
                 if obj["Key"].endswith("/"):  # a "folder" object made by some S3 tools
                     continue
                 out.files.append(
-                    ObjectInfo(self._rel(obj["Key"]), obj["Size"], _etag(obj.get("ETag")), _utc(obj["LastModified"]))
+                    ObjectInfo(
+                        self._rel(obj["Key"]),
+                        obj["Size"],
+                        _etag(obj.get("ETag")),
+                        _utc(obj["LastModified"]),
+                    )
                 )
             for cp in resp.get("CommonPrefixes", []):
                 if self.check_folders:
@@ -386,11 +423,22 @@ class S3Store(ObjectStore):
             resp = await self._call("list_object_versions", **kwargs)
             for v in resp.get("Versions", []):
                 if v["Key"] == full:
-                    out.append(ObjectInfo(key, v["Size"], _etag(v.get("ETag")), _utc(v["LastModified"]), v.get("VersionId")))
+                    out.append(
+                        ObjectInfo(
+                            key,
+                            v["Size"],
+                            _etag(v.get("ETag")),
+                            _utc(v["LastModified"]),
+                            v.get("VersionId"),
+                        )
+                    )
             if not resp.get("IsTruncated"):
                 break
-            kwargs = {"Prefix": full, "KeyMarker": resp.get("NextKeyMarker"),
-                      "VersionIdMarker": resp.get("NextVersionIdMarker")}
+            kwargs = {
+                "Prefix": full,
+                "KeyMarker": resp.get("NextKeyMarker"),
+                "VersionIdMarker": resp.get("NextVersionIdMarker"),
+            }
         # S3 returns the versions of a key newest first
         return out
 
@@ -398,11 +446,15 @@ class S3Store(ObjectStore):
         key = normalize_path(key, allow_root=False)
         full = self._k(key)
         resp = await self._call(
-            "copy_object", Key=full, CopySource={"Bucket": self.bucket, "Key": full, "VersionId": version_id}
+            "copy_object",
+            Key=full,
+            CopySource={"Bucket": self.bucket, "Key": full, "VersionId": version_id},
         )
         r = resp.get("CopyObjectResult", {})
         info = await self.head(key)
-        return info or ObjectInfo(key, 0, _etag(r.get("ETag")), datetime.now(UTC), resp.get("VersionId"))
+        return info or ObjectInfo(
+            key, 0, _etag(r.get("ETag")), datetime.now(UTC), resp.get("VersionId")
+        )
 
     async def presign_get(self, key, expires=300):
         client = await self._get_client()

@@ -34,7 +34,9 @@ def upgrade() -> None:
         sa.Column(
             "project_id",
             sa.String(32),
-            sa.ForeignKey("projects.id", ondelete="CASCADE", name="fk_memberships_project_id_projects"),
+            sa.ForeignKey(
+                "projects.id", ondelete="CASCADE", name="fk_memberships_project_id_projects"
+            ),
             nullable=False,
         ),
         sa.Column("kind", sa.String(10), nullable=False),
@@ -51,7 +53,9 @@ def upgrade() -> None:
         sa.Column(
             "project_id",
             sa.String(32),
-            sa.ForeignKey("projects.id", ondelete="CASCADE", name="fk_notebooks_project_id_projects"),
+            sa.ForeignKey(
+                "projects.id", ondelete="CASCADE", name="fk_notebooks_project_id_projects"
+            ),
             nullable=False,
         ),
         sa.Column("path", sa.String(1024), nullable=False),
