@@ -45,9 +45,10 @@ def _load(name: str, path: Path):
     return mod
 
 
-# the root conftest (start_platform) and the storage tests' moto helper, under unique names
-root_conftest = _load("_datadive_root_conftest", ROOT / "tests" / "conftest.py")
-validate_response = root_conftest.validate_response
+# the shared platform helpers (start_platform) and the storage tests' moto helper
+import datadive_platform as root_conftest  # noqa: E402
+from openapi_check import validate_response  # noqa: E402
+
 contents_helpers = _load("_datadive_contents_helpers", ROOT / "tests" / "contents" / "helpers.py")
 
 

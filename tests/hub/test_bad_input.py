@@ -250,7 +250,7 @@ class TcpRelay:
 
 @pytest.mark.postgres
 def test_unreachable_postgres_answers_503_then_recovers(tmp_path_factory, postgres_url):
-    from conftest import start_platform, stop_platform
+    from datadive_platform import start_platform, stop_platform
 
     relay = TcpRelay(5432)
     url = postgres_url.replace("127.0.0.1:5432", f"127.0.0.1:{relay.port}")

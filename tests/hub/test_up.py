@@ -9,7 +9,7 @@ import time
 import psutil
 import pytest
 import requests
-from conftest import free_port
+from datadive_platform import free_port
 
 pytestmark = pytest.mark.hub
 
