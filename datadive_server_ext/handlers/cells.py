@@ -16,7 +16,7 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.utils import ensure_async
 from tornado import web
 
-from ..templates import RenderError, ValuesInvalid, is_hand_edited, render_cells
+from ..templates import RenderError, ValuesInvalid, is_hand_edited
 from ..templates.notebook import (
     CellError,
     delete_group,
@@ -27,7 +27,7 @@ from ..templates.notebook import (
     update_group,
 )
 from .base import DatadiveHandler
-from .templates import TemplatesMixin, _template_ref
+from .templates import TemplatesMixin
 
 _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -96,15 +96,10 @@ class CellsHandler(_CellsBase):
     async def post(self, path):
         """Insert a template's cells at ``index`` (default: the end)."""
         body = self.body()
-        tid, version = _template_ref(body)
-        t = await self.templates.get(tid, version)
-        try:
-            cells = render_cells(t, body.get("values"))
-        except ValuesInvalid as e:
-            self.write_values_error(e)
+        rendered = await self.render_from(body)
+        if rendered is None:
             return
-        except RenderError as e:
-            raise web.HTTPError(422, str(e)) from None
+        t, cells = rendered
         async with _lock(path):
             nb = await self.load(path, body.get("last_modified"))
             try:

@@ -156,6 +156,18 @@ class TemplatesMixin:
             )
         )
 
+    async def render_from(self, body: dict[str, Any]) -> tuple[Any, list] | None:
+        """The template a request body names and its rendered cells; None after answering 422."""
+        tid, version = _template_ref(body)
+        t = await self.templates.get(tid, version)
+        try:
+            return t, render_cells(t, body.get("values"))
+        except ValuesInvalid as e:
+            self.write_values_error(e)
+            return None
+        except RenderError as e:
+            raise web.HTTPError(422, str(e)) from None
+
     def body(self) -> dict[str, Any]:
         try:
             data = json.loads(self.request.body or b"{}")  # type: ignore[attr-defined]
@@ -205,15 +217,10 @@ class RenderHandler(TemplatesMixin, DatadiveHandler):
     @authorized
     async def post(self):
         body = self.body()
-        tid, version = _template_ref(body)
-        t = await self.templates.get(tid, version)
-        try:
-            cells = render_cells(t, body.get("values"))
-        except ValuesInvalid as e:
-            self.write_values_error(e)
+        rendered = await self.render_from(body)
+        if rendered is None:
             return
-        except RenderError as e:
-            raise web.HTTPError(422, str(e)) from None
+        t, cells = rendered
         self.finish(json.dumps({"template": t.id, "version": t.version, "cells": cells}))
 
 
