@@ -75,7 +75,9 @@ def labextension_installed() -> Path:
     return installed.parent
 
 
-@pytest.fixture(scope="session")
+# module scope: sync Playwright keeps an event loop running in this thread while it is open,
+# which would break every asyncio test collected after the browser tests
+@pytest.fixture(scope="module")
 def browser(chromium_path):
     from playwright.sync_api import sync_playwright
 
@@ -189,7 +191,7 @@ def sample_csv(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab(browser, platform, researcher, labextension_installed):
     if ARTIFACTS.exists():
         shutil.rmtree(ARTIFACTS)
