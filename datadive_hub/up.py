@@ -176,13 +176,14 @@ def up(
             "starting the Datadive service",
             log,
         )
+        cli = os.path.join(os.path.dirname(sys.executable), "datadive")
         print(
             textwrap.dedent(f"""
             Datadive is running at {url}/
               Sign in as:  admin
-              Password:    {first_password or "(set at the first start; reset with: datadive users passwd admin --data-dir " + str(data) + ")"}
+              Password:    {first_password or "(set at the first start; reset with: " + cli + " users passwd admin --data-dir " + str(data) + ")"}
             {"  (the password is shown only this once; keep it)" if first_password else ""}
-              Add people:  datadive users add NAME --data-dir {data}
+              Add people:  {cli} users add NAME --data-dir {data}
               Logs:        {log}
             Press Ctrl-C to stop.
             """),
