@@ -2,61 +2,21 @@
 
 from __future__ import annotations
 
-import json
-import time
-import uuid
+import asyncio
 
 import boto3
 import pytest
 from helpers import JupyterServer
+from hub.kernel import execute as run_code
 from test_reliability import nb_model, wait_for
-from websockets.sync.client import connect
 
 
 def execute(srv: JupyterServer, kernel_id: str, code: str, timeout: float = 60) -> str:
     """Run ``code`` in the kernel through the server's websocket; return its stdout."""
     url = f"ws://127.0.0.1:{srv.port}/api/kernels/{kernel_id}/channels?token={srv.token}"
-    msg_id = uuid.uuid4().hex
-    out = []
-    with connect(url, open_timeout=30, max_size=None) as ws:
-        ws.send(
-            json.dumps(
-                {
-                    "header": {
-                        "msg_id": msg_id,
-                        "username": "test",
-                        "session": uuid.uuid4().hex,
-                        "msg_type": "execute_request",
-                        "version": "5.3",
-                        "date": "",
-                    },
-                    "parent_header": {},
-                    "metadata": {},
-                    "channel": "shell",
-                    "buffers": [],
-                    "content": {
-                        "code": code,
-                        "silent": False,
-                        "store_history": False,
-                        "user_expressions": {},
-                        "allow_stdin": False,
-                        "stop_on_error": True,
-                    },
-                }
-            )
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            msg = json.loads(ws.recv(timeout=timeout))
-            if msg.get("parent_header", {}).get("msg_id") != msg_id:
-                continue
-            if msg["msg_type"] == "stream":
-                out.append(msg["content"]["text"])
-            elif msg["msg_type"] == "error":
-                raise AssertionError("kernel error: " + "\n".join(msg["content"]["traceback"]))
-            elif msg["msg_type"] == "execute_reply":
-                return "".join(out)
-    raise AssertionError("no execute_reply")
+    result = asyncio.run(run_code(url, code, {}, timeout))
+    assert result["error"] is None, f"kernel error: {result['error']}"
+    return result["stdout"]
 
 
 @pytest.mark.slow
