@@ -5,7 +5,7 @@ of the JupyterHub groups they belong to. Hub admins may do everything. A project
 see answers 404 (its existence is not revealed); a member whose role is too low gets 403.
 """
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, tuple_
 from sqlalchemy.orm import Session
 from tornado import web
 
@@ -39,16 +39,28 @@ def member_clause(user: HubUser):
 
 
 def visible_projects(
-    db: Session, user: HubUser, *, deleted: bool = False, all_projects: bool = False
+    db: Session,
+    user: HubUser,
+    *,
+    deleted: bool = False,
+    all_projects: bool = False,
+    after: tuple[str, str] | None = None,
+    limit: int | None = None,
 ):
-    """Projects the caller is a member of (every project for admins asking for ``all_projects``)."""
+    """Projects the caller is a member of (every project for admins asking for ``all_projects``),
+    ordered by (case-folded name, id); ``after`` continues after that key, ``limit`` caps the page."""
     q = select(Project)
     q = q.where(Project.deleted_at.is_not(None) if deleted else Project.deleted_at.is_(None))
     if not (user.admin and all_projects):
         if user.kind != "user":
             return []
         q = q.where(Project.id.in_(select(Membership.project_id).where(member_clause(user))))
-    return list(db.scalars(q.order_by(Project.name_key, Project.created_at)))
+    if after is not None:
+        q = q.where(tuple_(Project.name_key, Project.id) > tuple_(*after))
+    q = q.order_by(Project.name_key, Project.id)
+    if limit is not None:
+        q = q.limit(limit)
+    return list(db.scalars(q))
 
 
 def project_for(handler, project_id: str, need: Role, *, deleted: bool = False) -> Project:

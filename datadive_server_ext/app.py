@@ -24,7 +24,14 @@ def connect_contents(cm, client: HubServiceClient) -> bool:
     from datadive_contents.stores.hub import HubServiceStore
 
     async def projects():
-        return (await client.request("GET", "projects"))["projects"]
+        out, cursor = [], None
+        while True:
+            query = {"limit": "500", **({"cursor": cursor} if cursor else {})}
+            page = await client.request("GET", "projects", query=query)
+            out += page["projects"]
+            cursor = page.get("next")
+            if not cursor:
+                return out
 
     cm.project_source = projects
     cm.project_store_factory = lambda project_id: HubServiceStore(

@@ -1,5 +1,8 @@
 """projects: create, list, get, rename/describe, soft delete, restore, purge."""
 
+import base64
+import json
+
 from sqlalchemy import select
 from tornado import web
 
@@ -9,6 +12,8 @@ from . import serialize, validation
 from .base import APIHandler
 
 ID = r"(?P<project_id>[^/]+)"
+PAGE_DEFAULT = 100  # projects per page of GET projects unless ?limit= says otherwise
+PAGE_MAX = 500
 
 
 def _check_unique(handler: APIHandler, name: str, creator: str, exclude: str | None = None):
@@ -23,15 +28,55 @@ def _check_unique(handler: APIHandler, name: str, creator: str, exclude: str | N
         raise web.HTTPError(409, f"You already have a project named {name!r}; choose another name")
 
 
+def _page_size(handler: APIHandler) -> int:
+    raw = handler.get_argument("limit", str(PAGE_DEFAULT))
+    try:
+        limit = int(raw)
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= PAGE_MAX:
+        raise web.HTTPError(400, f"limit must be a whole number from 1 to {PAGE_MAX}, not {raw!r}")
+    return limit
+
+
+def _decode_cursor(raw: str) -> tuple[str, str]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(raw.encode() + b"=" * (-len(raw) % 4)))
+        if isinstance(key, list) and len(key) == 2 and all(isinstance(k, str) for k in key):
+            return key[0], key[1]
+    except (ValueError, UnicodeError):
+        pass
+    raise web.HTTPError(
+        400, "cursor is not one this service gave out; use the 'next' value of the previous page"
+    )
+
+
+def _encode_cursor(project: Project) -> str:
+    key = json.dumps([project.name_key, project.id]).encode()
+    return base64.urlsafe_b64encode(key).rstrip(b"=").decode()
+
+
 class ProjectsHandler(APIHandler):
     def get(self):
         deleted = self.get_argument("deleted", "0") in ("1", "true")
         everything = self.get_argument("all", "0") in ("1", "true")
+        limit = _page_size(self)
+        cursor = self.get_argument("cursor", "")
         projects = access.visible_projects(
-            self.db, self.user, deleted=deleted, all_projects=everything
+            self.db,
+            self.user,
+            deleted=deleted,
+            all_projects=everything,
+            after=_decode_cursor(cursor) if cursor else None,
+            limit=limit + 1,
         )
+        more = len(projects) > limit
+        projects = projects[:limit]
         self.write_json(
-            {"projects": [serialize.project(p, access.role_of(p, self.user)) for p in projects]}
+            {
+                "projects": [serialize.project(p, access.role_of(p, self.user)) for p in projects],
+                "next": _encode_cursor(projects[-1]) if more else None,
+            }
         )
 
     def post(self):

@@ -341,10 +341,10 @@ def test_insert_timing_repeated(lab, platform, researcher, timings):
 
 
 def test_open_panel_with_200_projects(lab, platform, researcher, timings):
-    have = len(platform.call("GET", "projects", researcher).json()["projects"])
+    have = len(platform.call("GET", "projects?limit=500", researcher).json()["projects"])
     for i in range(200 - have):
         platform.project(researcher, f"bulk {i:03d}")
-    assert len(platform.call("GET", "projects", researcher).json()["projects"]) == 200
+    assert len(platform.call("GET", "projects?limit=500", researcher).json()["projects"]) == 200
     # first opening after a page load (the list is fetched while Lab starts)
     lab.open_panel()
     back = panel(lab).get_by_role("button", name="Back to all projects")

@@ -269,3 +269,26 @@ def test_unreachable_postgres_answers_503_then_recovers(tmp_path_factory, postgr
     finally:
         stop_platform(p.proc)
         relay.sock.close()
+
+
+def test_project_list_is_paged_in_name_order(any_platform):
+    """No response grows with the number of projects: pages of ``limit``, continued by ``next``."""
+    user = any_platform.user()
+    made = sorted((f"Paged {i:02d}" for i in range(7)), key=str.casefold)
+    for name in reversed(made):
+        any_platform.project(user, name)
+    seen, cursor, pages = [], None, 0
+    while True:
+        q = "projects?limit=3" + (f"&cursor={cursor}" if cursor else "")
+        body = any_platform.call("GET", q, user).json()
+        assert len(body["projects"]) <= 3
+        seen += [p["name"] for p in body["projects"]]
+        pages += 1
+        cursor = body["next"]
+        if cursor is None:
+            break
+    assert seen == made and pages == 3
+    assert any_platform.call("GET", "projects?limit=0", user).status_code == 400
+    msg = error(any_platform.call("GET", "projects?cursor=bogus!", user), 400)
+    assert "'next' value" in msg
+    assert len(any_platform.call("GET", "projects", user).json()["projects"]) == 7
