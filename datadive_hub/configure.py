@@ -100,7 +100,8 @@ OPTIONS: dict[str, tuple[object, str]] = {
     ),
     "template_author_groups": (
         ("datadive-template-authors",),
-        "JupyterHub groups granted custom:datadive:templates:publish.",
+        "JupyterHub groups whose members may publish cell templates (granted "
+        "custom:datadive:templates:publish; the service checks the same groups).",
     ),
     "spawner": (
         "local",
@@ -180,6 +181,7 @@ def _service_env(opts: dict) -> dict:
         env["DATADIVE_DB_URL"] = opts["db_url"]
     if opts["store_url"]:
         env["DATADIVE_STORE_URL"] = opts["store_url"]
+    env["DATADIVE_TEMPLATE_AUTHOR_GROUPS"] = ",".join(opts["template_author_groups"] or [])
     return env
 
 

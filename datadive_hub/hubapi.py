@@ -20,6 +20,7 @@ class HubUser:
     kind: str = "user"  # "user" or "service"
     admin: bool = False
     groups: frozenset[str] = field(default_factory=frozenset)
+    scopes: frozenset[str] = field(default_factory=frozenset)  # of the token that authenticated
 
 
 class HubUsers:
@@ -67,6 +68,7 @@ class HubUsers:
             kind="user",
             admin=bool(full.get("admin", model.get("admin", False))),
             groups=frozenset(full.get("groups", model.get("groups", [])) or []),
+            scopes=frozenset(model.get("scopes") or []),
         )
 
     async def user_exists(self, name: str) -> bool:

@@ -16,7 +16,7 @@ from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler, HubOAuth
 from jupyterhub.utils import url_path_join
 from tornado import web
 from tornado.httpserver import HTTPServer
-from traitlets import Bool, Dict, Integer, Unicode, default, validate
+from traitlets import Bool, Dict, Integer, List, Unicode, default, validate
 from traitlets.config import Application
 
 from . import __version__, db
@@ -117,11 +117,19 @@ class DatadiveService(Application):
         10 * 1024**3, config=True, help="Largest file accepted by the file API, in bytes."
     )
 
-    template_authors_group = Unicode(
-        "datadive-template-authors",
+    template_author_groups = List(
+        Unicode(),
         config=True,
-        help="JupyterHub group whose members (and hub admins) may publish cell templates.",
+        help="JupyterHub groups whose members (and hub admins, and holders of the custom scope "
+        "custom:datadive:templates:publish) may publish, deprecate and delete cell templates "
+        "(default: $DATADIVE_TEMPLATE_AUTHOR_GROUPS, comma-separated, else "
+        "datadive-template-authors).",
     )
+
+    @default("template_author_groups")
+    def _template_author_groups_default(self):
+        raw = os.environ.get("DATADIVE_TEMPLATE_AUTHOR_GROUPS", "datadive-template-authors")
+        return [g.strip() for g in raw.split(",") if g.strip()]
 
     publish_builtin_templates = Bool(
         True, config=True, help="Publish the built-in template library at start-up."

@@ -1,7 +1,8 @@
 """Template registry: publish (immutable versions), list/search, get, deprecate, delete.
 
-Everyone signed in may read; publishing, deprecating and deleting need membership of the
-service's ``template_authors_group`` (default ``datadive-template-authors``) or hub admin.
+Everyone signed in may read; publishing, deprecating and deleting need membership of one of the
+service's ``template_author_groups`` (default ``datadive-template-authors``), the custom scope
+``custom:datadive:templates:publish``, or hub admin.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from .base import APIHandler
 
 log = logging.getLogger("datadive.templates")
 
+PUBLISH_SCOPE = "custom:datadive:templates:publish"
 TID = r"(?P<template_id>[a-z0-9][a-z0-9._-]*)"
 VERSION = r"(?P<version>[0-9A-Za-z.+-]+)"
 
@@ -151,13 +153,15 @@ def row_json(
 
 class _Base(APIHandler):
     def require_author(self) -> None:
-        group = self.service.template_authors_group
-        if not (self.user.admin or group in self.user.groups):
-            raise web.HTTPError(
-                403,
-                f"Publishing, deprecating and deleting templates needs membership of the JupyterHub "
-                f"group {group!r} (or hub admin); ask a hub admin to add you",
-            )
+        groups = self.service.template_author_groups
+        if self.user.admin or self.user.groups & set(groups) or PUBLISH_SCOPE in self.user.scopes:
+            return
+        named = " or ".join(repr(g) for g in groups) or "(none configured)"
+        raise web.HTTPError(
+            403,
+            f"Publishing, deprecating and deleting templates needs membership of the JupyterHub "
+            f"group {named} (or hub admin); ask a hub admin to add you",
+        )
 
     def rows_or_404(self, template_id: str) -> list[TemplateVersion]:
         rows = versions_of(self.db, template_id)
