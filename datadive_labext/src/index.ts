@@ -174,6 +174,35 @@ const plugin: JupyterFrontEndPlugin<void> = {
       restorer.add(panel, 'datadive-panel');
     }
 
+    let sync: SyncStatus | null = null;
+    if (statusBar) {
+      sync = new SyncStatus(client, () => new Map(model.projects.map(p => [p.id, p.name])));
+      statusBar.registerStatusItem('@datadive/labextension:sync', { item: sync, align: 'left', rank: 5 });
+      sync.start(DEFAULT_SETTINGS.syncPollSeconds);
+    }
+
+    // ---- settings -------------------------------------------------------------------------------
+    const applySettings = (settings: ISettingRegistry.ISettings) => {
+      const before = model.applySettings(settings.composite as Partial<Record<keyof ISettings, unknown>>);
+      if (sync && before.syncPollSeconds !== model.settings.syncPollSeconds) {
+        sync.start(model.settings.syncPollSeconds);
+      }
+    };
+    /** Resolves once the settings are in force (drafts are read with the configured age). */
+    const settingsLoaded: Promise<void> = settingRegistry
+      ? settingRegistry
+          .load(PLUGIN_ID)
+          .then(settings => {
+            applySettings(settings);
+            settings.changed.connect(applySettings);
+          })
+          .catch(reason => {
+            const message = `Datadive could not load its settings, so it uses the defaults: ${(reason as Error)?.message ?? reason}`;
+            console.error(message, reason);
+            Notification.warning(message, { autoClose: 8000 });
+          })
+      : Promise.resolve();
+
     // First load, then reopen what was open before a reload (a half-filled form keeps its draft).
     let loadedOnce = false;
     const firstLoad = async () => {
@@ -182,8 +211,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
       loadedOnce = true;
       const t0 = performance.now();
-      await model.loadProjects();
-      (window as any).datadiveProjectsLoadedMs = performance.now() - t0;
+      await Promise.all([
+        model.loadProjects().then(() => ((window as any).datadiveProjectsLoadedMs = performance.now() - t0)),
+        settingsLoaded
+      ]);
       const ui = savedUi;
       try {
         await restoreUi(ui);
@@ -213,7 +244,12 @@ const plugin: JupyterFrontEndPlugin<void> = {
     panel.onShow = () => void (loadedOnce ? model.loadProjects() : firstLoad());
     // Load the project list as soon as Lab is up (also while the panel is closed), so that
     // opening the panel shows it at once; each opening then refreshes it in the background.
-    void app.restored.then(() => void firstLoad());
+    // The setting "prefetchProjects" (default on) turns this off: then the first opening loads it.
+    void Promise.all([app.restored, settingsLoaded]).then(() => {
+      if (model.settings.prefetchProjects) {
+        void firstLoad();
+      }
+    });
 
     const showPanel = () => {
       shell.activateById(panel.id);
@@ -314,7 +350,6 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     tracker.activeCellChanged.connect(() => commands.notifyCommandChanged(CommandIDs.editCell));
 
-    let sync: SyncStatus | null = null;
     commands.addCommand(CommandIDs.syncDetails, {
       label: 'Datadive: Storage Sync Details',
       execute: () => sync?.showDetails()
@@ -337,31 +372,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     }
 
-    if (statusBar) {
-      sync = new SyncStatus(client, () => new Map(model.projects.map(p => [p.id, p.name])));
-      statusBar.registerStatusItem('@datadive/labextension:sync', { item: sync, align: 'left', rank: 5 });
-      sync.start(DEFAULT_SETTINGS.syncPollSeconds);
-    }
 
-    // ---- settings -------------------------------------------------------------------------------
-    const applySettings = (settings: ISettingRegistry.ISettings) => {
-      const s = settings.composite as unknown as Partial<ISettings>;
-      const before = model.settings.syncPollSeconds;
-      model.settings = { ...DEFAULT_SETTINGS, ...s };
-      if (sync && before !== model.settings.syncPollSeconds) {
-        sync.start(model.settings.syncPollSeconds);
-      }
-      model.emit();
-    };
-    if (settingRegistry) {
-      settingRegistry
-        .load(PLUGIN_ID)
-        .then(settings => {
-          applySettings(settings);
-          settings.changed.connect(applySettings);
-        })
-        .catch(reason => console.error('Datadive: failed to load settings.', reason));
-    }
   }
 };
 

@@ -507,15 +507,34 @@ export interface IDraft {
 
 /**
  * Half-filled template forms, one per (project, template), kept in a key-value store so a
- * reload keeps them. Drafts older than `maxAgeDays` are dropped when read.
+ * reload keeps them. Drafts older than `maxAgeDays` (the "Keep form drafts for" setting) are
+ * dropped when read, listed or pruned.
  */
 export class DraftStore {
   constructor(
     private store: IKeyValueStore,
     private prefix = 'datadive:draft:',
-    private maxAgeDays = 30,
+    maxAgeDays = 30,
     private now: () => number = () => Date.now()
-  ) {}
+  ) {
+    this.maxAgeDays = maxAgeDays;
+  }
+
+  private _maxAgeDays = 30;
+
+  /** Days a draft is kept after its last change (the setting `draftMaxAgeDays`; at least 1). */
+  get maxAgeDays(): number {
+    return this._maxAgeDays;
+  }
+
+  set maxAgeDays(days: number) {
+    const n = Number(days);
+    this._maxAgeDays = Number.isFinite(n) && n >= 1 ? n : 30;
+  }
+
+  private expired(draft: IDraft): boolean {
+    return typeof draft?.saved !== 'number' || this.now() - draft.saved > this._maxAgeDays * 86400000;
+  }
 
   key(project: string | null, template: string): string {
     return `${this.prefix}${project ?? '-'}:${template}`;
@@ -535,7 +554,7 @@ export class DraftStore {
     }
     try {
       const draft = JSON.parse(text) as IDraft;
-      if (this.now() - draft.saved > this.maxAgeDays * 86400000) {
+      if (this.expired(draft)) {
         this.store.removeItem(key);
         return null;
       }
@@ -550,20 +569,49 @@ export class DraftStore {
     this.store.removeItem(this.key(project, template));
   }
 
-  /** All drafts (e.g. to show "draft" badges in the gallery), newest first. */
+  /** All drafts that are not too old (e.g. "draft" badges in the gallery), newest first. */
   list(): IDraft[] {
     const out: IDraft[] = [];
-    for (let i = 0; i < this.store.length; i++) {
-      const key = this.store.key(i);
-      if (key && key.startsWith(this.prefix)) {
-        try {
-          out.push(JSON.parse(this.store.getItem(key) || ''));
-        } catch {
-          /* a broken entry is dropped on load */
+    for (const key of this.keys()) {
+      try {
+        const draft = JSON.parse(this.store.getItem(key) || '') as IDraft;
+        if (!this.expired(draft)) {
+          out.push(draft);
         }
+      } catch {
+        /* a broken entry is not a draft; prune() and load() remove it */
       }
     }
     return out.sort((a, b) => b.saved - a.saved);
+  }
+
+  /** Remove drafts older than `maxAgeDays` (and broken entries); returns how many went. */
+  prune(): number {
+    let removed = 0;
+    for (const key of this.keys()) {
+      let drop = true;
+      try {
+        drop = this.expired(JSON.parse(this.store.getItem(key) || ''));
+      } catch {
+        drop = true;
+      }
+      if (drop) {
+        this.store.removeItem(key);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  private keys(): string[] {
+    const keys: string[] = [];
+    for (let i = 0; i < this.store.length; i++) {
+      const key = this.store.key(i);
+      if (key && key.startsWith(this.prefix)) {
+        keys.push(key);
+      }
+    }
+    return keys;
   }
 
   /** The most recently saved draft (the form to reopen after a reload), or null. */
@@ -756,15 +804,39 @@ export function normalizePreview(raw: any): IPreview {
 
 export type SyncState = 'synced' | 'syncing' | 'conflict' | 'offline' | 'unknown';
 
+/** What a project's sync entry says beyond its state: its message, pending uploads, conflicts. */
+function syncDetail(p: any): string {
+  const parts: string[] = [];
+  const message = p?.detail ?? p?.message;
+  if (message) {
+    parts.push(String(message));
+  }
+  const pending = Number(p?.pending ?? 0);
+  if (pending > 0) {
+    parts.push(`${pending} file${pending === 1 ? '' : 's'} waiting to upload`);
+  }
+  const conflicts: any[] = Array.isArray(p?.conflicts) ? p.conflicts : [];
+  if (conflicts.length) {
+    const names = conflicts.map(c => (typeof c === 'string' ? c : c?.path ?? c?.key ?? '')).filter(Boolean);
+    parts.push(`conflict${conflicts.length === 1 ? '' : 's'}${names.length ? ': ' + names.slice(0, 5).join(', ') : ''}`);
+  }
+  return parts.join('; ');
+}
+
 /** Overall sync state from the server's answer (one state, or per-project states). */
-export function overallSync(raw: any): { state: SyncState; detail: string; projects: { id: string; state: SyncState; detail: string }[] } {
+export function overallSync(raw: any): {
+  state: SyncState;
+  detail: string;
+  projects: { id: string; folder: string; state: SyncState; detail: string }[];
+} {
   const norm = (s: any): SyncState =>
     ['synced', 'syncing', 'conflict', 'offline'].includes(s) ? s : s === 'error' ? 'offline' : 'unknown';
   const list: any[] = Array.isArray(raw?.projects) ? raw.projects : Array.isArray(raw) ? raw : [];
   const projects = list.map(p => ({
     id: String(p.id ?? p.project ?? p.project_id ?? ''),
+    folder: String(p.folder ?? ''),
     state: norm(p.state ?? p.status),
-    detail: String(p.detail ?? p.message ?? '')
+    detail: syncDetail(p)
   }));
   let state: SyncState = norm(raw?.state ?? raw?.status);
   if (projects.length && state === 'unknown') {

@@ -42,6 +42,7 @@ export interface ISettings {
   previewRows: number;
   syncPollSeconds: number;
   draftMaxAgeDays: number;
+  prefetchProjects: boolean;
 }
 
 export const DEFAULT_SETTINGS: ISettings = {
@@ -49,8 +50,21 @@ export const DEFAULT_SETTINGS: ISettings = {
   sortProjects: 'name',
   previewRows: 20,
   syncPollSeconds: 10,
-  draftMaxAgeDays: 30
+  draftMaxAgeDays: 30,
+  prefetchProjects: true
 };
+
+/** The settings in force: the registry's composite over the defaults (unknown keys ignored). */
+export function resolveSettings(composite: Partial<Record<keyof ISettings, unknown>> | null | undefined): ISettings {
+  const out: ISettings = { ...DEFAULT_SETTINGS };
+  for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof ISettings)[]) {
+    const value = composite?.[key];
+    if (value !== undefined && value !== null && typeof value === typeof DEFAULT_SETTINGS[key]) {
+      (out as any)[key] = value;
+    }
+  }
+  return out;
+}
 
 export class PanelModel {
   constructor(
@@ -60,6 +74,19 @@ export class PanelModel {
   ) {}
 
   settings: ISettings = { ...DEFAULT_SETTINGS };
+
+  /**
+   * Apply the settings registry's values: the draft store keeps drafts for `draftMaxAgeDays`
+   * (older ones are removed now). Returns the settings that were in force before.
+   */
+  applySettings(composite: Partial<Record<keyof ISettings, unknown>> | null | undefined): ISettings {
+    const before = this.settings;
+    this.settings = resolveSettings(composite);
+    this.drafts.maxAgeDays = this.settings.draftMaxAgeDays;
+    this.drafts.prune();
+    this.emit();
+    return before;
+  }
 
   page: Page = 'projects';
   tab: ProjectTab = 'files';
@@ -105,6 +132,14 @@ export class PanelModel {
     this.emit();
   }
 
+  /** A failure beside the main action (which went on): shown inline and as a notification. */
+  warn(message: string): void {
+    this.error = message;
+    Notification.warning(message, { autoClose: 8000 });
+    console.warn(message);
+    this.emit();
+  }
+
   /** Run an action; a failure is shown with the server's message, inline and as a notification. */
   async run<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
     this.busy = true;
@@ -127,13 +162,21 @@ export class PanelModel {
   // ---- projects -------------------------------------------------------------------------------
 
   async loadProjects(): Promise<void> {
+    let deletedError = '';
     await this.run('Could not list projects', async () => {
       const [live, deleted] = await Promise.all([
         this.client.listProjects(),
-        this.client.listProjects({ deleted: true }).catch(() => [] as IProject[])
+        // The live list is shown even if "Recently deleted" cannot be read; that failure is
+        // reported (with the server's message) once the live list is in.
+        this.client.listProjects({ deleted: true }).catch(err => {
+          deletedError = (err as Error).message;
+          return null;
+        })
       ]);
       this.projects = live.filter(p => !p.deleted);
-      this.deleted = deleted.filter(p => p.deleted);
+      if (deleted) {
+        this.deleted = deleted.filter(p => p.deleted);
+      }
       this.projectsLoaded = true;
       if (this.project) {
         this.project = this.projects.find(p => p.id === this.project!.id) ?? null;
@@ -142,6 +185,9 @@ export class PanelModel {
         }
       }
     });
+    if (deletedError) {
+      this.warn(`Could not list recently deleted projects: ${deletedError}`);
+    }
   }
 
   async createProject(name: string): Promise<IProject | undefined> {
@@ -206,24 +252,27 @@ export class PanelModel {
     if (!project) {
       return;
     }
+    let filesError = '';
     await this.run('Could not list the project', async () => {
       const [notebooks, files] = await Promise.all([
         this.client.listNotebooks(project.id),
+        // The notebooks are shown even if the file listing fails; that failure (a 404 too:
+        // the project's files should always be listable) is reported below with its message.
         this.client.listFiles(project.id).catch(err => {
-          // The file API may be missing on an older service: notebooks still work.
-          if ((err as { status?: number }).status === 404) {
-            return [] as IFileEntry[];
-          }
-          throw err;
+          filesError = (err as Error).message;
+          return null;
         })
       ]);
       this.notebooks = notebooks;
       const nbPaths = new Set(notebooks.map(n => n.path));
       // Hidden entries (".datadive-checkpoints/...", dot files) are storage internals.
-      this.files = files.filter(
+      this.files = (files ?? []).filter(
         f => !f.path.split('/').some(seg => seg.startsWith('.')) && (f.type !== 'notebook' || !nbPaths.has(f.path))
       );
     });
+    if (filesError) {
+      this.warn(`Could not list the files of "${project.name}": ${filesError}`);
+    }
   }
 
   async loadMembers(): Promise<void> {

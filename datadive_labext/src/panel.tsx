@@ -4,6 +4,7 @@
  * screen reader; colours and fonts come from the Lab theme (--jp-* variables, style/base.css).
  */
 import { ReactWidget } from '@jupyterlab/apputils';
+import type { Message } from '@lumino/messaging';
 import { FormComponent } from '@jupyterlab/ui-components';
 import validator from '@rjsf/validator-ajv8';
 import * as React from 'react';
@@ -56,6 +57,19 @@ export class DatadivePanel extends ReactWidget {
 
   protected onAfterShow(): void {
     this.onShow?.();
+  }
+
+  /**
+   * Activation (the "Open Panel" command, its shortcut, or the sidebar tab) moves the keyboard
+   * focus into the panel, on its first field or button, unless the focus is already inside.
+   */
+  protected onActivateRequest(msg: Message): void {
+    super.onActivateRequest(msg);
+    requestAnimationFrame(() => {
+      if (this.isVisible && !this.node.contains(document.activeElement)) {
+        this.node.querySelector<HTMLElement>('input:not([type="file"]), select, button, [tabindex="0"]')?.focus();
+      }
+    });
   }
 
   render(): JSX.Element {

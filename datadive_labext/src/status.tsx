@@ -63,7 +63,7 @@ export class SyncStatus extends ReactWidget {
         <ul>
           {this.state.projects.map(p => (
             <li key={p.id}>
-              {names.get(p.id) ?? p.id}: {LABELS[p.state]}
+              {names.get(p.id) ?? (p.folder || p.id)}: {LABELS[p.state]}
               {p.detail ? ` — ${p.detail}` : ''}
             </li>
           ))}

@@ -203,6 +203,20 @@ describe('drafts', () => {
     store.setItem('d:-:x', '{not json');
     expect(drafts.load(null, 'x')).toBeNull();
   });
+  it('lists only drafts within the age limit and prunes the rest', () => {
+    let now = 0;
+    const store = new MemoryStore();
+    const drafts = new DraftStore(store, 'd:', 2, () => now);
+    drafts.save({ template: 'a', version: '1', project: null, values: {} });
+    now = 3 * 86400000;
+    drafts.save({ template: 'b', version: '1', project: null, values: {} });
+    store.setItem('d:-:broken', '{');
+    store.setItem('other', 'kept');
+    expect(drafts.list().map(d => d.template)).toEqual(['b']);
+    expect(drafts.prune()).toBe(2);
+    expect(store.length).toBe(2);
+    expect(store.getItem('other')).toBe('kept');
+  });
 });
 
 describe('generated cells', () => {
@@ -243,5 +257,21 @@ describe('helpers', () => {
     expect(overallSync({ projects: [{ id: 'a', state: 'synced' }, { id: 'b', state: 'conflict' }] }).state).toBe('conflict');
     expect(overallSync({ projects: [{ id: 'a', state: 'syncing' }] }).state).toBe('syncing');
     expect(overallSync({}).state).toBe('unknown');
+    expect(overallSync({ state: 'unavailable', message: 'no store' })).toMatchObject({ state: 'unknown', detail: 'no store' });
+  });
+  it('describes each project: pending uploads, conflicts, message, folder', () => {
+    const raw = {
+      state: 'conflict',
+      projects: [
+        { project_id: 'a', folder: 'Sleep', state: 'syncing', pending: 2, conflicts: [], message: null },
+        { project_id: 'b', folder: 'Survey', state: 'conflict', pending: 0, conflicts: [{ path: 'data.csv' }, 'b.csv'] },
+        { project_id: 'c', state: 'offline', pending: 1, message: 'store unreachable' }
+      ]
+    };
+    expect(overallSync(raw).projects).toEqual([
+      { id: 'a', folder: 'Sleep', state: 'syncing', detail: '2 files waiting to upload' },
+      { id: 'b', folder: 'Survey', state: 'conflict', detail: 'conflicts: data.csv, b.csv' },
+      { id: 'c', folder: '', state: 'offline', detail: 'store unreachable; 1 file waiting to upload' }
+    ]);
   });
 });
