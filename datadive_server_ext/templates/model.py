@@ -37,7 +37,30 @@ LANGUAGES = ("python", "r")
 PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.S)
 _IDENT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
 _SENTINEL = "__datadive_ph_{}__"
+_SENTINEL_NAME = re.compile(r"__datadive_ph_(\w+?)__(?!\w)")
 _MISSING: Any = object()
+
+
+_TYPE_KEYS: dict[str, set[str]] = {
+    "text": {
+        "min_length",
+        "max_length",
+        "pattern",
+        "multiline",
+        "multiple",
+        "min_items",
+        "max_items",
+    },
+    "number": {"minimum", "maximum"},
+    "integer": {"minimum", "maximum"},
+    "boolean": set(),
+    "choice": {"options", "multiple", "min_items", "max_items"},
+    "date": set(),
+    "column": {"dataset", "multiple", "min_items", "max_items"},
+    "file": {"extensions", "multiple", "min_items", "max_items"},
+    "variable": set(),
+}
+_COMMON_KEYS = {"name", "type", "title", "help", "required", "default", "placeholder"}
 
 
 @dataclass(frozen=True)
@@ -342,18 +365,28 @@ def load_file(path: str) -> Template:
 def parse_template(text: str, file: str = "<template>") -> Template:
     """Parse YAML text into a validated :class:`Template`."""
     try:
-        data, lines = load_with_lines(text)
+        data, lines, duplicates = load_with_lines(text)
     except YamlProblem as e:
         raise TemplateInvalid([Problem(file, e.line, "(document)", e.message)]) from None
-    return template_from_document(data, file=file, lines=lines)
+    earlier = [Problem(file, d.line, _field(d.path), d.message) for d in duplicates]
+    return template_from_document(data, file=file, lines=lines, earlier=earlier)
 
 
 def template_from_document(
-    doc: Any, file: str = "<template>", lines: dict[Path, int] | None = None
+    doc: Any,
+    file: str = "<template>",
+    lines: dict[Path, int] | None = None,
+    earlier: list[Problem] | None = None,
 ) -> Template:
-    """Validate a template document (dict) and build the :class:`Template`."""
+    """Validate a template document (dict) and build the :class:`Template`.
+
+    Every problem is reported in one :class:`TemplateInvalid`: checks go on after schema errors
+    wherever the part they look at is usable (an input with a bad field still declares its name,
+    the code is still checked when an input is wrong). ``earlier`` holds problems found before
+    (e.g. duplicate YAML keys) to report with these.
+    """
     lines = lines or {}
-    problems: list[Problem] = []
+    problems: list[Problem] = list(earlier or [])
 
     def add(path: Path, message: str, line: int | None = None) -> None:
         problems.append(
@@ -364,45 +397,71 @@ def template_from_document(
         add((), "a template must be a mapping with id, version, title, language and code")
         raise TemplateInvalid(problems)
 
+    broken: set[Path] = set()  # paths with schema errors: not looked at again
     for err in sorted(
         jsonschema.Draft202012Validator(_format_schema()).iter_errors(doc),
         key=lambda e: list(map(str, e.path)),
     ):
         path = tuple(err.path)
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            # one problem per unknown key, on that key's own line
+            allowed = sorted(err.schema.get("properties", {}))
+            kind = err.instance.get("type") if path[:1] == ("inputs",) else None
+            what = "allowed"
+            if kind in _TYPE_KEYS:  # an input: name what applies to its type
+                allowed, what = sorted(_COMMON_KEYS | _TYPE_KEYS[kind]), f"a {kind} input takes"
+            for key in sorted(set(err.instance) - set(err.schema.get("properties", {})), key=str):
+                add((*path, key), f"unknown field {key!r}; {what}: {', '.join(allowed)}")
+            continue
+        broken.add(path)
         add(path, _schema_message(err, doc))
-    if problems:
-        raise TemplateInvalid(problems)
+
+    def usable(path: Path) -> bool:
+        """No schema error at ``path`` or inside it."""
+        return not any(b[: len(path)] == path for b in broken)
 
     inputs: list[Input] = []
+    # every declared input name -> its type (None when the type itself is wrong), so that
+    # placeholders and datasets naming an input with a bad field are not reported twice
+    kinds: dict[str, str | None] = {}
     names: dict[str, int] = {}
-    for idx, raw in enumerate(doc.get("inputs") or []):
+    raw_inputs = doc.get("inputs")
+    if not isinstance(raw_inputs, list):
+        raw_inputs = []
+    for idx, raw in enumerate(raw_inputs):
         p: Path = ("inputs", idx)
+        if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+            continue
         name = raw["name"]
         if name in names:
             add((*p, "name"), f"duplicate input name {name!r} (also inputs[{names[name]}])")
-        names[name] = idx
+        elif _IDENT.match(name):
+            names[name] = idx
+            kinds[name] = raw.get("type") if raw.get("type") in INPUT_TYPES else None
         if name.startswith("__"):
             add((*p, "name"), "input names must not start with '__'")
+        if not usable(p):
+            continue
         inp, msgs = _build_input(raw)
         for sub, msg in msgs:
             add((*p, *sub), msg)
         inputs.append(inp)
 
-    by_name = {i.name: i for i in inputs}
-    for idx, inp in enumerate(inputs):
-        p = ("inputs", idx)
+    declared = ", ".join(kinds) or "none"
+    for inp in inputs:
+        p = ("inputs", names.get(inp.name, 0))
         if inp.type == "column":
             if not inp.dataset:
                 add(
                     p,
                     f"column input {inp.name!r} needs 'dataset': the name of the input holding the data",
                 )
-            elif inp.dataset not in by_name:
+            elif inp.dataset not in kinds:
                 add(
                     (*p, "dataset"),
-                    f"dataset {inp.dataset!r} is not an input; inputs are: {', '.join(by_name)}",
+                    f"dataset {inp.dataset!r} is not an input; inputs are: {declared}",
                 )
-            elif by_name[inp.dataset].type not in ("variable", "file"):
+            elif kinds[inp.dataset] not in ("variable", "file", None):
                 add((*p, "dataset"), f"dataset {inp.dataset!r} must be a variable or file input")
         if inp.type == "variable" and not inp.required and not inp.has_default:
             add(p, f"variable input {inp.name!r} must be required or have a default")
@@ -411,11 +470,11 @@ def template_from_document(
             if err:
                 add((*p, "default"), err)
 
-    code: str = doc["code"].rstrip()
-    markdown = doc.get("markdown")
-    if markdown is not None:
-        markdown = markdown.rstrip()
-    for key, body in (("code", code), ("markdown", markdown)):
+    bodies: dict[str, str | None] = {}
+    for key in ("code", "markdown"):
+        body = doc.get(key)
+        bodies[key] = body.rstrip() if isinstance(body, str) and usable((key,)) else None
+    for key, body in bodies.items():
         if body is None:
             continue
         for m in PLACEHOLDER.finditer(body):
@@ -427,20 +486,23 @@ def template_from_document(
                     f"malformed placeholder {m.group(0)!r}; write {{{{ input_name }}}}",
                     lineno,
                 )
-            elif ident.group(1) not in by_name:
+            elif ident.group(1) not in kinds:
                 add(
                     (key,),
                     f"placeholder {{{{ {ident.group(1)} }}}} has no input; declare it under inputs "
-                    f"(inputs are: {', '.join(by_name) or 'none'})",
+                    f"(inputs are: {declared})",
                     lineno,
                 )
-    if not problems and doc["language"] == "python":
+    code = bodies["code"]
+    if code is not None and doc.get("language") == "python":
         first = _body_line(lines, "code", code, 0)
-        for lineno, msg in _check_python_body(code, by_name):
+        for lineno, msg in _check_python_body(code, kinds):
             add(("code",), msg, first + lineno - 1 if first is not None else None)
 
     if problems:
+        problems.sort(key=lambda p: p.line or 0)  # stable: in file order where lines are known
         raise TemplateInvalid(problems)
+    assert code is not None  # a schema error otherwise
     return Template(
         id=doc["id"],
         version=doc["version"],
@@ -451,7 +513,7 @@ def template_from_document(
         category=doc.get("category", ""),
         tags=tuple(doc.get("tags") or ()),
         inputs=tuple(inputs),
-        markdown=markdown,
+        markdown=bodies["markdown"],
         file=file,
     )
 
@@ -490,28 +552,10 @@ def _schema_message(err: jsonschema.ValidationError, doc: Any) -> str:
 def _build_input(raw: dict[str, Any]) -> tuple[Input, list[tuple[Path, str]]]:
     msgs: list[tuple[Path, str]] = []
     t = raw["type"]
-    allowed = {
-        "text": {
-            "min_length",
-            "max_length",
-            "pattern",
-            "multiline",
-            "multiple",
-            "min_items",
-            "max_items",
-        },
-        "number": {"minimum", "maximum"},
-        "integer": {"minimum", "maximum"},
-        "boolean": set(),
-        "choice": {"options", "multiple", "min_items", "max_items"},
-        "date": set(),
-        "column": {"dataset", "multiple", "min_items", "max_items"},
-        "file": {"extensions", "multiple", "min_items", "max_items"},
-        "variable": set(),
-    }[t]
-    common = {"name", "type", "title", "help", "required", "default", "placeholder"}
+    allowed = _TYPE_KEYS[t]
+    known = _format_schema()["$defs"]["input"]["properties"]  # other keys: a schema problem
     for key in raw:
-        if key not in common and key not in allowed:
+        if key in known and key not in _COMMON_KEYS and key not in allowed:
             msgs.append(((key,), f"'{key}' does not apply to a {t} input"))
     options: tuple[Option, ...] = ()
     if t == "choice":
@@ -581,13 +625,19 @@ def _body_line(lines: dict[Path, int], key: str, body: str, offset: int) -> int 
     return start + body.count("\n", 0, offset)
 
 
-def _check_python_body(code: str, inputs: dict[str, Input]) -> list[tuple[int, str]]:
-    """Placeholders must stand where an expression or a variable name goes, never inside strings."""
+def _check_python_body(code: str, kinds: dict[str, str | None]) -> list[tuple[int, str]]:
+    """Placeholders must stand where an expression or a variable name goes, never inside strings.
+
+    ``kinds`` maps each input name to its type; a placeholder whose input is unknown or has no
+    valid type (reported elsewhere) gets only the checks that do not depend on the type."""
     out: list[tuple[int, str]] = []
     counts: dict[str, int] = {}
 
     def sub(m: re.Match[str]) -> str:
-        name = m.group(1).strip()
+        ident = _IDENT.match(m.group(1))
+        # a malformed placeholder (reported elsewhere) stands for a name of its own here, so the
+        # rest of the code is still checked
+        name = ident.group(1) if ident else f"_malformed{m.start()}"
         counts[name] = counts.get(name, 0) + 1
         return _SENTINEL.format(name)
 
@@ -609,17 +659,24 @@ def _check_python_body(code: str, inputs: dict[str, Input]) -> list[tuple[int, s
             and isinstance(node.value, str)
             and "__datadive_ph_" in node.value
         ):
+            inside = _SENTINEL_NAME.findall(node.value)
+            for name in inside:  # reported here, not again below
+                seen[name] = seen.get(name, 0) + 1
+            shown = ", ".join(
+                dict.fromkeys(f"{{{{ {n} }}}}" for n in inside if not n.startswith("_malformed"))
+            )
             out.append(
                 (
                     node.lineno,
-                    "placeholder inside a string literal; values are inserted as literals, "
+                    f"{'placeholder ' + shown if shown else 'a placeholder'} inside a string "
+                    "literal; values are inserted as literals, "
                     "so write the placeholder where an expression goes, e.g. f(x={{ x }})",
                 )
             )
         if isinstance(node, ast.Name) and node.id.startswith("__datadive_ph_"):
             name = node.id[len("__datadive_ph_") : -2]
             seen[name] = seen.get(name, 0) + 1
-            inp = inputs[name]
+            kind = kinds.get(name)
             parent = parents.get(id(node))
             anc: ast.AST | None = parent
             while anc is not None:
@@ -633,23 +690,25 @@ def _check_python_body(code: str, inputs: dict[str, Input]) -> list[tuple[int, s
                     )
                     break
                 anc = parents.get(id(anc))
-            if inp.type != "variable" and not isinstance(node.ctx, ast.Load):
+            if kind not in ("variable", None) and not isinstance(node.ctx, ast.Load):
                 out.append(
                     (
                         node.lineno,
-                        f"{{{{ {name} }}}} is a {inp.type} input: it is a value, "
+                        f"{{{{ {name} }}}} is {'an' if kind[0] in 'aeiou' else 'a'} {kind} "
+                        "input: it is a value, "
                         "so it cannot be assigned to; use a variable input for names",
                     )
                 )
-            if inp.type in ("number", "integer") and isinstance(parent, ast.Attribute):
+            if kind in ("number", "integer") and isinstance(parent, ast.Attribute):
                 out.append(
                     (node.lineno, f"{{{{ {name} }}}} is a number: do not access attributes on it")
                 )
     for name, n in counts.items():
-        if seen.get(name, 0) != n:
+        if seen.get(name, 0) != n and not name.startswith("_malformed"):
+            first = next(m for m in PLACEHOLDER.finditer(code) if m.group(1).strip() == name)
             out.append(
                 (
-                    1,
+                    code.count("\n", 0, first.start()) + 1,
                     f"placeholder {{{{ {name} }}}} must stand where an expression or variable "
                     "name goes (not in an attribute, keyword or import name)",
                 )

@@ -12,25 +12,30 @@ Path = tuple[str | int, ...]
 class YamlProblem(ValueError):
     """The text is not valid YAML; ``line`` is 1-based."""
 
-    def __init__(self, line: int, message: str):
+    def __init__(self, line: int, message: str, path: Path = ()):
         super().__init__(message)
         self.line = line
         self.message = message
+        self.path = path  # where in the document, when known
 
 
-def load_with_lines(text: str) -> tuple[Any, dict[Path, int]]:
-    """Parse ``text`` safely; return the data and a map from key path to 1-based line.
+def load_with_lines(text: str) -> tuple[Any, dict[Path, int], list[YamlProblem]]:
+    """Parse ``text`` safely; return the data, a map from key path to 1-based line, and the
+    duplicate keys found.
 
     The map holds the line of each mapping key (``("inputs", 0, "type")``) and sequence item.
-    Duplicate keys are an error (PyYAML would silently keep the last one).
+    Duplicate keys are problems (PyYAML would silently keep the last one); they are returned
+    rather than raised so that the rest of the document is still checked. Text that is not YAML
+    at all raises :class:`YamlProblem`.
     """
     loader = yaml.SafeLoader(text)
+    duplicates: list[YamlProblem] = []
     try:
         node = loader.get_single_node()
         if node is None:
-            return None, {}
+            return None, {}, []
         lines: dict[Path, int] = {(): node.start_mark.line + 1}
-        _walk(node, (), lines)
+        _walk(node, (), lines, duplicates)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
@@ -40,27 +45,35 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path, int]]:
         raise YamlProblem(1, f"not valid YAML: {e}") from None
     finally:
         loader.dispose()
-    return data, lines
+    return data, lines, duplicates
 
 
-def _walk(node: yaml.Node, path: Path, lines: dict[Path, int]) -> None:
+def _walk(
+    node: yaml.Node, path: Path, lines: dict[Path, int], duplicates: list[YamlProblem]
+) -> None:
     if isinstance(node, yaml.MappingNode):
         seen: set[Any] = set()
         for key_node, value_node in node.value:
             key = key_node.value
             if key in seen:
-                raise YamlProblem(key_node.start_mark.line + 1, f"duplicate key {key!r}")
+                duplicates.append(
+                    YamlProblem(
+                        key_node.start_mark.line + 1,
+                        f"duplicate key {key!r}; the last one would silently win, keep one",
+                        (*path, key),
+                    )
+                )
             seen.add(key)
             sub = (*path, key)
             lines[sub] = key_node.start_mark.line + 1
             if isinstance(value_node, yaml.ScalarNode) and value_node.style in ("|", ">"):
                 # block scalar: its first content line is the line after the indicator
                 lines[(*sub, "<content>")] = value_node.start_mark.line + 2
-            _walk(value_node, sub, lines)
+            _walk(value_node, sub, lines, duplicates)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             lines[(*path, i)] = item.start_mark.line + 1
-            _walk(item, (*path, i), lines)
+            _walk(item, (*path, i), lines, duplicates)
 
 
 def line_of(lines: dict[Path, int], path: Path) -> int:

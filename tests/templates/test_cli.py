@@ -40,15 +40,90 @@ code: |
   print({{ m }})
 """
 
+# one file with a problem of every kind: schema, YAML duplicate, input fields, defaults,
+# datasets, placeholders, and the Python body — all must be reported in the same run
+MANY = """\
+id: Many Problems
+version: "1.0"
+title: Many
+title: Again
+language: python
+colour: red
+inputs:
+  - name: data
+    type: variable
+  - name: n
+    type: slider
+  - name: k
+    type: integer
+    minimum: 5
+    maximum: 1
+    default: 30
+  - name: col
+    type: column
+    dataset: frame
+  - name: flag
+    type: boolean
+    options: [a]
+markdown: "{{ col }} and {{ nope }}"
+code: |
+  {{ k }} = {{ data }}[{{ col }}]
+  print('{{ flag }}')
+  print({{ dat }})
+  print({{ a b }})
+"""
 
-def test_validate_reports_file_line_field(tmp_path):
+
+def test_validate_reports_every_problem_with_file_line_field(tmp_path):
+    f = tmp_path / "many.yaml"
+    f.write_text(MANY)
+    r = datadive("validate", str(f))
+    assert r.returncode == 1, r.stderr
+    inputs = "(inputs are: data, n, k, col, flag)"
+    assert r.stdout.splitlines() == [
+        f"{f}:1: id: 'Many Problems' is not a valid id; use lower-case letters, digits, '.', '_' "
+        "and '-'",
+        f"{f}:2: version: '1.0' is not a semantic version; write MAJOR.MINOR.PATCH, e.g. 1.0.0",
+        f"{f}:4: title: duplicate key 'title'; the last one would silently win, keep one",
+        f"{f}:6: colour: unknown field 'colour'; allowed: category, code, description, id, "
+        "inputs, language, markdown, tags, title, version",
+        f"{f}:8: inputs[0]: variable input 'data' must be required or have a default",
+        f"{f}:11: inputs[1].type: unknown input type 'slider'; use one of: text, number, "
+        "integer, boolean, choice, date, column, file, variable",
+        f"{f}:14: inputs[2].minimum: minimum 5 is greater than maximum 1",
+        f"{f}:16: inputs[2].default: default 30 is not a valid value: must be at most 1",
+        f"{f}:19: inputs[3].dataset: dataset 'frame' is not an input; inputs are: data, n, k, "
+        "col, flag",
+        f"{f}:22: inputs[4].options: 'options' does not apply to a boolean input",
+        f"{f}:23: markdown: placeholder {{{{ nope }}}} has no input; declare it under inputs "
+        + inputs,
+        f"{f}:25: code: {{{{ k }}}} is an integer input: it is a value, so it cannot be assigned "
+        "to; use a variable input for names",
+        f"{f}:26: code: placeholder {{{{ flag }}}} inside a string literal; values are inserted "
+        "as literals, so write the placeholder where an expression goes, e.g. f(x={{ x }})",
+        f"{f}:27: code: placeholder {{{{ dat }}}} has no input; declare it under inputs " + inputs,
+        f"{f}:28: code: malformed placeholder '{{{{ a b }}}}'; write {{{{ input_name }}}}",
+    ]
+
+
+def test_validate_reports_file_line_field(tmp_path, builtins):
     bad = tmp_path / "bad.yaml"
     bad.write_text(BAD)
-    r = datadive("validate", str(bad), str(ROOT / "datadive_server_ext/templates/library"))
+    library = ROOT / "datadive_server_ext/templates/library"
+    r = datadive("validate", str(bad), str(library))
     assert r.returncode == 1
-    lines = r.stdout.splitlines()
-    assert f"{bad}:7: inputs[0].type: unknown input type 'slider'" in lines[0]
-    assert sum("ok (" in line for line in lines) >= 12  # the built-ins validate
+    oks = []
+    for path in sorted(library.glob("*.yaml")):
+        t = builtins[path.stem]
+        oks.append(f"{path}: ok ({t.id} {t.version}, {len(t.inputs)} inputs)")
+    assert len(oks) >= 12
+    assert r.stdout.splitlines() == [
+        f"{bad}:7: inputs[0].type: unknown input type 'slider'; use one of: text, number, "
+        "integer, boolean, choice, date, column, file, variable",
+        f"{bad}:10: code: placeholder {{{{ m }}}} has no input; declare it under inputs "
+        "(inputs are: n)",
+        *oks,
+    ]
 
 
 def test_validate_placeholder_without_input(tmp_path):
@@ -59,6 +134,10 @@ def test_validate_placeholder_without_input(tmp_path):
     assert r.stdout.strip() == (
         f"{bad}:10: code: placeholder {{{{ m }}}} has no input; declare it under inputs (inputs are: n)"
     )
+    ok = tmp_path / "ok.yaml"
+    ok.write_text(BAD.replace("slider", "integer").replace("  print({{ m }})\n", ""))
+    r = datadive("validate", "-q", str(ok))
+    assert r.returncode == 0 and r.stdout == ""
 
 
 def test_render_builtin_prints_cells(tmp_path):
