@@ -1,5 +1,8 @@
 """Template registry: publish (immutable versions), list/search, get, deprecate, delete.
 
+A deleted version leaves a tombstone with its content hash: it can be published again only with
+the same content (a restore), never with different content under the same version number.
+
 Everyone signed in may read; publishing, deprecating and deleting need membership of one of the
 service's ``template_author_groups`` (default ``datadive-template-authors``), the custom scope
 ``custom:datadive:templates:publish``, or hub admin.
@@ -27,7 +30,7 @@ from datadive_server_ext.templates import (
 from datadive_server_ext.templates.search import matches
 
 from ..models import utcnow
-from ..models.templates import TemplateVersion
+from ..models.templates import TemplateTombstone, TemplateVersion
 from .base import APIHandler
 
 log = logging.getLogger("datadive.templates")
@@ -58,6 +61,37 @@ def _insert(
     return row
 
 
+def tombstone(db: Session, template_id: str, version: str) -> TemplateTombstone | None:
+    return db.scalar(
+        select(TemplateTombstone).where(
+            TemplateTombstone.template_id == template_id, TemplateTombstone.version == version
+        )
+    )
+
+
+def bury(db: Session, row: TemplateVersion, by: str) -> None:
+    """Delete a published version, keeping a tombstone with its content hash: cells that recorded
+    this version expect this content, so it may come back only unchanged."""
+    if tombstone(db, row.template_id, row.version) is None:
+        db.add(
+            TemplateTombstone(
+                template_id=row.template_id,
+                version=row.version,
+                content_hash=row.content_hash,
+                deleted_by=by,
+            )
+        )
+    db.delete(row)
+
+
+def deleted_with_other_content(template_id: str, version: str) -> str:
+    return (
+        f"Template {template_id!r} version {version} was published and then deleted; notebooks "
+        "may hold cells generated from it, so it can come back only with the content it had. "
+        "Bump the version (e.g. the patch number) and publish again"
+    )
+
+
 def publish_builtins(db: Session) -> int:
     """Publish every built-in template version not yet in the registry (idempotent); returns the
     number added. A changed built-in with an unchanged version is logged and left alone."""
@@ -77,6 +111,15 @@ def publish_builtins(db: Session) -> int:
             ):
                 log.warning(
                     "Built-in template %s %s clashes with a published one; kept the published",
+                    t.id,
+                    t.version,
+                )
+                continue
+            grave = tombstone(db, t.id, t.version)
+            if grave is not None and grave.content_hash != t.content_hash:
+                log.warning(
+                    "Built-in template %s %s was deleted and has changed since without a new "
+                    "version; not re-adding it (give the built-in a new version)",
                     t.id,
                     t.version,
                 )
@@ -245,9 +288,18 @@ class TemplatesHandler(_Base):
                 )
             self.write_json(row_json(existing, versions_of(self.db, t.id)), status=200)
             return
+        grave = tombstone(self.db, t.id, t.version)
+        if grave is not None and grave.content_hash != t.content_hash:
+            raise web.HTTPError(409, deleted_with_other_content(t.id, t.version))
         row = _insert(self.db, t, source, self.user.name, builtin=False)
         self.commit()
-        self.log.info("%s published template %s %s", self.user.name, t.id, t.version)
+        self.log.info(
+            "%s %s template %s %s",
+            self.user.name,
+            "restored" if grave is not None else "published",
+            t.id,
+            t.version,
+        )
         self.set_header("Location", self.request.path.rstrip("/") + f"/{t.id}/versions/{t.version}")
         self.write_json(row_json(row, versions_of(self.db, t.id)), status=201)
 
@@ -261,7 +313,7 @@ class TemplateHandler(_Base):
         self.require_author()
         rows = self.rows_or_404(template_id)
         for r in rows:
-            self.db.delete(r)
+            bury(self.db, r, self.user.name)
         self.commit()
         self.log.info(
             "%s deleted template %s (%s versions)", self.user.name, template_id, len(rows)
@@ -300,7 +352,7 @@ class TemplateVersionHandler(_Base):
     def delete(self, template_id, version):
         self.require_author()
         row, _ = self.version_or_404(template_id, version)
-        self.db.delete(row)
+        bury(self.db, row, self.user.name)
         self.commit()
         self.log.info("%s deleted template %s %s", self.user.name, template_id, version)
         self.set_status(204)

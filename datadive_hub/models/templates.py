@@ -1,4 +1,5 @@
-"""Published cell templates: one immutable row per (template id, version)."""
+"""Published cell templates: one immutable row per (template id, version), and a tombstone per
+deleted version so that a version number never comes back with other content."""
 
 from datetime import datetime
 from typing import Any
@@ -33,3 +34,20 @@ class TemplateVersion(Base):
     deprecated: Mapped[bool] = mapped_column(Boolean, default=False)
     deprecation_message: Mapped[str] = mapped_column(Text, default="")
     deprecated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True, default=None)
+
+
+class TemplateTombstone(Base):
+    """A deleted (template id, version) and the content it had. Cells that recorded the version
+    expect that content, so the version can only be published again with the same content."""
+
+    __tablename__ = "template_tombstones"
+    __table_args__ = (
+        UniqueConstraint("template_id", "version", name="uq_template_tombstones_template_id"),
+    )
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    template_id: Mapped[str] = mapped_column(String(100))
+    version: Mapped[str] = mapped_column(String(100))
+    content_hash: Mapped[str] = mapped_column(String(80))
+    deleted_by: Mapped[str] = mapped_column(String(255))
+    deleted_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

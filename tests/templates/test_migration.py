@@ -1,4 +1,4 @@
-"""Migration 0002 and publish_builtins on SQLite and PostgreSQL (real databases)."""
+"""Migrations 0002/0003 and publish_builtins on SQLite and PostgreSQL (real databases)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from alembic import command
 from sqlalchemy import inspect, select
 
 from datadive_hub import db
-from datadive_hub.api.templates import latest, publish_builtins, versions_of
-from datadive_hub.models.templates import TemplateVersion
+from datadive_hub.api.templates import bury, latest, publish_builtins, tombstone, versions_of
+from datadive_hub.models.templates import TemplateTombstone, TemplateVersion
 from datadive_server_ext.templates import builtin_templates
 
 PG_ADMIN_URL = os.environ.get("DATADIVE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -52,10 +52,15 @@ def test_upgrade_publish_downgrade(db_url):
             assert rows[0].source and "ImportId" in rows[0].source
             n = len(s.scalars(select(TemplateVersion)).all())
             assert n == len(builtin_templates())
+        assert "template_tombstones" in inspect(engine).get_table_names()
+        command.downgrade(db.alembic_config(db_url), "0002")
+        assert "template_tombstones" not in inspect(engine).get_table_names()
         command.downgrade(db.alembic_config(db_url), "0001")
         assert "template_versions" not in inspect(engine).get_table_names()
         db.upgrade(db_url)
-        assert "template_versions" in inspect(engine).get_table_names()
+        assert {"template_versions", "template_tombstones"} <= set(
+            inspect(engine).get_table_names()
+        )
     finally:
         engine.dispose()
 
@@ -74,5 +79,37 @@ def test_publish_builtins_from_a_second_instance(tmp_path):
             assert publish_builtins(b) == 0
         with sessions() as s:
             assert len(s.scalars(select(TemplateVersion)).all()) == len(builtin_templates())
+    finally:
+        engine.dispose()
+
+
+def test_deleted_builtin_comes_back_only_unchanged(db_url):
+    """A deleted built-in is re-added at start with the same content, but not when its content
+    changed under the same version (cells that recorded that version expect the old content)."""
+    db.upgrade(db_url)
+    engine = db.make_engine(db_url)
+    try:
+        sessions = db.session_factory(engine)
+        with sessions() as s:
+            publish_builtins(s)
+            row = versions_of(s, "describe")[0]
+            old_hash = row.content_hash
+            bury(s, row, "someone")
+            s.commit()
+            grave = tombstone(s, "describe", row.version)
+            assert grave is not None and grave.content_hash == old_hash
+            assert grave.deleted_by == "someone"
+            assert publish_builtins(s) == 1  # same content: restored
+            assert versions_of(s, "describe")[0].content_hash == old_hash
+            # deleting it again keeps the one tombstone
+            bury(s, versions_of(s, "describe")[0], "someone else")
+            s.commit()
+            assert len(s.scalars(select(TemplateTombstone)).all()) == 1
+            # the built-in changed without a new version: it stays deleted
+            grave = tombstone(s, "describe", row.version)
+            grave.content_hash = "sha256:" + "0" * 64
+            s.commit()
+            assert publish_builtins(s) == 0
+            assert versions_of(s, "describe") == []
     finally:
         engine.dispose()

@@ -107,6 +107,48 @@ def test_publish_versions_are_immutable(hub, author, reader):
     assert "t-test" in r.json()["message"]
 
 
+def test_deleted_version_cannot_come_back_with_other_content(hub, author, reader):
+    """Cells record {template, version}: after DELETE, that version may be restored unchanged,
+    never re-published with different content (on SQLite and PostgreSQL)."""
+    tid = f"tomb-{uuid.uuid4().hex[:6]}"
+    original = source(tid, code="print({{ n }})")
+    changed = source(tid, code="print({{ n }} * 2)")
+    assert hub.call("POST", "templates", author, json={"source": original}).status_code == 201
+    assert (
+        hub.call("POST", "templates", author, json={"source": source(tid, "1.1.0")}).status_code
+        == 201
+    )
+    assert hub.call("DELETE", f"templates/{tid}/versions/1.0.0", author).status_code == 204
+    assert hub.call("GET", f"templates/{tid}/versions/1.0.0", reader).status_code == 404
+
+    r = hub.call("POST", "templates", author, json={"source": changed})
+    assert r.status_code == 409, r.text
+    message = r.json()["message"]
+    assert "was published and then deleted" in message and "Bump the version" in message
+    assert hub.call("GET", f"templates/{tid}/versions/1.0.0", reader).status_code == 404
+
+    # the same content may be restored, and then it is exactly what it was
+    r = hub.call("POST", "templates", author, json={"source": original})
+    assert r.status_code == 201, r.text
+    got = hub.call("GET", f"templates/{tid}/versions/1.0.0", reader).json()
+    assert got["document"]["code"] == "print({{ n }})"
+
+    # deleting the whole template buries every version
+    assert hub.call("DELETE", f"templates/{tid}", author).status_code == 204
+    for v, text in (("1.0.0", changed), ("1.1.0", source(tid, "1.1.0", title="Other"))):
+        r = hub.call("POST", "templates", author, json={"source": text})
+        assert r.status_code == 409 and "Bump the version" in r.json()["message"], (v, r.text)
+    # a new version is fine
+    r = hub.call(
+        "POST",
+        "templates",
+        author,
+        json={"source": source(tid, "1.0.1", code="print({{ n }} * 2)")},
+    )
+    assert r.status_code == 201, r.text
+    hub.call("DELETE", f"templates/{tid}", author)
+
+
 def test_only_authors_and_admins_write(hub, reader, author):
     tid = f"guarded-{uuid.uuid4().hex[:6]}"
     r = hub.call("POST", "templates", reader, json={"source": source(tid)})
@@ -122,6 +164,34 @@ def test_only_authors_and_admins_write(hub, reader, author):
         assert r.status_code == 403, (method, path, r.text)
     assert hub.call("GET", f"templates/{tid}", reader).status_code == 200
     assert hub.call("GET", "templates", None).status_code == 401
+
+
+@pytest.fixture(scope="module")
+def hub_with_other_authors(tmp_path_factory):
+    """``datadive up`` whose service names another author group through its traitlets config
+    (``DATADIVE_SERVICE_CONFIG`` is passed through to the service)."""
+    from datadive_platform import start_platform, stop_platform
+
+    tmp = tmp_path_factory.mktemp("other-authors")
+    cfg = tmp / "service_config.py"
+    cfg.write_text('c.DatadiveService.template_author_groups = ["stats-team", "methods-unit"]\n')
+    p = start_platform(tmp, extra_env={"DATADIVE_SERVICE_CONFIG": str(cfg)})
+    yield p
+    stop_platform(p.proc)
+
+
+def test_configured_author_group_other_than_the_default_may_publish(hub_with_other_authors):
+    hub = hub_with_other_authors
+    tid = f"team-{uuid.uuid4().hex[:6]}"
+    member = hub.user(groups=("methods-unit",))
+    r = hub.call("POST", "templates", member, json={"source": source(tid)})
+    assert r.status_code == 201, r.text
+    assert r.json()["published_by"] == member.name
+    outsider = hub.user(groups=("some-other-group",))
+    r = hub.call("POST", "templates", outsider, json={"source": source(f"{tid}-x")})
+    assert r.status_code == 403
+    assert "'stats-team' or 'methods-unit'" in r.json()["message"]
+    assert hub.call("DELETE", f"templates/{tid}", member).status_code == 204
 
 
 def test_invalid_template_is_422_with_lines(hub, author):
@@ -178,6 +248,13 @@ def test_cli_publish_list_render_against_the_hub(hub, author, reader, tmp_path):
     assert r.returncode == 1 and "(409)" in r.stdout
     r = _cli("publish", str(f), "--hub-url", hub.url, "--token", reader.token, env={})
     assert r.returncode == 1 and "(403)" in r.stdout and AUTHORS in r.stdout
+    # deleted, then the changed file published under the same version: refused
+    assert hub.call("DELETE", f"templates/{tid}/versions/1.0.0", author).status_code == 204
+    r = _cli("publish", str(f), "--hub-url", hub.url, "--token", author.token, env={})
+    assert r.returncode == 1 and "(409)" in r.stdout and "Bump the version" in r.stdout
+    f.write_text(source(tid, code="total = {{ n }} + 1"))
+    r = _cli("publish", str(f), "--hub-url", hub.url, "--token", author.token, env={})
+    assert r.returncode == 0 and f"published {tid} 1.0.0" in r.stdout, r.stdout
     env = {"DATADIVE_HUB_URL": hub.url, "JUPYTERHUB_API_TOKEN": reader.token}
     rows = json.loads(_cli("list", "--json", env=env).stdout)
     assert any(row["id"] == tid for row in rows)
