@@ -28,8 +28,16 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path, int], list[YamlProblem]]
     rather than raised so that the rest of the document is still checked. Text that is not YAML
     at all raises :class:`YamlProblem`.
     """
-    loader = yaml.SafeLoader(text)
     duplicates: list[YamlProblem] = []
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as e:  # a character YAML does not allow, e.g. NUL
+        line = text.count("\n", 0, e.position) + 1
+        raise YamlProblem(
+            line,
+            f"not valid YAML: the character U+{e.character:04X} is not allowed in YAML text; "
+            'write it as an escape in a double-quoted string, e.g. "\\x00"',
+        ) from None
     try:
         node = loader.get_single_node()
         if node is None:

@@ -126,6 +126,14 @@ def test_yaml_syntax_error_has_line(write_template):
     assert ps[0].field == "(document)" and ps[0].line and "not valid YAML" in ps[0].message
 
 
+def test_character_yaml_forbids_is_a_problem_not_a_crash():
+    with pytest.raises(TemplateInvalid) as e:
+        parse_template(GOOD.replace("title: Demo", "title: De\x00mo"), file="nul.yaml")
+    (p,) = e.value.problems
+    assert (p.file, p.line, p.field) == ("nul.yaml", 3, "(document)")
+    assert "U+0000 is not allowed" in p.message and "escape" in p.message
+
+
 def test_duplicate_key_is_an_error(write_template):
     _, ps = problems(GOOD.replace("title: Demo\n", "title: Demo\ntitle: Again\n"), write_template)
     assert ps[0].line == 4 and "duplicate key 'title'" in ps[0].message

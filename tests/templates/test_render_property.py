@@ -38,7 +38,21 @@ inputs:
   - {name: cols, type: column, dataset: data, multiple: true}
   - {name: path, type: file}
   - {name: out, type: variable, default: result}
-markdown: "Analysis of {{ col }} with {{ text }}"
+  - name: pick
+    type: choice
+    options:
+      - "'); import os; ('"
+      - {value: "\\x22\\x22\\x22", label: Triple quotes}
+      - "a\\\\b\\nc"
+      - "\\u2028{{ text }}"
+      - -1.5
+      - 0
+      - true
+  - name: picks
+    type: choice
+    multiple: true
+    options: ["'", '"', "\\x00", "}}", -7, 2.5, false]
+markdown: "Analysis of {{ col }} with {{ text }} and {{ pick }}"
 code: |
   import pandas as pd
   {{ out }} = {{ data }}[{{ col }}]
@@ -49,9 +63,24 @@ code: |
   subset = {{ data }}[{{ cols }}].head({{ count }})
   when = pd.Timestamp({{ day }})
   source = {{ path }}
+  chosen = {{ pick }} if {{ picks }} else None
 """
 )
-LITERAL_INPUTS = ["text", "texts", "number", "count", "flag", "day", "col", "cols", "path"]
+LITERAL_INPUTS = [
+    "text",
+    "texts",
+    "number",
+    "count",
+    "flag",
+    "day",
+    "col",
+    "cols",
+    "path",
+    "pick",
+    "picks",
+]
+PICK_OPTIONS = [o.value for o in PROBE.input("pick").options]
+PICKS_OPTIONS = [o.value for o in PROBE.input("picks").options]
 
 HOSTILE = [
     "'); import os; ('",
@@ -142,6 +171,8 @@ def _literals(code: str) -> dict[str, list[ast.AST]]:
     path=hostile_text.filter(bool),
     data=variable_names,
     out=variable_names,
+    pick=st.sampled_from(PICK_OPTIONS),
+    picks=st.lists(st.sampled_from(PICKS_OPTIONS), max_size=len(PICKS_OPTIONS), unique=True),
 )
 @example(
     text="'); import os; ('",
@@ -155,6 +186,8 @@ def _literals(code: str) -> dict[str, list[ast.AST]]:
     path="a\u2028b",
     data="df",
     out="r",
+    pick="'); import os; ('",
+    picks=["'", '"', "\x00", "}}", -7, 2.5, False],
 )
 def test_rendered_code_has_only_the_templates_statements(**values):
     cells = render_cells(PROBE, values)
@@ -165,7 +198,7 @@ def test_rendered_code_has_only_the_templates_statements(**values):
     for name in LITERAL_INPUTS:  # 3. every literal evaluates back to the value given
         for node in seen[name]:
             back = ast.literal_eval(node)
-            assert back == values[name] and type(back) is type(values[name])
+            assert back == values[name] and _types(back) == _types(values[name])
     for name in ("data", "out"):
         assert {n.id for n in seen[name]} == {values[name]}
     assert cells[-1]["metadata"]["datadive"]["values"] == values
@@ -173,6 +206,38 @@ def test_rendered_code_has_only_the_templates_statements(**values):
     # the markdown cell cannot start new blocks or raw HTML from a value
     md = cells[0]["source"]
     assert "\n" not in md and "<" not in md.replace("&lt;", "")
+
+
+def _types(value):
+    """The type structure of a value (so 1 == 1.0 == True do not pass for each other)."""
+    if isinstance(value, list):
+        return [_types(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _types(v) for k, v in value.items()}
+    return type(value)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | finite | hostile_text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(hostile_text, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.fixed_dictionaries({name: json_values for name in LITERAL_INPUTS}))
+def test_nested_and_dict_values_stay_literals(nested):
+    """Below check_values, the renderer itself keeps any JSON-like value — nested lists, dicts
+    with hostile keys, at every placeholder — to one literal: same statements, values back."""
+    values = {"data": "df", "out": "result", **nested}
+    code = render_code(PROBE, values)
+    tree = ast.parse(code)
+    assert _shape(tree) == TEMPLATE_SHAPE
+    seen = _literals(code)
+    for name in LITERAL_INPUTS:
+        for node in seen[name]:
+            back = ast.literal_eval(node)
+            assert back == values[name] and _types(back) == _types(values[name])
 
 
 @settings(max_examples=300, deadline=None)
