@@ -2,6 +2,8 @@
 
 import importlib
 import os
+import signal
+import threading
 
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
@@ -40,6 +42,24 @@ def connect_contents(cm, client: HubServiceClient) -> bool:
     return True
 
 
+def stop_cleanly_on_sigint(serverapp, log) -> bool:
+    """Under JupyterHub, make SIGINT stop the server as SIGTERM does: with cleanup, so
+    ``stop_extension`` flushes the working copy. JupyterHub's local spawners stop a server with
+    SIGINT; jupyter-server lets it raise KeyboardInterrupt (or, on a terminal, asks for
+    confirmation), and either way leaves without cleanup, so a culled server would lose the files
+    its kernels wrote. (JupyterHub's own pre-extension single-user app made the same mapping.)"""
+    if not os.environ.get("JUPYTERHUB_API_TOKEN"):
+        return False
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    current = signal.getsignal(signal.SIGINT)
+    if current is not signal.default_int_handler and current != serverapp._handle_sigint:
+        return False  # someone chose another handler
+    signal.signal(signal.SIGINT, serverapp._signal_stop)
+    log.debug("Datadive: SIGINT stops the server with cleanup (working copies are flushed)")
+    return True
+
+
 class DatadiveExtension(ExtensionApp):
     """Backs the Datadive panel: hub-service access, templates, notebook cells, sync state."""
 
@@ -58,6 +78,7 @@ class DatadiveExtension(ExtensionApp):
         client = HubServiceClient(self.service_url)
         self.settings["datadive_service"] = client
         connect_contents(self.serverapp.contents_manager, client)
+        stop_cleanly_on_sigint(self.serverapp, self.log)
         self.log.info(
             "Datadive server extension %s: service %s, contents manager %s",
             __version__,

@@ -2,8 +2,14 @@
 
 One hub for the module, run from a ``jupyterhub_config.py`` that calls ``datadive_hub.configure``
 with the idle culler on (a 20 s timeout). The hub's own environment holds storage credentials,
-as a production hub pod does; user servers must not receive them. The culling test lets the
-culler stop a server whose kernel wrote files, then reads the files from the store.
+as a production hub pod does; user servers must not receive them.
+
+The culling test lets jupyterhub-idle-culler (a hub service) stop a server whose kernel wrote
+files, then reads the files from the store. For that to show the flush at stop, this hub's user
+servers run without the working copy's background upload (``poll_interval=0``), so the files are
+still only on the server's disk when the culler acts (the test checks that), and they report
+their activity every 5 s instead of 300 s, so the culler sees the test's requests and the
+kernel's work and stops the server only once it has really been idle for the timeout.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from .conftest import Hub
 pytestmark = [pytest.mark.hub, pytest.mark.slow]
 
 CULL_TIMEOUT = 20
+ACTIVITY_INTERVAL = 5
 HUB_SECRETS = {"AWS_ACCESS_KEY_ID": "AKIA-HUB-ONLY", "AWS_SECRET_ACCESS_KEY": "hub-only-secret"}
 
 CONFIG = """
@@ -37,6 +44,10 @@ datadive_hub.configure(
     cull_every=5,
     template_author_groups=["stats-team"],
 )
+# user servers of this hub only: no background upload of kernel-written files (only the flush at
+# stop can bring them to the store), and activity reported every {activity} s (default 300)
+c.Spawner.args = [*c.Spawner.args, "--DatadiveContentsManager.poll_interval=0"]
+c.Spawner.environment = {{**c.Spawner.environment, "JUPYTERHUB_ACTIVITY_INTERVAL": "{activity}"}}
 """
 
 
@@ -52,7 +63,12 @@ class Person:
 @pytest.fixture(scope="module")
 async def hub(start_hub, tmp_path_factory, free_port):
     data_dir = tmp_path_factory.mktemp("datadive")
-    config = CONFIG.format(data_dir=str(data_dir), service_port=free_port(), cull=CULL_TIMEOUT)
+    config = CONFIG.format(
+        data_dir=str(data_dir),
+        service_port=free_port(),
+        cull=CULL_TIMEOUT,
+        activity=ACTIVITY_INTERVAL,
+    )
     hub = await start_hub(config, env=HUB_SECRETS)
     hub.data_dir = data_dir
     # the service starts after the hub; wait until it answers through the proxy
@@ -170,20 +186,30 @@ async def test_culled_server_had_no_credentials_and_flushed_every_file(hub):
         "out/summary.txt": b"mean 332833.5\n",
     }
 
-    # nobody touches the server any more: the culler stops it
-    started = time.monotonic()
-    deadline = started + CULL_TIMEOUT + 120
+    # not uploaded yet: the background upload is off, so only the flush at stop can save them
+    root = hub.data_dir / "store" / "projects" / project["id"]
+    assert (root / "run.ipynb").exists()  # saved through the ContentsManager: written through
+    early = [path for path in expected if (root / path).exists()]
+    assert early == [], f"{early} reached the store before the server stopped"
+    assert hub.api("GET", f"users/{bob.name}").json()["servers"], "culled before the kernel ran"
+
+    # nobody touches the server any more: the culler stops it once it has been idle long enough
+    idle_since = time.monotonic()
+    deadline = idle_since + CULL_TIMEOUT + 120
     while time.monotonic() < deadline:
         if not hub.api("GET", f"users/{bob.name}").json().get("servers"):
             break
         await asyncio.sleep(1)
     else:
         raise AssertionError(f"the idle culler did not stop the server:\n{hub.log()[-3000:]}")
-    assert "Culling server" in hub.log() or "culling" in hub.log().lower()
+    idle_for = time.monotonic() - idle_since
+    log = hub.log()
+    assert f"Culling server {bob.name} (inactive for" in log, log[-3000:]
+    # the hub saw the kernel's work and the test's requests: the cull came after a full timeout
+    assert idle_for >= CULL_TIMEOUT - 2, idle_for
 
-    # every file the kernel wrote is in the store
-    root = hub.data_dir / "store" / "projects" / project["id"]
+    # every file the kernel wrote is in the store, byte for byte
     for path, data in expected.items():
         stored = root / path
-        assert stored.exists(), f"{path} is not in the store after the cull"
+        assert stored.exists(), f"{path} is not in the store after the cull:\n{log[-3000:]}"
         assert hashlib.sha256(stored.read_bytes()).digest() == hashlib.sha256(data).digest(), path
