@@ -45,8 +45,11 @@ SERVICE_ENV_PASSTHROUGH = (
     "AWS_DEFAULT_REGION",
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_S3",
-    "PGPASSWORD",
 )
+# The service's PostgreSQL password. JupyterHub's own database (z2jh ``hub.db``) reads PGPASSWORD
+# in the same hub pod, so the service's password has a name of its own and becomes PGPASSWORD in
+# the service's environment only; a PGPASSWORD of the hub is passed on only without it.
+SERVICE_DB_PASSWORD_ENV = "DATADIVE_DB_PASSWORD"
 
 OPTIONS: dict[str, tuple[object, str]] = {
     "data_dir": (None, "Folder for the embedded defaults (SQLite files, local store, passwords)."),
@@ -110,7 +113,8 @@ OPTIONS: dict[str, tuple[object, str]] = {
     "contents_manager": (True, "User servers use datadive_contents.DatadiveContentsManager."),
     "stop_grace_seconds": (
         60,
-        "Seconds a stopping user server gets to flush its working copy (KubeSpawner delete_grace_period).",
+        "Seconds a stopping user server gets to flush its working copy (KubeSpawner "
+        "delete_grace_period; LocalProcessSpawner interrupt_timeout).",
     ),
     "cull_idle_timeout": (
         0,
@@ -175,6 +179,9 @@ def _check(options: dict) -> dict:
 
 def _service_env(opts: dict) -> dict:
     env = {k: os.environ[k] for k in SERVICE_ENV_PASSTHROUGH if k in os.environ}
+    password = os.environ.get(SERVICE_DB_PASSWORD_ENV) or os.environ.get("PGPASSWORD")
+    if password:
+        env["PGPASSWORD"] = password
     if opts["data_dir"]:
         env["DATADIVE_DATA_DIR"] = opts["data_dir"]
     if opts["db_url"]:
@@ -189,7 +196,8 @@ def _merge_service(mine: dict, theirs: dict) -> dict:
     """An entry the admin wrote (e.g. z2jh ``hub.services.datadive``) completes ours: their keys
     win, environments and allowed scopes are combined."""
     merged = {**mine, **theirs}
-    merged["environment"] = {**mine.get("environment", {}), **theirs.get("environment", {})}
+    if "environment" in mine or "environment" in theirs:
+        merged["environment"] = {**mine.get("environment", {}), **theirs.get("environment", {})}
     scopes = [
         *mine.get("oauth_client_allowed_scopes", []),
         *theirs.get("oauth_client_allowed_scopes", []),
@@ -215,6 +223,11 @@ def _combine(items: list, new: list, merge) -> list:
     return [i for i in items if i.get("name") not in names] + [
         merge(n, existing[n["name"]]) if n["name"] in existing else n for n in new
     ]
+
+
+def _add_args(existing: list, *args: str) -> list:
+    """``existing`` + the ``args`` it lacks (so a second configure(c) adds nothing)."""
+    return [*existing, *(a for a in args if a not in existing)]
 
 
 def configure(c, **options):
@@ -297,15 +310,17 @@ def configure(c, **options):
     c.Spawner.pre_spawn_hook = hooks.pre_spawn_hook
     c.Spawner.default_url = "/lab"
     if opts["contents_manager"]:
-        c.Spawner.args = [
-            *c.Spawner.get("args", []),
+        c.Spawner.args = _add_args(
+            list(c.Spawner.get("args", [])),
             "--ServerApp.contents_manager_class=datadive_contents.DatadiveContentsManager",
-        ]
+        )
 
     if opts["spawner"] == "local":
         c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
         c.Spawner.cmd = [os.path.join(os.path.dirname(sys.executable), "jupyterhub-singleuser")]
-        c.Spawner.args = [*c.Spawner.get("args", []), "--allow-root"]
+        c.Spawner.args = _add_args(list(c.Spawner.get("args", [])), "--allow-root")
+        # SIGINT, then SIGTERM after this many seconds: time to flush the working copy
+        c.LocalProcessSpawner.interrupt_timeout = opts["stop_grace_seconds"]
         if opts["data_dir"]:
             c.SimpleLocalProcessSpawner.home_dir_template = os.path.join(
                 opts["data_dir"], "users", "{username}"

@@ -104,13 +104,37 @@ def test_storage_credentials_go_to_the_service_only(monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "very-secret")
     monkeypatch.setenv("DATADIVE_DB_URL", "postgresql+psycopg://dd:pw@db/dd")
+    monkeypatch.setenv("DATADIVE_DB_PASSWORD", "datadive-db-pw")
     c = configure(Config(), store_url="s3://bucket/prefix")
     env = services(c)["datadive"]["environment"]
     assert env["AWS_SECRET_ACCESS_KEY"] == "very-secret"
     assert env["DATADIVE_DB_URL"].startswith("postgresql")
     assert env["DATADIVE_STORE_URL"] == "s3://bucket/prefix"
+    assert env["PGPASSWORD"] == "datadive-db-pw"  # libpq's name, in the service's process only
     text = repr(c.Spawner) + repr(c.get("KubeSpawner", {}))
-    assert "very-secret" not in text and "AKIAEXAMPLE" not in text and "pw@db" not in text
+    for secret in ("very-secret", "AKIAEXAMPLE", "pw@db", "datadive-db-pw"):
+        assert secret not in text
+
+
+def test_the_hubs_own_pgpassword_is_not_the_services(monkeypatch):
+    # JupyterHub's database password (PGPASSWORD of the hub process) stays with JupyterHub
+    monkeypatch.setenv("PGPASSWORD", "jupyterhub-db-pw")
+    monkeypatch.setenv("DATADIVE_DB_PASSWORD", "datadive-db-pw")
+    env = services(configure(Config()))["datadive"]["environment"]
+    assert env["PGPASSWORD"] == "datadive-db-pw"
+    assert "jupyterhub-db-pw" not in repr(env)
+    # one PostgreSQL password only (e.g. a single machine): it is the service's
+    monkeypatch.delenv("DATADIVE_DB_PASSWORD")
+    env = services(configure(Config()))["datadive"]["environment"]
+    assert env["PGPASSWORD"] == "jupyterhub-db-pw"
+
+
+def test_a_local_server_gets_stop_grace_seconds_to_flush():
+    c = configure(Config(), stop_grace_seconds=45)
+    assert c.LocalProcessSpawner.interrupt_timeout == 45  # SIGINT, then SIGTERM after 45 s
+    from jupyterhub.spawner import SimpleLocalProcessSpawner
+
+    assert SimpleLocalProcessSpawner(config=c).interrupt_timeout == 45
 
 
 def test_idle_culler_service_has_only_the_scopes_it_needs():
@@ -185,12 +209,41 @@ def test_pkce_cannot_be_turned_off_by_accident():
     assert DatadiveOAuthenticator(require_pkce=False, enable_pkce=False).enable_pkce is False
 
 
-def test_authenticator_entry_point_is_declared(repo_root):
+def test_authenticator_entry_point_resolves_from_the_installed_distribution(repo_root):
+    """``datadive`` in the group ``jupyterhub.authenticators`` of the installed ``datadive``
+    distribution (its dist-info, not pyproject.toml) loads DatadiveOAuthenticator."""
     import tomllib
+    from importlib.metadata import distribution, entry_points
 
-    pyproject = tomllib.loads((repo_root / "pyproject.toml").read_text())
-    eps = pyproject["project"]["entry-points"]["jupyterhub.authenticators"]
-    assert eps["datadive"] == "datadive_hub.auth.oidc:DatadiveOAuthenticator"
+    dist = distribution("datadive")
+    eps = [ep for ep in entry_points(group="jupyterhub.authenticators") if ep.name == "datadive"]
+    assert len(eps) == 1, f"entry point 'datadive' found {len(eps)} times: {eps}"
+    assert eps[0].dist is not None and eps[0].dist.name == dist.name == "datadive"
+    assert eps[0].load() is DatadiveOAuthenticator
+    # the installed metadata is the current one (./dev setup reinstalls the wheel when it changes)
+    declared = tomllib.loads((repo_root / "pyproject.toml").read_text())["project"]
+    installed = {
+        ep.name: ep.value for ep in dist.entry_points if ep.group == "jupyterhub.authenticators"
+    }
+    assert installed == declared["entry-points"]["jupyterhub.authenticators"]
+
+
+def test_jupyterhub_loads_the_authenticator_by_entry_point_name():
+    """``c.JupyterHub.authenticator_class = "datadive"`` (as in helm-values/datadive.yaml) is
+    resolved by JupyterHub itself through the entry point."""
+    from jupyterhub.app import JupyterHub
+
+    c = configure(Config(), authenticator="oidc", oidc_client_id="hub")
+    c.JupyterHub.authenticator_class = "datadive"
+    c.DatadiveOAuthenticator.authorize_url = "https://idp.example.org/auth"
+    c.DatadiveOAuthenticator.token_url = "https://idp.example.org/token"
+    c.DatadiveOAuthenticator.userdata_url = "https://idp.example.org/userinfo"
+    app = JupyterHub(config=c)
+    assert app.authenticator_class is DatadiveOAuthenticator
+    authenticator = app.authenticator_class(parent=app)
+    assert authenticator.manage_groups and authenticator.enable_pkce  # config=c reached it
+    with pytest.raises(Exception, match="datadive-typo"):
+        JupyterHub(authenticator_class="datadive-typo")
 
 
 def test_without_the_contents_manager_option_on_a_bare_config():
@@ -200,11 +253,28 @@ def test_without_the_contents_manager_option_on_a_bare_config():
     assert "args" not in c.Spawner
 
 
-def test_configure_can_be_called_through_the_package_twice():
-    import datadive_hub
+@pytest.mark.parametrize("spawner", ["local", "kubernetes"])
+def test_configure_can_be_called_through_the_package_twice(spawner):
+    """A jupyterhub_config.py (or two hub.extraConfig snippets) may call configure(c) twice:
+    the second call is the function again (the submodule does not shadow it) and changes
+    nothing: no second service, role, spawner argument or culler."""
+    import copy
 
-    datadive_hub.configure(Config())
-    datadive_hub.configure(Config())  # the submodule must not shadow the function
+    import datadive_hub
+    from datadive_hub import configure as configure_module
+
+    assert datadive_hub.configure is configure_module is configure  # the function, not a module
+    options = {"spawner": spawner, "cull_idle_timeout": 600, "template_author_groups": ["stats"]}
+    c = datadive_hub.configure(Config(), **options)
+    once = copy.deepcopy(c)
+    assert datadive_hub.configure(c, **options) is c
+    assert c == once
+    assert [s["name"] for s in c.JupyterHub.services] == ["datadive", "idle-culler"]
+    names = [r["name"] for r in c.JupyterHub.load_roles]
+    assert sorted(names) == sorted(set(names))
+    assert roles(c)["datadive-template-author"]["groups"] == ["stats"]
+    args = list(c.Spawner.get("args", []))
+    assert len(args) == len(set(args)), args
 
 
 def test_pre_spawn_hook_drops_credentials_from_a_local_spawner(caplog):

@@ -76,7 +76,7 @@ def test_storage_and_database_settings_come_from_secrets(z2jh_dir):
         ("AWS_SECRET_ACCESS_KEY", "datadive-s3"),
         ("DATADIVE_STORE_URL", "datadive-s3"),
         ("DATADIVE_DB_URL", "datadive-db"),
-        ("PGPASSWORD", "datadive-db"),
+        ("DATADIVE_DB_PASSWORD", "datadive-db"),
         ("OAUTH_CLIENT_SECRET", "datadive-oidc"),
     ]:
         assert env[name]["valueFrom"]["secretKeyRef"]["name"] == secret
@@ -92,6 +92,42 @@ def test_storage_and_database_settings_come_from_secrets(z2jh_dir):
                         f"{path.name}: {part}.extraEnv.{name} must come from a Secret"
                     )
         assert values.get("hub", {}).get("db", {}).get("password") is None
+
+
+def test_base_gives_the_hub_process_no_pgpassword(z2jh_dir):
+    # PGPASSWORD in the hub pod is JupyterHub's own (libpq reads it for hub.db): not Datadive's
+    assert "PGPASSWORD" not in merged_values(z2jh_dir, BASE)["hub"]["extraEnv"]
+
+
+def test_large_example_two_databases_two_users_two_passwords(z2jh_dir, monkeypatch):
+    """The 2,000-user note says "two databases, two users": JupyterHub's database user gets its
+    password from its own Secret, the Datadive service gets Datadive's, and neither sees the
+    other's."""
+    from urllib.parse import urlsplit
+
+    from .z2jh import hub_config
+
+    v = merged_values(z2jh_dir, BASE, HELM / "examples" / "2000-users.yaml")
+    env = v["hub"]["extraEnv"]
+    assert env["PGPASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "jupyterhub-db",
+        "key": "password",
+    }
+    assert env["DATADIVE_DB_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "datadive-db",
+        "key": "password",
+    }
+    assert env["DATADIVE_DB_URL"]["valueFrom"]["secretKeyRef"]["name"] == "datadive-db"
+    assert urlsplit(v["hub"]["db"]["url"]).username == "jupyterhub"
+    assert urlsplit(v["hub"]["db"]["url"]).password is None
+    # the hub pod's environment as the chart sets it from the Secrets; then hub.extraConfig runs
+    monkeypatch.setenv("PGPASSWORD", "jupyterhub-db-password")
+    monkeypatch.setenv("DATADIVE_DB_PASSWORD", "datadive-db-password")
+    c = hub_config(v)
+    service = next(s for s in c.JupyterHub.services if s["name"] == "datadive")
+    assert service["environment"]["PGPASSWORD"] == "datadive-db-password"
+    assert "jupyterhub-db-password" not in repr(service)
+    assert "datadive-db-password" not in repr(c.Spawner) + repr(c.KubeSpawner)
 
 
 def test_large_example_moves_the_hub_database_to_postgresql(z2jh_dir):

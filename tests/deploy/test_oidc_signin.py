@@ -51,6 +51,8 @@ datadive_hub.configure(
     allowed_groups=["researchers"],
     admin_groups=["hub-admins"],
 )
+# by entry-point name, as helm-values/datadive.yaml does (hub.config.JupyterHub)
+c.JupyterHub.authenticator_class = "datadive"
 """
 
 
@@ -65,6 +67,10 @@ async def oidc_hub(oidc_provider, start_hub, tmp_path_factory, free_port):
         hub_port=oidc_provider.hub_port,
     )
     return await start_hub(config, port=oidc_provider.hub_port)
+
+
+def test_the_hub_loaded_the_authenticator_by_its_entry_point_name(oidc_hub):
+    assert "Using Authenticator: datadive_hub.auth.oidc.DatadiveOAuthenticator" in oidc_hub.log()
 
 
 async def test_member_signs_in_with_provider_groups(oidc_hub, oidc_provider):
