@@ -13,18 +13,49 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def datadive(*args, env=None):
+CONSOLE_SCRIPT = Path(sys.executable).parent / "datadive"  # what pip installed for the wheel
+
+
+def datadive(*args, env=None, script=False):
+    """Run ``datadive templates ARGS`` (``python -m datadive_hub.cli``, or with ``script=True``
+    the installed console script) against the source tree."""
     e = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'contents'}", **(env or {})}
     for key in ("DATADIVE_HUB_URL", "JUPYTERHUB_API_TOKEN"):
         if not env or key not in env:
             e.pop(key, None)
+    cmd = [str(CONSOLE_SCRIPT)] if script else [sys.executable, "-m", "datadive_hub.cli"]
     return subprocess.run(
-        [sys.executable, "-m", "datadive_hub.cli", "templates", *args],
+        [*cmd, "templates", *args],
         capture_output=True,
         text=True,
         env=e,
         timeout=120,
     )
+
+
+def test_installed_console_script(tmp_path):
+    """The ``datadive`` command authors type: the wheel's entry point, run as a program."""
+    from importlib.metadata import entry_points
+
+    (ep,) = [e for e in entry_points(group="console_scripts") if e.name == "datadive"]
+    assert ep.value == "datadive_hub.cli:main"
+    assert CONSOLE_SCRIPT.exists(), f"pip did not install the datadive script in {CONSOLE_SCRIPT}"
+    library = ROOT / "datadive_server_ext/templates/library"
+    r = datadive("validate", "-q", str(library), script=True)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BAD)
+    r = datadive("validate", "-q", str(bad), script=True)
+    assert r.returncode == 1 and len(r.stdout.splitlines()) == 2
+    r = datadive("render", "describe", "--values", "{}", script=True)
+    assert r.returncode == 0 and json.loads(r.stdout)[-1]["metadata"]["datadive"]["template"] == (
+        "describe"
+    )
+    r = datadive("render", "histogram", "--values", '{"bins": 0}', script=True)
+    assert r.returncode == 2 and r.stderr.splitlines() == [
+        "column: required: give a value",
+        "bins: must be at least 1",
+    ]
 
 
 BAD = """\
