@@ -98,7 +98,7 @@ def bench_insert(inserts: int = INSERTS) -> list[float]:
             ms = []
             for i in range(inserts + 3):
                 nbformat.write(nb, str(root / "big.ipynb"))  # always 200 cells before the insert
-                # as the panel does: send the last_modified it saw, so the precondition is checked
+                # send the last_modified the contents API gave, so the precondition is checked
                 code, model = server.request("GET", "api/contents/big.ipynb?content=0")
                 assert code == 200, model
                 body["last_modified"] = model["last_modified"]
