@@ -15,23 +15,28 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import fnmatch
 import getpass
 import hashlib
 import inspect
 import mimetypes
 import os
+import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
 import nbformat
-from jupyter_server.services.contents.manager import AsyncContentsManager
+from jupyter_server.services.contents.manager import AsyncContentsManager, ContentsManager
+from nbformat.sign import SQLiteSignatureStore
 from tornado.web import HTTPError
 from traitlets import Any as AnyTrait
 from traitlets import Bool, Float, Instance, Int, Unicode, default
 
 from . import __version__
 from .checkpoints import DatadiveCheckpoints
+from .nbwrite import NotebookWriter, Prepared
 from .paths import normalize_path
 from .stores import (
     Conflict,
@@ -186,6 +191,12 @@ class DatadiveContentsManager(AsyncContentsManager):
     max_copy_folder_files = Int(
         10000, config=True, help="Largest number of files a folder copy or rename may touch."
     )
+    notebook_cache_mb = Int(
+        64,
+        config=True,
+        help="Memory (MB) for the per-cell cache that makes saving a large notebook again cheap "
+        "(its unchanged cells are not serialised, validated or hashed again); 0 disables it.",
+    )
     single_store = Instance(
         ObjectStore,
         allow_none=True,
@@ -213,6 +224,10 @@ class DatadiveContentsManager(AsyncContentsManager):
         self._projects_at = 0.0
         self._poller: asyncio.Task | None = None
         self._uploads: dict[str, str] = {}
+        self._nbwriter: NotebookWriter | None = None
+        self._notary_pool: ThreadPoolExecutor | None = None
+        self._thread_sig_store: SQLiteSignatureStore | None = None
+        self._hide_re: tuple[tuple, Any] = ((), None)
         try:  # runs once the server's event loop starts
             from tornado.ioloop import IOLoop
 
@@ -467,15 +482,19 @@ class DatadiveContentsManager(AsyncContentsManager):
         remote, rfolders, local_files, local_dirs = found
         entries = []
         prefix = rel + "/" if rel else ""
+        listed = self._list_filter()
+        bases = m.wc.bases_in(rel) if local_files else {}  # one query, not one per entry
         for name in sorted(set(remote) | set(local_files)):
-            if name.startswith(".datadive-") or (not self.allow_hidden and name.startswith(".")):
-                continue
-            if not self.should_list(name):
+            if not listed(name):
                 continue
             child = self._api_path(m, prefix + name)
             info = remote.get(name)
             st = local_files.get(name)
-            if info is not None and not (st is not None and m.wc.local_changed(prefix + name)):
+            changed = False
+            if st is not None:
+                b = bases.get(name)
+                changed = b is None or (b.mtime_ns, b.size) != (st.st_mtime_ns, st.st_size)
+            if info is not None and not changed:
                 modified, size = info.last_modified, info.size
             else:
                 assert st is not None
@@ -484,12 +503,10 @@ class DatadiveContentsManager(AsyncContentsManager):
             e = self._base_model(child, kind, modified, writable=m.writable)
             e["size"] = size
             if kind == "file":
-                e["mimetype"] = mimetypes.guess_type(name)[0]
+                e["mimetype"] = _mimetype(name)
             entries.append(e)
         for name in sorted((rfolders | local_dirs) - set(remote) - set(local_files)):
-            if name.startswith(".datadive-") or (not self.allow_hidden and name.startswith(".")):
-                continue
-            if not self.should_list(name):
+            if not listed(name):
                 continue
             entries.append(
                 self._base_model(
@@ -499,6 +516,30 @@ class DatadiveContentsManager(AsyncContentsManager):
         model["content"] = entries
         model["format"] = "json"
         return model
+
+    def _list_filter(self):
+        """``name → bool``: not internal, not hidden (unless allow_hidden), and should_list()
+        (hide_globs compiled into one regular expression: one match per entry, not one
+        fnmatch per glob)."""
+        allow_hidden = self.allow_hidden
+        if type(self).should_list is not ContentsManager.should_list:
+            should_list = self.should_list
+        else:
+            globs = tuple(self.hide_globs)
+            if self._hide_re[0] != globs:
+                pattern = "|".join(f"(?:{fnmatch.translate(g)})" for g in globs)
+                self._hide_re = (globs, re.compile(pattern).match if globs else None)
+            hidden = self._hide_re[1]
+
+            def should_list(name: str) -> bool:
+                return hidden is None or hidden(name) is None
+
+        def listed(name: str) -> bool:
+            if name.startswith(".datadive-") or (not allow_hidden and name.startswith(".")):
+                return False
+            return should_list(name)
+
+        return listed
 
     async def _file_model(self, m, rel, path, info, content, type, format, require_hash) -> dict:
         local = m.wc.local(rel)
@@ -578,24 +619,29 @@ class DatadiveContentsManager(AsyncContentsManager):
                 os.makedirs(m.wc.local(rel), exist_ok=True)
                 await m.wc.write(f"{rel}/{KEEP}", b"")
                 return await self.get(path, content=False)
-            validation_error: dict = {}
+            prepared: Prepared | None = None
             if model["type"] == "notebook":
-                nb = nbformat.from_dict(model["content"])
-                self.check_and_sign(nb, path)
-                data = nbformat.writes(
-                    nb, version=nbformat.NO_CONVERT, capture_validation_error=validation_error
-                ).encode("utf-8")
+                # check_and_sign + validation + serialisation, off the event loop
+                self._init_notebook_writer()
+                prepared = await asyncio.to_thread(self._prepare_notebook, model["content"])
+                data = prepared.data
+                if not prepared.trusted:
+                    self.log.warning("Notebook %s is not trusted", path)
             elif model["type"] == "file":
                 data = _decode(model["content"], model.get("format"), path)
             else:
                 raise HTTPError(400, f"Unhandled contents type: {model['type']}")
-            if await self.dir_exists(path):
+            if await self._is_dir_for_save(m, rel, path):
                 raise HTTPError(400, f"{path} is a directory; cannot save a file over it")
+            if prepared is not None:
+                # the notary's database write (trust of the user's own outputs, not their data)
+                # runs in its own thread; the save does not wait for it
+                self._store_signature(prepared, path)
             info = await m.wc.write(rel, data)
             # the PUT's answer is the model: no HEAD after the write
             out = await self._file_model(m, rel, path, info, False, None, None, False)
-            if model["type"] == "notebook":
-                checked = self.validate_notebook_model({"content": nb}, validation_error)
+            if prepared is not None:
+                checked = self.validate_notebook_model({"content": None}, prepared.validation_error)
                 if "message" in checked:
                     out["message"] = checked["message"]
             self.run_post_save_hooks(model=out, os_path=m.wc.local(rel))
@@ -641,6 +687,70 @@ class DatadiveContentsManager(AsyncContentsManager):
         self.run_post_save_hooks(model=out, os_path=m.wc.local(rel))
         self.emit(data={"action": "save", "path": path})
         return out
+
+    async def _is_dir_for_save(self, m: Mount, rel: str, path: str) -> bool:
+        """Is ``rel`` a folder (so a file cannot be saved there)? A file this working copy has
+        synced is answered from its base and the disk, without asking the store."""
+        if os.path.isdir(m.wc.local(rel)):
+            return True
+        if m.wc.base(rel) is not None:
+            return False
+        return await self.dir_exists(path)
+
+    def _prepare_notebook(self, content) -> Prepared:
+        """(worker thread) the notebook's bytes, validation result and signature."""
+        writer = self._nbwriter
+        if writer is None:
+            return NotebookWriter(self.notary, max_bytes=0).nbformat_path(content)
+        return writer.prepare(content)
+
+    def _init_notebook_writer(self) -> None:
+        # on the event loop thread: the notary (and its secret file) are created here
+        if self._nbwriter is None and self.notebook_cache_mb > 0:
+            self._nbwriter = NotebookWriter(self.notary, max_bytes=self.notebook_cache_mb << 20)
+
+    def _store_signature(self, prepared: Prepared, path: str):
+        """Store the notebook's signature in the notary's database (check_and_sign's last step).
+
+        With nbformat's SQLite store on a file, a second connection to the same file in one
+        dedicated thread does it (its commit costs a few fsyncs, more than the upload on a busy
+        disk), and the save does not wait: the record lands milliseconds later, in save order,
+        and ``shutdown`` drains the thread. A record lost to a crash in between only means the
+        notebook opens as untrusted (as a notebook from elsewhere would). In-memory or custom
+        stores are written here, synchronously. Returns the thread's future or None."""
+        if not prepared.trusted or (prepared.digest is None and prepared.sign_input is None):
+            return None
+        notary = self.notary
+        store = notary.store
+        if isinstance(store, SQLiteSignatureStore) and store.db_file != ":memory:":
+            if self._notary_pool is None:
+                self._notary_pool = ThreadPoolExecutor(1, thread_name_prefix="datadive-notary")
+            loop = asyncio.get_running_loop()
+            return loop.run_in_executor(
+                self._notary_pool,
+                self._store_signature_in_thread,
+                store.db_file,
+                store.cache_size,
+                prepared,
+                notary.algorithm,
+                path,
+            )
+        try:
+            store.store_signature(prepared.signature(), notary.algorithm)
+        except Exception:
+            self.log.warning("could not store the signature of %s", path, exc_info=True)
+        return None
+
+    def _store_signature_in_thread(self, db_file, cache_size, prepared, algorithm, path) -> None:
+        try:
+            digest = prepared.signature()
+            st = self._thread_sig_store
+            if st is None or st.db_file != db_file:
+                st = self._thread_sig_store = SQLiteSignatureStore(db_file, cache_size=cache_size)
+            st.store_signature(digest, algorithm)
+        except Exception:
+            self._thread_sig_store = None
+            self.log.warning("could not store the signature of %s", path, exc_info=True)
 
     # -- delete / rename / copy ---------------------------------------------------------------
     async def delete_file(self, path):
@@ -905,6 +1015,9 @@ class DatadiveContentsManager(AsyncContentsManager):
         for m in self._mounts.values():
             m.wc.close()
             await m.store.close()
+        if self._notary_pool is not None:
+            self._notary_pool.shutdown(wait=True)
+            self._notary_pool = None
 
 
 def _folder_names(projects: list[dict]) -> list[dict]:
@@ -937,6 +1050,19 @@ def _decode(content, fmt, path) -> bytes:
     if not isinstance(content, str):
         raise HTTPError(400, f"content of {path} must be text (format 'text') or base64")
     return content.encode("utf-8")
+
+
+_MIMETYPES: dict[str, str | None] = {}
+
+
+def _mimetype(name: str) -> str | None:
+    """``mimetypes.guess_type(name)[0]``, cached by extension (a listing asks once per type)."""
+    ext = os.path.splitext(name)[1]
+    if ":" in name or ext.lower() in mimetypes.encodings_map or ext in mimetypes.suffix_map:
+        return mimetypes.guess_type(name)[0]  # schemes, .gz/.tgz...: the full rules
+    if ext not in _MIMETYPES:
+        _MIMETYPES[ext] = mimetypes.guess_type("x" + ext)[0]
+    return _MIMETYPES[ext]
 
 
 def _local_files(root: str) -> dict[str, int]:

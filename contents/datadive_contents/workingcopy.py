@@ -4,10 +4,11 @@
 file, the *base* — the store ETag and the local (mtime_ns, size) at the last sync — and a
 *journal* of pending uploads. Rules:
 
-- save (``write``): the file is written locally (fsynced), a journal row is committed (SQLite,
-  synchronous=FULL), then uploaded with ``if_match=<base ETag>`` (``if_none_match`` for a new
-  file). The save is acknowledged only after the store confirmed; if the store is unreachable the
-  caller gets ``SyncOffline`` and the journal row makes the upload retry (also after a restart).
+- save (``write``): the file is written locally (fsynced) and a journal row is committed (SQLite,
+  synchronous=FULL) in a worker thread while the bytes are uploaded with ``if_match=<base ETag>``
+  (``if_none_match`` for a new file); both finish before the save returns. The save is
+  acknowledged only after the store confirmed; if the store is unreachable the caller gets
+  ``SyncOffline`` and the journal row makes the upload retry (also after a restart).
 - pull (``refresh_dir`` / ``ensure_local``): files whose store ETag differs from the base are
   downloaded when the local copy is unchanged; the listing gives the ETags, so unchanged files
   cost no request.
@@ -111,14 +112,22 @@ class WorkingCopy:
         os.makedirs(os.path.dirname(state_path), exist_ok=True)
         self.tmp_dir = os.path.join(os.path.dirname(state_path), "tmp")
         os.makedirs(self.tmp_dir, exist_ok=True)
-        self.db = sqlite3.connect(state_path, check_same_thread=False, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute(
+        # two connections to one WAL database: ``jdb`` writes the journal (synchronous=FULL: a
+        # journal row survives a power cut), always under ``self.lock``, from the event loop or
+        # from one worker thread at a time; ``db`` holds the bases (synchronous=NORMAL: survives
+        # a crash of this process; a base lost to a power cut only costs one re-check, because
+        # an upload or download is then recognised by its content md5).
+        self.jdb = sqlite3.connect(state_path, check_same_thread=False, isolation_level=None)
+        self.jdb.execute("PRAGMA journal_mode=WAL")
+        self.jdb.execute("PRAGMA synchronous=FULL")
+        self.jdb.execute(
             "CREATE TABLE IF NOT EXISTS base (path TEXT PRIMARY KEY, etag TEXT, mtime_ns INT, size INT)"
         )
-        self.db.execute("CREATE TABLE IF NOT EXISTS pending (path TEXT PRIMARY KEY, since REAL)")
-        self.db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
+        self.jdb.execute("CREATE TABLE IF NOT EXISTS pending (path TEXT PRIMARY KEY, since REAL)")
+        self.jdb.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
+        self.db = sqlite3.connect(state_path, check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self._materialized = False
         self.lock = asyncio.Lock()
         self.offline_error: str | None = None
         self.conflicts: list[dict] = []
@@ -143,7 +152,8 @@ class WorkingCopy:
         self.db.execute("DELETE FROM base WHERE path=?", (rel,))
 
     def _journal(self, rel: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO pending VALUES (?, ?)", (rel, time.time()))
+        """Record ``rel`` as waiting for upload, durably (call with ``self.lock`` held)."""
+        self.jdb.execute("INSERT OR REPLACE INTO pending VALUES (?, ?)", (rel, time.time()))
 
     def _unjournal(self, rel: str) -> None:
         self.db.execute("DELETE FROM pending WHERE path=?", (rel,))
@@ -151,19 +161,42 @@ class WorkingCopy:
     def pending(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT path FROM pending ORDER BY since")]
 
+    def bases_in(self, rel_dir: str) -> dict[str, Base]:
+        """Bases of the files directly in folder ``rel_dir``, by name (one query)."""
+        prefix = rel_dir + "/" if rel_dir else ""
+        if prefix:
+            # every path that starts with prefix sorts in [prefix, prefix + U+10FFFF)
+            rows = self.db.execute(
+                "SELECT path, etag, mtime_ns, size FROM base WHERE path >= ? AND path < ?",
+                (prefix, prefix + "\U0010ffff"),
+            )
+        else:
+            rows = self.db.execute("SELECT path, etag, mtime_ns, size FROM base")
+        n = len(prefix)
+        out = {}
+        for path, etag, mtime_ns, size in rows:
+            name = path[n:]
+            if path.startswith(prefix) and "/" not in name:
+                out[name] = Base(etag, mtime_ns, size)
+        return out
+
     @property
     def materialized(self) -> bool:
-        return self.db.execute("SELECT v FROM meta WHERE k='materialized'").fetchone() is not None
+        if not self._materialized:  # once set it stays set (cached: read per listing)
+            row = self.db.execute("SELECT v FROM meta WHERE k='materialized'").fetchone()
+            self._materialized = row is not None
+        return self._materialized
 
     def local(self, rel: str) -> str:
         return os.path.join(self.root, *rel.split("/")) if rel else self.root
 
-    def local_changed(self, rel: str) -> bool:
+    def local_changed(self, rel: str, st: os.stat_result | None = None) -> bool:
         """True if the local file differs from its base (or has none)."""
-        try:
-            st = os.stat(self.local(rel))
-        except FileNotFoundError:
-            return False
+        if st is None:
+            try:
+                st = os.stat(self.local(rel))
+            except FileNotFoundError:
+                return False
         b = self.base(rel)
         return b is None or (b.mtime_ns, b.size) != (st.st_mtime_ns, st.st_size)
 
@@ -293,12 +326,66 @@ class WorkingCopy:
             )
         return await self.store.put_stream(key, _file_chunks(path), if_none_match=True)
 
+    def _write_local_journaled(self, rel: str, data: bytes) -> os.stat_result:
+        """(worker thread, ``self.lock`` held) write + fsync the local file, journal it."""
+        path = self._write_local_sync(rel, data)
+        st = os.stat(path)
+        self._journal(rel)
+        return st
+
+    def _confirm(self, rel: str, info: ObjectInfo, st_before: os.stat_result) -> None:
+        """The store has ``info`` for the local file as it was at ``st_before``: record the base
+        and clear the journal row, in one transaction."""
+        path = self.local(rel)
+        st = os.stat(path)
+        if (st.st_mtime_ns, st.st_size) != (st_before.st_mtime_ns, st_before.st_size):
+            st = st_before  # changed again while uploading: the next scan uploads it
+        self.db.execute("BEGIN")
+        try:
+            self.db.execute(
+                "INSERT OR REPLACE INTO base VALUES (?, ?, ?, ?)",
+                (rel, info.etag, st.st_mtime_ns, st.st_size),
+            )
+            self.db.execute("DELETE FROM pending WHERE path=?", (rel,))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
     async def write(self, rel: str, data: bytes) -> ObjectInfo:
-        """Save ``data`` as ``rel``: locally, journaled, then through to the store."""
+        """Save ``data`` as ``rel``: locally (fsynced) and journaled, and through to the store.
+
+        The local write + journal commit run in a worker thread while the PUT is in flight (the
+        PUT sends ``data`` from memory); both have finished before this returns or raises, so an
+        acknowledged save is in the store and an unconfirmed one is on disk and journaled.
+        """
+        if len(data) > STREAM_THRESHOLD:  # multipart from the local file
+            async with self.lock:
+                await asyncio.to_thread(self._write_local_sync, rel, data)
+                self._journal(rel)
+                return await self.push(rel)  # type: ignore[return-value]
         async with self.lock:
-            await asyncio.to_thread(self._write_local_sync, rel, data)
-            self._journal(rel)
-            return await self.push(rel)  # type: ignore[return-value]
+            base = self.base(rel)
+            local = asyncio.ensure_future(asyncio.to_thread(self._write_local_journaled, rel, data))
+            try:
+                try:
+                    if base is not None:
+                        info = await self.store.put(rel, data, if_match=base.etag)
+                    else:
+                        info = await self.store.put(rel, data, if_none_match=True)
+                finally:
+                    st = await local
+            except Conflict:
+                info = await self._resolve_conflict(rel)
+            except StoreUnavailable as e:
+                self.offline_error = str(e)
+                raise SyncOffline(
+                    f"{rel} is saved on this server but not yet in the project store: {e}. "
+                    "It will be uploaded automatically when the store is reachable again."
+                ) from e
+            self._confirm(rel, info, st)
+            self.offline_error = None
+            return info
 
     async def write_from_file(self, rel: str, src: str) -> ObjectInfo:
         """Move the finished local file ``src`` into place as ``rel`` and upload it."""
@@ -367,45 +454,41 @@ class WorkingCopy:
         except (FileNotFoundError, NotADirectoryError):
             pass
         async with self.lock:
+            bases = self.bases_in(rel_dir)  # one query for the folder, not one per entry
+            materialized = self.materialized
+            pulled = []
             for name, info in remote.items():
-                rel = prefix + name
                 if name.startswith(INTERNAL_PREFIXES):
                     continue
-                base = self.base(rel)
+                base = bases.get(name)
                 if base is not None and base.etag == info.etag:
                     continue
-                if name in local_files or self.materialized or base is not None:
+                if name in local_files or materialized or base is not None:
                     if name not in local_files and base is not None:
-                        self._drop_base(rel)  # deleted locally while changed remotely: keep theirs
+                        self._drop_base(prefix + name)  # deleted locally, changed remotely
                         continue
                     try:
-                        await self.pull(rel, info)
-                    except StoreUnavailable:
-                        raise
+                        await self.pull(prefix + name, info)
                     except NotFound:
                         continue
-            for name in list(local_files):
-                rel = prefix + name
+                    pulled.append(name)
+            for name, st in list(local_files.items()):
                 if name in remote:
                     continue
-                base = self.base(rel)
-                if base is not None and not self.local_changed(rel):
+                base = bases.get(name)
+                if base is not None and (base.mtime_ns, base.size) == (st.st_mtime_ns, st.st_size):
                     # deleted in the store by someone else, unchanged here: follow
                     try:
-                        os.unlink(self.local(rel))
+                        os.unlink(self.local(prefix + name))
                     except FileNotFoundError:
                         pass
-                    self._drop_base(rel)
+                    self._drop_base(prefix + name)
                     del local_files[name]
-            # refresh stats after pulls
-            for name in list(local_files):
+            for name in pulled:  # downloaded (or moved aside by a conflict): stat again
                 try:
                     local_files[name] = os.stat(self.local(prefix + name))
                 except FileNotFoundError:
-                    del local_files[name]
-            for name in list(remote):
-                if name not in local_files and os.path.isfile(self.local(prefix + name)):
-                    local_files[name] = os.stat(self.local(prefix + name))
+                    local_files.pop(name, None)
         return remote, rfolders, local_files, local_dirs
 
     async def materialize(self, concurrency: int = 8) -> int:
@@ -426,6 +509,7 @@ class WorkingCopy:
         async with self.lock:
             await asyncio.gather(*(one(f) for f in listing.files if not is_internal(f.key)))
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('materialized', '1')")
+            self._materialized = True
         return count
 
     # -- periodic upload of kernel-written files -----------------------------------------
@@ -505,6 +589,7 @@ class WorkingCopy:
 
     def close(self) -> None:
         self.db.close()
+        self.jdb.close()
 
 
 def _read(path: str) -> bytes:

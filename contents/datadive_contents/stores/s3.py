@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+from botocore.utils import parse_timestamp
 
 from ..paths import normalize_path
 from .base import (
@@ -44,6 +45,20 @@ def _utc(dt: datetime | None) -> datetime:
 
 def _etag(raw: str | None) -> str:
     return (raw or "").strip('"')
+
+
+def _fast_timestamp(value):
+    """botocore's timestamp parser, with ISO 8601 (every LastModified of a LIST page) parsed by
+    ``datetime.fromisoformat`` instead of dateutil: ~5x less client CPU per listed object."""
+    if isinstance(value, str) and len(value) >= 20 and value[10] == "T":
+        try:
+            dt = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if dt.tzinfo is not None:
+                return dt
+    return parse_timestamp(value)
 
 
 class S3Store(ObjectStore):
@@ -110,6 +125,9 @@ class S3Store(ObjectStore):
         loop = asyncio.get_running_loop()
         if self._client is None or self._client_loop is not loop:
             session = get_session()
+            session.get_component("response_parser_factory").set_parser_defaults(
+                timestamp_parser=_fast_timestamp
+            )
             self._client_cm = session.create_client(
                 "s3",
                 region_name=self.region,
