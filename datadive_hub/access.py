@@ -46,20 +46,34 @@ def visible_projects(
     all_projects: bool = False,
     after: tuple[str, str] | None = None,
     limit: int | None = None,
-):
+) -> list[Project]:
     """Projects the caller is a member of (every project for admins asking for ``all_projects``),
-    ordered by (case-folded name, id); ``after`` continues after that key, ``limit`` caps the page."""
-    q = select(Project)
-    q = q.where(Project.deleted_at.is_not(None) if deleted else Project.deleted_at.is_(None))
-    if not (user.admin and all_projects):
-        if user.kind != "user":
-            return []
-        q = q.where(Project.id.in_(select(Membership.project_id).where(member_clause(user))))
+    ordered by (case-folded name, id); ``after`` continues after that key, ``limit`` caps the page.
+
+    Members' projects are paged through the memberships' (principal, name key) index, so a page
+    costs the same however many projects the hub holds.
+    """
+    state = Project.deleted_at.is_not(None) if deleted else Project.deleted_at.is_(None)
+    if user.admin and all_projects:
+        q = select(Project).where(state).order_by(Project.name_key, Project.id).limit(limit)
+        if after is not None:
+            q = q.where(tuple_(Project.name_key, Project.id) > tuple_(*after))
+        return list(db.scalars(q))
+    if user.kind != "user":
+        return []
+    key = (Membership.project_key, Membership.project_id)
+    page = (
+        select(*key)
+        .distinct()
+        .join(Project, Project.id == Membership.project_id)
+        .where(member_clause(user), state)
+        .order_by(*key)
+        .limit(limit)
+    )
     if after is not None:
-        q = q.where(tuple_(Project.name_key, Project.id) > tuple_(*after))
-    q = q.order_by(Project.name_key, Project.id)
-    if limit is not None:
-        q = q.limit(limit)
+        page = page.where(tuple_(*key) > tuple_(*after))
+    ids = page.subquery()
+    q = select(Project).join(ids, ids.c.project_id == Project.id).order_by(*ids.c)
     return list(db.scalars(q))
 
 

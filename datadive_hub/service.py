@@ -117,6 +117,20 @@ class DatadiveService(Application):
         10 * 1024**3, config=True, help="Largest file accepted by the file API, in bytes."
     )
 
+    api_page_default_limit = Integer(
+        50,
+        config=True,
+        help="Projects per page of GET projects when the request gives no ?limit= "
+        "(as JupyterHub.api_page_default_limit).",
+    )
+
+    api_page_max_limit = Integer(
+        200,
+        config=True,
+        help="Most projects per page of GET projects; a larger ?limit= is capped to it "
+        "(as JupyterHub.api_page_max_limit).",
+    )
+
     template_author_groups = List(
         Unicode(),
         config=True,

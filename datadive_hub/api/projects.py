@@ -12,8 +12,6 @@ from . import serialize, validation
 from .base import APIHandler
 
 ID = r"(?P<project_id>[^/]+)"
-PAGE_DEFAULT = 100  # projects per page of GET projects unless ?limit= says otherwise
-PAGE_MAX = 500
 
 
 def _check_unique(handler: APIHandler, name: str, creator: str, exclude: str | None = None):
@@ -29,14 +27,15 @@ def _check_unique(handler: APIHandler, name: str, creator: str, exclude: str | N
 
 
 def _page_size(handler: APIHandler) -> int:
-    raw = handler.get_argument("limit", str(PAGE_DEFAULT))
-    try:
-        limit = int(raw)
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= PAGE_MAX:
-        raise web.HTTPError(400, f"limit must be a whole number from 1 to {PAGE_MAX}, not {raw!r}")
-    return limit
+    """``?limit=``: the service's default page size if absent, at most its maximum (as
+    JupyterHub's own API pages)."""
+    most = handler.service.api_page_max_limit
+    raw = handler.get_argument("limit", "")
+    if not raw:
+        return min(handler.service.api_page_default_limit, most)
+    if not raw.isdigit() or int(raw) < 1:
+        raise web.HTTPError(400, f"limit must be a whole number from 1 to {most}, not {raw!r}")
+    return min(int(raw), most)
 
 
 def _decode_cursor(raw: str) -> tuple[str, str]:

@@ -4,8 +4,18 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from .base import Base, utcnow
 
@@ -59,7 +69,11 @@ class Project(Base):
 
 class Membership(Base):
     __tablename__ = "memberships"
-    __table_args__ = (UniqueConstraint("project_id", "kind", "name"),)
+    __table_args__ = (
+        UniqueConstraint("project_id", "kind", "name"),
+        # "my projects, by name, one page": an index range scan per principal, in list order
+        Index("ix_memberships_principal_order", "name", "kind", "project_key", "project_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     project_id: Mapped[str] = mapped_column(
@@ -69,6 +83,9 @@ class Membership(Base):
     name: Mapped[str] = mapped_column(String(255), index=True)
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=10))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # a copy of the project's name_key, so that listings page through this table's index in name
+    # order (kept in step by _keep_project_keys below)
+    project_key: Mapped[str] = mapped_column(String(100), default="")
 
     project: Mapped[Project] = relationship(back_populates="members")
 
@@ -88,3 +105,15 @@ class Notebook(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     project: Mapped[Project] = relationship(back_populates="notebooks")
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_project_keys(session: Session, _context, _instances) -> None:
+    """Every membership carries its project's current ``name_key`` (new members, renames)."""
+    for obj in (*session.new, *session.dirty):
+        if isinstance(obj, Project):
+            for m in obj.members:
+                if m.project_key != obj.name_key:
+                    m.project_key = obj.name_key
+        elif isinstance(obj, Membership) and obj.project is not None:
+            obj.project_key = obj.project.name_key

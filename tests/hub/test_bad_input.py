@@ -272,23 +272,45 @@ def test_unreachable_postgres_answers_503_then_recovers(tmp_path_factory, postgr
 
 
 def test_project_list_is_paged_in_name_order(any_platform):
-    """No response grows with the number of projects: pages of ``limit``, continued by ``next``."""
-    user = any_platform.user()
-    made = sorted((f"Paged {i:02d}" for i in range(7)), key=str.casefold)
+    """No response grows with the number of projects: pages of ``limit``, continued by ``next``,
+    in name order (also after a rename), through direct and group memberships alike."""
+    user = any_platform.user(groups=("paging-lab",))
+    made = [f"Paged {i:02d}" for i in range(7)]
     for name in reversed(made):
         any_platform.project(user, name)
-    seen, cursor, pages = [], None, 0
-    while True:
-        q = "projects?limit=3" + (f"&cursor={cursor}" if cursor else "")
-        body = any_platform.call("GET", q, user).json()
-        assert len(body["projects"]) <= 3
-        seen += [p["name"] for p in body["projects"]]
-        pages += 1
-        cursor = body["next"]
-        if cursor is None:
-            break
-    assert seen == made and pages == 3
+    other = any_platform.user()
+    shared = any_platform.project(other, "Paged 03b via group")
+    r = any_platform.call(
+        "POST",
+        f"projects/{shared['id']}/members",
+        other,
+        json={"kind": "group", "name": "paging-lab", "role": "viewer"},
+    )
+    assert r.status_code == 201, r.text
+
+    def listing(limit):
+        seen, cursor, pages = [], None, 0
+        while True:
+            q = f"projects?limit={limit}" + (f"&cursor={cursor}" if cursor else "")
+            body = any_platform.call("GET", q, user).json()
+            assert len(body["projects"]) <= limit
+            seen += [p["name"] for p in body["projects"]]
+            pages += 1
+            cursor = body["next"]
+            if cursor is None:
+                return seen, pages
+
+    expected = sorted([*made, "Paged 03b via group"], key=str.casefold)
+    assert listing(3) == (expected, 3)
+    mine = {
+        p["name"]: p["id"] for p in any_platform.call("GET", "projects", user).json()["projects"]
+    }
+    r = any_platform.call("PATCH", f"projects/{mine['Paged 00']}", user, json={"name": "Zz last"})
+    assert r.status_code == 200, r.text
+    assert listing(4)[0] == [*expected[1:], "Zz last"]
+    # a page larger than the service's maximum is capped, not refused
+    body = any_platform.call("GET", "projects?limit=100000", user).json()
+    assert len(body["projects"]) == 8 and body["next"] is None
     assert any_platform.call("GET", "projects?limit=0", user).status_code == 400
     msg = error(any_platform.call("GET", "projects?cursor=bogus!", user), 400)
     assert "'next' value" in msg
-    assert len(any_platform.call("GET", "projects", user).json()["projects"]) == 7

@@ -62,7 +62,7 @@ async def test_sign_in_create_project_notebook_and_run_code(platform):
     # ... so the API answers with the service cookie alone.
     r = browser.get(f"{platform.api}/projects", timeout=60)
     assert r.status_code == 200, r.text
-    assert r.json() == {"projects": []}
+    assert r.json() == {"projects": [], "next": None}
 
     project = platform.project(user, "Survey 2026")
     r = platform.call(
