@@ -17,7 +17,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def make_engine(url: str, **kwargs) -> Engine:
-    """Create an engine; SQLite gets a busy timeout and foreign keys, PostgreSQL a pre-ping pool."""
+    """Create an engine; SQLite gets a busy timeout, foreign keys and WAL."""
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 5})
         engine = create_engine(url, **kwargs)
@@ -30,7 +30,8 @@ def make_engine(url: str, **kwargs) -> Engine:
             cur.close()
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # no pre-ping round trip per request: a dropped connection fails one request (503) and
+    # SQLAlchemy then replaces every pooled connection, so the next request works
     return create_engine(url, **kwargs)
 
 

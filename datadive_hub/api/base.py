@@ -11,7 +11,7 @@ from http.client import responses
 from typing import Any
 
 from datadive_contents.stores import StoreError
-from jupyterhub.services.auth import HubOAuthenticated
+from jupyterhub.services.auth import HubOAuthenticated, UserNotAllowed
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from tornado import web
@@ -65,7 +65,15 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
     async def prepare(self):
         self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.set_header("Cache-Control", "no-store")
-        model = self.current_user
+        # HubAuth's awaitable form: its blocking form (get_current_user) hands every request to a
+        # helper thread and waits for it, which caps the service's throughput under load
+        model = await self.hub_auth.get_user(self, sync=False)
+        if model is not None:
+            try:
+                model = self.check_hub_user(model)
+            except UserNotAllowed:
+                model = None
+        self.current_user = model
         if model is None:
             if self._forbidden_reason:
                 raise web.HTTPError(403, self._forbidden_reason)
