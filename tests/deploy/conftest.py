@@ -2,8 +2,8 @@
 
 Fixtures:
 - ``repo_root``: the repository root (``Path``).
-- ``z2jh_dir``: ``../shared/z2jh`` beside the repository (chart ``values.yaml`` + ``values.schema.yaml``);
-  skips with the reason when it is missing.
+- ``z2jh_dir``: ``../shared/z2jh`` beside the repository, or ``$DATADIVE_Z2JH_DIR`` (chart
+  ``values.yaml`` + ``values.schema.yaml``); missing → ``unavailable`` (below).
 - ``free_port``: a function returning a free TCP port on 127.0.0.1.
 - ``oidc_provider`` (module): a real OpenID Connect provider (npm ``oidc-provider``, ``tests/deploy/oidc``)
   on 127.0.0.1; an ``OIDCProvider`` with ``issuer``, ``client_id``, ``client_secret``, ``users``
@@ -11,6 +11,13 @@ Fixtures:
 - ``start_hub`` (module): an async factory ``await start_hub(config_text, env=None)`` that runs a real
   JupyterHub (+ configurable-http-proxy) in a subprocess and returns a ``Hub`` with ``url``,
   ``api(method, path)`` (an admin service token), ``log()``; every hub is stopped by PID at teardown.
+- ``test_image.py`` has its own module fixtures (``wheel_dir``, ``image_env``, ``image_hub``,
+  ``researcher``), listed in its docstring.
+
+A missing prerequisite goes through ``unavailable(reason)``: under CI (``$CI`` set) the test fails
+with the reason, elsewhere it is skipped with the reason, which pytest prints in its summary
+(``-ra``) and which is written to the terminal at once. This machine has every prerequisite, so
+nothing here skips.
 """
 
 from __future__ import annotations
@@ -37,6 +44,15 @@ VENV_BIN = Path(sys.executable).parent
 CHP_BIN = REPO / ".venv" / "node" / "node_modules" / ".bin"
 
 
+def unavailable(reason: str):
+    """A prerequisite is missing: fail under CI, else skip; the reason is shown either way."""
+    reason = f"prerequisite missing: {reason}"
+    sys.stderr.write(f"\n[tests/deploy] {reason}\n")
+    if os.environ.get("CI"):
+        pytest.fail(reason + " (CI installs every prerequisite, so this is an error there)")
+    pytest.skip(reason)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -50,9 +66,13 @@ def repo_root() -> Path:
 
 @pytest.fixture(scope="session")
 def z2jh_dir() -> Path:
-    d = REPO.parent / "shared" / "z2jh"
-    if not (d / "values.schema.yaml").exists():
-        pytest.skip(f"the z2jh chart data is missing at {d} (clone shared/ beside the repository)")
+    d = Path(os.environ.get("DATADIVE_Z2JH_DIR") or REPO.parent / "shared" / "z2jh")
+    missing = [f for f in ("values.yaml", "values.schema.yaml") if not (d / f).exists()]
+    if missing:
+        unavailable(
+            f"the zero-to-jupyterhub chart data ({', '.join(missing)}) is not in {d}: put "
+            "shared/ beside the repository or set DATADIVE_Z2JH_DIR"
+        )
     return d
 
 
@@ -91,13 +111,20 @@ def oidc_provider(tmp_path_factory, free_port):
     tmp_path = tmp_path_factory.mktemp("oidc")
     node = shutil.which("node")
     if node is None:
-        pytest.skip("node is not installed; the OpenID Connect provider needs Node.js 20+")
+        unavailable("node is not on PATH; the OpenID Connect provider needs Node.js 20+")
     if not (OIDC_DIR / "node_modules" / "oidc-provider").exists():
         r = subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=OIDC_DIR, timeout=300
+            ["npm", "ci", "--no-audit", "--no-fund", "--silent"],
+            cwd=OIDC_DIR,
+            timeout=300,
+            capture_output=True,
+            text=True,
         )
         if r.returncode != 0:
-            pytest.skip("npm ci in tests/deploy/oidc failed (no npm registry?)")
+            unavailable(
+                f"npm ci in {OIDC_DIR} failed (exit {r.returncode}), so the OpenID Connect "
+                f"provider cannot run:\n{(r.stdout + r.stderr)[-1500:]}"
+            )
     port = free_port()
     hub_port = free_port()
     cfg = tmp_path / "oidc.json"
@@ -195,7 +222,7 @@ async def start_hub(tmp_path_factory, free_port):
     """Factory running real hubs in subprocesses; all of them are stopped at the module's end."""
     tmp_path = tmp_path_factory.mktemp("hubs")
     if not (CHP_BIN / "configurable-http-proxy").exists():
-        pytest.skip("configurable-http-proxy is missing from .venv/node: run ./dev setup once")
+        unavailable(f"configurable-http-proxy is not in {CHP_BIN}: run ./dev setup once")
     started: list[subprocess.Popen] = []
     logs = []
 

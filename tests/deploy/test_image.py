@@ -1,13 +1,23 @@
 """The user image (images/singleuser), checked without Docker.
 
-Docker cannot run here, so the image's Python environment is the project's ``.venv``, built from
-the same pins (``requirements/constraints.txt``; the first test checks every requirement of the
-image is installed at exactly that pin). A real hub spawns a user server whose configuration
-comes from the image's files only: ``JUPYTER_CONFIG_PATH`` = ``images/singleuser/jupyter-config``
-(``configure(c, contents_manager=False)`` so the ContentsManager class can come from nowhere else)
-and Lab's settings directory = ``images/singleuser/lab-settings``. Then: the ContentsManager serves
-the Datadive projects, the server extension answers, and Lab (headless Chromium) shows the
-Datadive panel with the interfering features off.
+Docker cannot run here, so ``image_env`` builds the image's Python environment the way the
+Dockerfile does (``tests/deploy/image_env.py``): a fresh ``python -m venv`` (no system or test
+site-packages) standing for ``${CONDA_DIR}``, the Dockerfile's own ``pip install`` arguments (same
+constraints and requirement files, the datadive wheel built from this source tree for ``dist/``),
+then its ``COPY ... ${CONDA_DIR}/...`` lines (the server configuration into ``etc/jupyter/``, Lab's
+``overrides.json`` into ``share/jupyter/lab/settings/``). Cached in ``.venv/image-env/``; the
+first build takes about a minute.
+
+Then, from that environment only: ``jupyter server extension list`` and ``jupyter labextension
+list`` show the datadive parts enabled and valid; a real hub spawns ``jupyterhub-singleuser`` from
+it (``configure(c, contents_manager=False)`` and no PYTHONPATH, so the ContentsManager class and
+the code can come from nowhere but the image's files), the ContentsManager serves the Datadive
+projects, the server extension answers, a kernel imports the analysis stack, and Lab (headless
+Chromium) shows the Datadive panel with the interfering features off.
+
+Module fixtures: ``wheel_dir`` (the wheel built from the source tree), ``image_env``
+(``image_env.ImageEnv``), ``image_hub`` (a ``Hub`` spawning servers from it), ``researcher``
+(a user with a project and a running server: name, password, headers, base URL, server model).
 """
 
 from __future__ import annotations
@@ -16,15 +26,20 @@ import asyncio
 import html
 import json
 import re
+import subprocess
+import sys
 import time
 import uuid
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import requests
 
-from .conftest import Hub
+from tests.hub.kernel import execute
+
+from . import image_env as image_env_module
+from .conftest import Hub, unavailable
 
 pytestmark = [pytest.mark.hub, pytest.mark.slow]
 
@@ -38,10 +53,16 @@ DISABLED = json.loads((IMAGE / "jupyter-config/labconfig/page_config.json").read
 CONFIG = """
 import datadive_hub
 datadive_hub.configure(c, data_dir={data_dir!r}, service_port={service_port}, contents_manager=False)
-c.Spawner.environment = {{**c.Spawner.environment, "JUPYTER_CONFIG_PATH": {config_path!r}}}
-c.Spawner.args = [*c.Spawner.args, "--LabApp.app_settings_dir={settings_dir}"]
+# the user server is the image's: its jupyterhub-singleuser, its PATH, none of the hub's Python
+c.Spawner.cmd = [{singleuser!r}]
+c.Spawner.env_keep = ["LANG", "LC_ALL"]
+c.Spawner.environment = {{**c.Spawner.environment, "PATH": {path!r}}}
 c.Spawner.default_url = "/lab"
 """
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name.strip().lower())
 
 
 def _pins() -> dict[str, str]:
@@ -49,24 +70,101 @@ def _pins() -> dict[str, str]:
     for line in (REPO / "requirements/constraints.txt").read_text().splitlines():
         if "==" in line and not line.startswith("#"):
             name, pin = line.split("==", 1)
-            pins[re.sub(r"[-_.]+", "-", name.strip().lower())] = pin.strip()
+            pins[_norm(name.split("[")[0])] = pin.strip()
     return pins
 
 
-def test_image_requirements_are_the_tested_environment():
+@pytest.fixture(scope="module")
+def wheel_dir(tmp_path_factory) -> Path:
+    """The datadive wheel built from this source tree, as ./dev setup builds dist/."""
+    out = tmp_path_factory.mktemp("dist")
+    r = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation"]
+        + ["-w", str(out), str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert r.returncode == 0, f"building the datadive wheel failed:\n{r.stdout}{r.stderr}"
+    return out
+
+
+@pytest.fixture(scope="module")
+def image_env(wheel_dir) -> image_env_module.ImageEnv:
+    env = image_env_module.build(wheel_dir)
+    sys.stderr.write(
+        f"\n[tests/deploy] user-image environment {env.prefix} "
+        f"({'built' if env.built_now else 'cached'}, {env.seconds:.0f} s)\n"
+    )
+    return env
+
+
+def _installed(env: image_env_module.ImageEnv) -> dict[str, str]:
+    code = (
+        "import json, importlib.metadata as m; "
+        "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
+    )
+    r = env.run(str(env.python), "-c", code)
+    assert r.returncode == 0, r.stderr
+    return {_norm(k): v for k, v in json.loads(r.stdout).items()}
+
+
+def test_the_image_environment_has_the_pinned_requirements_and_nothing_from_the_tests(image_env):
     pins = _pins()
+    installed = _installed(image_env)
     for line in (IMAGE / "requirements.txt").read_text().splitlines():
         name = line.split("#")[0].strip()
         if not name:
             continue
-        key = re.sub(r"[-_.]+", "-", name.lower())
-        assert key in pins, (
-            f"{name} (images/singleuser/requirements.txt) has no pin in constraints.txt"
-        )
-        try:
-            assert version(name) == pins[key], f"{name}: .venv has {version(name)}, pin {pins[key]}"
-        except PackageNotFoundError:
-            pytest.fail(f"{name} is not installed in .venv: run ./dev setup")
+        key = _norm(name)
+        assert key in pins, f"{name} (images/singleuser/requirements.txt) has no pin"
+        assert installed.get(key) == pins[key], f"{name}: image has {installed.get(key)}"
+    # every installed distribution is pinned (nothing resolved to whatever is newest) ...
+    unpinned = sorted(k for k in installed if k not in pins and k != "datadive")
+    assert unpinned == [], f"installed in the image without a pin in constraints.txt: {unpinned}"
+    assert {k: v for k, v in installed.items() if k in pins and pins[k] != v} == {}
+    # ... and test-only packages are not there: the image would not have them either
+    for test_only in ("pytest", "moto", "playwright", "jupyterhub-kubespawner", "s3contents"):
+        assert test_only not in installed, test_only
+
+
+def test_datadive_comes_from_the_wheel_in_the_image_environment(image_env):
+    code = (
+        "import json, datadive_hub, datadive_server_ext, datadive_contents, importlib.metadata as m;"
+        "eps = {e.name: e.value for e in m.entry_points(group='jupyterhub.authenticators')};"
+        "print(json.dumps({'files': [datadive_hub.__file__, datadive_server_ext.__file__,"
+        " datadive_contents.__file__], 'eps': eps}))"
+    )
+    r = image_env.run(str(image_env.python), "-c", code)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    site = str(image_env.prefix / "lib")
+    assert all(f.startswith(site) for f in out["files"]), out["files"]
+    assert out["eps"]["datadive"] == "datadive_hub.auth.oidc:DatadiveOAuthenticator"
+
+
+def test_server_and_lab_extensions_listed_enabled_and_valid(image_env):
+    r = image_env.run(str(image_env.bin / "jupyter"), "server", "extension", "list")
+    text = re.sub(r"\x1b\[[0-9;]*m", "", r.stdout + r.stderr)
+    assert r.returncode == 0, text
+    assert f"Config dir: {image_env.prefix}/etc/jupyter" in text
+    assert re.search(r"^\s*datadive_server_ext enabled$", text, re.M), text
+    assert re.search(r"^\s*datadive_server_ext \S+ OK$", text, re.M), text
+    r = image_env.run(str(image_env.bin / "jupyter"), "labextension", "list")
+    text = re.sub(r"\x1b\[[0-9;]*m", "", r.stdout + r.stderr)
+    assert r.returncode == 0, text
+    assert f"{image_env.prefix}/share/jupyter/labextensions" in text
+    assert re.search(r"@datadive/labextension v\S+ enabled OK \(python, datadive\)", text), text
+    # the features the image switches off (those installed here) are reported disabled
+    assert "@jupyterlab/extensionmanager-extension" in text.split("Disabled extensions:")[1]
+
+
+def test_the_image_config_names_the_contents_manager(image_env):
+    r = image_env.run(
+        str(image_env.bin / "jupyter"), "server", "--show-config", "--allow-root", timeout=120
+    )
+    text = r.stdout + r.stderr
+    assert "datadive_contents.DatadiveContentsManager" in text, text[-3000:]
 
 
 def test_dockerfile_pins_the_base_installs_the_wheel_and_ends_unprivileged():
@@ -91,13 +189,13 @@ def test_every_disabled_feature_is_explained_in_the_docs():
 
 
 @pytest.fixture(scope="module")
-async def image_hub(start_hub, tmp_path_factory, free_port) -> Hub:
+async def image_hub(start_hub, tmp_path_factory, free_port, image_env) -> Hub:
     data_dir = tmp_path_factory.mktemp("image-data")
     config = CONFIG.format(
         data_dir=str(data_dir),
         service_port=free_port(),
-        config_path=str(IMAGE / "jupyter-config"),
-        settings_dir=str(IMAGE / "lab-settings"),
+        singleuser=str(image_env.bin / "jupyterhub-singleuser"),
+        path=image_env.clean_env()["PATH"],
     )
     hub = await start_hub(config)
     hub.data_dir = data_dir
@@ -140,7 +238,22 @@ async def researcher(image_hub):
         "password": password,
         "headers": headers,
         "base": image_hub.url + server["url"],
+        "server": server,
     }
+
+
+def test_the_server_runs_from_the_image_environment(image_env, researcher):
+    pid = researcher["server"]["state"]["pid"]
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    assert argv[1].decode() == str(image_env.bin / "jupyterhub-singleuser"), argv
+    assert argv[0].decode().startswith(str(image_env.bin)), argv
+    environ = dict(
+        item.split("=", 1)
+        for item in Path(f"/proc/{pid}/environ").read_bytes().decode().split("\0")
+        if "=" in item
+    )
+    assert "PYTHONPATH" not in environ and "VIRTUAL_ENV" not in environ
+    assert environ["PATH"].startswith(str(image_env.bin))
 
 
 def test_contents_manager_and_extension_from_the_image_config(image_hub, researcher):
@@ -148,9 +261,36 @@ def test_contents_manager_and_extension_from_the_image_config(image_hub, researc
     r = requests.get(f"{base}api/contents", headers=headers, timeout=60)
     assert r.status_code == 200, r.text
     assert [c["name"] for c in r.json()["content"]] == ["Image check"]  # Datadive mode
-    assert "DatadiveContentsManager" in image_hub.log()
+    r = requests.get(f"{base}api/contents/{quote('Image check')}", headers=headers, timeout=60)
+    assert r.status_code == 200 and r.json()["type"] == "directory", r.text
+    # the server extension's own start-up line names the ContentsManager the image configured
+    assert re.search(
+        r"Datadive server extension \S+: service http://127\.0\.0\.1:\d+/services/datadive/, "
+        r"contents manager DatadiveContentsManager",
+        image_hub.log(),
+    ), image_hub.log()[-3000:]
     r = requests.get(f"{base}datadive/api/hub/projects", headers=headers, timeout=60)
     assert r.status_code == 200, r.text
+    r = requests.get(f"{base}datadive/api/sync", headers=headers, timeout=60)
+    assert r.status_code == 200 and r.json()["state"] != "unavailable", r.text
+
+
+async def test_a_kernel_has_the_image_analysis_stack(image_env, researcher):
+    base, headers = researcher["base"], researcher["headers"]
+    r = requests.post(f"{base}api/kernels", headers=headers, json={"name": "python3"}, timeout=60)
+    assert r.status_code == 201, r.text
+    kernel_id = r.json()["id"]
+    try:
+        ws = base.replace("http://", "ws://") + f"api/kernels/{kernel_id}/channels"
+        code = (
+            "import sys, pandas, pyarrow, openpyxl, scipy, statsmodels, matplotlib, pingouin\n"
+            "print(sys.prefix)\n"
+        )
+        result = await execute(ws, code, headers, timeout=120)
+        assert result["error"] is None, result
+        assert result["stdout"].strip() == str(image_env.prefix), result
+    finally:
+        requests.delete(f"{base}api/kernels/{kernel_id}", headers=headers, timeout=60)
 
 
 def test_lab_page_has_the_panel_and_the_interfering_features_off(researcher):
@@ -159,7 +299,12 @@ def test_lab_page_has_the_panel_and_the_interfering_features_off(researcher):
     assert r.status_code == 200
     raw = re.search(r'id="jupyter-config-data"[^>]*>(.*?)</script>', r.text, re.S).group(1)
     page = json.loads(html.unescape(raw))
-    assert "@datadive/labextension" in [e["name"] for e in page["federated_extensions"]]
+    ours = [e for e in page["federated_extensions"] if e["name"] == "@datadive/labextension"]
+    assert len(ours) == 1, page["federated_extensions"]
+    # the panel's code is served from the image environment's labextensions folder
+    entry = f"{base}lab/extensions/@datadive/labextension/{ours[0]['load']}"
+    r = requests.get(entry, headers=headers, timeout=60)
+    assert r.status_code == 200 and "@datadive/labextension" in r.text, entry
     for name in DISABLED:
         assert name in page["disabledExtensions"], name
     r = requests.get(
@@ -174,8 +319,7 @@ def test_lab_page_has_the_panel_and_the_interfering_features_off(researcher):
 
 async def test_panel_loads_in_chromium(image_hub, researcher):
     if not Path(CHROMIUM).exists():
-        print(f"SKIP: {CHROMIUM} is missing (apt-get install chromium)")
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+        unavailable(f"{CHROMIUM} is missing (apt-get install chromium; ./dev test does it)")
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:

@@ -17,8 +17,14 @@ from datadive_hub.spawner import is_credential
 
 from .z2jh import deep_merge, hub_config, load_yaml, merged_values
 
-kubespawner = pytest.importorskip("kubespawner", reason="jupyterhub-kubespawner is not installed")
-from kubernetes_asyncio.client import ApiClient  # noqa: E402
+try:  # a dev requirement (requirements/dev.txt): missing means a broken setup, not a skip
+    import kubespawner
+    from kubernetes_asyncio.client import ApiClient
+except ImportError as e:
+    raise ImportError(
+        f"{e.name} is not installed: jupyterhub-kubespawner is in requirements/dev.txt, "
+        "run ./dev setup"
+    ) from e
 
 HELM = Path(__file__).resolve().parents[2] / "helm-values"
 BASE = HELM / "datadive.yaml"
