@@ -72,7 +72,9 @@ class MotoServer:
 
 class TcpProxy:
     """A TCP forwarder 127.0.0.1:port → target port, in a thread. ``stop()`` closes the listener
-    and every connection (clients get "connection refused"); ``start()`` again on the same port."""
+    and every connection (clients get "connection refused"); ``start()`` again on the same port.
+    ``cut_after(n)``: stop by itself once ``n`` more bytes went from clients to the target (an
+    outage in the middle of a request); ``cut.wait()`` / ``cut.is_set()`` tell when it happened."""
 
     def __init__(self, target_port: int, port: int | None = None) -> None:
         self.target_port = target_port
@@ -81,6 +83,15 @@ class TcpProxy:
         self._listener: socket.socket | None = None
         self._conns: list[socket.socket] = []
         self._lock = threading.Lock()
+        self._cut_at: int | None = None
+        self.upstream_bytes = 0
+        self.cut = threading.Event()
+
+    def cut_after(self, nbytes: int) -> None:
+        with self._lock:
+            self.upstream_bytes = 0
+            self._cut_at = nbytes
+            self.cut.clear()
 
     def start(self) -> None:
         ls = socket.socket()
@@ -103,13 +114,21 @@ class TcpProxy:
                 continue
             with self._lock:
                 self._conns += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+            for a, b, up in ((client, upstream, True), (upstream, client, False)):
+                threading.Thread(target=self._pipe, args=(a, b, up), daemon=True).start()
 
-    @staticmethod
-    def _pipe(a: socket.socket, b: socket.socket) -> None:
+    def _pipe(self, a: socket.socket, b: socket.socket, up: bool = False) -> None:
         try:
             while data := a.recv(1 << 16):
+                if up and self._cut_at is not None:
+                    with self._lock:
+                        self.upstream_bytes += len(data)
+                        cut = self._cut_at is not None and self.upstream_bytes >= self._cut_at
+                    if cut:
+                        self._cut_at = None
+                        self.stop()
+                        self.cut.set()
+                        return
                 b.sendall(data)
         except OSError:
             pass
@@ -122,6 +141,10 @@ class TcpProxy:
 
     def stop(self) -> None:
         if self._listener is not None:
+            try:  # wakes the thread blocked in accept() (close alone does not, on Linux)
+                self._listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             self._listener.close()
             self._listener = None
         with self._lock:

@@ -105,6 +105,62 @@ def test_endpoint_down_during_save_then_resumes(moto_server, s3_bucket, servers)
 
 
 @pytest.mark.slow
+def test_endpoint_cut_mid_multipart_save_then_resumes(moto_server, s3_bucket, servers):
+    """The endpoint goes away in the middle of a multipart upload (a file above the working
+    copy's 8 MiB threshold): clear 503, local copy kept, nothing partial stored, and once the
+    endpoint is back the journaled upload completes by itself with identical bytes."""
+    import base64
+    import hashlib
+
+    from datadive_contents.workingcopy import STREAM_THRESHOLD
+
+    port = int(moto_server.rsplit(":", 1)[1])
+    proxy = TcpProxy(port)
+    proxy.start()
+    client = s3(moto_server)
+    try:
+        srv = servers(single_root_config(proxy.url, s3_bucket, poll=0.5), "cut")
+        assert srv.contents("GET", "")[0] == 200
+        data = os.urandom(STREAM_THRESHOLD * 2 + (3 << 20))  # 3 parts of 8 MiB at most
+        model = {"type": "file", "format": "base64", "content": base64.b64encode(data).decode()}
+        # cut once the first part went through and the second is on its way
+        proxy.cut_after(STREAM_THRESHOLD + (4 << 20))
+        status, body = srv.contents("PUT", "data/big.bin", model, timeout=180)
+        assert proxy.cut.is_set(), "the endpoint was cut during the save"
+        assert status == 503, body
+        assert "not yet in the project store" in body["message"], body
+        assert "uploaded automatically" in body["message"]
+        assert proxy.url.split("//")[1] in body["message"], "the message names the endpoint"
+        # the cut really was mid-multipart: moto holds the started upload, no object exists
+        uploads = client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", [])
+        assert [u["Key"] for u in uploads] == ["root/data/big.bin"]
+        assert stored(moto_server, s3_bucket, "root/data/big.bin") is None
+        local = os.path.join(srv.root_dir, "data", "big.bin")
+        with open(local, "rb") as f:
+            assert f.read() == data, "the local copy is kept, complete"
+        time.sleep(1.5)  # scans while the endpoint is down keep the file pending
+        assert stored(moto_server, s3_bucket, "root/data/big.bin") is None
+        proxy.start()  # the endpoint returns
+        wait_for(
+            lambda: stored(moto_server, s3_bucket, "root/data/big.bin") is not None,
+            timeout=90,
+            what="the journaled upload to complete",
+        )
+        got = stored(moto_server, s3_bucket, "root/data/big.bin")
+        assert hashlib.sha256(got).hexdigest() == hashlib.sha256(data).hexdigest()
+        assert got == data, "byte-identical"
+        head = client.head_object(Bucket=s3_bucket, Key="root/data/big.bin")
+        assert head["ETag"].strip('"').endswith("-3"), "stored as a 3-part multipart upload"
+        # the upload the outage interrupted was aborted once the endpoint answered again
+        assert client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", []) == []
+        status, listing = srv.contents("GET", "data")
+        assert status == 200 and [e["name"] for e in listing["content"]] == ["big.bin"]
+        assert listing["content"][0]["size"] == len(data)
+    finally:
+        proxy.stop()
+
+
+@pytest.mark.slow
 def test_sigkill_after_acknowledged_save_loses_nothing(moto_server, s3_bucket, servers, tmp_path):
     cfg = single_root_config(moto_server, s3_bucket, poll=30)  # no periodic help: only the journal
     srv = servers(cfg, "kill")

@@ -118,6 +118,8 @@ class S3Store(ObjectStore):
         self._client = None
         self._client_cm = None
         self._client_loop = None
+        #: multipart uploads whose abort failed (endpoint down): aborted on the next success
+        self._stale_uploads: list[tuple[str, str]] = []
         self.url = f"s3://{bucket}/{self.prefix}" + (f" at {endpoint_url}" if endpoint_url else "")
 
     # -- plumbing ------------------------------------------------------------------------
@@ -292,6 +294,7 @@ class S3Store(ObjectStore):
                 MultipartUpload={"Parts": parts},
             )
             upload_id = None
+            await self._abort_stale_uploads()
             return ObjectInfo(
                 key, total, _etag(resp.get("ETag")), datetime.now(UTC), resp.get("VersionId")
             )
@@ -300,7 +303,20 @@ class S3Store(ObjectStore):
                 try:
                     await self._call("abort_multipart_upload", Key=full, UploadId=upload_id)
                 except StoreError:
-                    pass
+                    # unreachable: abort it once the endpoint answers again (a bucket
+                    # lifecycle rule AbortIncompleteMultipartUpload covers a process restart)
+                    self._stale_uploads.append((full, upload_id))
+
+    async def _abort_stale_uploads(self) -> None:
+        while self._stale_uploads:
+            full, upload_id = self._stale_uploads[0]
+            try:
+                await self._call("abort_multipart_upload", Key=full, UploadId=upload_id)
+            except NotFound:
+                pass
+            except StoreError:
+                return
+            self._stale_uploads.pop(0)
 
     @staticmethod
     def _range(start, end) -> str | None:
