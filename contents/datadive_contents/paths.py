@@ -1,6 +1,6 @@
 """Normalise and validate user-supplied relative paths (the one place every part uses).
 
-``normalize_path("data//survey.csv")`` → ``"data/survey.csv"``; anything that could escape a
+``normalize_path("data/survey.csv/")`` → ``"data/survey.csv"``; anything that could escape a
 project, hide its real name or confuse a reader raises :class:`PathRejected` with a message.
 """
 
@@ -56,7 +56,12 @@ def _check_chars(original: str, text: str) -> None:
 def _check_segments(original: str, text: str) -> list[str]:
     if text.startswith("/"):
         raise _reject(original, "absolute paths are not allowed")
-    segments = [s for s in text.split("/") if s != ""]
+    segments = text.rstrip("/").split("/") if text.rstrip("/") else []
+    if "" in segments:
+        # "a//b": an absolute path spliced into a path ("Project/" + "/etc/passwd")
+        raise _reject(
+            original, "empty segments ('//', an absolute path inside a path) are not allowed"
+        )
     for seg in segments:
         if seg in (".", ".."):
             raise _reject(original, "'.' and '..' segments are not allowed")
@@ -68,9 +73,10 @@ def _check_segments(original: str, text: str) -> list[str]:
 
 
 def normalize_path(path: str, *, allow_root: bool = True) -> str:
-    """Return ``path`` NFC-normalised, without empty segments; raise PathRejected if hostile.
+    """Return ``path`` NFC-normalised, without a trailing ``/``; raise PathRejected if hostile.
 
-    Rejects: absolute paths, ``.``/``..`` segments, backslashes, NUL and other control or
+    Rejects: absolute paths (also inside a path: ``a//b``), ``.``/``..`` segments, backslashes,
+    NUL and other control or
     invisible characters (bidi overrides, zero-width), look-alikes of ``.``, ``/``, ``\\`` or ``:``
     (fullwidth dot/solidus, division slash...), percent-encoded forms of any of these, paths over
     1024 bytes or with a segment over 255 bytes, and reserved storage names.

@@ -230,6 +230,9 @@ def test_two_users_save_same_notebook_conflict_surfaced(moto_server, s3_bucket, 
 
 
 HOSTILE = [
+    "/etc/passwd",  # absolute (an absolute path inside the project: Alpha//etc/passwd)
+    "a\x00b.txt",  # a literal NUL (sent percent-encoded, decoded by the server)
+    "\x00",
     "..",
     "../secret.txt",
     "../../outside.txt",
@@ -279,19 +282,22 @@ def test_hostile_paths_rejected_and_confined(moto_server, s3_bucket, servers, tm
         == 201
     )
     body = {"type": "file", "format": "text", "content": "pwned"}
-    for bad in HOSTILE:
+    # plus the absolute path of a real file next to the working copy
+    corpus = [*HOSTILE, str(sentinel)]
+    for bad in corpus:
         for enc in (quote(bad, safe="/"), quote(bad, safe="")):
             for method, payload in (
                 ("GET", None),
                 ("PUT", body),
                 ("DELETE", None),
                 ("PATCH", {"path": "Alpha/" + bad}),
+                ("PATCH", {"path": bad}),
             ):
                 url = "/api/contents/Alpha/" + enc
                 if method == "PATCH":
                     url = "/api/contents/Alpha/ok.txt"
                 status, resp = srv.request(method, url, payload)
-                assert 400 <= status < 500, (method, bad, status, resp)
+                assert 400 <= status < 500, (method, enc, payload, status, resp)
     time.sleep(1)  # let the periodic scan run once
     keys = sorted(o["Key"] for o in client.list_objects_v2(Bucket=s3_bucket)["Contents"])
     assert [k for k in keys if not k.startswith("projects/p1/")] == [
