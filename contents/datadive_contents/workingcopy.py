@@ -497,9 +497,11 @@ class WorkingCopy:
         sem = asyncio.Semaphore(concurrency)
         count = 0
 
+        bases = self.all_bases()  # one query, not one per file
+
         async def one(info: ObjectInfo) -> None:
             nonlocal count
-            base = self.base(info.key)
+            base = bases.get(info.key)
             if base is not None and base.etag == info.etag and os.path.exists(self.local(info.key)):
                 return
             async with sem:
@@ -513,8 +515,17 @@ class WorkingCopy:
         return count
 
     # -- periodic upload of kernel-written files -----------------------------------------
-    def changed_files(self) -> list[str]:
-        """Local files that differ from their base or have none, plus synced files deleted locally."""
+    def all_bases(self) -> dict[str, Base]:
+        """Every base, by path (one query)."""
+        rows = self.db.execute("SELECT path, etag, mtime_ns, size FROM base")
+        return {path: Base(etag, mtime_ns, size) for path, etag, mtime_ns, size in rows}
+
+    def changed_files(self, bases: dict[str, Base] | None = None) -> list[str]:
+        """Local files that differ from their base or have none, plus synced files deleted
+        locally. ``bases`` (from ``all_bases()``, read on the caller's thread) lets this walk the
+        disk in a worker thread without touching the database."""
+        if bases is None:
+            bases = self.all_bases()
         out = []
         seen = set()
         for dirpath, dirnames, filenames in os.walk(self.root):
@@ -526,16 +537,26 @@ class WorkingCopy:
                     continue
                 rel = rel_dir + name
                 seen.add(rel)
-                if self.local_changed(rel):
+                b = bases.get(rel)
+                if b is None:
                     out.append(rel)
-        for (rel,) in self.db.execute("SELECT path FROM base").fetchall():
+                    continue
+                try:
+                    st = os.stat(os.path.join(dirpath, name))
+                except FileNotFoundError:
+                    continue
+                if (b.mtime_ns, b.size) != (st.st_mtime_ns, st.st_size):
+                    out.append(rel)
+        for rel in bases:
             if rel not in seen and not is_internal(rel):
                 out.append(rel)
         return out
 
     async def scan(self, limit: int | None = None) -> int:
         """Upload pending and changed files (at most ``limit``); return how many were pushed."""
-        todo = list(dict.fromkeys(self.pending() + await asyncio.to_thread(self.changed_files)))
+        bases = self.all_bases()
+        changed = await asyncio.to_thread(self.changed_files, bases)
+        todo = list(dict.fromkeys(self.pending() + changed))
         if limit is not None:
             todo = todo[:limit]
         if not todo:
