@@ -118,27 +118,41 @@ const plugin: JupyterFrontEndPlugin<void> = {
     };
 
     /**
-     * Open a file of a project. The contents manager refreshes its project list every few
-     * seconds, so a just-created project's folder may need a moment to appear: wait for it.
+     * Get a path of a project through Lab's contents API. The contents manager refreshes its
+     * project list every few seconds, so a just-created project's folder may need a moment to
+     * appear: retry for up to 15 s, then fail with the server's message.
      */
-    const openFile = async (path: string): Promise<void> => {
+    const getPath = async (path: string, content: boolean): Promise<void> => {
       const deadline = Date.now() + 15000;
       for (;;) {
         try {
-          await app.serviceManager.contents.get(path, { content: false });
-          break;
+          await app.serviceManager.contents.get(path, { content });
+          return;
         } catch (err) {
           if (Date.now() > deadline) {
-            const message = `Could not open "${path}": ${(err as Error).message}`;
-            model.setError(message);
-            Notification.error(message, { autoClose: 8000 });
-            return;
+            throw err;
           }
           await new Promise(r => setTimeout(r, 500));
         }
       }
+    };
+
+    /** Open a file of a project (waiting for its folder, see getPath). */
+    const openFile = async (path: string): Promise<void> => {
+      try {
+        await getPath(path, false);
+      } catch (err) {
+        const message = `Could not open "${path}": ${(err as Error).message}`;
+        model.setError(message);
+        Notification.error(message, { autoClose: 8000 });
+        return;
+      }
       await commands.execute('docmanager:open', { path });
     };
+
+    // After an upload through the service, a listing of the project's folder makes the
+    // working copy pull the new files, so kernels (and the file browser) see them at once.
+    model.onFilesChanged = project => getPath(model.projectFolder(project), true);
 
     const panel = new DatadivePanel(model, {
       openFile: path => void openFile(path),

@@ -333,6 +333,41 @@ export function formSchema(
   return out;
 }
 
+/** An ajv / rjsf validation error, as far as the panel reads and rewrites it. */
+export interface IFormError {
+  name?: string;
+  property?: string;
+  message?: string;
+  stack: string;
+  params?: any;
+}
+
+/**
+ * Say what a field needs in words instead of ajv's "must match pattern "^[^\W\d]\w*$"":
+ * a variable input must be a Python name; a file input must have one of its extensions.
+ */
+export function friendlyErrors<T extends IFormError>(errors: T[], schema: any): T[] {
+  return errors.map(e => {
+    if (e.name !== 'pattern') {
+      return e;
+    }
+    const field = String(e.property ?? '').replace(/^\./, '').split(/[.[]/)[0];
+    const prop = schema?.properties?.[field];
+    const hint = prop?.['x-datadive-input'] ?? prop?.items?.['x-datadive-input'] ?? {};
+    let message = '';
+    if (hint.type === 'variable') {
+      message = 'must be a Python name: letters, digits and _, not starting with a digit';
+    } else if (hint.type === 'file' && Array.isArray(hint.extensions) && hint.extensions.length) {
+      message = `must be a file ending in ${hint.extensions.join(', ')}`;
+    }
+    if (!message) {
+      return e;
+    }
+    const title = prop?.title ?? field;
+    return { ...e, message, stack: `${title} ${message}` };
+  });
+}
+
 /**
  * A choice with labels is `oneOf: [{const, title}]` without a `type`; the form only draws a
  * dropdown for it when the type is known, so add the type of the constants.

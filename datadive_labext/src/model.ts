@@ -76,6 +76,13 @@ export class PanelModel {
   settings: ISettings = { ...DEFAULT_SETTINGS };
 
   /**
+   * Called after files were uploaded to a project through the service: lists the project's
+   * folder through Lab's contents API, so the server's working copy pulls the new files and
+   * kernels (and the file browser) see them at once. Set by the plugin.
+   */
+  onFilesChanged: ((project: IProject) => Promise<void>) | null = null;
+
+  /**
    * Apply the settings registry's values: the draft store keeps drafts for `draftMaxAgeDays`
    * (older ones are removed now). Returns the settings that were in force before.
    */
@@ -360,6 +367,15 @@ export class PanelModel {
       }
     }
     await this.loadProjectContent();
+    if (this.onFilesChanged) {
+      try {
+        await this.onFilesChanged(project);
+      } catch (err) {
+        this.warn(
+          `Uploaded, but the folder "${this.projectFolder(project)}" could not be refreshed, so a kernel may not see the new file yet: ${(err as Error).message}`
+        );
+      }
+    }
   }
 
   async showPreview(path: string): Promise<void> {

@@ -21,6 +21,7 @@ import {
   filterTemplates,
   formUiSchema,
   formatBytes,
+  friendlyErrors,
   isDataFile,
   isNotebook,
   isOwner,
@@ -78,8 +79,24 @@ export class DatadivePanel extends ReactWidget {
 }
 
 function PanelView({ model, actions }: { model: PanelModel; actions: IPanelActions }): JSX.Element {
+  const body = React.useRef<HTMLDivElement>(null);
+  const view = `${model.page}:${model.project?.id ?? ''}:${model.template?.id ?? ''}`;
+  const shownView = React.useRef(view);
+  // When the view changes (a project opens, a form opens, back to the list) the control that
+  // had the keyboard focus is gone and the focus falls back to the page: put it on the new
+  // view's heading (or first field) so keyboard and screen-reader users continue from there.
+  React.useEffect(() => {
+    if (shownView.current === view) {
+      return;
+    }
+    shownView.current = view;
+    const active = document.activeElement;
+    if (body.current && body.current.offsetParent !== null && (!active || active === document.body)) {
+      body.current.querySelector<HTMLElement>('[data-dd-autofocus]')?.focus();
+    }
+  }, [view]);
   return (
-    <div className="dd-PanelBody" aria-busy={model.busy}>
+    <div className="dd-PanelBody" aria-busy={model.busy} ref={body}>
       <h2 className="dd-Title">Datadive</h2>
       {model.error && (
         <div className="dd-Error" role="alert">
@@ -119,6 +136,7 @@ function ProjectList({ model, actions }: { model: PanelModel; actions: IPanelAct
         </label>
         <input
           id="dd-new-project"
+          data-dd-autofocus
           className="dd-Input jp-mod-styled"
           placeholder="New project name"
           value={name}
@@ -217,10 +235,23 @@ function ProjectView({ model, actions, project }: { model: PanelModel; actions: 
       void model.loadMembers();
     }
   };
+  // The tab list's keys (WAI-ARIA tabs pattern): arrows move to the previous / next tab,
+  // Home and End to the first / last one.
   const onTabKey = (e: React.KeyboardEvent) => {
     const i = tabs.findIndex(t => t.id === model.tab);
-    if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
-      const next = tabs[(i + (e.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length];
+    const target =
+      e.key === 'ArrowRight'
+        ? (i + 1) % tabs.length
+        : e.key === 'ArrowLeft'
+          ? (i + tabs.length - 1) % tabs.length
+          : e.key === 'Home'
+            ? 0
+            : e.key === 'End'
+              ? tabs.length - 1
+              : -1;
+    if (target >= 0) {
+      e.preventDefault();
+      const next = tabs[target];
       select(next.id);
       (document.getElementById(`dd-tab-${next.id}`) as HTMLElement | null)?.focus();
     }
@@ -233,7 +264,9 @@ function ProjectView({ model, actions, project }: { model: PanelModel; actions: 
         </button>
       </div>
       <div className="dd-ProjectHeader">
-        <h3 className="dd-ProjectName">{project.name}</h3>
+        <h3 className="dd-ProjectName" tabIndex={-1} data-dd-autofocus>
+          {project.name}
+        </h3>
         <span className={`dd-Role dd-Role-${project.role}`}>{project.role}</span>
       </div>
       <div className="dd-Row dd-Actions">
@@ -619,7 +652,9 @@ function TemplateForm({ model, actions }: { model: PanelModel; actions: IPanelAc
           ← Back
         </button>
       </div>
-      <h3 className="dd-ProjectName">{template.title}</h3>
+      <h3 className="dd-ProjectName" tabIndex={-1} data-dd-autofocus>
+        {template.title}
+      </h3>
       {template.description && <p className="dd-Description">{template.description}</p>}
       {varDatasets.length > 0 && (
         <div className="dd-Row">
@@ -642,6 +677,7 @@ function TemplateForm({ model, actions }: { model: PanelModel; actions: IPanelAc
           validator={validator as any}
           templates={{ FieldTemplate: LabelledFieldTemplate as any }}
           liveValidate
+          transformErrors={errors => friendlyErrors(errors, schema)}
           showErrorList={false}
           idPrefix="dd-form"
           onChange={e => model.setValues((e.formData ?? {}) as Record<string, unknown>, e.errors?.length ?? 0)}

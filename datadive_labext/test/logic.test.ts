@@ -8,6 +8,7 @@ import {
   filterTemplates,
   formSchema,
   formUiSchema,
+  friendlyErrors,
   inputsToSchema,
   isHandEdited,
   matchesExtensions,
@@ -175,6 +176,34 @@ describe('form schema mapping', () => {
     expect(s.properties.how.oneOf).toEqual([{ const: 'a', title: 'A!' }, { const: 'b', title: 'b' }]);
     expect(new RegExp(s.properties.data.pattern, 'u').test('df2')).toBe(true);
     expect(new RegExp(s.properties.data.pattern, 'u').test('2df')).toBe(false);
+  });
+});
+
+describe('form errors', () => {
+  const schema = {
+    properties: {
+      name: { type: 'string', title: 'Name of the data frame', pattern: '^[^\\W\\d]\\w*$', 'x-datadive-input': { type: 'variable' } },
+      file: { type: 'string', pattern: 'x', 'x-datadive-input': { type: 'file', extensions: ['.csv', '.tsv'] } },
+      other: { type: 'string', pattern: 'y' }
+    }
+  };
+  it('says what a pattern wants in words', () => {
+    const out = friendlyErrors(
+      [
+        { name: 'pattern', property: '.name', message: 'must match pattern "^[^\\W\\d]\\w*$"', stack: '.name must match' },
+        { name: 'pattern', property: '.file', message: 'must match pattern "x"', stack: '.file must match' },
+        { name: 'pattern', property: '.other', message: 'must match pattern "y"', stack: 's' },
+        { name: 'required', property: '.name', message: "must have required property 'name'", stack: 'r' }
+      ],
+      schema
+    );
+    expect(out.map(e => e.message)).toEqual([
+      'must be a Python name: letters, digits and _, not starting with a digit',
+      'must be a file ending in .csv, .tsv',
+      'must match pattern "y"',
+      "must have required property 'name'"
+    ]);
+    expect(out[0].stack).toBe('Name of the data frame must be a Python name: letters, digits and _, not starting with a digit');
   });
 });
 

@@ -285,6 +285,31 @@ describe('template forms', () => {
 });
 
 describe('uploads', () => {
+  it('refreshes the project folder after an upload, and says so when that fails', async () => {
+    const client: any = fakeClient();
+    client.upload = (_id: string, _path: string, file: Blob, progress: (l: number, t: number) => void) => {
+      progress(file.size, file.size);
+      return Promise.resolve({});
+    };
+    const { model } = makeModel(client);
+    const refreshed: string[] = [];
+    model.onFilesChanged = async p => {
+      refreshed.push(model.projectFolder(p));
+    };
+    await model.loadProjects();
+    await model.openProject('p1');
+    const file = Object.assign(new Blob(['a,b\n']), { name: 'new.csv' }) as unknown as File;
+    await model.uploadFiles([file]);
+    expect(refreshed).toEqual(['Sleep']);
+    expect(model.upload).toBeNull();
+    expect(model.error).toBe('');
+    model.onFilesChanged = () => Promise.reject(new Error('No such project folder: Sleep'));
+    await model.uploadFiles([file]);
+    expect(model.error).toBe(
+      'Uploaded, but the folder "Sleep" could not be refreshed, so a kernel may not see the new file yet: No such project folder: Sleep'
+    );
+  });
+
   it('reports progress, then the server message of a failure', async () => {
     const seen: (number | undefined)[] = [];
     const client: any = fakeClient();
