@@ -17,8 +17,8 @@ lab
     Session-scoped :class:`Lab`: a signed-in browser page on the researcher's JupyterLab, with
     helpers to take numbered screenshots into test-artifacts/browser/ and to record timings.
 timings
-    Session-scoped dict of measured figures; printed at the end of the run and written to
-    test-artifacts/browser/timings.json.
+    Session-scoped dict of measured figures; written to test-artifacts/browser/timings.json
+    and printed in the terminal summary at the end of the run.
 sample_csv
     A small CSV file (``survey.csv``: participant, age, score) to upload.
 """
@@ -92,16 +92,23 @@ def researcher(platform):
     return platform.user(f"ana{int(time.time()) % 100000}", password=True)
 
 
+_TIMINGS: dict = {}
+
+
 @pytest.fixture(scope="session")
 def timings():
-    figures: dict = {}
-    yield figures
-    if figures:
+    yield _TIMINGS
+    if _TIMINGS:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        (ARTIFACTS / "timings.json").write_text(json.dumps(figures, indent=2) + "\n")
-        print("\nDatadive panel timings (test-artifacts/browser/timings.json):")
-        for key, value in figures.items():
-            print(f"  {key}: {value}")
+        (ARTIFACTS / "timings.json").write_text(json.dumps(_TIMINGS, indent=2) + "\n")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the measured figures at the end of the run (also with -q and captured output)."""
+    if _TIMINGS:
+        terminalreporter.section("Datadive panel timings (test-artifacts/browser/timings.json)")
+        for key, value in _TIMINGS.items():
+            terminalreporter.write_line(f"  {key}: {value}")
 
 
 class Lab:
