@@ -621,9 +621,15 @@ class DatadiveContentsManager(AsyncContentsManager):
                 return await self.get(path, content=False)
             prepared: Prepared | None = None
             if model["type"] == "notebook":
-                # check_and_sign + validation + serialisation, off the event loop
+                # check_and_sign + validation + serialisation: on the event loop when the
+                # per-cell cache leaves ~2 ms of work (a thread hop costs more than that on a
+                # busy machine), else in a worker thread
                 self._init_notebook_writer()
-                prepared = await asyncio.to_thread(self._prepare_notebook, model["content"])
+                prepared = (
+                    self._nbwriter.prepare_if_cheap(model["content"]) if self._nbwriter else None
+                )
+                if prepared is None:
+                    prepared = await asyncio.to_thread(self._prepare_notebook, model["content"])
                 data = prepared.data
                 if not prepared.trusted:
                     self.log.warning("Notebook %s is not trusted", path)
@@ -633,11 +639,14 @@ class DatadiveContentsManager(AsyncContentsManager):
                 raise HTTPError(400, f"Unhandled contents type: {model['type']}")
             if await self._is_dir_for_save(m, rel, path):
                 raise HTTPError(400, f"{path} is a directory; cannot save a file over it")
-            if prepared is not None:
-                # the notary's database write (trust of the user's own outputs, not their data)
-                # runs in its own thread; the save does not wait for it
-                self._store_signature(prepared, path)
-            info = await m.wc.write(rel, data)
+            try:
+                info = await m.wc.write(rel, data)
+            finally:
+                if prepared is not None:
+                    # the notary's database write (trust of the user's own outputs, not their
+                    # data) runs in its own thread, after the upload so as not to compete with
+                    # it; the save does not wait for it
+                    self._store_signature(prepared, path)
             # the PUT's answer is the model: no HEAD after the write
             out = await self._file_model(m, rel, path, info, False, None, None, False)
             if prepared is not None:
@@ -740,6 +749,11 @@ class DatadiveContentsManager(AsyncContentsManager):
         except Exception:
             self.log.warning("could not store the signature of %s", path, exc_info=True)
         return None
+
+    async def signatures_stored(self) -> None:
+        """Wait until the notary thread has stored every signature queued so far."""
+        if self._notary_pool is not None:
+            await asyncio.get_running_loop().run_in_executor(self._notary_pool, lambda: None)
 
     def _store_signature_in_thread(self, db_file, cache_size, prepared, algorithm, path) -> None:
         try:

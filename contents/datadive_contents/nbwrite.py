@@ -26,8 +26,10 @@ import hmac
 import json
 import marshal
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import attrgetter, itemgetter
 
 import nbformat
 from nbformat import sign as nbsign
@@ -48,11 +50,20 @@ _MARSHAL_VERSION = 2
 _KEY = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
 
 
-def _cell_key(cell) -> bytes | str:
+#: ``prepare_if_cheap`` limits: work that fits in a couple of milliseconds on the event loop
+INLINE_MAX_BYTES = 4 << 20
+INLINE_MAX_NEW_CELLS = 8
+_DEFER = object()
+_TEXT, _SIG, _TRUSTED = attrgetter("text"), attrgetter("sig"), attrgetter("trusted")
+_ID = itemgetter("id")
+
+
+def _cell_keys(cells: list) -> list:
+    """One cache key per cell, computed in C (map, no Python frame per cell)."""
     try:
-        return marshal.dumps(cell, _MARSHAL_VERSION)
-    except ValueError:  # a dict subclass somewhere (NotebookNode): its JSON
-        return _KEY.encode(cell)
+        return list(map(marshal.dumps, cells, repeat(_MARSHAL_VERSION, len(cells))))
+    except ValueError:  # a dict subclass somewhere (NotebookNode): the cells' JSON
+        return list(map(_KEY.encode, cells))
 
 
 _ENCODER = nbjson.BytesEncoder(**{k: v for k, v in _DUMPS.items() if k != "cls"})
@@ -96,7 +107,7 @@ class _Cell:
 
     __slots__ = ("sig", "size", "text", "trusted")
 
-    def __init__(self, text: str, sig: bytes, trusted: bool, size: int) -> None:
+    def __init__(self, text: bytes, sig: bytes, trusted: bool, size: int) -> None:
         self.text, self.sig, self.trusted, self.size = text, sig, trusted, size
 
 
@@ -115,7 +126,8 @@ class NotebookWriter:
         # read once here (the secret may be loaded from / created in a file)
         self._secret = notary.secret
         self._digestmod = notary.digestmod
-        self._cells: OrderedDict[tuple[int, bytes | str], _Cell] = OrderedDict()
+        #: nbformat_minor → cell key → _Cell, least recently used first
+        self._cells: dict[int, OrderedDict[bytes | str, _Cell]] = {}
         self._bytes = 0
         self._lock = threading.Lock()
 
@@ -123,10 +135,20 @@ class NotebookWriter:
     def prepare(self, content) -> Prepared:
         """Bytes, validation result and signature of ``content`` (a notebook dict)."""
         try:
-            fast = self._fast(content)
+            fast = self._fast(content, inline=False)
         except Exception:  # anything unexpected: nbformat decides (and reports)
             fast = None
-        return fast if fast is not None else self.nbformat_path(content)
+        return fast if isinstance(fast, Prepared) else self.nbformat_path(content)
+
+    def prepare_if_cheap(self, content) -> Prepared | None:
+        """``prepare`` when it is cheap enough to run on the event loop — the notebook is at
+        most ``INLINE_MAX_BYTES`` and at most ``INLINE_MAX_NEW_CELLS`` cells are not cached
+        (an edit, then a save: ~2 ms for 1 MB) — else None: call ``prepare`` in a thread."""
+        try:
+            fast = self._fast(content, inline=True)
+        except Exception:
+            return None
+        return fast if isinstance(fast, Prepared) else None
 
     def nbformat_path(self, content) -> Prepared:
         """nbformat's own path: from_dict, check_cells + compute_signature, writes (validates)."""
@@ -150,7 +172,7 @@ class NotebookWriter:
             self._bytes = 0
 
     # -- the cached path ---------------------------------------------------------------------
-    def _fast(self, content) -> Prepared | None:
+    def _fast(self, content, inline: bool) -> Prepared | None | object:
         if not self._plain_notary or not isinstance(content, dict) or content.keys() != _TOP:
             return None
         if type(content["nbformat"]) is not int or content["nbformat"] != 4:
@@ -163,27 +185,32 @@ class NotebookWriter:
         if validator is None:
             return None
         if minor >= 5:  # nbformat adds missing ids and replaces duplicates (with warnings)
-            ids = [c["id"] for c in cells]
+            ids = list(map(_ID, cells))
             if len(set(ids)) != len(ids):
                 return None
-        keys = [(minor, _cell_key(c)) for c in cells]
+        keys = _cell_keys(cells)
+        if inline and sum(map(len, keys)) > INLINE_MAX_BYTES:
+            return _DEFER
         with self._lock:
-            found = [self._cells.get(k) for k in keys]
-            for k, e in zip(keys, found, strict=True):
-                if e is not None:
-                    self._cells.move_to_end(k)
-        hits = sum(e is not None for e in found)
-        missing = [i for i, e in enumerate(found) if e is None]
-        if missing:
+            cache = self._cells.setdefault(minor, OrderedDict())
+            found = list(map(cache.get, keys))
+            nmiss = found.count(None)
+            hit_keys = keys if not nmiss else list(compress(keys, found))
+            deque(map(cache.move_to_end, hit_keys), 0)  # most recently used
+        hits = len(cells) - nmiss
+        if inline and nmiss > INLINE_MAX_NEW_CELLS:
+            return _DEFER
+        if nmiss:
+            missing = [i for i, e in enumerate(found) if e is None]
             made = self._cells_for([cells[i] for i in missing], minor, validator)
             if made is None:
                 return None  # an invalid cell: nbformat's path gives the exact message
             new = []
             for i, e in zip(missing, made, strict=True):
-                e.size += len(keys[i][1])
+                e.size += len(keys[i])
                 found[i] = e
                 new.append((keys[i], e))
-            self._remember(new)
+            self._remember(minor, new)
         entries: list[_Cell] = found  # type: ignore[assignment]
         # the rest of the notebook goes through nbformat's own validate (cells=[]): one call
         skeleton = {"cells": [], "metadata": meta, "nbformat": 4, "nbformat_minor": minor}
@@ -193,14 +220,14 @@ class NotebookWriter:
         except nbformat.ValidationError:
             return None
         # check_and_sign: sign when every code cell passes the trust check
-        trusted = all(e.trusted for e in entries)
+        trusted = all(map(_TRUSTED, entries))
         sign_input = None
         if trusted:
             parts: list[bytes] = []
             for key in sorted(content):
                 parts.append(key.encode())
                 if key == "cells":
-                    parts.extend(e.sig for e in entries)
+                    parts.extend(map(_SIG, entries))
                 elif key == "metadata":  # signature_removed()
                     parts.extend(
                         nbsign.yield_everything({k: v for k, v in meta.items() if k != "signature"})
@@ -222,9 +249,13 @@ class NotebookWriter:
             head, sep, tail = text.partition(_SENTINEL_JSON)
             if not sep:
                 return None
-            text = head + ",\n  ".join(e.text for e in entries) + tail
+            data = b"".join(
+                (head.encode("utf-8"), b",\n  ".join(map(_TEXT, entries)), tail.encode("utf-8"))
+            )
+        else:
+            data = text.encode("utf-8")
         return Prepared(
-            text.encode("utf-8"),
+            data,
             validation_error,
             trusted,
             None,
@@ -242,7 +273,7 @@ class NotebookWriter:
         for c in copies:
             # NotebookNotary.check_cells → _check_cell pops "trusted" from code cells
             trusted = self.notary._check_cell(c, 4) if c["cell_type"] == "code" else True
-            out.append(_Cell("", b"".join(nbsign.yield_everything(c)), trusted, 0))
+            out.append(_Cell(b"", b"".join(nbsign.yield_everything(c)), trusted, 0))
         # schema validation of all of them in one call (cells are validated independently)
         batch = {"cells": copies, "metadata": {}, "nbformat": 4, "nbformat_minor": minor}
         if next(iter(validator.iter_errors(batch)), None) is not None:
@@ -251,17 +282,20 @@ class NotebookWriter:
         # depth 2 in the file (JSON strings never hold a raw newline)
         strip_transient(split_lines(NotebookNode(cells=copies, metadata=NotebookNode())))
         for c, e in zip(copies, out, strict=True):
-            e.text = _ENCODER.encode(c).replace("\n", "\n  ")
+            e.text = _ENCODER.encode(c).replace("\n", "\n  ").encode("utf-8")
             e.size = len(e.text) + len(e.sig)
         return out
 
-    def _remember(self, new: list[tuple[tuple[int, bytes | str], _Cell]]) -> None:
+    def _remember(self, minor: int, new: list[tuple[bytes | str, _Cell]]) -> None:
         with self._lock:
+            cache = self._cells.setdefault(minor, OrderedDict())
             for k, e in new:
-                if k in self._cells:
+                if k in cache:
                     continue
-                self._cells[k] = e
+                cache[k] = e
                 self._bytes += e.size
-            while self._bytes > self.max_bytes and self._cells:
-                _, old = self._cells.popitem(last=False)
-                self._bytes -= old.size
+            # other nbformat minors' cells go first, then this one's least recently used
+            for other in (*(c for m, c in self._cells.items() if m != minor), cache):
+                while self._bytes > self.max_bytes and other:
+                    _, old = other.popitem(last=False)
+                    self._bytes -= old.size

@@ -162,7 +162,8 @@ def test_cache_is_bounded(notary):
     w = NotebookWriter(notary, max_bytes=20_000)
     for i in range(50):
         w.prepare(as_request(new_notebook(cells=[new_code_cell(f"x = {i}\n" + "#" * 500)])))
-    assert w._bytes <= 20_000 and 0 < len(w._cells) < 50
+    cached = sum(len(c) for c in w._cells.values())
+    assert w._bytes <= 20_000 and 0 < cached < 50
 
 
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
@@ -202,3 +203,20 @@ def test_values_of_different_types_are_different_cells(notary):
         check(w, content, notary)
     # NotebookNode content (programmatic callers) is keyed by its JSON, same bytes
     check(w, nbformat.from_dict(content), notary)
+
+
+def test_prepare_if_cheap_only_for_mostly_cached_notebooks(notary):
+    from datadive_contents import nbwrite
+
+    w = NotebookWriter(notary)
+    content = as_request(new_notebook(cells=[new_code_cell(f"x = {i}") for i in range(40)]))
+    assert w.prepare_if_cheap(copy.deepcopy(content)) is None, "40 new cells: use a thread"
+    full = w.prepare(copy.deepcopy(content))
+    for i in range(nbwrite.INLINE_MAX_NEW_CELLS):
+        content["cells"][i]["source"] = f"changed {i}"
+    cheap = w.prepare_if_cheap(copy.deepcopy(content))
+    assert cheap is not None and cheap.data == reference(content, notary)[0]
+    assert cheap.data != full.data
+    invalid = copy.deepcopy(content)
+    invalid["cells"][0]["cell_type"] = "nonsense"
+    assert w.prepare_if_cheap(invalid) is None, "nbformat's path is never run inline"
