@@ -98,3 +98,80 @@ async def test_empty_folder_marker_is_hidden(cm, tmp_path):
     assert listing["content"] == []
     root = await cm.get("", content=True)
     assert [e["name"] for e in root["content"]] == ["empty"]
+
+
+def nb_with_rich_output(trusted: bool) -> dict:
+    import json
+
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    cell = new_code_cell(
+        "df", outputs=[new_output("display_data", data={"text/html": "<b>table</b>"})]
+    )
+    if trusted:
+        cell.metadata["trusted"] = True
+    nb = json.loads(json.dumps(new_notebook(cells=[cell, new_code_cell("x = 1")])))
+    return {"type": "notebook", "content": nb}
+
+
+async def test_saved_notebook_is_signed_and_reopens_trusted(tmp_path, moto_server, s3_bucket):
+    """check_and_sign's guarantee: the user's own (trusted) outputs stay trusted after a save;
+    untrusted ones are not signed. The notary database is a file, as in a real server."""
+    from nbformat.sign import NotebookNotary
+
+    cm = DatadiveContentsManager(
+        root_dir=str(tmp_path / "w"),
+        store_url=f"s3://{s3_bucket}/root",
+        s3_endpoint_url=moto_server,
+        s3_access_key_id="test",
+        s3_secret_access_key="test",
+        poll_interval=0,
+    )
+    cm.notary = NotebookNotary(db_file=str(tmp_path / "nbsignatures.db"), secret=b"k")
+    await cm.save(nb_with_rich_output(trusted=True), "mine.ipynb")
+    await cm.save(nb_with_rich_output(trusted=False), "theirs.ipynb")
+    await cm.signatures_stored()
+    mine = await cm.get("mine.ipynb")
+    assert mine["content"].cells[0].metadata.trusted is True
+    theirs = await cm.get("theirs.ipynb")
+    assert theirs["content"].cells[0].metadata.trusted is False
+    # saved again (now from the cache): still signed
+    again = nb_with_rich_output(trusted=True)
+    again["content"]["cells"][1]["source"] = "x = 2"
+    await cm.save(again, "mine.ipynb")
+    await cm.signatures_stored()
+    assert (await cm.get("mine.ipynb"))["content"].cells[0].metadata.trusted is True
+    await cm.single_store.close()
+
+
+async def test_save_of_a_synced_file_costs_one_put(tmp_path, moto_server, s3_bucket):
+    """No LIST or HEAD around the PUT: the working copy knows the file; a file over a folder
+    that only exists in the store is still refused."""
+    import boto3
+
+    cm = DatadiveContentsManager(
+        root_dir=str(tmp_path / "w"),
+        store_url=f"s3://{s3_bucket}/root",
+        s3_endpoint_url=moto_server,
+        s3_access_key_id="test",
+        s3_secret_access_key="test",
+        poll_interval=0,
+    )
+    await cm.save(nb_with_rich_output(trusted=True), "nb.ipynb")
+    store = cm.single_store
+    before = dict(store.requests)
+    model = await cm.save(nb_with_rich_output(trusted=False), "nb.ipynb")
+    made = {k: v - before.get(k, 0) for k, v in store.requests.items() if v - before.get(k, 0)}
+    assert made == {"put_object": 1}
+    assert model["type"] == "notebook" and model["size"] > 0
+    boto3.client(
+        "s3",
+        endpoint_url=moto_server,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        region_name="us-east-1",
+    ).put_object(Bucket=s3_bucket, Key="root/made-elsewhere.ipynb/data.csv", Body=b"a\n")
+    with pytest.raises(HTTPError) as e:
+        await cm.save(nb_with_rich_output(trusted=True), "made-elsewhere.ipynb")
+    assert e.value.status_code == 400 and "is a directory" in e.value.log_message
+    await store.close()
