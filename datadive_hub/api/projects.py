@@ -73,8 +73,11 @@ class ProjectsHandler(APIHandler):
         projects = projects[:limit]
         self.write_json(
             {
-                "projects": [serialize.project(p, access.role_of(p, self.user)) for p in projects],
-                "next": _encode_cursor(projects[-1]) if more else None,
+                "projects": [
+                    serialize.project(p, access.role_among(members, self.user), members)
+                    for p, members in projects
+                ],
+                "next": _encode_cursor(projects[-1][0]) if more else None,
             }
         )
 

@@ -7,8 +7,10 @@ def iso(dt) -> str | None:
     return dt.isoformat() + "Z" if dt is not None else None
 
 
-def project(p: Project, role: Role | None) -> dict:
-    owners = sorted(m.name for m in p.members if m.role == Role.owner and m.kind == "user")
+def project(p: Project, role: Role | None, members=None) -> dict:
+    """``p``: a Project or a projects row (then with its ``members`` rows)."""
+    members = p.members if members is None else members
+    owners = sorted(m.name for m in members if m.role == Role.owner and m.kind == "user")
     return {
         "id": p.id,
         "name": p.name,
