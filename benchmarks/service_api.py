@@ -10,8 +10,9 @@ Run: ``./dev bench`` or ``python benchmarks/service_api.py [--seconds S] [--proj
 the last line of output is one JSON object with ``projects_p50_ms``, ``projects_p99_ms``,
 ``projects_rps``, ``hub_user_p50_ms``, ``hub_user_p99_ms``, ``hub_user_rps``, ``p99_ratio``
 (projects / hub user; target <= 1.0), ``page_bytes_1000`` vs ``page_bytes_100000`` (a first page
-must not grow with the number of projects) and ``up_cold_start_s`` (a fresh ``datadive up`` on
-the embedded defaults until the service answers).
+must not grow with the number of projects), ``hub_user_server_cpu_ms`` / ``projects_server_cpu_ms``
+(CPU time the answering process spent per request: JupyterHub's, the service's) and
+``up_cold_start_s`` (a fresh ``datadive up`` on the embedded defaults until the service answers).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "contents"), str(ROOT / "tests")]
 
 import aiohttp  # noqa: E402
+import psutil  # noqa: E402
 import psycopg  # noqa: E402
 import requests  # noqa: E402
 from datadive_platform import (  # noqa: E402
@@ -116,6 +118,22 @@ async def load(url: str, token: str, seconds: float, clients: int) -> dict:
     }
 
 
+def server_processes(up_pid: int) -> tuple[psutil.Process, psutil.Process]:
+    """The JupyterHub process and the Datadive service process under ``datadive up``."""
+    kids = psutil.Process(up_pid).children(recursive=True)
+    cmd = {k: " ".join(k.cmdline()) for k in kids}
+    service = next(k for k in kids if "datadive_hub.service" in cmd[k])
+    hub = next(
+        k for k in kids if "jupyterhub" in cmd[k] and k is not service and "node" not in k.name()
+    )
+    return hub, service
+
+
+def cpu_seconds(proc: psutil.Process) -> float:
+    t = proc.cpu_times()
+    return t.user + t.system
+
+
 def cold_start(tmp: Path) -> float:
     """A fresh ``datadive up`` on the embedded defaults (SQLite, local store) until it answers."""
     (tmp / "cold").mkdir()
@@ -163,11 +181,19 @@ def main() -> None:
                 result["page_bytes_1000"] = len(small.content)
                 result["page_bytes_100000"] = len(big.content)
                 log(f"{args.projects} projects in the database; first page: {mine} projects")
-                for key, url in (("hub_user", f"{platform.url}/hub/api/user"), ("projects", api)):
+                hub, service = server_processes(platform.proc.pid)
+                for key, url, proc in (
+                    ("hub_user", f"{platform.url}/hub/api/user", hub),
+                    ("projects", api, service),
+                ):
                     log(f"{args.clients} clients for {args.seconds:.0f} s: GET {url}")
+                    cpu0 = cpu_seconds(proc)
                     stats = asyncio.run(load(url, user.token, args.seconds, args.clients))
+                    stats["server_cpu_ms"] = round(
+                        (cpu_seconds(proc) - cpu0) / max(1, stats["requests"]) * 1000, 2
+                    )
                     log(f"  {stats}")
-                    for k in ("p50_ms", "p99_ms", "rps", "errors"):
+                    for k in ("p50_ms", "p99_ms", "rps", "errors", "server_cpu_ms"):
                         result[f"{key}_{k}"] = stats[k]
             finally:
                 stop_platform(platform.proc)
