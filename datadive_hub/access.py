@@ -5,7 +5,10 @@ of the JupyterHub groups they belong to. Hub admins may do everything. A project
 see answers 404 (its existence is not revealed); a member whose role is too low gets 403.
 """
 
-from sqlalchemy import Row, or_, select, tuple_
+from functools import lru_cache
+from typing import NamedTuple
+
+from sqlalchemy import Integer, Row, bindparam, or_, select, tuple_
 from sqlalchemy.orm import Session
 from tornado import web
 
@@ -43,6 +46,67 @@ def member_clause(user: HubUser):
     return or_(*conds)
 
 
+class PageMember(NamedTuple):
+    """One membership of a listed project (what :func:`role_among` and the JSON need)."""
+
+    kind: PrincipalKind
+    name: str
+    role: Role
+
+
+@lru_cache(maxsize=64)
+def _page_statement(everything: bool, groups: bool, deleted: bool, after: bool, limited: bool):
+    """The one statement of a page of projects, built once per shape and reused.
+
+    Its values are bind parameters (``name``, ``groups``, ``after_key``, ``after_id``,
+    ``limit``), so a request neither builds nor compiles SQL: SQLAlchemy finds the compiled form
+    in its cache under the statement's memoized cache key, and PostgreSQL gets the same text
+    every time (prepared by psycopg after a few executions).
+    """
+    projects = Project.__table__
+    members = Membership.__table__
+    state = projects.c.deleted_at.is_not(None) if deleted else projects.c.deleted_at.is_(None)
+    if everything:
+        key = (projects.c.name_key, projects.c.id)
+        page = select(*key).where(state)
+    else:
+        key = (members.c.project_key, members.c.project_id)
+        who = (members.c.kind == PrincipalKind.user) & (members.c.name == bindparam("name"))
+        if groups:
+            who = who | (
+                (members.c.kind == PrincipalKind.group)
+                & members.c.name.in_(bindparam("groups", expanding=True))
+            )
+        page = (
+            select(*key)
+            .distinct()
+            .join(projects, projects.c.id == members.c.project_id)
+            .where(who, state)
+        )
+    if after:
+        page = page.where(tuple_(*key) > tuple_(bindparam("after_key"), bindparam("after_id")))
+    page = page.order_by(*key)
+    if limited:
+        page = page.limit(bindparam("limit", type_=Integer))
+    ids = page.subquery("page")
+    ids_key, ids_id = ids.c
+    m = members.alias("m")
+    return (
+        select(
+            projects,
+            m.c.kind.label("member_kind"),
+            m.c.name.label("member_name"),
+            m.c.role.label("member_role"),
+        )
+        .select_from(
+            ids.join(projects, projects.c.id == ids_id).outerjoin(
+                m, m.c.project_id == projects.c.id
+            )
+        )
+        .order_by(ids_key, ids_id)
+    )
+
+
 def visible_projects(
     db: Session,
     user: HubUser,
@@ -51,45 +115,40 @@ def visible_projects(
     all_projects: bool = False,
     after: tuple[str, str] | None = None,
     limit: int | None = None,
-) -> list[tuple[Row, list[Row]]]:
+) -> list[tuple[Row, list[PageMember]]]:
     """One page of the projects the caller is a member of (every project for admins asking for
     ``all_projects``), ordered by (case-folded name, id), as (project row, member rows) pairs;
     ``after`` continues after that key, ``limit`` caps the page.
 
     Members' projects are paged through the memberships' (principal, name key) index, so a page
     costs the same however many projects the hub holds. It is a read-only listing, so it runs
-    outside a transaction: two statements, no BEGIN/ROLLBACK round trips, no ORM objects.
+    outside a transaction: one prebuilt statement (the page's projects joined to their
+    memberships), no BEGIN/ROLLBACK round trips, no ORM objects.
     """
-    state = Project.deleted_at.is_not(None) if deleted else Project.deleted_at.is_(None)
-    projects = Project.__table__
-    if user.admin and all_projects:
-        key = (Project.name_key, Project.id)
-        q = select(projects).where(state)
-    elif user.kind != "user":
+    everything = bool(user.admin and all_projects)
+    if not everything and user.kind != "user":
         return []
-    else:
-        key = (Membership.project_key, Membership.project_id)
-        page = (
-            select(*key)
-            .distinct()
-            .join(Project, Project.id == Membership.project_id)
-            .where(member_clause(user), state)
-        )
-        if after is not None:
-            page = page.where(tuple_(*key) > tuple_(*after))
-        ids = page.order_by(*key).limit(limit).subquery()
-        key = tuple(ids.c)
-        q = select(projects).join(ids, ids.c.project_id == Project.id)
-        after = None
+    groups = bool(user.groups) and not everything
+    stmt = _page_statement(everything, groups, deleted, after is not None, limit is not None)
+    params: dict = {}
+    if not everything:
+        params["name"] = user.name
+        if groups:
+            params["groups"] = sorted(user.groups)
     if after is not None:
-        q = q.where(tuple_(*key) > tuple_(*after))
+        params["after_key"], params["after_id"] = after
+    if limit is not None:
+        params["limit"] = limit
     conn = db.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    rows = conn.execute(q.order_by(*key).limit(limit)).all()
-    members: dict[str, list[Row]] = {r.id: [] for r in rows}
-    cols = (Membership.project_id, Membership.kind, Membership.name, Membership.role)
-    for m in conn.execute(select(*cols).where(Membership.project_id.in_(members))):
-        members[m.project_id].append(m)
-    return [(r, members[r.id]) for r in rows]
+    page: list[tuple[Row, list[PageMember]]] = []
+    last = None
+    for r in conn.execute(stmt, params):
+        if last is None or r.id != last.id:
+            last = r
+            page.append((r, []))
+        if r.member_kind is not None:
+            page[-1][1].append(PageMember(r.member_kind, r.member_name, r.member_role))
+    return page
 
 
 def project_for(handler, project_id: str, need: Role, *, deleted: bool = False) -> Project:
