@@ -71,6 +71,7 @@ _TOP = frozenset({"cells", "metadata", "nbformat", "nbformat_minor"})
 _TRANSIENT_META = ("orig_nbformat", "orig_nbformat_minor", "signature")
 _SENTINEL = "\x00datadive-cells\x00"
 _SENTINEL_JSON = json.dumps(_SENTINEL)
+_FIRST = "\n  "  # what precedes the first cell in the file (after "cells": [)
 
 
 @dataclass
@@ -89,15 +90,18 @@ class Prepared:
     fast: bool = False
     #: cells answered from the cache without any work
     cached_cells: int = 0
-    #: (cached path) the notary's HMAC input and key, for ``signature()``
-    sign_input: bytes | None = None
+    #: (cached path) the pieces of the notary's HMAC input, in order, and its key, for
+    #: ``signature()``
+    sign_input: list[bytes] | None = None
     sign_key: tuple | None = None
 
     def signature(self) -> str | None:
         """The notary's signature (HMAC over ~the notebook's size: call it off the event loop)."""
         if self.digest is None and self.sign_input is not None and self.sign_key is not None:
             secret, digestmod = self.sign_key
-            self.digest = hmac.new(secret, self.sign_input, digestmod).hexdigest()
+            h = hmac.new(secret, digestmod=digestmod)
+            deque(map(h.update, self.sign_input), 0)
+            self.digest = h.hexdigest()
             self.sign_input = None
         return self.digest
 
@@ -234,7 +238,7 @@ class NotebookWriter:
                     )
                 else:
                     parts.extend(nbsign.yield_everything(content[key]))
-            sign_input = b"".join(parts)
+            sign_input = parts  # hashed later, by signature(), off the save's path
         # writes(): the skeleton with transient metadata stripped, the cells' texts spliced in
         wmeta = {k: v for k, v in meta.items() if k not in _TRANSIENT_META}
         skel = {
@@ -247,11 +251,13 @@ class NotebookWriter:
         if entries:
             # "cells" sorts first, so the first occurrence of the sentinel is the placeholder
             head, sep, tail = text.partition(_SENTINEL_JSON)
-            if not sep:
+            if not sep or not head.endswith(_FIRST):
                 return None
-            data = b"".join(
-                (head.encode("utf-8"), b",\n  ".join(map(_TEXT, entries)), tail.encode("utf-8"))
-            )
+            # each cached text starts with the separator ",\n  "; the first cell's with "\n  "
+            pieces = [head[: -len(_FIRST)].encode("utf-8"), entries[0].text[1:]]
+            pieces.extend(map(_TEXT, entries[1:]))
+            pieces.append(tail.encode("utf-8"))
+            data = b"".join(pieces)  # one copy of the notebook's bytes
         else:
             data = text.encode("utf-8")
         return Prepared(
@@ -282,7 +288,7 @@ class NotebookWriter:
         # depth 2 in the file (JSON strings never hold a raw newline)
         strip_transient(split_lines(NotebookNode(cells=copies, metadata=NotebookNode())))
         for c, e in zip(copies, out, strict=True):
-            e.text = _ENCODER.encode(c).replace("\n", "\n  ").encode("utf-8")
+            e.text = b",\n  " + _ENCODER.encode(c).replace("\n", "\n  ").encode("utf-8")
             e.size = len(e.text) + len(e.sig)
         return out
 
