@@ -8,8 +8,7 @@ see answers 404 (its existence is not revealed); a member whose role is too low 
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import Integer, Row, bindparam, or_, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Integer, Row, bindparam, or_, select, tuple_
 from tornado import web
 
 from .hubapi import HubUser
@@ -108,7 +107,7 @@ def _page_statement(everything: bool, groups: bool, deleted: bool, after: bool, 
 
 
 def visible_projects(
-    db: Session,
+    conn: Connection,
     user: HubUser,
     *,
     deleted: bool = False,
@@ -122,7 +121,7 @@ def visible_projects(
 
     Members' projects are paged through the memberships' (principal, name key) index, so a page
     costs the same however many projects the hub holds. It is a read-only listing, so it runs
-    outside a transaction: one prebuilt statement (the page's projects joined to their
+    outside a transaction (``conn`` is in autocommit mode): one prebuilt statement (the page's projects joined to their
     memberships), no BEGIN/ROLLBACK round trips, no ORM objects.
     """
     everything = bool(user.admin and all_projects)
@@ -139,7 +138,6 @@ def visible_projects(
         params["after_key"], params["after_id"] = after
     if limit is not None:
         params["limit"] = limit
-    conn = db.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     page: list[tuple[Row, list[PageMember]]] = []
     last = None
     for r in conn.execute(stmt, params):

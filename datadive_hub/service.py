@@ -179,6 +179,8 @@ class DatadiveService(Application):
             db.upgrade(self.db_url)
         self.engine = db.make_engine(self.db_url)
         self.session_factory = db.session_factory(self.engine)
+        # read-only listings run outside transactions (same pool, no BEGIN/ROLLBACK round trips)
+        self.read_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.store = store_from_url(self.store_url, **self.store_options)
         token = os.environ.get("JUPYTERHUB_API_TOKEN", "")
         # the OAuth callback handler uses the singleton, so every handler must share it

@@ -61,14 +61,17 @@ class ProjectsHandler(APIHandler):
         everything = self.get_argument("all", "0") in ("1", "true")
         limit = _page_size(self)
         cursor = self.get_argument("cursor", "")
-        projects = access.visible_projects(
-            self.db,
-            self.user,
-            deleted=deleted,
-            all_projects=everything,
-            after=_decode_cursor(cursor) if cursor else None,
-            limit=limit + 1,
-        )
+        after = _decode_cursor(cursor) if cursor else None
+        # a read-only listing: an autocommit connection, no session (nothing to roll back)
+        with self.service.read_engine.connect() as conn:
+            projects = access.visible_projects(
+                conn,
+                self.user,
+                deleted=deleted,
+                all_projects=everything,
+                after=after,
+                limit=limit + 1,
+            )
         more = len(projects) > limit
         projects = projects[:limit]
         self.write_json(
