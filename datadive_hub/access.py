@@ -5,10 +5,11 @@ of the JupyterHub groups they belong to. Hub admins may do everything. A project
 see answers 404 (its existence is not revealed); a member whose role is too low gets 403.
 """
 
+from datetime import datetime
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import Connection, Integer, Row, bindparam, or_, select, tuple_
+from sqlalchemy import Connection, Integer, bindparam, or_, select, tuple_
 from tornado import web
 
 from .hubapi import HubUser
@@ -43,6 +44,19 @@ def member_clause(user: HubUser):
             (Membership.kind == PrincipalKind.group) & (Membership.name.in_(sorted(user.groups)))
         )
     return or_(*conds)
+
+
+class PageProject(NamedTuple):
+    """A listed project: the columns the JSON needs, as plain attributes."""
+
+    id: str
+    name: str
+    name_key: str
+    description: str
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
 
 
 class PageMember(NamedTuple):
@@ -92,7 +106,7 @@ def _page_statement(everything: bool, groups: bool, deleted: bool, after: bool, 
     m = members.alias("m")
     return (
         select(
-            projects,
+            *(projects.c[f] for f in PageProject._fields),
             m.c.kind.label("member_kind"),
             m.c.name.label("member_name"),
             m.c.role.label("member_role"),
@@ -114,15 +128,15 @@ def visible_projects(
     all_projects: bool = False,
     after: tuple[str, str] | None = None,
     limit: int | None = None,
-) -> list[tuple[Row, list[PageMember]]]:
+) -> list[tuple[PageProject, list[PageMember]]]:
     """One page of the projects the caller is a member of (every project for admins asking for
     ``all_projects``), ordered by (case-folded name, id), as (project row, member rows) pairs;
     ``after`` continues after that key, ``limit`` caps the page.
 
     Members' projects are paged through the memberships' (principal, name key) index, so a page
     costs the same however many projects the hub holds. It is a read-only listing, so it runs
-    outside a transaction (``conn`` is in autocommit mode): one prebuilt statement (the page's projects joined to their
-    memberships), no BEGIN/ROLLBACK round trips, no ORM objects.
+    outside a transaction (``conn`` is in autocommit mode): one prebuilt statement (the page's
+    projects joined to their memberships), no BEGIN/ROLLBACK round trips, no ORM objects.
     """
     everything = bool(user.admin and all_projects)
     if not everything and user.kind != "user":
@@ -138,14 +152,16 @@ def visible_projects(
         params["after_key"], params["after_id"] = after
     if limit is not None:
         params["limit"] = limit
-    page: list[tuple[Row, list[PageMember]]] = []
+    page: list[tuple[PageProject, list[PageMember]]] = []
     last = None
-    for r in conn.execute(stmt, params):
-        if last is None or r.id != last.id:
-            last = r
-            page.append((r, []))
-        if r.member_kind is not None:
-            page[-1][1].append(PageMember(r.member_kind, r.member_name, r.member_role))
+    n = len(PageProject._fields)
+    for row in conn.execute(stmt, params).tuples():
+        if row[0] != last:
+            last = row[0]
+            members: list[PageMember] = []
+            page.append((PageProject._make(row[:n]), members))
+        if row[n] is not None:
+            members.append(PageMember._make(row[n:]))
     return page
 
 
