@@ -21,6 +21,23 @@ def execute(srv: JupyterServer, kernel_id: str, code: str, timeout: float = 60) 
 
 
 @pytest.mark.slow
+def open_notebook_session(srv: JupyterServer, path: str) -> dict:
+    """Save an empty notebook at ``path`` and start a kernel session for it, as Lab does."""
+    assert srv.contents("PUT", path, nb_model(path.rsplit("/", 1)[-1][:-6]))[0] == 201
+    status, session = srv.request(
+        "POST",
+        "/api/sessions",
+        {
+            "path": path,
+            "type": "notebook",
+            "name": path.rsplit("/", 1)[-1],
+            "kernel": {"name": "python3"},
+        },
+    )
+    assert status == 201, session
+    return session
+
+
 def test_kernel_reads_and_writes_project_files(moto_server, s3_bucket, tmp_path):
     s3 = boto3.client(
         "s3",
@@ -43,18 +60,7 @@ def test_kernel_reads_and_writes_project_files(moto_server, s3_bucket, tmp_path)
     try:
         status, listing = srv.contents("GET", "Alpha/data")
         assert status == 200 and [e["name"] for e in listing["content"]] == ["survey.csv"]
-        assert srv.contents("PUT", "Alpha/data/analysis.ipynb", nb_model("analysis"))[0] == 201
-        status, session = srv.request(
-            "POST",
-            "/api/sessions",
-            {
-                "path": "Alpha/data/analysis.ipynb",
-                "type": "notebook",
-                "name": "analysis.ipynb",
-                "kernel": {"name": "python3"},
-            },
-        )
-        assert status == 201, session
+        session = open_notebook_session(srv, "Alpha/data/analysis.ipynb")
         code = (
             "import os, pandas as pd\n"
             "df = pd.read_csv('survey.csv')\n"
@@ -111,18 +117,7 @@ def test_remote_change_is_pulled_on_listing_and_opening_and_kernel_sees_it(
     srv.start()
     read = "print(open('survey.csv').read().replace(chr(10), '|'))"
     try:
-        assert srv.contents("PUT", "Alpha/data/analysis.ipynb", nb_model("analysis"))[0] == 201
-        status, session = srv.request(
-            "POST",
-            "/api/sessions",
-            {
-                "path": "Alpha/data/analysis.ipynb",
-                "type": "notebook",
-                "name": "analysis.ipynb",
-                "kernel": {"name": "python3"},
-            },
-        )
-        assert status == 201, session
+        session = open_notebook_session(srv, "Alpha/data/analysis.ipynb")
         kid = session["kernel"]["id"]
         assert execute(srv, kid, read).strip() == "a,b|1,2|3,4|"
         # another client changes the file in the store (same size: only the ETag tells)
