@@ -3,6 +3,7 @@
 JupyterHub owns identity; the service only caches answers for a few seconds.
 """
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass, field
@@ -31,12 +32,23 @@ class HubUsers:
         self.api_token = api_token
         self.ttl = ttl
         self._cache: dict[tuple[str, str], tuple[float, dict | None]] = {}
+        self._pending: dict[tuple[str, str], asyncio.Future] = {}
 
     async def _get(self, path: str) -> dict | None:
         key = ("GET", path)
         hit = self._cache.get(key)
         if hit and time.monotonic() - hit[0] < self.ttl:
             return hit[1]
+        # one question to the hub per expired answer: concurrent requests of the same caller
+        # wait for it instead of each asking (a burst of hub API calls every ttl under load)
+        pending = self._pending.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(self._fetch(key, path))
+            self._pending[key] = pending
+            pending.add_done_callback(lambda _: self._pending.pop(key, None))
+        return await asyncio.shield(pending)
+
+    async def _fetch(self, key: tuple[str, str], path: str) -> dict | None:
         req = HTTPRequest(
             f"{self.api_url}/{path}",
             headers={"Authorization": f"token {self.api_token}"},
