@@ -36,16 +36,6 @@ def role_among(members, user: HubUser) -> Role | None:
     return best
 
 
-def member_clause(user: HubUser):
-    """SQL condition selecting memberships that give ``user`` access."""
-    conds = [(Membership.kind == PrincipalKind.user) & (Membership.name == user.name)]
-    if user.groups:
-        conds.append(
-            (Membership.kind == PrincipalKind.group) & (Membership.name.in_(sorted(user.groups)))
-        )
-    return or_(*conds)
-
-
 class PageProject(NamedTuple):
     """A listed project: the columns the JSON needs, as plain attributes."""
 
