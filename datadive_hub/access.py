@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import Connection, Integer, bindparam, or_, select, tuple_
+from sqlalchemy import Connection, Integer, bindparam, select, tuple_
 from tornado import web
 
 from .hubapi import HubUser
