@@ -19,7 +19,7 @@ ROUTE_MODULES = ["hubproxy", "templates", "cells", "sync"]
 def connect_contents(cm, client: HubServiceClient) -> bool:
     """Put a DatadiveContentsManager that has no store of its own in Datadive mode: projects from
     the hub service, files through the service (this server holds no storage credentials)."""
-    if getattr(cm, "project_source", False) is not None or getattr(cm, "store_url", ""):
+    if getattr(cm, "project_source", False) is not None or getattr(cm, "store_url", None):
         return False
     if not client.configured:
         return False

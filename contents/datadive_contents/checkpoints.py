@@ -9,6 +9,7 @@ itself stays in the file's history.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, cast
 
 from jupyter_server.services.contents.checkpoints import AsyncCheckpoints
 from tornado.web import HTTPError
@@ -16,12 +17,15 @@ from tornado.web import HTTPError
 from .stores import NotFound, StoreError
 from .workingcopy import CHECKPOINTS
 
+if TYPE_CHECKING:
+    from .manager import DatadiveContentsManager
+
 
 class DatadiveCheckpoints(AsyncCheckpoints):
     """Checkpoints = marked versions of the file in its store."""
 
     async def _where(self, path: str):
-        cm = self.parent
+        cm = cast("DatadiveContentsManager", self.parent)  # always set by the contents manager
         m, rel = await cm._resolve(path)
         if m is None or not rel:
             raise HTTPError(400, f"{path or 'the root'} has no checkpoints")

@@ -197,7 +197,8 @@ class DatadiveContentsManager(AsyncContentsManager):
         help="Memory (MB) for the per-cell cache that makes saving a large notebook again cheap "
         "(its unchanged cells are not serialised, validated or hashed again); 0 disables it.",
     )
-    single_store = Instance(
+    # traitlets' stubs type klass as type[T], which mypy refuses for an abstract class
+    single_store = Instance(  # type: ignore[call-overload]
         ObjectStore,
         allow_none=True,
         help="Single-root mode: the store instance (built from store_url).",

@@ -30,6 +30,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from itertools import compress, repeat
 from operator import attrgetter, itemgetter
+from typing import Any
 
 import nbformat
 from nbformat import sign as nbsign
@@ -39,7 +40,7 @@ from nbformat.v4.rwbase import split_lines, strip_transient
 from nbformat.validator import get_validator
 
 #: nbformat.v4.nbjson.JSONWriter.writes' settings
-_DUMPS = dict(
+_DUMPS: dict[str, Any] = dict(
     cls=nbjson.BytesEncoder, indent=1, sort_keys=True, separators=(",", ": "), ensure_ascii=False
 )
 #: cache key of a cell made of plain dict/list/str/int/float/bool/None (what the contents API's

@@ -1,5 +1,7 @@
 """Alembic environment: runs Datadive's migrations against the configured URL."""
 
+from typing import cast
+
 from alembic import context
 from sqlalchemy import pool
 
@@ -22,7 +24,9 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    engine = make_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    engine = make_engine(
+        cast(str, config.get_main_option("sqlalchemy.url")), poolclass=pool.NullPool
+    )
     with engine.connect() as connection:
         context.configure(
             connection=connection, target_metadata=target_metadata, render_as_batch=True

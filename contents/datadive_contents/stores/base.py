@@ -8,6 +8,7 @@ All methods are coroutines; errors are the four exception classes below.
 from __future__ import annotations
 
 import abc
+import builtins
 import collections
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass, field
@@ -144,7 +145,7 @@ class ObjectStore(abc.ABC):
         recursive, its sub-folders. ObjectInfo.key and folders are full keys."""
 
     @abc.abstractmethod
-    async def list_versions(self, key: str) -> list[ObjectInfo]:
+    async def list_versions(self, key: str) -> builtins.list[ObjectInfo]:
         """Versions of ``key``, newest first (the first is the current one if it exists)."""
 
     @abc.abstractmethod

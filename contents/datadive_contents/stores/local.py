@@ -10,6 +10,7 @@ readers never see half a file and if_match / if_none_match are checked atomicall
 from __future__ import annotations
 
 import asyncio
+import builtins
 import fcntl
 import hashlib
 import json
@@ -340,7 +341,7 @@ class LocalDirectoryStore(ObjectStore):
         self.requests["list"] += 1
         return await asyncio.to_thread(self._list_sync, prefix, recursive)
 
-    def _versions_sync(self, key: str) -> list[ObjectInfo]:
+    def _versions_sync(self, key: str) -> builtins.list[ObjectInfo]:
         vdir = self._vdir(key)
         try:
             names = [
