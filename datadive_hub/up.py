@@ -123,6 +123,19 @@ def stop_tree(proc: subprocess.Popen, timeout: float = 20) -> None:
     psutil.wait_procs(alive, timeout=5)
 
 
+def stop_leftover_proxy(pid_file: Path) -> None:
+    """Stop the proxy JupyterHub recorded in ``pid_file`` if it outlived the hub (a hub that
+    exits on its own, e.g. because the service failed to start, leaves its proxy running)."""
+    try:
+        proxy = psutil.Process(int(pid_file.read_text().strip()))
+        if "configurable-http-proxy" not in " ".join(proxy.cmdline()):
+            return
+        proxy.terminate()
+        proxy.wait(5)
+    except (OSError, ValueError, psutil.Error):
+        pass
+
+
 def up(
     port: int = 8000,
     data_dir: str = "datadive-data",
@@ -198,4 +211,5 @@ def up(
         return 0
     finally:
         stop_tree(proc)
+        stop_leftover_proxy(data / "proxy.pid")
         print("Stopped.", flush=True)

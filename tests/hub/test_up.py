@@ -1,5 +1,6 @@
 """`datadive up`: prints how to sign in, keeps data across restarts, Ctrl-C stops everything."""
 
+import os
 import re
 import signal
 import subprocess
@@ -126,3 +127,24 @@ def test_bootstrap_token_is_an_admin_token(platform):
     assert r.json()["name"] == "admin" and r.json()["admin"] is True
     r = platform.hub("GET", "users")
     assert r.status_code == 200
+
+
+def test_a_failed_start_says_why_and_leaves_no_process(tmp_path):
+    """The service cannot start (a bad setting): datadive up exits non-zero with the hub's log
+    and stops the proxy JupyterHub had started."""
+    bad = tmp_path / "service_config.py"
+    bad.write_text('c.DatadiveService.max_upload_bytes = "not a number"\n')
+    port = free_port()
+    env = {**os.environ, "DATADIVE_SERVICE_CONFIG": str(bad)}
+    cmd = [sys.executable, "-m", "datadive_hub.cli", "up", "--port", str(port)]
+    cmd += ["--data-dir", str(tmp_path / "data")]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
+    assert out.returncode != 0
+    assert "Service datadive exited" in out.stdout + out.stderr
+    left = [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if "configurable-http-proxy" in " ".join(p.info["cmdline"] or [])
+        and f"--port {port}" in " ".join(p.info["cmdline"] or [])
+    ]
+    assert left == [], "the proxy of a hub that failed to start must be stopped"
