@@ -37,7 +37,10 @@ def connect_contents(cm, client: HubServiceClient) -> bool:
 
     cm.project_source = projects
     cm.project_store_factory = lambda project_id: HubServiceStore(
-        project_id, service_url=client.service_url, token=client.token
+        project_id,
+        service_url=client.service_url,
+        token=client.token,
+        timeout=getattr(cm, "service_timeout", 60.0),
     )
     return True
 

@@ -19,6 +19,7 @@ import fnmatch
 import getpass
 import hashlib
 import inspect
+import json
 import mimetypes
 import os
 import re
@@ -36,6 +37,7 @@ from traitlets import Bool, Float, Instance, Int, Unicode, default
 
 from . import __version__
 from .checkpoints import DatadiveCheckpoints
+from .folders import assign_folders
 from .nbwrite import NotebookWriter, Prepared
 from .paths import normalize_path
 from .stores import (
@@ -51,10 +53,17 @@ from .workingcopy import KEEP, SyncConflict, SyncOffline, WorkingCopy, is_intern
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 STATE_DIR = ".datadive-workingcopy"
+#: where, under STATE_DIR, each project's working copy lives: projects/<id>/files
+PROJECTS_DIR = "projects"
 
 
 class Mount:
-    """One store shown at ``folder`` ("" in single-root mode)."""
+    """One store shown at ``folder`` ("" in single-root mode).
+
+    In Datadive mode a mount belongs to a project id: its working copy, sync state and uploads
+    never change project; ``folder`` is only the label it is shown under and may change (a
+    rename). ``attached`` is False once the project left the user's list (deleted, access
+    removed): the mount is then never synced, and its unsent local changes are reported."""
 
     def __init__(
         self,
@@ -71,10 +80,18 @@ class Mount:
         self.wc = wc
         self.role = role
         self.project_id = project_id
+        self.attached = True
+        self.name = folder
+        self.unsent: list[str] = []
 
     @property
     def writable(self) -> bool:
         return self.role != "viewer"
+
+    @property
+    def syncs(self) -> bool:
+        """Uploads and deletions of this mount may reach its store."""
+        return self.attached and self.writable
 
 
 def _http_error(e: Exception, path: str) -> HTTPError:
@@ -141,6 +158,24 @@ class DatadiveContentsManager(AsyncContentsManager):
     )
     project_cache_seconds = Float(
         10.0, config=True, help="How long the project list from project_source is reused (seconds)."
+    )
+    project_list_timeout = Float(
+        5.0,
+        config=True,
+        help="Seconds to wait for project_source once a project list is known; after that (or on "
+        "an error) the last known list is used, so files stay reachable while the service is down.",
+    )
+    save_upload_timeout = Float(
+        15.0,
+        config=True,
+        help="Seconds a save waits for the store; after that the save answers 503 and the file, kept "
+        "on this server and journaled, is uploaded by the next scan.",
+    )
+    service_timeout = Float(
+        15.0,
+        config=True,
+        help="Seconds without an answer after which a request to the Datadive service (files of "
+        "projects) counts as failed (the store is then offline).",
     )
     working_dir = Unicode(
         "",
@@ -220,9 +255,12 @@ class DatadiveContentsManager(AsyncContentsManager):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._mounts: dict[str, Mount] = {}
+        self._mounts: dict[str, Mount] = {}  # by project id ("" in single-root mode)
+        self._by_folder: dict[str, Mount] = {}  # the attached mounts, by folder label
         self._projects: list[dict] | None = None
         self._projects_at = 0.0
+        self._projects_error: str | None = None
+        self._folder_state: dict | None = None
         self._poller: asyncio.Task | None = None
         self._uploads: dict[str, str] = {}
         self._nbwriter: NotebookWriter | None = None
@@ -279,10 +317,64 @@ class DatadiveContentsManager(AsyncContentsManager):
         self.single_store = store_from_url(self.store_url, **opts)
         return self.single_store
 
-    def _new_wc(self, key: str, folder: str, store: ObjectStore) -> WorkingCopy:
-        root = os.path.join(self.working_root, folder) if folder else self.working_root
-        state = os.path.join(self.working_root, STATE_DIR, f"{key}.sqlite")
-        return WorkingCopy(store, root, state, user=self.username, log=self.log, name=folder or key)
+    def _new_wc(self, key: str, store: ObjectStore) -> WorkingCopy:
+        """The working copy of ``key``: the whole root in single-root mode, else
+        ``.datadive-workingcopy/projects/<id>/files`` (a folder that never changes with the
+        project's name; the project's folder in the root is a symlink to it)."""
+        if not self.datadive_mode:
+            state = os.path.join(self.working_root, STATE_DIR, f"{key}.sqlite")
+            return WorkingCopy(
+                store,
+                self.working_root,
+                state,
+                user=self.username,
+                log=self.log,
+                upload_timeout=self.save_upload_timeout or None,
+            )
+        home = self._project_home(key)
+        return WorkingCopy(
+            store,
+            os.path.join(home, "files"),
+            os.path.join(home, "state.sqlite"),
+            user=self.username,
+            log=self.log,
+            name=key,
+            project_id=key,
+            upload_timeout=self.save_upload_timeout or None,
+        )
+
+    def _project_home(self, project_id: str) -> str:
+        safe = project_id if re.fullmatch(r"[A-Za-z0-9_-]{1,64}", project_id) else None
+        safe = safe or hashlib.sha256(project_id.encode()).hexdigest()
+        return os.path.join(self.working_root, STATE_DIR, PROJECTS_DIR, safe)
+
+    # -- the project list (with the last known one when the service cannot answer) ----------
+    def _state_file(self) -> str:
+        return os.path.join(self.working_root, STATE_DIR, "projects.json")
+
+    def _load_folder_state(self) -> dict:
+        if self._folder_state is None:
+            try:
+                with open(self._state_file(), encoding="utf-8") as f:
+                    state = json.load(f)
+                assert isinstance(state, dict)
+            except (OSError, ValueError, AssertionError):
+                state = {}
+            self._folder_state = {
+                "projects": state.get("projects"),
+                "previous": state.get("previous") or {},
+                "reserved": state.get("reserved") or {},
+            }
+        return self._folder_state
+
+    def _save_folder_state(self, state: dict) -> None:
+        path = self._state_file()
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(state, f)
+        os.replace(tmp, path)
+        self._folder_state = state
 
     async def _project_list(self) -> list[dict]:
         if (
@@ -290,10 +382,41 @@ class DatadiveContentsManager(AsyncContentsManager):
             and time.monotonic() - self._projects_at < self.project_cache_seconds
         ):
             return self._projects
-        result = self.project_source()
-        if inspect.isawaitable(result):
-            result = await result
-        projects = _folder_names(list(result or []))
+        state = self._load_folder_state()
+        known = self._projects if self._projects is not None else state["projects"]
+        try:
+            result = self.project_source()
+            if inspect.isawaitable(result):
+                timeout = self.project_list_timeout if known is not None else None
+                result = await asyncio.wait_for(result, timeout)
+            fresh = list(result or [])
+        except Exception as e:
+            if known is None:
+                raise HTTPError(
+                    503,
+                    f"the Datadive service cannot list your projects ({_reason(e)}) and this "
+                    "server has no earlier list; try again in a minute, or ask a hub admin to "
+                    "check the hub",
+                ) from e
+            if self._projects_error is None:
+                self.log.warning(
+                    "the Datadive service cannot list projects (%s); using the last known list "
+                    "of %d projects",
+                    _reason(e),
+                    len(known),
+                )
+            self._projects_error = _reason(e)
+            self._projects, self._projects_at = known, time.monotonic()
+            return known
+        self._projects_error = None
+        projects, previous, reserved = assign_folders(fresh, state["previous"], state["reserved"])
+        new_state = {"projects": projects, "previous": previous, "reserved": reserved}
+        if new_state != state:
+            try:
+                await asyncio.to_thread(self._save_folder_state, new_state)
+            except OSError as e:
+                self.log.warning("could not record the project folders: %s", e)
+                self._folder_state = new_state
         self._projects, self._projects_at = projects, time.monotonic()
         return projects
 
@@ -302,34 +425,109 @@ class DatadiveContentsManager(AsyncContentsManager):
             if "" not in self._mounts:
                 store = self._build_single_store()
                 self._mounts[""] = Mount(
-                    "root", "", store, self._new_wc("root", "", store), "owner", None
+                    "root", "", store, self._new_wc("root", store), "owner", None
                 )
+                self._by_folder[""] = self._mounts[""]
                 self._start_poller()
             return [self._mounts[""]]
+        projects = await self._project_list()
         mounts = []
-        for p in await self._project_list():
-            m = self._mounts.get(p["folder"])
-            if m is None or m.project_id != p["id"]:
+        for p in projects:
+            pid = str(p["id"])
+            m = self._mounts.get(pid)
+            if m is None:
                 if self.project_store_factory is None:
                     raise HTTPError(
                         500, "project_store_factory is not configured; set it with project_source"
                     )
-                store = self.project_store_factory(p["id"])
+                store = self.project_store_factory(pid)
                 if inspect.isawaitable(store):
                     store = await store
-                m = Mount(
-                    p["id"],
-                    p["folder"],
-                    store,
-                    self._new_wc(p["id"], p["folder"], store),
-                    p.get("role", "viewer"),
-                    p["id"],
-                )
-                self._mounts[p["folder"]] = m
+                m = self._mounts.get(pid)  # made by a concurrent call meanwhile?
+                if m is None:
+                    wc = await asyncio.to_thread(self._new_wc, pid, store)
+                    m = Mount(pid, p["folder"], store, wc, p.get("role", "viewer"), pid)
+                    self._mounts[pid] = m
+            m.folder, m.name = p["folder"], str(p.get("name") or pid)
             m.role = p.get("role", "viewer")
+            if not m.attached:
+                self.log.info("project %s (%s) is back in the list; syncing again", pid, m.name)
+                m.attached, m.unsent = True, []
             mounts.append(m)
+        listed = {m.key for m in mounts}
+        for m in list(self._mounts.values()):
+            if m.attached and m.key not in listed:
+                await self._detach(m)
+        by_folder = {m.folder: m for m in mounts}
+        if by_folder.keys() != self._by_folder.keys() or any(
+            self._by_folder[f] is not m for f, m in by_folder.items()
+        ):
+            self._by_folder = by_folder
+            await asyncio.to_thread(self._link_folders, dict(by_folder))
         self._start_poller()
         return mounts
+
+    async def _detach(self, m: Mount) -> None:
+        """``m``'s project left the list: never sync it again; keep and report its changes."""
+        m.attached = False
+        try:
+            changed = await asyncio.to_thread(m.wc.changed_files, m.wc.all_bases())
+            m.unsent = sorted(set(m.wc.pending()) | set(changed))
+        except Exception:  # the report is best effort; the files stay on disk regardless
+            m.unsent = m.wc.pending()
+        log = self.log.warning if m.unsent else self.log.info
+        log(
+            "project %s (%s) is no longer in your list; it is not synced any more%s",
+            m.key,
+            m.name,
+            f"; {len(m.unsent)} local change(s) kept in {m.wc.root}" if m.unsent else "",
+        )
+
+    def _link_folders(self, by_folder: dict[str, Mount]) -> None:
+        """(worker thread) Make ``<root>/<folder>`` a symlink to each project's working copy,
+        and remove the links of folders no longer shown. A real folder found at a project's
+        place (a working copy of an earlier version, keyed by name) is moved aside, not synced."""
+        root = self.working_root
+        ours = os.path.join(STATE_DIR, PROJECTS_DIR) + os.sep
+        wanted = {}
+        for folder, m in by_folder.items():
+            wanted[folder] = os.path.relpath(m.wc.root, root)
+        try:
+            entries = list(os.scandir(root))
+        except FileNotFoundError:
+            entries = []
+        for e in entries:
+            if e.is_symlink() and e.name not in wanted:
+                try:
+                    if os.readlink(e.path).startswith(ours):
+                        os.unlink(e.path)
+                except OSError:
+                    pass
+        for folder, target in wanted.items():
+            link = os.path.join(root, folder)
+            try:
+                if os.path.islink(link):
+                    if os.readlink(link) == target:
+                        continue
+                elif os.path.lexists(link):
+                    aside = os.path.join(
+                        root, STATE_DIR, "set-aside", f"{folder}-{time.strftime('%Y%m%dT%H%M%S')}"
+                    )
+                    os.makedirs(os.path.dirname(aside), exist_ok=True)
+                    os.replace(link, aside)
+                    self.log.warning(
+                        "%s was a folder of its own; moved to %s (not synced) so that the project "
+                        "folder can take its place",
+                        link,
+                        aside,
+                    )
+                tmp = os.path.join(root, STATE_DIR, f".link-{os.getpid()}")
+                if os.path.lexists(tmp):
+                    os.unlink(tmp)
+                os.symlink(target, tmp)
+                os.replace(tmp, link)
+            except OSError as e:
+                self.log.warning("could not link %s to its project: %s", link, e)
 
     async def _resolve(self, path: str) -> tuple[Mount | None, str]:
         """API path → (mount, path inside it). (None, "") is the Datadive root."""
@@ -343,9 +541,9 @@ class DatadiveContentsManager(AsyncContentsManager):
         if not path:
             return None, ""
         folder, _, rest = path.partition("/")
-        for m in mounts:
-            if m.folder == folder:
-                return m, rest
+        m = self._by_folder.get(folder)
+        if m is not None:
+            return m, rest
         raise HTTPError(404, f"No such project folder: {folder}")
 
     def _api_path(self, m: Mount, rel: str) -> str:
@@ -422,10 +620,17 @@ class DatadiveContentsManager(AsyncContentsManager):
                 return await self._root_model(content)
             if is_internal(rel):
                 raise HTTPError(404, f"No such file or directory: {path}")
-            info = await m.store.head(rel) if rel else None
             local = m.wc.local(rel)
+            offline = False
+            try:
+                info = await m.store.head(rel) if rel else None
+            except StoreUnavailable:
+                if not (rel and os.path.isfile(local)):
+                    raise
+                # the store is unreachable: this server's copy is what there is
+                info, offline = None, True
             is_file = info is not None or (
-                rel and os.path.isfile(local) and m.wc.local_changed(rel)
+                rel and os.path.isfile(local) and (offline or m.wc.local_changed(rel))
             )
             if is_file:
                 if type == "directory":
@@ -434,7 +639,12 @@ class DatadiveContentsManager(AsyncContentsManager):
                     m, rel, path, info, content, type, format, require_hash
                 )
             if content:  # one listing serves both the existence check and the content
-                found = await m.wc.refresh_dir(rel)
+                try:
+                    found = await m.wc.refresh_dir(rel)
+                except StoreUnavailable as e:
+                    # what this server has: its working copy (saves are journaled meanwhile)
+                    self.log.warning("listing %s from the working copy only: %s", path, e)
+                    found = await asyncio.to_thread(m.wc.local_listing, rel)
                 if rel and not any(found) and not os.path.isdir(local):
                     raise HTTPError(404, f"No such file or directory: {path}")
             elif not await self.dir_exists(path):
@@ -917,20 +1127,25 @@ class DatadiveContentsManager(AsyncContentsManager):
             m, rel = await self._resolve(path)
             if m is not None and self.materialize_on_kernel_start:
                 await m.wc.materialize()
-            os.makedirs(
-                os.path.join(self.working_root, *parent.split("/"))
-                if parent
-                else self.working_root,
-                exist_ok=True,
-            )
+            folder = m.wc.local(rel.rsplit("/", 1)[0] if "/" in rel else "") if m else None
+            os.makedirs(folder or self.working_root, exist_ok=True)
         except (HTTPError, StoreError) as e:
             self.log.warning("could not prepare the working copy for a kernel at %s: %s", path, e)
         return parent
 
     def local_path(self, path: str) -> str:
-        """Directory on disk that corresponds to API path ``path`` (for kernel managers)."""
+        """Directory on disk that corresponds to API path ``path`` (for kernel managers): inside
+        the project's working copy (its folder in the root is a symlink to it)."""
         path = normalize_path(path.strip("/"))
-        return os.path.join(self.working_root, *path.split("/")) if path else self.working_root
+        if not path:
+            return self.working_root
+        if not self.datadive_mode:
+            return os.path.join(self.working_root, *path.split("/"))
+        folder, _, rest = path.partition("/")
+        m = self._by_folder.get(folder)
+        if m is None:
+            return os.path.join(self.working_root, *path.split("/"))
+        return m.wc.local(rest)
 
     def _get_os_path(self, path: str) -> str:
         """Same as local_path (the name FileContentsManager and its tests use)."""
@@ -950,7 +1165,7 @@ class DatadiveContentsManager(AsyncContentsManager):
         while True:
             await asyncio.sleep(self.poll_interval)
             for m in list(self._mounts.values()):
-                if not m.writable:
+                if not m.syncs:
                     continue
                 try:
                     await m.wc.scan(limit=self.max_uploads_per_scan)
@@ -963,12 +1178,12 @@ class DatadiveContentsManager(AsyncContentsManager):
         await self._mount_list() if not self.datadive_mode else None
         left = {}
         for m in list(self._mounts.values()):
-            if m.writable:
+            if m.syncs:
                 try:
                     await m.wc.scan()
                 except Exception as e:
                     self.log.warning("flush of %s failed: %s", m.folder or "/", e)
-            left[m.folder] = len(m.wc.pending())
+                left[m.folder] = len(m.wc.pending())
         return left
 
     async def sync_status(self) -> dict:
@@ -977,10 +1192,34 @@ class DatadiveContentsManager(AsyncContentsManager):
         for m in list(self._mounts.values()):
             st = m.wc.status()
             st.update({"folder": m.folder, "project_id": m.project_id, "writable": m.writable})
+            if not m.attached:
+                st["state"] = "detached"
+                st["unsent"] = m.unsent[:100]
+                st["message"] = (
+                    f"{m.name} is no longer in your project list (deleted, or your access was "
+                    "removed); it is not synced. "
+                    + (
+                        f"{len(m.unsent)} local change(s) were not uploaded; they are kept on "
+                        f"this server in {m.wc.root}: copy them into a project you can edit."
+                        if m.unsent
+                        else "It had no unsent changes."
+                    )
+                )
+            elif not m.writable and st["pending"]:
+                st["message"] = (
+                    f"you are a viewer of {m.name}: {st['pending']} local change(s) cannot be "
+                    "uploaded; ask an owner for the editor role, or save a copy in a project "
+                    "you can edit"
+                )
             out.append(st)
         states = {s["state"] for s in out}
         overall = next((s for s in ("offline", "conflict", "syncing") if s in states), "synced")
-        return {"state": overall, "pending": sum(s["pending"] for s in out), "projects": out}
+        return {
+            "state": overall,
+            "pending": sum(s["pending"] for s in out),
+            "projects": out,
+            "project_list_error": self._projects_error,
+        }
 
     async def _startup(self) -> None:
         """Upload what a previous process left pending, and flush before SIGTERM stops us."""
@@ -1035,23 +1274,10 @@ class DatadiveContentsManager(AsyncContentsManager):
             self._notary_pool = None
 
 
-def _folder_names(projects: list[dict]) -> list[dict]:
-    """Give each project a unique, valid folder name (its name; " (2)"... for duplicates)."""
-    out, used = [], set()
-    for p in sorted(projects, key=lambda p: (str(p.get("name", "")), str(p.get("id")))):
-        name = (
-            str(p.get("name") or p["id"]).replace("/", "-").replace("\\", "-").lstrip(".").strip()
-        )
-        try:
-            name = normalize_path(name, allow_root=False)
-        except PathRejected:
-            name = str(p["id"])
-        cand, n = name, 2
-        while cand.casefold() in used:
-            cand, n = f"{name} ({n})", n + 1
-        used.add(cand.casefold())
-        out.append({**p, "folder": cand})
-    return out
+def _reason(e: BaseException) -> str:
+    if isinstance(e, TimeoutError | asyncio.TimeoutError):
+        return "no answer in time"
+    return getattr(e, "message", None) or str(e) or type(e).__name__
 
 
 def _decode(content, fmt, path) -> bytes:

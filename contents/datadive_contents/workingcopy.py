@@ -25,6 +25,7 @@ import asyncio
 import hashlib
 import logging
 import os
+import re
 import sqlite3
 import tempfile
 import time
@@ -37,6 +38,8 @@ from .stores.base import Conflict, NotFound, ObjectInfo, ObjectStore, StoreUnava
 #: names inside a working copy that are never synced
 INTERNAL_PREFIXES = (".datadive-",)
 KEEP = ".datadive-keep"
+#: file in a working copy's root naming the project it belongs to
+MARKER = ".datadive-project"
 CHECKPOINTS = ".datadive-checkpoints"
 STREAM_THRESHOLD = 8 << 20
 
@@ -70,16 +73,32 @@ class Base:
     size: int
 
 
+#: the tag conflict_name() puts in a name (with the number numbered() may add)
+_CONFLICT_TAG = re.compile(r"\.conflict-[A-Za-z0-9_-]*?-\d{8}T\d{6}Z(?:-\d+)?")
+
+
 def conflict_name(rel: str, user: str, when: datetime | None = None) -> str:
-    """``a/report.ipynb`` → ``a/report.conflict-<user>-20260101T120000Z.ipynb``."""
+    """``a/report.ipynb`` → ``a/report.conflict-<user>-20260101T120000Z.ipynb``. A conflict
+    copy that conflicts again gets a fresh tag in place of the old one, not a second one."""
     when = when or datetime.now(UTC)
     d, _, name = rel.rpartition("/")
+    name = _CONFLICT_TAG.sub("", name, count=1) or name
     stem, dot, ext = name.partition(".") if not name.startswith(".") else (name, "", "")
     if name.endswith(".ipynb"):
         stem, dot, ext = name[: -len(".ipynb")], ".", "ipynb"
     safe_user = "".join(c if c.isalnum() or c in "-_" else "_" for c in user) or "user"
     new = f"{stem}.conflict-{safe_user}-{when:%Y%m%dT%H%M%SZ}{dot}{ext}"
     return f"{d}/{new}" if d else new
+
+
+def numbered(name: str, n: int) -> str:
+    """``x.conflict-bob-<time>.ipynb``, 3 → ``x.conflict-bob-<time>-3.ipynb``: one number
+    right after the tag, replacing an earlier one (never ``-2-3-4``)."""
+    m = _CONFLICT_TAG.search(name)
+    if m is None:
+        return f"{name}-{n}"
+    tag = re.sub(r"(?<=Z)-\d+$", "", m.group(0))
+    return f"{name[: m.start()]}{tag}-{n}{name[m.end() :]}"
 
 
 def md5_file(path: str) -> str:
@@ -102,13 +121,19 @@ class WorkingCopy:
         user: str = "user",
         log: logging.Logger | None = None,
         name: str = "",
+        project_id: str | None = None,
+        upload_timeout: float | None = None,
     ) -> None:
         self.store = store
         self.root = os.path.abspath(root)
         self.user = user
         self.name = name
+        self.project_id = project_id
+        self.upload_timeout = upload_timeout
         self.log = log or logging.getLogger("datadive_contents")
         os.makedirs(self.root, exist_ok=True)
+        if project_id is not None:
+            self._mark_root(project_id)
         os.makedirs(os.path.dirname(state_path), exist_ok=True)
         self.tmp_dir = os.path.join(os.path.dirname(state_path), "tmp")
         os.makedirs(self.tmp_dir, exist_ok=True)
@@ -133,6 +158,35 @@ class WorkingCopy:
         self.conflicts: list[dict] = []
         self.syncing = 0
         self.last_sync: float | None = None
+
+    # -- binding to a project --------------------------------------------------------------
+    def _mark_root(self, project_id: str) -> None:
+        """Write (or check) the marker that binds ``root`` to ``project_id``."""
+        marker = os.path.join(self.root, MARKER)
+        try:
+            with open(marker, encoding="utf-8") as f:
+                found = f.read().strip()
+        except FileNotFoundError:
+            with open(marker, "w", encoding="utf-8") as f:
+                f.write(project_id + "\n")
+            return
+        if found != project_id:
+            raise SyncError(
+                f"{self.root} holds the working copy of project {found}, not {project_id}; "
+                "it is left alone"
+            )
+
+    def bound(self) -> bool:
+        """Is ``root`` still this project's working copy? (Checked before anything local is
+        sent to the store: a folder that vanished or was swapped is never taken as "every file
+        was deleted" or uploaded into the wrong project.)"""
+        if self.project_id is None:
+            return os.path.isdir(self.root)
+        try:
+            with open(os.path.join(self.root, MARKER), encoding="utf-8") as f:
+                return f.read().strip() == self.project_id
+        except OSError:
+            return False
 
     # -- state -------------------------------------------------------------------------
     def base(self, rel: str) -> Base | None:
@@ -242,6 +296,11 @@ class WorkingCopy:
     async def push(self, rel: str) -> ObjectInfo | None:
         """Upload the local ``rel`` (or propagate its local deletion). Raises SyncConflict /
         SyncOffline. Returns the stored info (None after a deletion)."""
+        if not self.bound():
+            raise SyncError(
+                f"the working copy {self.root} is missing or belongs to another project; "
+                f"{rel} was not sent"
+            )
         path = self.local(rel)
         base = self.base(rel)
         try:
@@ -296,16 +355,15 @@ class WorkingCopy:
             return remote  # same bytes: nothing to resolve
         if remote is None:  # deleted by someone else: recreate ours
             return await self._upload_file(rel, if_none_match=True)
-        other = conflict_name(rel, self.user)
-        n = 1
+        first = conflict_name(rel, self.user)
+        other, n = first, 1
         while True:
             try:
                 await self._upload_file_as(path, other)
                 break
             except Conflict:
                 n += 1
-                stem, dot, ext = other.rpartition(".")
-                other = f"{stem}-{n}.{ext}" if dot else f"{other}-{n}"
+                other = numbered(first, n)
         os.makedirs(os.path.dirname(self.local(other)), exist_ok=True)
         os.replace(path, self.local(other))
         self._set_base(other, local_md5, self.local(other))
@@ -369,10 +427,8 @@ class WorkingCopy:
             local = asyncio.ensure_future(asyncio.to_thread(self._write_local_journaled, rel, data))
             try:
                 try:
-                    if base is not None:
-                        info = await self.store.put(rel, data, if_match=base.etag)
-                    else:
-                        info = await self.store.put(rel, data, if_none_match=True)
+                    cond = {"if_match": base.etag} if base is not None else {"if_none_match": True}
+                    info = await self._timed(self.store.put(rel, data, **cond))
                 finally:
                     st = await local
             except Conflict:
@@ -386,6 +442,17 @@ class WorkingCopy:
             self._confirm(rel, info, st)
             self.offline_error = None
             return info
+
+    async def _timed(self, upload):
+        """``upload`` bounded by ``upload_timeout``: a store that does not answer counts as
+        unreachable (the journaled local copy is sent by a later scan; If-Match makes a PUT
+        that landed after all harmless)."""
+        if self.upload_timeout is None:
+            return await upload
+        try:
+            return await asyncio.wait_for(upload, self.upload_timeout)
+        except TimeoutError:
+            raise StoreUnavailable(f"no answer within {self.upload_timeout:g} s") from None
 
     async def write_from_file(self, rel: str, src: str) -> ObjectInfo:
         """Move the finished local file ``src`` into place as ``rel`` and upload it."""
@@ -439,20 +506,7 @@ class WorkingCopy:
         prefix = rel_dir + "/" if rel_dir else ""
         remote = {f.key[len(prefix) :]: f for f in listing.files}
         rfolders = {d[len(prefix) :] for d in listing.folders}
-        local_files: dict[str, os.stat_result] = {}
-        local_dirs: set[str] = set()
-        ldir = self.local(rel_dir)
-        try:
-            with os.scandir(ldir) as it:
-                for e in it:
-                    if e.name.startswith(INTERNAL_PREFIXES):
-                        continue
-                    if e.is_dir(follow_symlinks=False):
-                        local_dirs.add(e.name)
-                    elif e.is_file(follow_symlinks=False):
-                        local_files[e.name] = e.stat()
-        except (FileNotFoundError, NotADirectoryError):
-            pass
+        _, _, local_files, local_dirs = self.local_listing(rel_dir)
         async with self.lock:
             bases = self.bases_in(rel_dir)  # one query for the folder, not one per entry
             materialized = self.materialized
@@ -491,6 +545,25 @@ class WorkingCopy:
                     local_files.pop(name, None)
         return remote, rfolders, local_files, local_dirs
 
+    def local_listing(
+        self, rel_dir: str
+    ) -> tuple[dict[str, ObjectInfo], set[str], dict[str, os.stat_result], set[str]]:
+        """``refresh_dir``'s answer from the local copy alone (the store is unreachable)."""
+        files: dict[str, os.stat_result] = {}
+        dirs: set[str] = set()
+        try:
+            with os.scandir(self.local(rel_dir)) as it:
+                for e in it:
+                    if e.name.startswith(INTERNAL_PREFIXES):
+                        continue
+                    if e.is_dir(follow_symlinks=False):
+                        dirs.add(e.name)
+                    elif e.is_file(follow_symlinks=False):
+                        files[e.name] = e.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            pass
+        return {}, set(), files, dirs
+
     async def materialize(self, concurrency: int = 8) -> int:
         """Download every file of the store that is missing or stale locally (for kernels)."""
         listing = await self.store.list("", recursive=True)
@@ -526,6 +599,8 @@ class WorkingCopy:
         disk in a worker thread without touching the database."""
         if bases is None:
             bases = self.all_bases()
+        if not self.bound():  # vanished or swapped: nothing here speaks for the project
+            return []
         out = []
         seen = set()
         for dirpath, dirnames, filenames in os.walk(self.root):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 
 import boto3
@@ -68,9 +69,10 @@ def test_kernel_reads_and_writes_project_files(moto_server, s3_bucket, tmp_path)
             "print(os.getcwd()); print(len(df))\n"
         )
         out = execute(srv, session["kernel"]["id"], code).split()
-        assert out[0] == str(tmp_path / "home" / "Alpha" / "data"), (
-            "kernel cwd = the notebook's folder"
+        assert out[0] == os.path.realpath(tmp_path / "home" / "Alpha" / "data"), (
+            "kernel cwd = the notebook's folder (Alpha is a link to the project's working copy)"
         )
+        assert "/.datadive-workingcopy/projects/p1/" in out[0], "bound to the project id"
         assert out[1] == "2", "the kernel read survey.csv from the working copy"
         wait_for(
             lambda: _get(s3, s3_bucket, "projects/p1/data/out.csv") == b"a,b,c\n1,2,2\n3,4,6\n",

@@ -313,10 +313,21 @@ def test_hostile_paths_rejected_and_confined(moto_server, s3_bucket, servers, tm
     assert sentinel.read_text() == "on disk outside"
     assert sorted(os.listdir(tmp_path)) == before, "nothing written next to the working copy"
     assert set(os.listdir(srv.root_dir)) <= {"Alpha", ".datadive-workingcopy"}
+    alpha = os.path.join(srv.root_dir, "Alpha")  # a link to the project's working copy
     on_disk = [
-        os.path.join(d, f) for d, _, fs in os.walk(os.path.join(srv.root_dir, "Alpha")) for f in fs
+        os.path.relpath(os.path.join(d, f), alpha)
+        for d, _, fs in os.walk(alpha)
+        for f in fs
+        if not f.startswith(".datadive-")  # the marker naming the project
     ]
-    assert [os.path.relpath(p, srv.root_dir) for p in on_disk] == ["Alpha/ok.txt"]
+    assert on_disk == ["ok.txt"]
+    outside_copies = [
+        os.path.join(d, f)
+        for d, _, fs in os.walk(srv.root_dir)
+        for f in fs
+        if ".datadive-workingcopy" not in d and not os.path.islink(os.path.join(d, f))
+    ]
+    assert outside_copies == [], "no file outside the working copies"
 
 
 @pytest.mark.slow
