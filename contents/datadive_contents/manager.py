@@ -1164,6 +1164,11 @@ class DatadiveContentsManager(AsyncContentsManager):
     async def _poll_loop(self) -> None:
         while True:
             await asyncio.sleep(self.poll_interval)
+            if self.datadive_mode:  # renames, removals and role changes apply without a request
+                try:
+                    await self._mount_list()
+                except Exception as e:
+                    self.log.debug("project list not refreshed: %s", e)
             for m in list(self._mounts.values()):
                 if not m.syncs:
                     continue
@@ -1192,6 +1197,9 @@ class DatadiveContentsManager(AsyncContentsManager):
         for m in list(self._mounts.values()):
             st = m.wc.status()
             st.update({"folder": m.folder, "project_id": m.project_id, "writable": m.writable})
+            if self.datadive_mode and not m.syncs:  # what waits here, and why it stays here
+                changed = await asyncio.to_thread(m.wc.changed_files, m.wc.all_bases())
+                m.unsent = sorted(set(m.wc.pending()) | set(changed))
             if not m.attached:
                 st["state"] = "detached"
                 st["unsent"] = m.unsent[:100]
@@ -1205,9 +1213,10 @@ class DatadiveContentsManager(AsyncContentsManager):
                         else "It had no unsent changes."
                     )
                 )
-            elif not m.writable and st["pending"]:
+            elif not m.writable and m.unsent:
+                st["unsent"] = m.unsent[:100]
                 st["message"] = (
-                    f"you are a viewer of {m.name}: {st['pending']} local change(s) cannot be "
+                    f"you are a viewer of {m.name}: {len(m.unsent)} local change(s) cannot be "
                     "uploaded; ask an owner for the editor role, or save a copy in a project "
                     "you can edit"
                 )
