@@ -188,7 +188,7 @@ def test_rename_while_open_and_kernel_writing_keeps_every_file(platform):
 
 
 def test_look_alike_project_never_receives_the_victims_files(platform):
-    alice, bob, mallory = platform.user(), platform.user(), platform.user()
+    alice, bob = platform.user(), platform.user()
     name = f"Thesis {uuid.uuid4().hex[:4]}"
     real = platform.project(alice, name)
     put(platform, alice, real["id"], "chapter1.md", b"the real chapter\n")
@@ -202,9 +202,10 @@ def test_look_alike_project_never_receives_the_victims_files(platform):
         # id, as folder names used to be handed out) and makes bob a member of each
         fakes = []
         for _ in range(12):
-            fake = platform.project(mallory, name)
-            add_member(platform, mallory, fake["id"], bob.name, "editor")
-            fakes.append(fake)
+            stranger = platform.user()  # one project per name and owner
+            fake = platform.project(stranger, name)
+            add_member(platform, stranger, fake["id"], bob.name, "editor")
+            fakes.append((stranger, fake))
             if fake["id"] < real["id"]:
                 break
         srv.wait_until(
@@ -227,8 +228,8 @@ def test_look_alike_project_never_receives_the_victims_files(platform):
         )
         assert real_files["chapter1.md"] == b"the real chapter\n"
         assert real_files["chapter2.md"] == b"bob's chapter\n"
-        for fake in fakes:
-            assert stored(platform, mallory, fake["id"]) == {}, "nothing reached a look-alike"
+        for stranger, fake in fakes:
+            assert stored(platform, stranger, fake["id"]) == {}, "nothing reached a look-alike"
     finally:
         srv.stop()
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import time
 from collections.abc import AsyncIterable, AsyncIterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -92,6 +93,7 @@ class HubServiceStore(ObjectStore):
         token: str | None = None,
         use_presigned: bool = True,
         timeout: float = 60.0,
+        retry_after: float = 10.0,
     ) -> None:
         super().__init__()
         service_url = service_url or os.environ.get("DATADIVE_SERVICE_URL", "")
@@ -112,6 +114,11 @@ class HubServiceStore(ObjectStore):
         self._token = token
         self.use_presigned = use_presigned
         self.timeout = timeout
+        #: after the service failed to answer, requests fail at once for this long (seconds)
+        #: instead of each waiting for its own timeout; the next one after it tries again
+        self.retry_after = retry_after
+        self._down_until = 0.0
+        self._down_reason = ""
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -158,14 +165,24 @@ class HubServiceStore(ObjectStore):
         self, op: str, method: str, url: str, key: str, *, expect=(200,), **kwargs
     ) -> aiohttp.ClientResponse:
         """Send one request; the caller must release the response. Raises a StoreError."""
+        now = time.monotonic()
+        if now < self._down_until:
+            raise StoreUnavailable(
+                f"{self._down_reason} (tried {self.retry_after - (self._down_until - now):.0f} s "
+                "ago; trying again shortly)"
+            )
         self.requests[op] += 1
         try:
             resp = await self._client().request(method, url, **kwargs)
         except (TimeoutError, aiohttp.ClientConnectionError, OSError) as e:
-            raise StoreUnavailable(
-                f"cannot reach the Datadive service at {self.service_url} ({e}); "
+            why = "no answer in time" if isinstance(e, TimeoutError) else str(e)
+            self._down_reason = (
+                f"cannot reach the Datadive service at {self.service_url} ({why}); "
                 "check that the hub is running"
-            ) from None
+            )
+            self._down_until = time.monotonic() + self.retry_after
+            raise StoreUnavailable(self._down_reason) from None
+        self._down_until = 0.0
         if resp.status not in expect:
             try:
                 raise await self._error(resp, key)
