@@ -1,0 +1,126 @@
+"""Folder labels of projects and the binding of working copies to project ids (in-process)."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+import pytest
+from datadive_contents.folders import assign_folders
+from datadive_contents.manager import DatadiveContentsManager
+from datadive_contents.stores.local import LocalDirectoryStore
+from datadive_contents.workingcopy import WorkingCopy, conflict_name, numbered
+
+
+def p(pid: str, name: str, created: str = "2026-01-01", role: str = "editor") -> dict:
+    return {"id": pid, "name": name, "created_at": created, "role": role}
+
+
+def folders(projects, previous=None, reserved=None):
+    out, prev, res = assign_folders(projects, previous or {}, reserved or {})
+    return {q["id"]: q["folder"] for q in out}, prev, res
+
+
+def test_a_look_alike_never_takes_a_known_projects_folder():
+    got, prev, res = folders([p("zzz", "Study")])
+    assert got == {"zzz": "Study"}
+    # a stranger's project of the same name, with an id and a date that sort first
+    got, prev, res = folders([p("aaa", "Study", "2020-01-01"), p("zzz", "Study")], prev, res)
+    assert got == {"zzz": "Study", "aaa": "Study (2)"}
+
+
+def test_fresh_server_gives_the_plain_name_to_the_older_project():
+    got, _, _ = folders([p("aaa", "Study", "2026-06-01"), p("zzz", "Study", "2025-01-01")])
+    assert got == {"zzz": "Study", "aaa": "Study (2)"}
+
+
+def test_a_label_is_never_reused_for_another_project():
+    _, prev, res = folders([p("p1", "Study")])
+    _, prev, res = folders([p("p1", "Study 2026")], prev, res)  # renamed
+    got, prev, res = folders([p("p1", "Study 2026"), p("p2", "Study")], prev, res)
+    assert got == {"p1": "Study 2026", "p2": "Study (2)"}, (
+        "an open tab on Study/ never saves into p2"
+    )
+    _, prev, res = folders([], prev, res)  # both gone (deleted, access removed)
+    got, _, _ = folders([p("p3", "Study"), p("p1", "Study")], prev, res)
+    assert got["p1"] == "Study" and got["p3"] == "Study (3)", got
+
+
+def test_labels_are_valid_folder_names_and_unique_ignoring_case():
+    got, _, _ = folders([p("a", "../etc"), p("b", ".hidden/x"), p("c", "study"), p("d", "STUDY")])
+    assert got["a"] == "-etc" and got["b"] == "hidden-x"
+    assert {got["c"], got["d"]} == {"study", "STUDY (2)"}
+
+
+def test_conflict_names_never_pile_up_suffixes():
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    first = conflict_name("a/report.ipynb", "bob", when)
+    assert first == "a/report.conflict-bob-20260102T030405Z.ipynb"
+    assert conflict_name(first, "al", when) == "a/report.conflict-al-20260102T030405Z.ipynb"
+    assert numbered(numbered(first, 2), 3) == "a/report.conflict-bob-20260102T030405Z-3.ipynb"
+    assert numbered("a/b.conflict-x-20260102T030405Z.tar.gz", 2).endswith("Z-2.tar.gz")
+
+
+def manager(tmp_path, projects: list[dict]) -> DatadiveContentsManager:
+    return DatadiveContentsManager(
+        root_dir=str(tmp_path / "home"),
+        project_source=lambda: projects,
+        project_store_factory=lambda pid: LocalDirectoryStore(str(tmp_path / "store" / pid)),
+        poll_interval=0,
+        project_cache_seconds=0,
+        username="carol",
+    )
+
+
+async def test_rename_moves_only_the_label(tmp_path):
+    projects = [p("p1", "Alpha")]
+    cm = manager(tmp_path, projects)
+    await cm.save({"type": "file", "format": "text", "content": "x"}, "Alpha/a.txt")
+    assert os.path.islink(tmp_path / "home" / "Alpha")
+    projects[0] = p("p1", "Beta")
+    assert [e["name"] for e in (await cm.get(""))["content"]] == ["Beta"]
+    assert not os.path.lexists(tmp_path / "home" / "Alpha")
+    assert (tmp_path / "home" / "Beta" / "a.txt").read_text() == "x"
+    assert await cm.flush_all() == {"Beta": 0}
+    assert (tmp_path / "store" / "p1" / "a.txt").read_text() == "x", "nothing deleted remotely"
+    await cm.shutdown()
+
+
+async def test_an_earlier_name_keyed_folder_is_set_aside_not_synced(tmp_path):
+    legacy = tmp_path / "home" / "Alpha"
+    legacy.mkdir(parents=True)
+    (legacy / "old.txt").write_text("from an earlier version")
+    cm = manager(tmp_path, [p("p1", "Alpha")])
+    assert (await cm.get("Alpha"))["content"] == []
+    assert os.path.islink(legacy)
+    aside = tmp_path / "home" / ".datadive-workingcopy" / "set-aside"
+    kept = [d / "old.txt" for d in aside.iterdir()]
+    assert [f.read_text() for f in kept] == ["from an earlier version"]
+    await cm.flush_all()
+    assert not (tmp_path / "store" / "p1" / "old.txt").exists()
+    await cm.shutdown()
+
+
+async def test_a_working_copy_that_vanished_deletes_nothing(tmp_path):
+    store = LocalDirectoryStore(str(tmp_path / "store"))
+    wc = WorkingCopy(store, str(tmp_path / "wc"), str(tmp_path / "state.sqlite"), project_id="p1")
+    await wc.write("a.txt", b"1")
+    await wc.write("b.txt", b"2")
+    def stored():
+        return sorted(n for n in os.listdir(tmp_path / "store") if not n.startswith("."))
+
+    os.rename(tmp_path / "wc", tmp_path / "elsewhere")  # swapped or removed under us
+    assert wc.changed_files() == []
+    assert await wc.scan() == 0
+    assert stored() == ["a.txt", "b.txt"]
+    (tmp_path / "wc").mkdir()
+    (tmp_path / "wc" / ".datadive-project").write_text("p2\n")  # another project's copy
+    assert await wc.scan() == 0 and stored() == ["a.txt", "b.txt"]
+    wc.close()
+
+
+def test_a_folder_of_another_project_is_refused(tmp_path):
+    store = LocalDirectoryStore(str(tmp_path / "store"))
+    WorkingCopy(store, str(tmp_path / "wc"), str(tmp_path / "s1.sqlite"), project_id="p1").close()
+    with pytest.raises(Exception, match="belongs|project p1, not p2"):
+        WorkingCopy(store, str(tmp_path / "wc"), str(tmp_path / "s2.sqlite"), project_id="p2")
