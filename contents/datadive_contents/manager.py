@@ -249,6 +249,12 @@ class DatadiveContentsManager(AsyncContentsManager):
     def _default_username(self):
         return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
 
+    @default("files_handler_params")
+    def _default_files_handler_params(self):
+        # jupyter_server's FilesHandler (/files/..., Lab's Download) reads through this manager,
+        # but as a StaticFileHandler it cannot even start without a ``path`` (it answered nothing)
+        return {"path": self.working_root}
+
     @default("checkpoints_class")
     def _default_checkpoints_class(self):
         return DatadiveCheckpoints

@@ -295,3 +295,29 @@ def test_removed_deleted_and_downgraded_projects_are_never_synced_elsewhere(plat
         assert stored(platform, alice, pid)["data.csv"] == b"a\n1\n"
     finally:
         srv.stop()
+
+
+def test_download_and_root_relative_paths(platform):
+    """JupyterLab's Download (/files/...) serves the file; a DELETE that normalises to the
+    project itself is refused and the project keeps its files."""
+    alice = platform.user()
+    project = platform.project(alice, f"Downloads {uuid.uuid4().hex[:4]}")
+    put(platform, alice, project["id"], "data/survey.csv", b"id,age\n1,34\n")
+    srv = Server(platform, alice)
+    try:
+        name = project["name"]
+        assert name in srv.folders()
+        r = srv.get(f"files/{quote(name)}/data/survey.csv?download=1")
+        assert r.status_code == 200, r.text[:300]
+        assert r.content == b"id,age\n1,34\n"
+        assert "attachment" in r.headers.get("Content-Disposition", "")
+        assert srv.get(f"files/{quote(name)}/data/missing.csv").status_code == 404
+        for path in (f"{name}/data/..", f"{name}/.", f"{name}/data/../..", f"{name}/"):
+            encoded = quote(path).replace(".", "%2E")  # sent as typed, not resolved by requests
+            r = requests.delete(
+                f"{srv.base}api/contents/{encoded}", headers=alice.headers, timeout=60
+            )
+            assert r.status_code in (400, 403, 404, 405), (path, r.status_code, r.text)
+        assert stored(platform, alice, project["id"]) == {"data/survey.csv": b"id,age\n1,34\n"}
+    finally:
+        srv.stop()
