@@ -837,7 +837,7 @@ export function normalizePreview(raw: any): IPreview {
   return { columns, rows, total_rows: raw?.total_rows ?? raw?.row_count ?? null };
 }
 
-export type SyncState = 'synced' | 'syncing' | 'conflict' | 'offline' | 'unknown';
+export type SyncState = 'synced' | 'syncing' | 'conflict' | 'offline' | 'detached' | 'unknown';
 
 /** What a project's sync entry says beyond its state: its message, pending uploads, conflicts. */
 function syncDetail(p: any): string {
@@ -865,7 +865,7 @@ export function overallSync(raw: any): {
   projects: { id: string; folder: string; state: SyncState; detail: string }[];
 } {
   const norm = (s: any): SyncState =>
-    ['synced', 'syncing', 'conflict', 'offline'].includes(s) ? s : s === 'error' ? 'offline' : 'unknown';
+    ['synced', 'syncing', 'conflict', 'offline', 'detached'].includes(s) ? s : s === 'error' ? 'offline' : 'unknown';
   const list: any[] = Array.isArray(raw?.projects) ? raw.projects : Array.isArray(raw) ? raw : [];
   const projects = list.map(p => ({
     id: String(p.id ?? p.project ?? p.project_id ?? ''),

@@ -13,6 +13,7 @@ const LABELS: Record<SyncState, string> = {
   syncing: 'Syncing…',
   conflict: 'Conflict',
   offline: 'Offline',
+  detached: 'Not synced (no longer in your projects)',
   unknown: 'Sync: –'
 };
 

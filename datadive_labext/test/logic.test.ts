@@ -288,6 +288,15 @@ describe('helpers', () => {
     expect(overallSync({}).state).toBe('unknown');
     expect(overallSync({ state: 'unavailable', message: 'no store' })).toMatchObject({ state: 'unknown', detail: 'no store' });
   });
+  it('shows a project that left the list as not synced, with where its changes are kept', () => {
+    const raw = {
+      state: 'synced',
+      projects: [{ project_id: 'p', folder: 'Old', state: 'detached', pending: 0, message: 'kept in /home/x' }]
+    };
+    const got = overallSync(raw);
+    expect(got.state).toBe('synced');
+    expect(got.projects[0]).toMatchObject({ state: 'detached', detail: 'kept in /home/x' });
+  });
   it('describes each project: pending uploads, conflicts, message, folder', () => {
     const raw = {
       state: 'conflict',
