@@ -100,9 +100,18 @@ def raw(team, method: str, rest: str, body: bytes | None = None, user=None):
 
 
 def _all_keys(platform) -> list[str]:
+    """Every key (every version) the platform's store holds, relative to its root. On S3 only
+    the platform's own prefix is listed: other tests share the bucket under other prefixes."""
     if platform.kind == "s3":
-        out = platform.s3.list_object_versions(Bucket=platform.bucket)
-        keys = [v["Key"] for v in out.get("Versions", []) + out.get("DeleteMarkers", [])]
+        pages = platform.s3.get_paginator("list_object_versions").paginate(
+            Bucket=platform.bucket, Prefix=platform.store_prefix
+        )
+        keys = [
+            v["Key"]
+            for page in pages
+            for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+        ]
+        assert all(k.startswith(platform.store_prefix) for k in keys), keys[:5]
         return [k[len(platform.store_prefix) :] for k in keys]
     root = Path(platform.data_dir) / "store"
     return [str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()]
