@@ -204,3 +204,18 @@ def test_preview_errors_say_what_to_do(team):
     for bad in ("-1", "abc", "100000"):
         r = team.call("GET", "preview/ok.csv", params={"rows": bad})
         assert r.status_code == 400 and "rows must be" in r.json()["message"]
+
+
+def test_preview_row_cap_through_the_service(team):
+    """docs/files-api.md: ``rows`` from 0 to 1000 — 1000 answers 1000 rows, 1001 a 400."""
+    df = pd.DataFrame({"id": range(1001)})
+    assert team.put("cap.csv", df.to_csv(index=False).encode()).status_code == 201
+    r = team.call("GET", "preview/cap.csv", team.viewer, params={"rows": "1000"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [row[0] for row in body["rows"]] == list(range(1000)) and body["truncated"] is True
+    r = team.call("GET", "preview/cap.csv", team.viewer, params={"rows": "1001"})
+    assert r.status_code == 400
+    assert r.json()["message"] == "rows must be a whole number from 0 to 1000"
+    r = team.call("GET", "preview/cap.csv", team.viewer)
+    assert len(r.json()["rows"]) == 100  # the documented default
