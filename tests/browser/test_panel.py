@@ -22,8 +22,8 @@ import time
 import uuid
 from pathlib import Path
 
-import pytest
 import requests
+from datadive_platform import unavailable
 
 state: dict = {}
 
@@ -179,8 +179,7 @@ def test_upload_shows_progress_bar(lab, tmp_path):
 def _open_template(lab, platform, researcher, template: str, search: str):
     reason = server_route_exists(platform, researcher, "api/templates")
     if reason:
-        print(f"SKIP: {reason}")
-        pytest.skip(reason)
+        unavailable(reason)
     p = panel(lab)
     if p.locator(".dd-Form").count():
         p.get_by_role("button", name="Back from the form").click()
@@ -245,7 +244,7 @@ def test_insert_template_cell_and_run_it(lab, platform, researcher, timings):
 
 def test_edit_reopens_form_and_updates_cell(lab):
     if not state.get("inserted"):
-        pytest.skip("no generated cell: the insert step did not run")
+        unavailable("no generated cell: test_insert_template_cell_and_run_it did not insert one")
     nb = active_notebook(lab)
     code_cell = nb.locator(".jp-CodeCell", has_text="pd.read_csv").last
     code_cell.locator(".jp-InputPrompt").click()
@@ -272,7 +271,7 @@ def test_edit_reopens_form_and_updates_cell(lab):
 def test_edit_from_cell_toolbar(lab):
     """The Datadive button in the active cell's toolbar reopens the form, like the context menu."""
     if not state.get("inserted"):
-        pytest.skip("no generated cell: the insert step did not run")
+        unavailable("no generated cell: test_insert_template_cell_and_run_it did not insert one")
     nb = active_notebook(lab)
     for old, new in (("survey", "survey_tb"), ("survey_tb", "survey")):
         code_cell = nb.locator(".jp-CodeCell", has_text=f"{old} = pd.read_csv").last
@@ -296,7 +295,7 @@ def test_edit_from_cell_toolbar(lab):
 
 def test_hand_edited_cell_asks_before_replacing(lab):
     if not state.get("inserted"):
-        pytest.skip("no generated cell: the insert step did not run")
+        unavailable("no generated cell: test_insert_template_cell_and_run_it did not insert one")
     nb = active_notebook(lab)
     code_cell = nb.locator(".jp-CodeCell", has_text="survey = pd.read_csv").last
     code_cell.locator(".cm-content").click()
