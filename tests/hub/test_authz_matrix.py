@@ -332,6 +332,40 @@ def test_highest_role_wins_and_is_what_the_member_sees(any_platform, people, pri
     assert _listed_role(any_platform, token, pid) == ROLE[principal]
 
 
+@pytest.mark.parametrize("how", ["user left the group", "group deleted"])
+def test_access_through_a_group_ends_when_the_hub_group_does(any_platform, people, how):
+    """JupyterHub owns groups: leaving one (or its deletion) ends the access it gave within the
+    service's few-second cache of the hub's answer, without any change to the project."""
+    platform = any_platform
+    group = f"mx-left-{uuid.uuid4().hex[:6]}"
+    member = platform.user(groups=(group,))
+    pid = platform.project(people.owner)["id"]
+    r = platform.call(
+        "POST",
+        f"projects/{pid}/members",
+        people.owner,
+        json={"kind": "group", "name": group, "role": "editor"},
+    )
+    assert r.status_code == 201, r.text
+    r = platform.call("GET", f"projects/{pid}", member)
+    assert r.status_code == 200 and r.json()["role"] == "editor", r.text
+    if how == "group deleted":
+        assert platform.hub("DELETE", f"groups/{group}").status_code == 204
+    else:
+        r = platform.hub("DELETE", f"groups/{group}/users", json={"users": [member.name]})
+        assert r.status_code == 200, r.text
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        r = platform.call("GET", f"projects/{pid}", member)
+        if r.status_code == 404:
+            break
+        assert r.status_code == 200, r.text
+        time.sleep(0.5)
+    assert r.status_code == 404, f"still {r.status_code} 30 s after the hub group changed"
+    assert platform.call("PUT", f"projects/{pid}/files/x.csv", member, data=CSV).status_code == 404
+    assert _listed_role(platform, member.token, pid) is None
+
+
 def assert_no_project_data(text: str, principal: str, people: People, world, asked, status):
     """An error body names nothing of any project beyond what the request itself named: no
     project names, member names, notebook or file names, project/notebook/version ids. A member
