@@ -8,17 +8,24 @@ platform
     local directory store, in a temporary data dir, with ``DATADIVE_BOOTSTRAP_TOKEN`` set.
 platform_pg
     The same platform with the service's database on PostgreSQL at 127.0.0.1:5432 (a fresh
-    database per run); skipped with the reason printed when PostgreSQL is not reachable.
+    database per run). PostgreSQL not reachable: the test fails under CI (``CI=true``), else it is
+    skipped, with the reason printed either way (``datadive_platform.unavailable``).
 any_platform
     Parametrized over ``platform`` and ``platform_pg``: service tests run on both databases.
 postgres_url
-    URL of a fresh, empty PostgreSQL database (dropped afterwards); skipped when unreachable.
+    URL of a fresh, empty PostgreSQL database (dropped afterwards); unreachable → ``unavailable``.
 """
 
 import uuid
 
 import pytest
-from datadive_platform import PG_ADMIN_URL, pg_unreachable_reason, start_platform, stop_platform
+from datadive_platform import (
+    PG_ADMIN_URL,
+    pg_unreachable_reason,
+    start_platform,
+    stop_platform,
+    unavailable,
+)
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +39,7 @@ def platform(tmp_path_factory):
 def postgres_url():
     reason = pg_unreachable_reason()
     if reason:
-        pytest.skip(reason)
+        unavailable(reason)
     import psycopg
 
     name = f"datadive_test_{uuid.uuid4().hex[:8]}"

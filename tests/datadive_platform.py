@@ -10,12 +10,28 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 import requests
 from openapi_check import validate_response
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 PG_ADMIN_URL = os.environ.get("DATADIVE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def unavailable(reason: str):
+    """A prerequisite is missing: under CI (``$CI`` set to anything but "" / "0" / "false") the
+    test fails with ``reason``; elsewhere it is skipped with ``reason``, which is also written to
+    the terminal at once (not only in the ``-ra`` summary)."""
+    reason = f"prerequisite missing: {reason}"
+    sys.stderr.write(f"\n[datadive tests] {reason}\n")
+    if in_ci():
+        pytest.fail(reason + " (CI installs every prerequisite, so this is an error there)")
+    pytest.skip(reason)
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 def free_port() -> int:

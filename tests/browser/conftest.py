@@ -4,11 +4,12 @@ against the real platform (``datadive up`` from tests/conftest.py's ``platform``
 Fixtures
 --------
 chromium_path
-    Path of Debian's Chromium (``/usr/bin/chromium``); the tests are skipped with the reason
-    printed when it is missing (Playwright cannot download its own browser here).
+    Path of Debian's Chromium (``/usr/bin/chromium``). Missing (Playwright cannot download its
+    own browser here): the tests fail under CI (``CI=true``), else they are skipped, with the
+    reason printed either way (``datadive_platform.unavailable``).
 labextension_installed
     Checks that ``@datadive/labextension`` is installed in this environment (``./dev setup``
-    builds it into the wheel); skipped with the reason printed otherwise.
+    builds it into the wheel); missing → ``unavailable`` as above.
 browser
     Session-scoped Playwright ``Browser`` (Chromium with the flags the CI machine needs).
 researcher
@@ -33,6 +34,7 @@ import time
 from pathlib import Path
 
 import pytest
+from datadive_platform import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -59,9 +61,7 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     if not Path(CHROMIUM).exists():
-        reason = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)"
-        print(f"SKIP browser tests: {reason}")
-        pytest.skip(reason)
+        unavailable(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
     return CHROMIUM
 
 
@@ -69,9 +69,9 @@ def chromium_path() -> str:
 def labextension_installed() -> Path:
     installed = Path(sys.prefix) / "share/jupyter/labextensions/@datadive/labextension/package.json"
     if not installed.exists():
-        reason = f"{installed} is missing: run ./dev setup (builds the labextension into the wheel)"
-        print(f"SKIP browser tests: {reason}")
-        pytest.skip(reason)
+        unavailable(
+            f"{installed} is missing: run ./dev setup (builds the labextension into the wheel)"
+        )
     return installed.parent
 
 

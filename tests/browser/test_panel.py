@@ -5,7 +5,8 @@ sign in → create a project → create a notebook → upload and preview a CSV 
 shows its progress bar → insert a template cell through the form → run it and see its output →
 reopen the form from the cell (context menu, then the cell toolbar's button), change a value and
 see the cell update → a hand-edited cell asks before it is replaced → reload and find the draft
-kept → column pickers filled from the chosen dataset → the sync status-bar item and its details
+kept → column pickers filled from the chosen dataset → the sync status-bar item in each state
+(synced, syncing, conflict, offline; forced in the browser) and its details
 → axe-core on every view of the panel, forms included, in the light and the dark theme →
 timings (Insert → cell; open panel → 200 projects, prefetched and cold) → rename, members,
 delete, restore → a group member → a project shared as viewer → the command palette and the
@@ -22,8 +23,8 @@ import time
 import uuid
 from pathlib import Path
 
-import pytest
 import requests
+from datadive_platform import unavailable
 
 state: dict = {}
 
@@ -179,8 +180,7 @@ def test_upload_shows_progress_bar(lab, tmp_path):
 def _open_template(lab, platform, researcher, template: str, search: str):
     reason = server_route_exists(platform, researcher, "api/templates")
     if reason:
-        print(f"SKIP: {reason}")
-        pytest.skip(reason)
+        unavailable(reason)
     p = panel(lab)
     if p.locator(".dd-Form").count():
         p.get_by_role("button", name="Back from the form").click()
@@ -245,7 +245,7 @@ def test_insert_template_cell_and_run_it(lab, platform, researcher, timings):
 
 def test_edit_reopens_form_and_updates_cell(lab):
     if not state.get("inserted"):
-        pytest.skip("no generated cell: the insert step did not run")
+        unavailable("no generated cell: test_insert_template_cell_and_run_it did not insert one")
     nb = active_notebook(lab)
     code_cell = nb.locator(".jp-CodeCell", has_text="pd.read_csv").last
     code_cell.locator(".jp-InputPrompt").click()
@@ -272,7 +272,7 @@ def test_edit_reopens_form_and_updates_cell(lab):
 def test_edit_from_cell_toolbar(lab):
     """The Datadive button in the active cell's toolbar reopens the form, like the context menu."""
     if not state.get("inserted"):
-        pytest.skip("no generated cell: the insert step did not run")
+        unavailable("no generated cell: test_insert_template_cell_and_run_it did not insert one")
     nb = active_notebook(lab)
     for old, new in (("survey", "survey_tb"), ("survey_tb", "survey")):
         code_cell = nb.locator(".jp-CodeCell", has_text=f"{old} = pd.read_csv").last
@@ -296,7 +296,7 @@ def test_edit_from_cell_toolbar(lab):
 
 def test_hand_edited_cell_asks_before_replacing(lab):
     if not state.get("inserted"):
-        pytest.skip("no generated cell: the insert step did not run")
+        unavailable("no generated cell: test_insert_template_cell_and_run_it did not insert one")
     nb = active_notebook(lab)
     code_cell = nb.locator(".jp-CodeCell", has_text="survey = pd.read_csv").last
     code_cell.locator(".cm-content").click()
@@ -366,26 +366,101 @@ def test_column_picker_filled_from_dataset(lab, platform, researcher):
     state["group_summary_form"] = True
 
 
-def test_sync_status_bar_item(lab):
-    """The status bar shows the working copy's state; a click opens the details per project."""
+SYNC_LABELS = {
+    "synced": "Synced",
+    "syncing": "Syncing…",
+    "conflict": "Conflict",
+    "offline": "Offline",
+}
+
+
+def _sync_payload(pid: str, folder: str, state_: str) -> dict:
+    """What ``datadive/api/sync`` answers (ContentsManager.sync_status) with one project in
+    ``state_``."""
+    project = {
+        "project_id": pid,
+        "folder": folder,
+        "writable": True,
+        "state": state_,
+        "pending": 2 if state_ == "syncing" else 0,
+        "conflicts": ["data/survey.csv"] if state_ == "conflict" else [],
+    }
+    if state_ == "offline":
+        project["message"] = "the storage service did not answer"
+    return {"state": state_, "pending": project["pending"], "projects": [project]}
+
+
+def _answer_with(body: str):
+    """A Playwright route handler answering ``body`` as the server's JSON."""
+
+    def handler(route, request):
+        route.fulfill(status=200, content_type="application/json", body=body)
+
+    return handler
+
+
+def _sync_shown(lab) -> tuple[str, str, str]:
+    """Click the status-bar item (it re-reads the state) → (its label, its class, the details)."""
     item = lab.page.locator("#datadive-sync-status .dd-SyncButton")
-    item.wait_for()
-    lab.page.wait_for_function(
-        "() => /^(Synced|Syncing…|Conflict|Offline)$/.test("
-        "document.querySelector('#datadive-sync-status .dd-SyncButton').textContent.trim())",
-        timeout=30_000,
-    )
-    label = item.inner_text().strip()
-    lab.shot(f"sync-status-{label}")
     item.click()
     dialog = lab.page.locator(".jp-Dialog", has_text="Datadive storage sync")
     dialog.wait_for()
-    text = dialog.inner_text()
-    assert "Overall:" in text
-    assert f"{state['project_name']}:" in text, text  # the opened project, by name, with its state
-    lab.shot("sync-details")
+    details = dialog.inner_text()
     dialog.get_by_role("button", name="Close").click()
     dialog.wait_for(state="detached")
+    return item.inner_text().strip(), item.get_attribute("class") or "", details
+
+
+def test_sync_status_bar_item(lab, platform, researcher):
+    """The status bar shows the working copy's state, whichever it is: each of synced, syncing,
+    conflict and offline is forced (the server's answer replaced in the browser; offline also as
+    a failed request) and the label, its colour class and the per-project details are checked."""
+    item = lab.page.locator("#datadive-sync-status .dd-SyncButton")
+    item.wait_for()
+    r = platform.call("GET", "projects", researcher)
+    pid = next(p["id"] for p in r.json()["projects"] if p["name"] == state["project_name"])
+    route = "**/datadive/api/sync*"
+    expected_detail = {
+        "synced": "",
+        "syncing": " — 2 files waiting to upload",
+        "conflict": " — conflict: data/survey.csv",
+        "offline": " — the storage service did not answer",
+    }
+    try:
+        for name, label in SYNC_LABELS.items():
+            payload = json.dumps(_sync_payload(pid, "sleep-study", name))
+            lab.page.unroute(route)
+            lab.page.route(route, _answer_with(payload))
+            shown, classes, details = _sync_shown(lab)
+            lab.shot(f"sync-status-{name}")
+            assert shown == label, (name, shown)
+            assert f"dd-Sync-{name}" in classes, (name, classes)
+            assert f"Overall: {label}" in details, details
+            # the project by its name (not its id or folder), with its own state and detail
+            assert f"{state['project_name']}: {label}{expected_detail[name]}" in details, details
+            assert pid not in details
+        # the server cannot be reached at all: offline, and the dialog says why
+        lab.page.unroute(route)
+        lab.page.route(route, lambda rt: rt.abort("connectionrefused"))
+        shown, classes, details = _sync_shown(lab)
+        assert shown == "Offline" and "dd-Sync-offline" in classes, (shown, classes)
+        assert "The sync state could not be read" in details, details
+        lab.shot("sync-status-unreachable")
+    finally:
+        lab.page.unroute(route)
+    # the real answer again: whatever the server reports is what the item shows
+    for _ in range(5):  # the real state may move on between reading it and the click
+        real = requests.get(
+            f"{platform.url}/user/{researcher.name}/datadive/api/sync",
+            headers=researcher.headers,
+            timeout=30,
+        ).json()["state"]
+        shown, _, details = _sync_shown(lab)
+        if real in SYNC_LABELS and shown == SYNC_LABELS[real]:
+            break
+    assert real in SYNC_LABELS and shown == SYNC_LABELS[real], (real, shown)
+    assert f"{state['project_name']}:" in details, details
+    lab.shot("sync-details")
 
 
 def save_axe(name: str, problems: dict) -> Path:

@@ -100,9 +100,18 @@ def raw(team, method: str, rest: str, body: bytes | None = None, user=None):
 
 
 def _all_keys(platform) -> list[str]:
+    """Every key (every version) the platform's store holds, relative to its root. On S3 only
+    the platform's own prefix is listed: other tests share the bucket under other prefixes."""
     if platform.kind == "s3":
-        out = platform.s3.list_object_versions(Bucket=platform.bucket)
-        keys = [v["Key"] for v in out.get("Versions", []) + out.get("DeleteMarkers", [])]
+        pages = platform.s3.get_paginator("list_object_versions").paginate(
+            Bucket=platform.bucket, Prefix=platform.store_prefix
+        )
+        keys = [
+            v["Key"]
+            for page in pages
+            for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+        ]
+        assert all(k.startswith(platform.store_prefix) for k in keys), keys[:5]
         return [k[len(platform.store_prefix) :] for k in keys]
     root = Path(platform.data_dir) / "store"
     return [str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()]
@@ -195,3 +204,18 @@ def test_preview_errors_say_what_to_do(team):
     for bad in ("-1", "abc", "100000"):
         r = team.call("GET", "preview/ok.csv", params={"rows": bad})
         assert r.status_code == 400 and "rows must be" in r.json()["message"]
+
+
+def test_preview_row_cap_through_the_service(team):
+    """docs/files-api.md: ``rows`` from 0 to 1000 — 1000 answers 1000 rows, 1001 a 400."""
+    df = pd.DataFrame({"id": range(1001)})
+    assert team.put("cap.csv", df.to_csv(index=False).encode()).status_code == 201
+    r = team.call("GET", "preview/cap.csv", team.viewer, params={"rows": "1000"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [row[0] for row in body["rows"]] == list(range(1000)) and body["truncated"] is True
+    r = team.call("GET", "preview/cap.csv", team.viewer, params={"rows": "1001"})
+    assert r.status_code == 400
+    assert r.json()["message"] == "rows must be a whole number from 0 to 1000"
+    r = team.call("GET", "preview/cap.csv", team.viewer)
+    assert len(r.json()["rows"]) == 100  # the documented default

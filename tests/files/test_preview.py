@@ -199,3 +199,92 @@ async def test_first_rows_too_large_is_refused(preview_store):
     await preview_store.put("wide.csv", b"a\n" + b"x" * (3 << 20) + b"\n1\n")
     with pytest.raises(PreviewFailed, match="fewer rows"):
         await preview(preview_store, "wide.csv", rows=1, max_bytes=1 << 20)
+
+
+# ---------------------------------------------------------------- limits, at their boundaries
+# documented in docs/files-api.md: rows from 0 to 1000, default 100; the byte budget of one
+# preview is 32 MiB (DatadiveService answers 422 "ask for fewer rows or download the file")
+ROW_CAP = 1000
+DEFAULT_ROWS = 100
+BYTE_BUDGET = 32 << 20
+
+
+def encode(df: pd.DataFrame, fmt: str) -> bytes:
+    buf = io.BytesIO()
+    if fmt == "csv":
+        df.to_csv(buf, index=False)
+    elif fmt == "tsv":
+        df.to_csv(buf, index=False, sep="\t")
+    elif fmt == "jsonl":
+        df.to_json(buf, orient="records", lines=True, date_format="iso")
+    elif fmt == "json":
+        df.to_json(buf, orient="records", date_format="iso")
+    elif fmt == "parquet":
+        df.to_parquet(buf)
+    else:
+        df.to_excel(buf, index=False)
+    return buf.getvalue()
+
+
+FORMATS = ["csv", "tsv", "jsonl", "json", "parquet", "xlsx"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+async def test_row_cap_at_the_limit_and_one_past_it(preview_store, fmt):
+    """1000 rows may be asked for and come back (all of a 1000-row file, not truncated; the
+    first 1000 of a 1001-row file, truncated); 1001 is refused with the range to use."""
+    await preview_store.put(f"exact.{fmt}", encode(frame(ROW_CAP), fmt))
+    await preview_store.put(f"over.{fmt}", encode(frame(ROW_CAP + 1), fmt))
+    r = await preview(preview_store, f"exact.{fmt}", rows=ROW_CAP)
+    assert len(r["rows"]) == ROW_CAP and r["truncated"] is False
+    assert [row[0] for row in r["rows"]] == list(range(ROW_CAP))
+    r = await preview(preview_store, f"over.{fmt}", rows=ROW_CAP)
+    assert len(r["rows"]) == ROW_CAP and r["truncated"] is True
+    assert r["rows"][-1][0] == ROW_CAP - 1
+    for bad in (ROW_CAP + 1, -1):
+        with pytest.raises(PreviewFailed, match=f"rows must be a whole number from 0 to {ROW_CAP}"):
+            await preview(preview_store, f"over.{fmt}", rows=bad)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+async def test_default_and_zero_rows(preview_store, fmt):
+    await preview_store.put(f"t.{fmt}", encode(frame(DEFAULT_ROWS + 1), fmt))
+    r = await preview(preview_store, f"t.{fmt}")
+    assert len(r["rows"]) == DEFAULT_ROWS and r["truncated"] is True
+    r = await preview(preview_store, f"t.{fmt}", rows=0)
+    assert r["rows"] == [] and r["truncated"] is True
+    if fmt not in ("json", "jsonl"):  # JSON records carry their names: none read, none known
+        assert [c["name"] for c in r["columns"]] == list(frame(1).columns)
+
+
+def _one_wide_record(fmt: str, width: int) -> bytes:
+    if fmt == "csv":
+        return b"a\n" + b"x" * width + b"\n"
+    return json.dumps({"a": ["x" * width]}).encode()  # one JSON object: read whole
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+async def test_byte_budget_at_the_limit_and_one_byte_short(preview_store, fmt):
+    """A preview whose first rows need exactly ``max_bytes`` works; one byte less is refused
+    with what to do, never a partial row."""
+    data = _one_wide_record(fmt, 300_000)
+    await preview_store.put(f"wide.{fmt}", data)
+    r = await preview(preview_store, f"wide.{fmt}", rows=1, max_bytes=len(data))
+    assert r["rows"] == [["x" * 300_000]] and r["bytes_read"] == len(data)
+    with pytest.raises(PreviewFailed, match="ask for fewer rows or download the file"):
+        await preview(preview_store, f"wide.{fmt}", rows=1, max_bytes=len(data) - 1)
+
+
+@pytest.mark.slow
+async def test_default_byte_budget_is_32_mib(local_store):
+    """The default budget, at its boundary: first rows of exactly 32 MiB preview, one more byte
+    does not (local store only: the boundary is the same on every store)."""
+    header = b"a\n"
+    exact = header + b"x" * (BYTE_BUDGET - len(header) - 1) + b"\n"
+    assert len(exact) == BYTE_BUDGET
+    await local_store.put("exact.csv", exact)
+    r = await preview(local_store, "exact.csv", rows=1)
+    assert len(r["rows"]) == 1 and r["bytes_read"] == BYTE_BUDGET
+    await local_store.put("over.csv", header + b"x" * (BYTE_BUDGET - len(header)) + b"\n")
+    with pytest.raises(PreviewFailed, match="need more than 32 MB"):
+        await preview(local_store, "over.csv", rows=1)

@@ -1,10 +1,16 @@
 """Authorization matrix generated from the OpenAPI document.
 
 Every operation × {owner, editor, viewer, non-member, hub admin, anonymous, another user's token,
-a token without access to the service, an expired token} → the status its ``x-datadive-access``
-implies. An operation without an example here fails the test: no route can be left out.
+a token without access to the service, an expired token, and members through several
+memberships: a direct viewer who is also in an editor group, a user in a viewer group and an
+editor group, a direct editor who is also in a viewer group, a user whose only group was removed
+from the project} → the status its ``x-datadive-access`` implies (the highest role wins). An
+operation without an example here fails the test: no route can be left out. Every 401/403/404
+body is checked to carry no project data: no project names, member names, file or notebook names
+or ids other than the ones the request itself names.
 """
 
+import json
 import re
 import time
 import uuid
@@ -24,8 +30,24 @@ PRINCIPALS = [
     "other_users_token",
     "no_service_scope",
     "expired",
+    "direct_viewer_group_editor",
+    "group_viewer_group_editor",
+    "direct_editor_group_viewer",
+    "removed_group_member",
 ]
 RANK = {"viewer": 1, "editor": 2, "owner": 3}
+# the role a principal holds in every world project (None: not a member)
+ROLE = {
+    "owner": "owner",
+    "editor": "editor",
+    "viewer": "viewer",
+    "non_member": None,
+    "other_users_token": None,  # another user's token acts as them: a non-member
+    "direct_viewer_group_editor": "editor",
+    "group_viewer_group_editor": "editor",
+    "direct_editor_group_viewer": "editor",
+    "removed_group_member": None,
+}
 CSV = b"id,score\n1,3.5\n2,4.0\n"
 
 
@@ -51,9 +73,10 @@ def expected(access: str, principal: str, op) -> frozenset[int]:
         return success_status(op)
     if access in ("admin", "template-author"):
         return frozenset({403})
-    if principal in ("non_member", "other_users_token"):  # another user's token acts as them
+    role = ROLE[principal]
+    if role is None:
         return frozenset({404})
-    return success_status(op) if RANK[principal] >= RANK[access] else frozenset({403})
+    return success_status(op) if RANK[role] >= RANK[access] else frozenset({403})
 
 
 class People:
@@ -66,6 +89,17 @@ class People:
         self.other = platform.user()
         self.extra = platform.user()
         self.admin = platform.user(admin=True)
+        tag = uuid.uuid4().hex[:6]
+        self.g_dv_edit = f"mx-{tag}-dv-edit"
+        self.g_two_view, self.g_two_edit = f"mx-{tag}-two-view", f"mx-{tag}-two-edit"
+        self.g_de_view = f"mx-{tag}-de-view"
+        self.g_removed = f"mx-{tag}-removed"
+        self.direct_viewer_group_editor = platform.user(groups=(self.g_dv_edit,))
+        self.group_viewer_group_editor = platform.user(groups=(self.g_two_view, self.g_two_edit))
+        self.direct_editor_group_viewer = platform.user(groups=(self.g_de_view,))
+        self.removed_group_member = platform.user(groups=(self.g_removed,))
+        self.projects: list[dict] = []  # every world project (for the no-leak check)
+        self.notebooks: list[dict] = []
         r = platform.hub(
             "POST",
             f"users/{self.non_member.name}/tokens",
@@ -88,23 +122,73 @@ class People:
             "other_users_token": self.other.token,
             "no_service_scope": self.no_scope_token,
             "expired": self.expired_token,
+            "direct_viewer_group_editor": self.direct_viewer_group_editor.token,
+            "group_viewer_group_editor": self.group_viewer_group_editor.token,
+            "direct_editor_group_viewer": self.direct_editor_group_viewer.token,
+            "removed_group_member": self.removed_group_member.token,
         }[principal]
+
+    def user_of(self, principal: str):
+        """The JupyterHub user a principal's token acts as (None: no user)."""
+        named = {"non_member": self.non_member, "other_users_token": self.other}
+        if principal in named:
+            return named[principal]
+        if principal == "no_service_scope":
+            return self.non_member
+        if principal == "expired":
+            return self.owner
+        return getattr(self, principal, None)
+
+    def names(self) -> set[str]:
+        """Every user and group name a project's membership may show."""
+        users = [
+            self.owner,
+            self.editor,
+            self.viewer,
+            self.non_member,
+            self.other,
+            self.extra,
+            self.direct_viewer_group_editor,
+            self.group_viewer_group_editor,
+            self.direct_editor_group_viewer,
+            self.removed_group_member,
+        ]
+        groups = [self.g_dv_edit, self.g_two_view, self.g_two_edit, self.g_de_view, self.g_removed]
+        return {u.name for u in users} | set(groups)
 
 
 def make_world(platform, people: People, deleted: bool = False) -> dict:
-    """A project with an editor, a viewer, a notebook and a data file with two versions."""
+    """A project with an editor, a viewer, members through several memberships (the higher
+    role added first, so that "the last membership wins" gives the lower one), a former group
+    member, a notebook and a data file with two versions."""
     p = platform.project(people.owner)
     pid = p["id"]
-    for u, role in ((people.editor, "editor"), (people.viewer, "viewer")):
+    people.projects.append(p)
+
+    def add(kind: str, name: str, role: str) -> None:
         r = platform.call(
             "POST",
             f"projects/{pid}/members",
             people.owner,
-            json={"kind": "user", "name": u.name, "role": role},
+            json={"kind": kind, "name": name, "role": role},
         )
         assert r.status_code == 201, r.text
-    r = platform.call("POST", f"projects/{pid}/notebooks", people.owner, json={"name": "nb"})
+
+    add("user", people.editor.name, "editor")
+    add("user", people.viewer.name, "viewer")
+    add("group", people.g_dv_edit, "editor")
+    add("user", people.direct_viewer_group_editor.name, "viewer")
+    add("group", people.g_two_edit, "editor")
+    add("group", people.g_two_view, "viewer")
+    add("user", people.direct_editor_group_viewer.name, "editor")
+    add("group", people.g_de_view, "viewer")
+    add("group", people.g_removed, "editor")
+    r = platform.call("DELETE", f"projects/{pid}/members/group/{people.g_removed}", people.owner)
+    assert r.status_code in (200, 204), r.text
+    nb_name = f"nb-{uuid.uuid4().hex[:8]}"
+    r = platform.call("POST", f"projects/{pid}/notebooks", people.owner, json={"name": nb_name})
     assert r.status_code == 201, r.text
+    people.notebooks.append(r.json())
     world = {"project_id": pid, "notebook_id": r.json()["id"], "version_id": None}
     if "/projects/{project_id}/files/{path}" in document()["paths"]:
         for body in (CSV, CSV + b"3,5.0\n"):
@@ -213,6 +297,97 @@ def test_matrix(any_platform, people, shared_world, template, method, principal)
     if r.status_code >= 400 and method != "head":
         body = r.json()
         assert body["status"] == r.status_code and body["message"], body
+        asked = path + json.dumps(kwargs.get("json") or {})
+        assert_no_project_data(r.text, principal, people, world, asked, r.status_code)
+
+
+def _listed_role(platform, token: str, pid: str) -> str | None:
+    """The role ``GET projects`` shows for ``pid`` (every page), or None when it is not listed."""
+    params: dict = {}
+    while True:
+        r = platform.call("GET", "projects", token=token, params=params)
+        assert r.status_code == 200, r.text
+        for p in r.json()["projects"]:
+            if p["id"] == pid:
+                return p["role"]
+        if not r.json()["next"]:
+            return None
+        params = {"cursor": r.json()["next"]}
+
+
+@pytest.mark.parametrize("principal", [p for p in ROLE if p != "other_users_token"])
+def test_highest_role_wins_and_is_what_the_member_sees(any_platform, people, principal):
+    """Direct + group, two groups, a removed group: the project page and the project list show
+    the highest role each principal holds; a principal whose only group left is no member."""
+    world = make_world(any_platform, people)
+    pid = world["project_id"]
+    token = people.token(principal)
+    r = any_platform.call("GET", f"projects/{pid}", token=token)
+    if ROLE[principal] is None:
+        assert r.status_code == 404, r.text
+        assert _listed_role(any_platform, token, pid) is None
+        return
+    assert r.status_code == 200, r.text
+    assert r.json()["role"] == ROLE[principal]
+    assert _listed_role(any_platform, token, pid) == ROLE[principal]
+
+
+@pytest.mark.parametrize("how", ["user left the group", "group deleted"])
+def test_access_through_a_group_ends_when_the_hub_group_does(any_platform, people, how):
+    """JupyterHub owns groups: leaving one (or its deletion) ends the access it gave within the
+    service's few-second cache of the hub's answer, without any change to the project."""
+    platform = any_platform
+    group = f"mx-left-{uuid.uuid4().hex[:6]}"
+    member = platform.user(groups=(group,))
+    pid = platform.project(people.owner)["id"]
+    r = platform.call(
+        "POST",
+        f"projects/{pid}/members",
+        people.owner,
+        json={"kind": "group", "name": group, "role": "editor"},
+    )
+    assert r.status_code == 201, r.text
+    r = platform.call("GET", f"projects/{pid}", member)
+    assert r.status_code == 200 and r.json()["role"] == "editor", r.text
+    if how == "group deleted":
+        assert platform.hub("DELETE", f"groups/{group}").status_code == 204
+    else:
+        r = platform.hub("DELETE", f"groups/{group}/users", json={"users": [member.name]})
+        assert r.status_code == 200, r.text
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        r = platform.call("GET", f"projects/{pid}", member)
+        if r.status_code == 404:
+            break
+        assert r.status_code == 200, r.text
+        time.sleep(0.5)
+    assert r.status_code == 404, f"still {r.status_code} 30 s after the hub group changed"
+    assert platform.call("PUT", f"projects/{pid}/files/x.csv", member, data=CSV).status_code == 404
+    assert _listed_role(platform, member.token, pid) is None
+
+
+def assert_no_project_data(text: str, principal: str, people: People, world, asked, status):
+    """An error body names nothing of any project beyond what the request itself named: no
+    project names, member names, notebook or file names, project/notebook/version ids. A member
+    refused for a too-low role (403) may be told the project's name: they can read it anyway."""
+    caller = people.user_of(principal)
+    secrets: dict[str, str] = {}
+    for p in people.projects:
+        if not (status == 403 and ROLE.get(principal) and p["id"] == world["project_id"]):
+            secrets[p["name"]] = "a project name"
+        secrets[p["id"]] = "a project id"
+    for nb in people.notebooks:
+        secrets[nb["name"]] = "a notebook name"
+        secrets[nb["id"]] = "a notebook id"
+    for name in people.names():
+        secrets[name] = "a member name"
+    if world.get("version_id"):
+        secrets[world["version_id"]] = "a version id"
+    secrets["data.csv"] = "a file name"
+    for secret, what in secrets.items():
+        if secret in asked or (caller is not None and secret == caller.name):
+            continue
+        assert secret not in text, f"{status} to {principal} reveals {what} ({secret!r}): {text}"
 
 
 def _sample(template: str) -> str:

@@ -270,6 +270,115 @@ def test_chi_square_matches_scipy(kernel, builtins, loaded):
     assert f"chi2({r.dof}) = {r.statistic:.3f}, p = {r.pvalue:.4g}, n = {N}" in out.stdout
 
 
+@pytest.fixture(scope="module")
+def two_groups(kernel):
+    """Two groups of unequal size and spread (so Welch, Student and every wrong pooling differ),
+    and a 2 x 2 table where Yates' correction changes chi-square; loaded in the kernel as ``two``
+    and ``table``."""
+    rng = np.random.default_rng(11)
+    a = np.round(rng.normal(54, 4, 9), 2)
+    b = np.round(rng.normal(50, 11, 17), 2)
+    two = pd.DataFrame({"score": np.r_[a, b], "arm": ["treated"] * 9 + ["control"] * 17})
+    two.to_csv(kernel.cwd / "two.csv", index=False)
+    counts = {("yes", "ill"): 15, ("yes", "well"): 5, ("no", "ill"): 6, ("no", "well"): 14}
+    rows = [(e, o) for (e, o), k in counts.items() for _ in range(k)]
+    table = pd.DataFrame(rows, columns=["exposed", "outcome"])
+    table.to_csv(kernel.cwd / "table.csv", index=False)
+    out = kernel.run(
+        "import pandas as pd\ntwo = pd.read_csv('two.csv')\ntable = pd.read_csv('table.csv')"
+    )
+    assert out.error is None, out.error
+    return a, b, counts
+
+
+def _t_line(stdout: str) -> tuple[float, float, float, float]:
+    m = re.search(r"t\(([\d.]+)\) = (-?[\d.]+), p = ([\d.e-]+), Cohen's d = (-?[\d.]+)", stdout)
+    assert m, stdout
+    return tuple(map(float, m.groups()))  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("equal_variances", [False, True])
+@pytest.mark.parametrize("alternative", ["two-sided", "greater", "less"])
+def test_t_test_and_cohens_d_match_the_textbook_formulas(
+    kernel, builtins, two_groups, equal_variances, alternative
+):
+    """t, df, p and Cohen's d (pooled SD) computed by hand with numpy; the p value from the t
+    distribution's tail (the formula needs it), not from the test function the template calls."""
+    a, b, _ = two_groups
+    out = run(
+        kernel,
+        builtins,
+        "t-test",
+        {
+            "data": "two",
+            "outcome": "score",
+            "group": "arm",
+            "group_a": "treated",
+            "group_b": "control",
+            "equal_variances": equal_variances,
+            "alternative": alternative,
+        },
+    )
+    df_shown, t_shown, p_shown, d_shown = _t_line(out.stdout)
+    na, nb = len(a), len(b)
+    va, vb = a.var(ddof=1), b.var(ddof=1)
+    diff = a.mean() - b.mean()
+    pooled_sd = np.sqrt(((na - 1) * va + (nb - 1) * vb) / (na + nb - 2))
+    if equal_variances:
+        t = diff / (pooled_sd * np.sqrt(1 / na + 1 / nb))
+        df = na + nb - 2
+    else:
+        se2a, se2b = va / na, vb / nb
+        t = diff / np.sqrt(se2a + se2b)
+        df = (se2a + se2b) ** 2 / (se2a**2 / (na - 1) + se2b**2 / (nb - 1))
+    upper = stats.t.sf(t, df)
+    p = {"two-sided": 2 * stats.t.sf(abs(t), df), "greater": upper, "less": 1 - upper}[alternative]
+    assert df_shown == round(df, 1)
+    assert t_shown == pytest.approx(t, abs=5e-4)
+    assert p_shown == pytest.approx(p, rel=1e-3)
+    assert d_shown == pytest.approx(diff / pooled_sd, abs=5e-4)
+    # the data make the options matter: a wrong choice could not give the same line
+    assert abs(diff / np.sqrt((va + vb) / 2) - diff / pooled_sd) > 0.01  # unpooled d
+    assert abs(diff / np.sqrt((na * a.var() + nb * b.var()) / (na + nb)) - d_shown) > 0.01
+
+
+@pytest.mark.parametrize("correction", [True, False])
+def test_chi_square_2x2_matches_the_formula_with_and_without_yates(
+    kernel, builtins, two_groups, correction
+):
+    """Chi-square of a 2 x 2 table by hand: sum((|O - E| - 0.5)^2 / E) with Yates' correction,
+    sum((O - E)^2 / E) without; p for 1 degree of freedom is erfc(sqrt(chi2 / 2))."""
+    import math
+
+    _, _, counts = two_groups
+    out = run(
+        kernel,
+        builtins,
+        "chi-square",
+        {"data": "table", "rows": "exposed", "columns": "outcome", "correction": correction},
+    )
+    observed = np.array(
+        [
+            [counts["no", "ill"], counts["no", "well"]],
+            [counts["yes", "ill"], counts["yes", "well"]],
+        ],
+        dtype=float,
+    )
+    n = observed.sum()
+    expected = np.outer(observed.sum(axis=1), observed.sum(axis=0)) / n
+    gap = np.abs(observed - expected) - (0.5 if correction else 0.0)
+    chi2 = float((gap**2 / expected).sum())
+    p = math.erfc(math.sqrt(chi2 / 2))
+    m = re.search(r"chi2\((\d+)\) = ([\d.]+), p = ([\d.e-]+), n = (\d+)", out.stdout)
+    assert m, out.stdout
+    assert int(m[1]) == 1 and int(m[4]) == n
+    assert float(m[2]) == pytest.approx(chi2, abs=5e-4)
+    assert float(m[3]) == pytest.approx(p, rel=1e-3)
+    uncorrected = float(((observed - expected) ** 2 / expected).sum())
+    corrected = float(((np.abs(observed - expected) - 0.5) ** 2 / expected).sum())
+    assert uncorrected - corrected > 1  # the correction visibly changes the statistic here
+
+
 def test_correlation(kernel, builtins, loaded):
     out = run(
         kernel,

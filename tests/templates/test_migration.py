@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
 from alembic import command
+from datadive_platform import PG_ADMIN_URL, pg_unreachable_reason, unavailable
 from sqlalchemy import inspect, select
 
 from datadive_hub import db
 from datadive_hub.api.templates import bury, latest, publish_builtins, tombstone, versions_of
 from datadive_hub.models.templates import TemplateTombstone, TemplateVersion
 from datadive_server_ext.templates import builtin_templates
-
-PG_ADMIN_URL = os.environ.get("DATADIVE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -23,11 +21,12 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'datadive.sqlite'}"
         return
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
-    except Exception as e:  # noqa: BLE001
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {e}")
+    import psycopg  # a dev requirement (requirements/dev.txt): missing is a broken setup
+
+    reason = pg_unreachable_reason()
+    if reason:
+        unavailable(reason)  # fails under CI, skips with the reason elsewhere
+    admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
     name = f"datadive_tpl_{uuid.uuid4().hex[:8]}"
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')

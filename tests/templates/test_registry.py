@@ -31,7 +31,8 @@ def source(
 
 @pytest.fixture(scope="module")
 def hub(any_platform):
-    """``datadive up`` on SQLite, then on PostgreSQL (skipped with a reason when unreachable)."""
+    """``datadive up`` on SQLite, then on PostgreSQL (unreachable: fails under CI, else skipped
+    with the reason; see tests/conftest.py)."""
     return any_platform
 
 

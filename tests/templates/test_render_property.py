@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import math
 import re
 
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from datadive_server_ext.templates import (
+    RenderError,
     ValuesInvalid,
     check_values,
     is_hand_edited,
@@ -371,3 +373,71 @@ def _sample(inp):
     if inp.multiple:
         return ["a", "b"]
     return {"column": "a", "text": "x", "variable": "v"}.get(inp.type, "x")
+
+
+NEGATIVE = parse_template(
+    """\
+id: negative
+version: 0.1.0
+title: Negative numbers in expression positions
+language: python
+inputs:
+  - {name: v, type: number}
+  - {name: n, type: integer}
+code: |
+  squared = {{ v }} ** 2
+  int_squared = {{ n }} ** 2
+  power = {{ n }} ** {{ n }}
+  value = {{ v }}
+"""
+)
+
+
+def _run(code: str) -> dict:
+    space: dict = {}
+    exec(compile(code, "<rendered>", "exec"), space)  # noqa: S102 - our own rendered literals
+    return space
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    v=st.floats(max_value=-1e-100, min_value=-1e100),
+    n=st.integers(min_value=-50, max_value=-1),
+)
+@example(v=-3.0, n=-3)
+@example(v=-2.5, n=-1)
+def test_negative_numbers_keep_their_sign_in_expressions(v, n):
+    """``{{ v }} ** 2`` with v = -3 runs to 9, not -9: a negative literal stays one operand."""
+    space = _run(render_cells(NEGATIVE, {"v": v, "n": n})[-1]["source"])
+    assert space["squared"] == v**2 and space["squared"] > 0
+    assert space["int_squared"] == n**2 and space["int_squared"] > 0
+    assert space["power"] == n**n
+    assert space["value"] == v
+
+
+def test_negative_zero_squares_to_positive_zero():
+    space = _run(render_cells(NEGATIVE, {"v": -0.0, "n": -3})[-1]["source"])
+    assert space["value"] == 0.0 and math.copysign(1.0, space["value"]) == -1.0
+    assert math.copysign(1.0, space["squared"]) == 1.0  # (-0.0) ** 2 is +0.0; -(0.0 ** 2) is not
+    assert space["int_squared"] == 9
+
+
+def test_nested_lists_of_negative_numbers_run_to_the_same_values():
+    nested = [[-3, -0.0], [-1.5, [-(10**20), -1e-300]], []]
+    template = parse_template(
+        "id: nested\nversion: 0.1.0\ntitle: Nested\nlanguage: python\n"
+        "inputs:\n  - {name: v, type: number}\n"
+        "code: |\n  value = {{ v }}\n  first = {{ v }}[0][0] ** 2\n"
+    )
+    space = _run(render_code(template, {"v": nested}))
+    assert space["value"] == nested and space["first"] == 9
+    assert math.copysign(1.0, space["value"][0][1]) == -1.0
+    assert type(space["value"][1][1][0]) is int
+
+
+def test_complex_numbers_are_refused_not_rendered():
+    """JSON has no complex numbers; one reaching the renderer is refused, never written as code
+    (``-1+2j`` unparenthesised would change the meaning of ``** 2``)."""
+    for value in (complex(-1, 2), complex(-3, 0)):
+        with pytest.raises(RenderError, match="cannot write a complex"):
+            render_cells(NEGATIVE, {"v": value, "n": -1})

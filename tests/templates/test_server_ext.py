@@ -204,6 +204,54 @@ def test_insert_update_delete_reorder(jupyter_server, notebook_path):
     ]
 
 
+def test_hand_edited_markdown_cell_is_not_overwritten_silently(jupyter_server, notebook_path):
+    """docs/templates.md: updating answers 409 when the generated markdown cell was edited by
+    hand, and only ``"confirm": true`` replaces the edit."""
+    path = notebook_path(cells=1)
+    values = {"outcome": "score", "group": "cond", "group_a": "A", "group_b": "B"}
+    ins = call(
+        jupyter_server,
+        "notebooks",
+        path,
+        "cells",
+        method="POST",
+        expect=201,
+        body={"template": "t-test", "index": 1, "values": values},
+    )
+    md_id, code_id = (c["id"] for c in ins["cells"])
+    nb = read_nb(jupyter_server.root, path)
+    assert [c.id for c in nb.cells[1:]] == [md_id, code_id]
+    nb.cells[1].source += "\n\nMy interpretation: the groups differ."
+    nbformat.write(nb, str(jupyter_server.root / path))
+    edited = read_nb(jupyter_server.root, path)
+
+    err = call(
+        jupyter_server,
+        "notebooks",
+        path,
+        "cells",
+        code_id,
+        method="PUT",
+        expect=409,
+        body={"values": {**values, "group_b": "C"}},
+    )
+    assert md_id in err["message"] and '"confirm": true' in err["message"], err
+    assert read_nb(jupyter_server.root, path) == edited  # nothing written, the edit is kept
+
+    call(
+        jupyter_server,
+        "notebooks",
+        path,
+        "cells",
+        code_id,
+        method="PUT",
+        body={"values": {**values, "group_b": "C"}, "confirm": True},
+    )
+    nb = read_nb(jupyter_server.root, path)
+    assert "My interpretation" not in nb.cells[1].source and "(A vs C)" in nb.cells[1].source
+    assert not is_hand_edited(nb.cells[1]) and not is_hand_edited(nb.cells[2])
+
+
 def test_cell_errors(jupyter_server, notebook_path):
     path = notebook_path(cells=2)
     err = call(
