@@ -3,7 +3,7 @@
 Fixtures:
 - ``repo_root``: the repository root (``Path``).
 - ``z2jh_dir``: ``../shared/z2jh`` beside the repository, or ``$DATADIVE_Z2JH_DIR`` (chart
-  ``values.yaml`` + ``values.schema.yaml``); missing → ``unavailable`` (below).
+  ``values.yaml`` + ``values.schema.yaml``); missing → ``unavailable`` (from tests/datadive_platform.py).
 - ``free_port``: a function returning a free TCP port on 127.0.0.1.
 - ``oidc_provider`` (module): a real OpenID Connect provider (npm ``oidc-provider``, ``tests/deploy/oidc``)
   on 127.0.0.1; an ``OIDCProvider`` with ``issuer``, ``client_id``, ``client_secret``, ``users``
@@ -35,6 +35,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from datadive_platform import unavailable
 
 from datadive_hub.up import stop_tree
 
@@ -42,15 +43,6 @@ REPO = Path(__file__).resolve().parents[2]
 OIDC_DIR = Path(__file__).resolve().parent / "oidc"
 VENV_BIN = Path(sys.executable).parent
 CHP_BIN = REPO / ".venv" / "node" / "node_modules" / ".bin"
-
-
-def unavailable(reason: str):
-    """A prerequisite is missing: fail under CI, else skip; the reason is shown either way."""
-    reason = f"prerequisite missing: {reason}"
-    sys.stderr.write(f"\n[tests/deploy] {reason}\n")
-    if os.environ.get("CI"):
-        pytest.fail(reason + " (CI installs every prerequisite, so this is an error there)")
-    pytest.skip(reason)
 
 
 def _free_port() -> int:

@@ -246,7 +246,7 @@ def _service_process(platform):
                 return child
         except psutil.Error:
             continue
-    pytest.skip("the Datadive service process was not found among datadive up's children")
+    raise AssertionError("the Datadive service process was not found among datadive up's children")
 
 
 @pytest.mark.slow
