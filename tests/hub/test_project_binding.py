@@ -319,5 +319,35 @@ def test_download_and_root_relative_paths(platform):
             )
             assert r.status_code in (400, 403, 404, 405), (path, r.status_code, r.text)
         assert stored(platform, alice, project["id"]) == {"data/survey.csv": b"id,age\n1,34\n"}
+
+        # two tabs on this one server, as JupyterLab's document context does it: tab B loads
+        # (with the hash), tab A saves, then B's check before saving sees that the file changed
+        nb = f"{quote(name)}/data/notes.md"
+        first = requests.put(
+            f"{srv.base}api/contents/{nb}",
+            headers=alice.headers,
+            json={"type": "file", "format": "text", "content": "v1\n"},
+            timeout=60,
+        )
+        assert first.status_code == 201, first.text
+        tab_b = srv.get(f"api/contents/{nb}?content=1&hash=1").json()
+        time.sleep(1.1)  # Lab allows 0.5 s of clock slack when it compares last_modified
+        saved = requests.put(
+            f"{srv.base}api/contents/{nb}",
+            headers=alice.headers,
+            json={"type": "file", "format": "text", "content": "v2 from tab A\n"},
+            timeout=60,
+        )
+        assert saved.status_code == 200, saved.text
+        check = srv.get(f"api/contents/{nb}?content=0&hash=1").json()
+        assert tab_b["hash"] and check["hash"] and check["hash"] != tab_b["hash"], (tab_b, check)
+        moved = _ts(check["last_modified"]) - _ts(tab_b["last_modified"])
+        assert moved > 0.5, f"last_modified moved by {moved:.2f}s only"
     finally:
         srv.stop()
+
+
+def _ts(iso: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
