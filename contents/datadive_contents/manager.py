@@ -267,6 +267,8 @@ class DatadiveContentsManager(AsyncContentsManager):
         self._projects_at = 0.0
         self._projects_error: str | None = None
         self._folder_state: dict | None = None
+        self._list_lock = asyncio.Lock()
+        self._link_lock = asyncio.Lock()
         self._poller: asyncio.Task | None = None
         self._uploads: dict[str, str] = {}
         self._nbwriter: NotebookWriter | None = None
@@ -382,12 +384,21 @@ class DatadiveContentsManager(AsyncContentsManager):
         os.replace(tmp, path)
         self._folder_state = state
 
-    async def _project_list(self) -> list[dict]:
-        if (
+    def _projects_fresh(self) -> bool:
+        return (
             self._projects is not None
             and time.monotonic() - self._projects_at < self.project_cache_seconds
-        ):
-            return self._projects
+        )
+
+    async def _project_list(self) -> list[dict]:
+        if self._projects_fresh():
+            return self._projects  # type: ignore[return-value]
+        async with self._list_lock:  # one question to the service at a time, one state writer
+            if self._projects_fresh():
+                return self._projects  # type: ignore[return-value]
+            return await self._fetch_project_list()
+
+    async def _fetch_project_list(self) -> list[dict]:
         state = self._load_folder_state()
         known = self._projects if self._projects is not None else state["projects"]
         try:
@@ -469,7 +480,8 @@ class DatadiveContentsManager(AsyncContentsManager):
             self._by_folder[f] is not m for f, m in by_folder.items()
         ):
             self._by_folder = by_folder
-            await asyncio.to_thread(self._link_folders, dict(by_folder))
+            async with self._link_lock:
+                await asyncio.to_thread(self._link_folders, dict(self._by_folder))
         self._start_poller()
         return mounts
 
