@@ -41,8 +41,10 @@ class HubServiceClient:
         body: bytes | None = None,
         query: dict | None = None,
         headers: dict | None = None,
+        timeout: float | None = None,
     ):
-        """Raw request; returns the tornado response, whatever its status."""
+        """Raw request; returns the tornado response, whatever its status (599 when it could not
+        be sent or no answer came within ``timeout`` seconds, default ``self.timeout``)."""
         if not self.configured:
             raise ServiceError(
                 503,
@@ -56,7 +58,8 @@ class HubServiceClient:
             if body is not None
             else (b"" if method in ("POST", "PUT", "PATCH") else None),
             headers={"Authorization": f"token {self.token}", **(headers or {})},
-            request_timeout=self.timeout,
+            request_timeout=self.timeout if timeout is None else timeout,
+            connect_timeout=min(20.0, self.timeout if timeout is None else timeout),
             allow_nonstandard_methods=True,
         )
         try:
