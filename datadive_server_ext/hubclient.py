@@ -64,6 +64,12 @@ class HubServiceClient:
         )
         try:
             return await AsyncHTTPClient().fetch(req, raise_error=False)
+        except HTTPClientError as e:  # raise_error=False still raises for timeouts (599)
+            raise ServiceError(
+                504,
+                f"The Datadive service did not answer within {req.request_timeout:g} s; "
+                "try again, or ask a hub admin to check it",
+            ) from e
         except OSError as e:
             raise ServiceError(
                 502,

@@ -17,7 +17,6 @@ from urllib.parse import quote
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
-from tornado.simple_httpclient import HTTPTimeoutError
 
 from ..hubclient import HubServiceClient, ServiceError
 from ..templates import (
@@ -55,8 +54,6 @@ class TemplateSource:
             resp = await self.service.fetch("GET", path, headers=headers, timeout=self.timeout)
         except ServiceError as e:
             return None, e.message
-        if resp.code == 599 and isinstance(resp.error, TimeoutError | HTTPTimeoutError):
-            return None, f"the template service did not answer within {self.timeout:g} s"
         if resp.code == 599:
             return None, f"the template service is unreachable ({resp.error})"
         if resp.code >= 500:
