@@ -31,8 +31,14 @@ def xlsx_with_shared_strings(strings) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for item in src.infolist():
-            if item.filename != "xl/sharedStrings.xml":
-                z.writestr(item, src.read(item.filename))
+            data = src.read(item.filename)
+            if item.filename == "[Content_Types].xml":  # declare the part: openpyxl loads it
+                data = data.replace(
+                    b"</Types>",
+                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.'
+                    b'openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+                )
+            z.writestr(item, data)
         with z.open("xl/sharedStrings.xml", "w", force_zip64=True) as f:
             f.write(
                 b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns='
