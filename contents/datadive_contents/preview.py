@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import concurrent.futures
 import datetime as dt
 import decimal
+import functools
 import io
 import json
 import math
@@ -67,6 +69,10 @@ MAX_ZIP_RATIO = 200
 MAX_JSON_DEPTH = 64
 #: seconds one preview may take
 DEFAULT_TIMEOUT = 30.0
+#: previews parsed at once; more wait their turn. Parsers get threads of their own: they wait
+#: for ranged reads that the stores do in the default executor, so sharing it could starve it
+PARSER_THREADS = 4
+_PARSERS = concurrent.futures.ThreadPoolExecutor(PARSER_THREADS, thread_name_prefix="preview")
 
 
 class UnsupportedFormat(ValueError):
@@ -158,7 +164,12 @@ class SyncReader:
     def read(self, start: int, end: int, *, clip: bool = True) -> bytes:
         self.check_time()
         fut = asyncio.run_coroutine_threadsafe(self.reader.read(start, end, clip=clip), self.loop)
-        return fut.result()
+        try:
+            return fut.result(timeout=max(0.0, self.deadline - time.monotonic()))
+        except concurrent.futures.TimeoutError:
+            fut.cancel()
+            self.check_time()
+            raise
 
 
 class SyncRangedFile(io.RawIOBase):
@@ -787,6 +798,11 @@ def warm_up() -> None:
     _frame_table(pandas.read_csv(io.StringIO("a,b\n1,x\n"), dtype_backend="numpy_nullable"))
 
 
+async def _parse(fn: Any, *args: Any) -> Any:
+    """Run parser ``fn(*args)`` on a preview thread."""
+    return await asyncio.get_running_loop().run_in_executor(_PARSERS, functools.partial(fn, *args))
+
+
 async def preview(
     store: ObjectStore,
     key: str,
@@ -821,19 +837,19 @@ async def preview(
     sync = SyncReader(reader, asyncio.get_running_loop(), deadline, timeout)
     result: dict[str, Any]
     if fmt in ("csv", "tsv"):
-        result = await asyncio.to_thread(_preview_delimited, sync, rows, fmt)
+        result = await _parse(_preview_delimited, sync, rows, fmt)
     elif fmt == "jsonl":
-        result = await asyncio.to_thread(_preview_jsonl, sync, rows)
+        result = await _parse(_preview_jsonl, sync, rows)
     elif fmt == "json":
-        result = await asyncio.to_thread(_preview_json, sync, rows)
+        result = await _parse(_preview_json, sync, rows)
     else:
         if info.size == 0:
             raise PreviewFailed(f"{key!r} is empty, not a {fmt} file")
         f = SyncRangedFile(sync)
         if fmt == "parquet":
-            result = await asyncio.to_thread(_parquet_sync, f, rows)
+            result = await _parse(_parquet_sync, f, rows)
         else:
-            result = await asyncio.to_thread(_xlsx_sync, f, rows, sheet, max_inflated)
+            result = await _parse(_xlsx_sync, f, rows, sheet, max_inflated)
     result.setdefault("total_rows", None)
     return {
         "format": fmt,

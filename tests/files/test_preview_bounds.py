@@ -156,3 +156,18 @@ def test_hostile_preview_through_the_service(platform, attack):
         assert "nested more than 64 levels deep" in r.json()["message"]
     assert seconds < 10 and grew < 200 << 20
     assert max(latencies) < max(10 * normal, 1.0), latencies
+
+
+async def test_many_previews_at_once_do_not_starve_the_store(local_store):
+    """Parsers wait for ranged reads that the local store does in the default executor: with
+    parsers in that executor too, enough previews at once would leave no thread for the reads."""
+    import asyncio
+    import os
+
+    # 1000 rows of 100 bytes: more than the first ranged read, so the parser reads on
+    await local_store.put("t.csv", b"a,b\n" + (b"1," + b"x" * 96 + b"\n") * 2000)
+    n = min(32, (os.cpu_count() or 1) + 4) + 8  # more than the default executor has threads
+    results = await asyncio.wait_for(
+        asyncio.gather(*(preview(local_store, "t.csv", rows=1000) for _ in range(n))), 60
+    )
+    assert all(len(r["rows"]) == 1000 and r["requests"] > 1 for r in results)
