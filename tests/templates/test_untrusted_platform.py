@@ -162,6 +162,7 @@ def test_gallery_falls_back_when_the_service_hangs_or_dies(own_platform, connect
     os.kill(service.pid, signal.SIGSTOP)  # hung: accepts connections, never answers
     try:
         code, data, seconds = gallery(connected_server)
+        print(f"service frozen: gallery answered {code} in {seconds:.1f}s ({data.get('source')})")
         assert code == 200, data
         assert data["offline"] is True and data["source"] == "cache"
         assert "did not answer within 2 s" in data["note"]
@@ -182,5 +183,6 @@ def test_gallery_falls_back_when_the_service_hangs_or_dies(own_platform, connect
             break
         time.sleep(0.05)
     code, data, seconds = gallery(connected_server)
+    print(f"service killed: gallery answered {code} in {seconds:.1f}s ({data.get('source')})")
     assert code == 200 and data["offline"] is True and seconds < 10
     assert len(data["templates"]) >= 12
