@@ -7,7 +7,7 @@ import threading
 
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
-from traitlets import Unicode, default
+from traitlets import Float, Unicode, default
 
 from . import __version__
 from .hubclient import HubServiceClient
@@ -73,6 +73,13 @@ class DatadiveExtension(ExtensionApp):
         config=True, help="URL of the Datadive hub service (default: $DATADIVE_SERVICE_URL)."
     )
 
+    templates_timeout = Float(
+        5.0,
+        config=True,
+        help="Seconds the template gallery and renderer wait for the Datadive service before "
+        "falling back to the last list fetched or the built-in templates (answer: offline).",
+    )
+
     @default("service_url")
     def _service_url_default(self):
         return os.environ.get("DATADIVE_SERVICE_URL", "")
@@ -80,6 +87,7 @@ class DatadiveExtension(ExtensionApp):
     def initialize_settings(self):
         client = HubServiceClient(self.service_url)
         self.settings["datadive_service"] = client
+        self.settings["datadive_templates_timeout"] = self.templates_timeout
         connect_contents(self.serverapp.contents_manager, client)
         stop_cleanly_on_sigint(self.serverapp, self.log)
         self.log.info(

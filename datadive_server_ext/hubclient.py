@@ -41,8 +41,10 @@ class HubServiceClient:
         body: bytes | None = None,
         query: dict | None = None,
         headers: dict | None = None,
+        timeout: float | None = None,
     ):
-        """Raw request; returns the tornado response, whatever its status."""
+        """Raw request; returns the tornado response, whatever its status (599 when it could not
+        be sent or no answer came within ``timeout`` seconds, default ``self.timeout``)."""
         if not self.configured:
             raise ServiceError(
                 503,
@@ -56,11 +58,18 @@ class HubServiceClient:
             if body is not None
             else (b"" if method in ("POST", "PUT", "PATCH") else None),
             headers={"Authorization": f"token {self.token}", **(headers or {})},
-            request_timeout=self.timeout,
+            request_timeout=self.timeout if timeout is None else timeout,
+            connect_timeout=min(20.0, self.timeout if timeout is None else timeout),
             allow_nonstandard_methods=True,
         )
         try:
             return await AsyncHTTPClient().fetch(req, raise_error=False)
+        except HTTPClientError as e:  # raise_error=False still raises for timeouts (599)
+            raise ServiceError(
+                504,
+                f"The Datadive service did not answer within {req.request_timeout:g} s; "
+                "try again, or ask a hub admin to check it",
+            ) from e
         except OSError as e:
             raise ServiceError(
                 502,

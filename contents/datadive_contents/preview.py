@@ -12,20 +12,29 @@ the first bytes; Parquet and Excel (xlsx) are read through a seekable file objec
 read into a ranged GET (Parquet: footer, then the first pages of the first row group; xlsx: the
 zip central directory at the end, then the start of the first sheet).
 
+Files are untrusted input, so every preview is bounded: bytes read (``max_bytes``), bytes an
+xlsx may inflate to (``max_inflated``: the zip's central directory is checked before parsing),
+JSON nesting (:data:`MAX_JSON_DEPTH`) and time (``timeout``). All parsing runs in a worker
+thread; only the ranged reads run on the event loop.
+
 Errors: :class:`UnsupportedFormat` (not a previewable type; the message lists the supported ones),
-:class:`PreviewFailed` (the file is not what its name says, or its first rows are too large).
+:class:`PreviewFailed` (the file is not what its name says, or its first rows are too large, too
+deep, or take too long).
 """
 
 from __future__ import annotations
 
 import asyncio
 import codecs
+import concurrent.futures
 import datetime as dt
 import decimal
+import functools
 import io
 import json
 import math
 import re
+import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
@@ -52,6 +61,18 @@ MAX_ROWS = 1000
 DEFAULT_MAX_BYTES = 32 << 20
 FIRST_RANGE = 64 << 10
 BLOCK = 64 << 10
+#: an xlsx's parts that are parsed whole (shared strings, styles, ...) may inflate to at most this
+DEFAULT_MAX_INFLATED = 16 << 20
+#: a zip member larger than this that inflates more than MAX_ZIP_RATIO times is a zip bomb
+MAX_ZIP_RATIO = 200
+#: deepest nesting of arrays/objects a previewed JSON record may have
+MAX_JSON_DEPTH = 64
+#: seconds one preview may take
+DEFAULT_TIMEOUT = 30.0
+#: previews parsed at once; more wait their turn. Parsers get threads of their own: they wait
+#: for ranged reads that the stores do in the default executor, so sharing it could starve it
+PARSER_THREADS = 4
+_PARSERS = concurrent.futures.ThreadPoolExecutor(PARSER_THREADS, thread_name_prefix="preview")
 
 
 class UnsupportedFormat(ValueError):
@@ -117,14 +138,47 @@ class RangeReader:
         return data
 
 
+class SyncReader:
+    """The blocking face of a :class:`RangeReader` for parsers in a worker thread: each read runs
+    on the event loop ``loop``; past ``deadline`` (``time.monotonic()``) reads fail."""
+
+    def __init__(
+        self, reader: RangeReader, loop: asyncio.AbstractEventLoop, deadline: float, timeout: float
+    ) -> None:
+        self.reader = reader
+        self.loop = loop
+        self.deadline = deadline
+        self.timeout = timeout
+
+    @property
+    def size(self) -> int:
+        return self.reader.size
+
+    def check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise PreviewFailed(
+                f"previewing it took longer than {self.timeout:g} s (the limit); download the "
+                "file, or save its first rows as a smaller file"
+            )
+
+    def read(self, start: int, end: int, *, clip: bool = True) -> bytes:
+        self.check_time()
+        fut = asyncio.run_coroutine_threadsafe(self.reader.read(start, end, clip=clip), self.loop)
+        try:
+            return fut.result(timeout=max(0.0, self.deadline - time.monotonic()))
+        except concurrent.futures.TimeoutError:
+            fut.cancel()
+            self.check_time()
+            raise
+
+
 class SyncRangedFile(io.RawIOBase):
     """A read-only seekable file (for pyarrow / zipfile in a worker thread) whose reads become
     ranged GETs on the event loop ``loop``; reads are aligned to 64 KiB blocks and cached."""
 
-    def __init__(self, reader: RangeReader, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, reader: SyncReader) -> None:
         super().__init__()
         self.reader = reader
-        self.loop = loop
         self.pos = 0
         self.blocks: OrderedDict[int, bytes] = OrderedDict()
 
@@ -153,10 +207,7 @@ class SyncRangedFile(io.RawIOBase):
             run_end = b
             while run_end + 1 <= last and run_end + 1 not in self.blocks:
                 run_end += 1
-            fut = asyncio.run_coroutine_threadsafe(
-                self.reader.read(b * BLOCK, (run_end + 1) * BLOCK, clip=False), self.loop
-            )
-            data = fut.result()
+            data = self.reader.read(b * BLOCK, (run_end + 1) * BLOCK, clip=False)
             for i in range(b, run_end + 1):
                 self.blocks[i] = data[(i - b) * BLOCK : (i - b + 1) * BLOCK]
             while len(self.blocks) > 256:  # at most 16 MiB cached
@@ -164,6 +215,7 @@ class SyncRangedFile(io.RawIOBase):
             b = run_end + 1
 
     def read(self, size: int | None = -1) -> bytes:
+        self.reader.check_time()  # also while decompressing cached blocks
         end = (
             self.reader.size if size is None or size < 0 else min(self.pos + size, self.reader.size)
         )
@@ -312,14 +364,14 @@ def record_ends(data: bytes, limit: int) -> list[int]:
     return ends
 
 
-async def _read_records(reader: RangeReader, wanted: int) -> tuple[bytes, bool]:
+def _read_records(reader: SyncReader, wanted: int) -> tuple[bytes, bool]:
     """Read growing ranges from the start until ``wanted`` complete records (or the end);
     return the bytes of those records and whether the file goes on after them."""
     buf = b""
     step = FIRST_RANGE
     while True:
         if len(buf) < reader.size:
-            buf += await reader.read(len(buf), len(buf) + step)
+            buf += reader.read(len(buf), len(buf) + step)
             step *= 4
         at_end = len(buf) >= reader.size
         ends = record_ends(buf, wanted)
@@ -351,10 +403,10 @@ def _sniff_delimiter(header: str, default: str) -> str:
     return best if counts[best] > counts.get(default, 0) else default
 
 
-async def _preview_delimited(reader: RangeReader, rows: int, fmt: str) -> dict:
+def _preview_delimited(reader: SyncReader, rows: int, fmt: str) -> dict:
     import pandas as pd
 
-    data, more = await _read_records(reader, rows + 1)
+    data, more = _read_records(reader, rows + 1)
     text = _decode(data)
     first_line = text.split("\n", 1)[0]
     sep = _sniff_delimiter(first_line, "\t" if fmt == "tsv" else ",")
@@ -440,7 +492,34 @@ def _records_table(records: list[Any]) -> tuple[list[dict], list[list[Any]]]:
     return _table(["value"], [[r] for r in records])
 
 
-async def _preview_jsonl(reader: RangeReader, rows: int) -> dict:
+def _json_value(text: str | bytes) -> Any:
+    """``json.loads`` with nesting bounded by MAX_JSON_DEPTH (PreviewFailed otherwise)."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise PreviewFailed(_too_deep()) from None
+    _check_depth(value)
+    return value
+
+
+def _too_deep() -> str:
+    return (
+        f"its JSON is nested more than {MAX_JSON_DEPTH} levels deep, which a table preview cannot "
+        "show; download the file instead"
+    )
+
+
+def _check_depth(value: Any) -> None:
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise PreviewFailed(_too_deep())
+        items = node.values() if isinstance(node, dict) else node
+        stack.extend((v, depth + 1) for v in items if isinstance(v, dict | list))
+
+
+def _preview_jsonl(reader: SyncReader, rows: int) -> dict:
     # JSON strings cannot hold raw newlines, so every newline ends a record (blank lines skipped)
     records: list[Any] = []
     buf = b""
@@ -448,7 +527,7 @@ async def _preview_jsonl(reader: RangeReader, rows: int) -> dict:
     pos = 0
     while True:
         if len(buf) < reader.size:
-            buf += await reader.read(len(buf), len(buf) + step)
+            buf += reader.read(len(buf), len(buf) + step)
             step *= 4
         at_end = len(buf) >= reader.size
         while len(records) < rows:
@@ -459,8 +538,10 @@ async def _preview_jsonl(reader: RangeReader, rows: int) -> dict:
             pos = len(buf) if nl < 0 else nl + 1
             if line.strip():
                 try:
-                    records.append(json.loads(line))
+                    records.append(_json_value(line))
                 except ValueError as e:
+                    if isinstance(e, PreviewFailed):
+                        raise
                     raise PreviewFailed(
                         f"line {len(records) + 1} is not valid JSON ({e}); "
                         "JSON lines files hold one JSON value per line"
@@ -476,24 +557,24 @@ async def _preview_jsonl(reader: RangeReader, rows: int) -> dict:
 _WS = " \t\r\n"
 
 
-async def _preview_json(reader: RangeReader, rows: int) -> dict:
+def _preview_json(reader: SyncReader, rows: int) -> dict:
     decoder = json.JSONDecoder()
     text = ""
     inc = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
     raw = bytearray()
     step = FIRST_RANGE
 
-    async def more_text() -> bool:
+    def more_text() -> bool:
         nonlocal text, step
         if len(raw) >= reader.size:
             return False
-        chunk = await reader.read(len(raw), len(raw) + step)
+        chunk = reader.read(len(raw), len(raw) + step)
         raw.extend(chunk)
         step *= 4
         text += inc.decode(chunk, final=len(raw) >= reader.size)
         return True
 
-    await more_text()
+    more_text()
     i = 0
     while i < len(text) and text[i] in _WS:
         i += 1
@@ -504,17 +585,21 @@ async def _preview_json(reader: RangeReader, rows: int) -> dict:
         nl = text.find("\n", i)
         if nl > 0:
             try:
-                json.loads(text[i:nl])
+                _json_value(text[i:nl])
                 rest = text[nl:].lstrip(_WS)
                 if not rest or rest[0] in "{[":
-                    reader.first = bytes(raw)  # JSON lines after all: no second request
-                    return await _preview_jsonl(reader, rows)
+                    reader.reader.first = bytes(raw)  # JSON lines after all: no second request
+                    return _preview_jsonl(reader, rows)
+            except PreviewFailed:
+                raise
             except ValueError:
                 pass
-        while await more_text():
+        while more_text():
             pass
         try:
-            obj = json.loads(text)
+            obj = _json_value(text)
+        except PreviewFailed:
+            raise
         except ValueError as e:
             raise PreviewFailed(f"not valid JSON: {e}") from None
         found = _records_from_object(obj)
@@ -532,7 +617,7 @@ async def _preview_json(reader: RangeReader, rows: int) -> dict:
         while i < len(text) and text[i] in _WS + ",":
             i += 1
         if i >= len(text):
-            if not await more_text():
+            if not more_text():
                 raise PreviewFailed("the JSON array is not closed (file truncated?)")
             continue
         if text[i] == "]":
@@ -540,11 +625,16 @@ async def _preview_json(reader: RangeReader, rows: int) -> dict:
             break
         try:
             value, j = decoder.raw_decode(text, i)
+            _check_depth(value)
+        except RecursionError:
+            raise PreviewFailed(_too_deep()) from None
+        except PreviewFailed:
+            raise
         except ValueError as e:
-            if await more_text():
+            if more_text():
                 continue
             raise PreviewFailed(f"not valid JSON: {e}") from None
-        if j >= len(text) and isinstance(value, (int, float)) and await more_text():
+        if j >= len(text) and isinstance(value, (int, float)) and more_text():
             continue  # a number may go on in the next bytes
         records.append(value)
         i = j
@@ -552,7 +642,7 @@ async def _preview_json(reader: RangeReader, rows: int) -> dict:
         while True:
             while i < len(text) and text[i] in _WS + ",":
                 i += 1
-            if i < len(text) or not await more_text():
+            if i < len(text) or not more_text():
                 break
         ended = i < len(text) and text[i] == "]"
     columns, out = _records_table(records)
@@ -624,11 +714,41 @@ def _parquet_sync(f: SyncRangedFile, rows: int) -> dict:
     }
 
 
-def _xlsx_sync(f: SyncRangedFile, rows: int, sheet: str | None) -> dict:
+def _check_zip(f: SyncRangedFile, max_inflated: int) -> None:
+    """Refuse a workbook that would inflate beyond the limits, from its zip central directory
+    (the declared sizes bound what zipfile will inflate: reads stop there, and a CRC check
+    catches a member that claims less than it holds)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(f) as z:
+            members = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise PreviewFailed(f"not a readable Excel (xlsx) file: {e}") from None
+    whole = 0  # parts openpyxl parses whole: everything but worksheets and media
+    for m in members:
+        if m.file_size > (1 << 20) and m.file_size > MAX_ZIP_RATIO * max(m.compress_size, 1):
+            raise PreviewFailed(
+                f"its part {m.filename} inflates from {m.compress_size} to {m.file_size} bytes "
+                f"(more than {MAX_ZIP_RATIO} times, the limit for a preview): it looks like a zip "
+                "bomb; download the file only if you trust it"
+            )
+        if not m.filename.startswith(("xl/worksheets/", "xl/media/")):
+            whole += m.file_size
+    if whole > max_inflated:
+        raise PreviewFailed(
+            f"its shared strings and other workbook parts inflate to {whole >> 20} MB, more than "
+            f"the preview's limit of {max_inflated >> 20} MB; download the file or save it as CSV"
+        )
+
+
+def _xlsx_sync(f: SyncRangedFile, rows: int, sheet: str | None, max_inflated: int) -> dict:
     import zipfile
 
     import openpyxl
 
+    _check_zip(f, max_inflated)
+    f.seek(0)
     try:
         wb = openpyxl.load_workbook(f, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
@@ -678,6 +798,11 @@ def warm_up() -> None:
     _frame_table(pandas.read_csv(io.StringIO("a,b\n1,x\n"), dtype_backend="numpy_nullable"))
 
 
+async def _parse(fn: Any, *args: Any) -> Any:
+    """Run parser ``fn(*args)`` on a preview thread."""
+    return await asyncio.get_running_loop().run_in_executor(_PARSERS, functools.partial(fn, *args))
+
+
 async def preview(
     store: ObjectStore,
     key: str,
@@ -687,11 +812,16 @@ async def preview(
     sheet: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     info: ObjectInfo | None = None,
+    max_inflated: int = DEFAULT_MAX_INFLATED,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> dict:
     """Preview the first ``rows`` rows of ``key`` (see the module docstring for the result).
 
+    Parsing runs in a worker thread, bounded by ``max_bytes`` read, ``max_inflated`` bytes
+    inflated (xlsx), MAX_JSON_DEPTH and ``timeout`` seconds.
     Raises UnsupportedFormat, PreviewFailed, or the store's NotFound / StoreUnavailable.
     """
+    deadline = time.monotonic() + timeout
     fmt = format_for(key)
     if not isinstance(rows, int) or rows < 0 or rows > MAX_ROWS:
         raise PreviewFailed(f"rows must be a whole number from 0 to {MAX_ROWS}")
@@ -704,21 +834,22 @@ async def preview(
         if info is None:
             raise NotFound(f"{key!r} does not exist")
     reader = RangeReader(store, key, info, max_bytes, first)
+    sync = SyncReader(reader, asyncio.get_running_loop(), deadline, timeout)
     result: dict[str, Any]
     if fmt in ("csv", "tsv"):
-        result = await _preview_delimited(reader, rows, fmt)
+        result = await _parse(_preview_delimited, sync, rows, fmt)
     elif fmt == "jsonl":
-        result = await _preview_jsonl(reader, rows)
+        result = await _parse(_preview_jsonl, sync, rows)
     elif fmt == "json":
-        result = await _preview_json(reader, rows)
+        result = await _parse(_preview_json, sync, rows)
     else:
         if info.size == 0:
             raise PreviewFailed(f"{key!r} is empty, not a {fmt} file")
-        f = SyncRangedFile(reader, asyncio.get_running_loop())
+        f = SyncRangedFile(sync)
         if fmt == "parquet":
-            result = await asyncio.to_thread(_parquet_sync, f, rows)
+            result = await _parse(_parquet_sync, f, rows)
         else:
-            result = await asyncio.to_thread(_xlsx_sync, f, rows, sheet)
+            result = await _parse(_xlsx_sync, f, rows, sheet, max_inflated)
     result.setdefault("total_rows", None)
     return {
         "format": fmt,

@@ -10,6 +10,7 @@ service's ``template_author_groups`` (default ``datadive-template-authors``), th
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -21,6 +22,7 @@ from tornado import web
 from datadive_server_ext.templates import (
     Template,
     TemplateInvalid,
+    TemplateTooLarge,
     builtin_sources,
     builtin_templates,
     parse_template,
@@ -248,20 +250,30 @@ class TemplatesHandler(_Base):
                 out.append(item)
         self.write_json({"templates": out})
 
-    def post(self):
+    async def post(self):
         self.require_author()
         body = self.json_body()
         source = body.get("source")
+        file = (
+            body.get("file")
+            if isinstance(body.get("file"), str) and body["file"]
+            else "<published>"
+        )
         try:
+            # untrusted YAML: bounded by the model, and parsed off the event loop so that a
+            # large template never stalls other users' requests (no database session is open
+            # yet, so none is held across this await)
             if isinstance(source, str):
-                t = parse_template(source, file=body.get("file") or "<published>")
+                t = await asyncio.to_thread(parse_template, source, file)
             elif isinstance(body.get("document"), dict):
-                t = template_from_document(body["document"], file=body.get("file") or "<published>")
+                t = await asyncio.to_thread(template_from_document, body["document"], file)
                 source = None
             else:
                 raise web.HTTPError(
                     400, 'Send {"source": "<template YAML text>"} or {"document": {...}}'
                 )
+        except TemplateTooLarge as e:
+            raise web.HTTPError(413, str(e.problems[0])) from None
         except TemplateInvalid as e:
             self.write_json(
                 {

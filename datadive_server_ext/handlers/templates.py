@@ -1,12 +1,15 @@
 """``datadive/api/templates`` (list, get) and ``datadive/api/render``.
 
 Templates come from the hub service (cached; the list is revalidated with ETags, published
-versions are immutable and cached for good). When the service is unreachable or this server is
-not connected to it, the built-in library is used and the answer carries a ``note`` saying so.
+versions are immutable and cached for good). When the service is unreachable, does not answer
+within ``DatadiveExtension.templates_timeout`` seconds, or this server is not connected to it,
+the last list fetched or else the built-in library is used, and the answer says so
+(``"offline": true`` and a ``note``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -34,8 +37,9 @@ log = logging.getLogger("datadive.templates")
 class TemplateSource:
     """Where this server gets templates from: the hub service, else the built-in library."""
 
-    def __init__(self, service: HubServiceClient):
+    def __init__(self, service: HubServiceClient, timeout: float = 5.0):
         self.service = service
+        self.timeout = timeout  # seconds to wait for the service before falling back
         self._etag: str | None = None
         self._listing: list[dict[str, Any]] | None = None
         self._versions: dict[tuple[str, str], Template] = {}
@@ -47,10 +51,12 @@ class TemplateSource:
     async def _fetch(self, path: str, headers: dict[str, str] | None = None):
         """(response, None) or (None, why the service could not be used)."""
         try:
-            resp = await self.service.fetch("GET", path, headers=headers)
+            resp = await self.service.fetch("GET", path, headers=headers, timeout=self.timeout)
         except ServiceError as e:
             return None, e.message
-        if resp.code == 599 or resp.code >= 500:
+        if resp.code == 599:
+            return None, f"the template service is unreachable ({resp.error})"
+        if resp.code >= 500:
             return None, f"the template service is unavailable ({resp.code}); try again later"
         return resp, None
 
@@ -91,9 +97,16 @@ class TemplateSource:
             path += f"/versions/{quote(version, safe='')}"
         resp, why = await self._fetch(path)
         if resp is not None and resp.code == 200:
-            doc = json.loads(resp.body)
             try:
-                t = template_from_document(doc["document"], file=f"{template_id}@{doc['version']}")
+                doc = json.loads(resp.body)
+                # validating a template is CPU work on data from elsewhere: off the event loop
+                t = await asyncio.to_thread(
+                    template_from_document, doc["document"], f"{template_id}@{doc['version']}"
+                )
+            except (ValueError, KeyError, TypeError, RecursionError) as e:
+                raise web.HTTPError(
+                    502, f"The service sent a template that is not JSON: {e}"
+                ) from None
             except TemplateInvalid as e:
                 raise web.HTTPError(502, f"The service sent an invalid template: {e}") from None
             self._versions[(t.id, t.version)] = t
@@ -140,7 +153,10 @@ class TemplatesMixin:
     def templates(self) -> TemplateSource:
         src = self.settings.get("datadive_template_source")
         if src is None:
-            src = self.settings["datadive_template_source"] = TemplateSource(self.service)  # type: ignore[attr-defined]
+            src = self.settings["datadive_template_source"] = TemplateSource(
+                self.service,  # type: ignore[attr-defined]
+                timeout=self.settings.get("datadive_templates_timeout", 5.0),
+            )
         return src
 
     def write_values_error(self, e: ValuesInvalid) -> None:
@@ -169,15 +185,44 @@ class TemplatesMixin:
             raise web.HTTPError(422, str(e)) from None
 
     def body(self) -> dict[str, Any]:
+        """The request body as a JSON object nested at most MAX_BODY_DEPTH levels, else 400."""
         try:
             data = json.loads(self.request.body or b"{}")  # type: ignore[attr-defined]
+        except RecursionError:
+            data = None  # nested deeper than the parser goes: reported below
         except (ValueError, UnicodeDecodeError) as e:
             raise web.HTTPError(
                 400, f"The request body is not valid JSON ({e}); send a JSON object"
             ) from None
+        if data is None or nesting_depth(data, MAX_BODY_DEPTH) > MAX_BODY_DEPTH:
+            raise web.HTTPError(
+                400,
+                f"The request body is nested more than {MAX_BODY_DEPTH} levels deep; template "
+                "values are text, numbers, true/false or lists of those",
+            )
         if not isinstance(data, dict):
             raise web.HTTPError(400, "The request body must be a JSON object")
         return data
+
+
+#: deepest JSON nesting a request body may have ({"values": {"x": [..]}} is 3 levels)
+MAX_BODY_DEPTH = 32
+
+
+def nesting_depth(value: Any, stop: int) -> int:
+    """How deeply ``value`` nests lists/dicts (1 for a flat one), counted without recursion and
+    giving up once past ``stop``."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, depth)
+            if deepest > stop:
+                return deepest
+            items = node.values() if isinstance(node, dict) else node
+            stack.extend((v, depth + 1) for v in items if isinstance(v, dict | list))
+    return deepest
 
 
 def _template_ref(body: dict[str, Any]) -> tuple[str, str | None]:
@@ -200,7 +245,17 @@ class TemplatesListHandler(TemplatesMixin, DatadiveHandler):
         category = self.get_argument("category", None)
         tag = self.get_argument("tag", None)
         items = [t for t in items if matches(t, q, category, tag)]
-        self.finish(json.dumps({"templates": items, "source": source, "note": note}))
+        self.finish(
+            json.dumps(
+                {
+                    "templates": items,
+                    "source": source,
+                    # the panel says the list may be out of date (cache) or built-in only
+                    "offline": source != "service",
+                    "note": note,
+                }
+            )
+        )
 
 
 class TemplateGetHandler(TemplatesMixin, DatadiveHandler):

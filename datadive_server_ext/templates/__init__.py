@@ -7,10 +7,12 @@ I/O beyond reading template files and the packaged schema/library.
 from .builtins import builtin_sources, builtin_templates
 from .model import (
     INPUT_TYPES,
+    MAX_TEMPLATE_BYTES,
     Input,
     Problem,
     Template,
     TemplateInvalid,
+    TemplateTooLarge,
     is_variable_name,
     load_file,
     parse_template,
@@ -31,11 +33,13 @@ from .versions import latest_version, version_key
 
 __all__ = [
     "INPUT_TYPES",
+    "MAX_TEMPLATE_BYTES",
     "Input",
     "Problem",
     "RenderError",
     "Template",
     "TemplateInvalid",
+    "TemplateTooLarge",
     "ValuesInvalid",
     "builtin_sources",
     "builtin_templates",

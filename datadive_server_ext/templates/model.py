@@ -7,9 +7,12 @@ found is a :class:`Problem` with file, line and field, so authors can jump strai
 from __future__ import annotations
 
 import ast
+import bisect
+import functools
 import hashlib
 import json
 import keyword
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -19,7 +22,10 @@ from typing import Any
 
 import jsonschema
 
-from .yamlload import Path, YamlProblem, line_of, load_with_lines
+from .yamlload import MAX_DEPTH, Path, YamlProblem, line_of, load_with_lines
+
+#: largest template accepted, as YAML text or as a JSON document (the built-ins are under 4 KiB)
+MAX_TEMPLATE_BYTES = 256 * 1024
 
 INPUT_TYPES = (
     "text",
@@ -86,6 +92,37 @@ class TemplateInvalid(ValueError):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class TemplateTooLarge(TemplateInvalid):
+    """The template is larger than :data:`MAX_TEMPLATE_BYTES` (→ HTTP 413)."""
+
+    def __init__(self, file: str, size: int):
+        super().__init__(
+            [
+                Problem(
+                    file,
+                    None,
+                    "(document)",
+                    f"the template is {size} bytes; a template may be at most "
+                    f"{MAX_TEMPLATE_BYTES // 1024} KiB ({MAX_TEMPLATE_BYTES} bytes). Keep data "
+                    "out of templates: let an input name the file that holds it",
+                )
+            ]
+        )
+
+
+def _too_deep(doc: Any) -> bool:
+    """True when ``doc`` nests lists/dicts more than MAX_DEPTH levels (checked without recursion)."""
+    stack = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth > MAX_DEPTH:
+                return True
+            items = node.values() if isinstance(node, dict) else node
+            stack.extend((v, depth + 1) for v in items if isinstance(v, dict | list))
+    return False
 
 
 def is_variable_name(value: Any) -> bool:
@@ -352,7 +389,9 @@ def load_file(path: str) -> Template:
     """Read and validate one template file; raises :class:`TemplateInvalid`."""
     try:
         with open(path, encoding="utf-8") as f:
-            text = f.read()
+            text = f.read(MAX_TEMPLATE_BYTES + 1)  # never more than the limit (+1 to tell)
+            if len(text) > MAX_TEMPLATE_BYTES:
+                raise TemplateTooLarge(path, os.fstat(f.fileno()).st_size)
     except OSError as e:
         raise TemplateInvalid(
             [Problem(path, None, "(file)", f"cannot read: {e.strerror}")]
@@ -363,7 +402,15 @@ def load_file(path: str) -> Template:
 
 
 def parse_template(text: str, file: str = "<template>") -> Template:
-    """Parse YAML text into a validated :class:`Template`."""
+    """Parse YAML text into a validated :class:`Template`.
+
+    Text over :data:`MAX_TEMPLATE_BYTES` raises :class:`TemplateTooLarge` before it is parsed;
+    anchors, aliases and deep nesting are refused by the loader (see ``yamlload``).
+    """
+    if len(text) > MAX_TEMPLATE_BYTES or len(text.encode("utf-8", "surrogatepass")) > (
+        MAX_TEMPLATE_BYTES
+    ):
+        raise TemplateTooLarge(file, len(text.encode("utf-8", "surrogatepass")))
     try:
         data, lines, duplicates = load_with_lines(text)
     except YamlProblem as e:
@@ -396,6 +443,12 @@ def template_from_document(
     if not isinstance(doc, dict):
         add((), "a template must be a mapping with id, version, title, language and code")
         raise TemplateInvalid(problems)
+    if _too_deep(doc):
+        add((), f"nested more than {MAX_DEPTH} levels deep; templates need only a few levels")
+        raise TemplateInvalid(problems)
+    size = len(json.dumps(doc, default=str, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    if size > MAX_TEMPLATE_BYTES:
+        raise TemplateTooLarge(file, size)
 
     broken: set[Path] = set()  # paths with schema errors: not looked at again
     for err in sorted(
@@ -493,6 +546,10 @@ def template_from_document(
                     f"(inputs are: {declared})",
                     lineno,
                 )
+    if bodies["markdown"] is not None:
+        md = bodies["markdown"]
+        for offset, msg in _markdown_problems(md):
+            add(("markdown",), msg, _body_line(lines, "markdown", md, offset))
     code = bodies["code"]
     if code is not None and doc.get("language") == "python":
         first = _body_line(lines, "code", code, 0)
@@ -622,7 +679,68 @@ def _body_line(lines: dict[Path, int], key: str, body: str, offset: int) -> int 
     start = lines.get((key, "<content>"))
     if start is None:
         return lines.get((key,))
-    return start + body.count("\n", 0, offset)
+    return start + _newlines_before(body, offset)
+
+
+def _newlines_before(body: str, offset: int) -> int:
+    """``body.count("\\n", 0, offset)`` in O(log n): a body may hold thousands of placeholders,
+    and counting from the start for each made checking a large template quadratic."""
+    ends = _newline_offsets(body)
+    return bisect.bisect_left(ends, offset)
+
+
+@functools.lru_cache(maxsize=8)
+def _newline_offsets(body: str) -> list[int]:
+    return [m.start() for m in re.finditer("\n", body)]
+
+
+_URL_START = r"(?:\]\(\s*<?|^\s{0,3}\[[^\]]+\]:\s*<?|<|\b(?:href|src|srcset|action|formaction|xlink:href)\s*=\s*[\"']?)\s*"
+_MD_CHECKS = (
+    (
+        re.compile(_URL_START + r"(?:javascript|vbscript|data)\s*:", re.I | re.M),
+        "links to javascript:, vbscript: or data: addresses are not allowed in markdown; link "
+        "to an http(s) page or remove the link",
+    ),
+    (
+        re.compile(
+            r"!\[[^\]]*\]\(\s*<?\s*(?:https?:)?//|<img\b[^>]*\bsrc(?:set)?\s*=\s*[\"']?\s*(?:https?:)?//",
+            re.I,
+        ),
+        "images from other servers are not allowed in markdown (they load whenever the notebook "
+        "is opened and can track its readers); attach the image to the notebook instead",
+    ),
+    (
+        re.compile(
+            r"<\s*/?\s*(?:script|iframe|frame|object|embed|style|form|meta|link|base)\b"
+            r"|<[a-z][^>]*?\son[a-z]+\s*=",
+            re.I,
+        ),
+        "raw HTML <script>, <iframe>, <object>, <embed>, <style>, <form>, <meta>, <link>, "
+        "<base> and on... event attributes are not allowed in markdown; write markdown instead",
+    ),
+    (
+        re.compile(_URL_START.replace("|<|", "|") + r"[^\s)\"'>]*\{\{", re.I | re.M),
+        "a placeholder cannot stand in a link or image address (the value would choose where "
+        "it points); put it in the link text, or write the address out",
+    ),
+)
+_MD_REF_TO_REMOTE = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?\s*(?:https?:)?//", re.I | re.M)
+
+
+def _markdown_problems(body: str) -> list[tuple[int, str]]:
+    """(offset, message) for each active thing in a template's markdown that could run script
+    or load remote content when the generated cell is shown (values are made inert by the
+    renderer; this checks what the author wrote)."""
+    out = []
+    for rx, msg in _MD_CHECKS:
+        m = rx.search(body)
+        if m:
+            out.append((m.start(), msg))
+    if "![" in body:
+        m = _MD_REF_TO_REMOTE.search(body)
+        if m:
+            out.append((m.start(), _MD_CHECKS[1][1]))
+    return out
 
 
 def _check_python_body(code: str, kinds: dict[str, str | None]) -> list[tuple[int, str]]:

@@ -61,20 +61,28 @@ def python_literal(value: Any) -> str:
     raise RenderError(f"cannot write a {type(value).__name__} as a literal")
 
 
-def _markdown_text(value: Any) -> str:
+#: characters that make markdown structure (links, images, emphasis, code, math, tables,
+#: headings); a value's are backslash-escaped so they show as typed (CommonMark allows
+#: escaping any ASCII punctuation)
+_MARKDOWN_ACTIVE = set("\\`*_[]()!$~|#{}")
+
+
+def _markdown_text(value: Any, in_code: bool = False) -> str:
+    """A value as inert markdown text: it shows as typed and cannot form a link, an image, raw
+    HTML or a new block (newlines are collapsed). Inside a code span (``in_code``) markdown is
+    literal already, so only backticks are replaced there (a value cannot close the span)."""
     if value is None:
         return "—"
     if value is True or value is False:
         return "yes" if value else "no"
     if isinstance(value, list):
-        return ", ".join(_markdown_text(v) for v in value)
+        return ", ".join(_markdown_text(v, in_code) for v in value)
     text = " ".join(str(value).split())  # no newlines: cannot start a new markdown block
-    return (
-        html.escape(text, quote=False)
-        .replace("\\", "\\\\")
-        .replace("`", "\\`")
-        .replace("*", "\\*")
-        .replace("_", "\\_")
+    if in_code:
+        return text.replace("`", "'")
+    return "".join(
+        html.escape(c, quote=False) if c in "<>&" else ("\\" + c if c in _MARKDOWN_ACTIVE else c)
+        for c in text
     )
 
 
@@ -251,9 +259,15 @@ def render_code(template: Template, values: dict[str, Any]) -> str:
 def render_markdown(template: Template, values: dict[str, Any]) -> str | None:
     if template.markdown is None:
         return None
-    return "".join(
-        p if isinstance(p, str) else _markdown_text(values[p[0]]) for p in template.markdown_parts
-    )
+    out = []
+    ticks = 0  # backticks so far: odd means the placeholder stands inside a code span
+    for p in template.markdown_parts:
+        if isinstance(p, str):
+            ticks += p.count("`")
+            out.append(p)
+        else:
+            out.append(_markdown_text(values[p[0]], in_code=ticks % 2 == 1))
+    return "".join(out)
 
 
 def _cell_id() -> str:

@@ -1,4 +1,10 @@
-"""Load YAML with the line number of every key and item (PyYAML SafeLoader, no tags)."""
+"""Load YAML with the line number of every key and item (PyYAML SafeLoader, no tags).
+
+Template YAML comes from authors the service does not trust, so the loader is bounded: anchors
+and aliases are refused (a few hundred bytes of nested aliases expand to gigabytes), and so is
+nesting deeper than :data:`MAX_DEPTH` (the composer is recursive). The size limit is the caller's
+(see ``model.MAX_TEMPLATE_BYTES``).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,9 @@ from typing import Any
 import yaml
 
 Path = tuple[str | int, ...]
+
+#: deepest nesting of mappings and sequences a template may have (real ones use 4)
+MAX_DEPTH = 32
 
 
 class YamlProblem(ValueError):
@@ -17,6 +26,37 @@ class YamlProblem(ValueError):
         self.line = line
         self.message = message
         self.path = path  # where in the document, when known
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses anchors, aliases and nesting deeper than ``MAX_DEPTH``, before
+    composing the node that would need them."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise YamlProblem(
+                event.start_mark.line + 1,
+                "anchors (&name) and aliases (*name) are not allowed in templates; "
+                "write the value out in full",
+            )
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH and isinstance(
+                event, yaml.SequenceStartEvent | yaml.MappingStartEvent
+            ):
+                raise YamlProblem(
+                    event.start_mark.line + 1,
+                    f"nested more than {MAX_DEPTH} levels deep; templates need only a few levels "
+                    "(inputs, then each input's fields)",
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def load_with_lines(text: str) -> tuple[Any, dict[Path, int], list[YamlProblem]]:
@@ -30,7 +70,7 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path, int], list[YamlProblem]]
     """
     duplicates: list[YamlProblem] = []
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _BoundedLoader(text)
     except yaml.reader.ReaderError as e:  # a character YAML does not allow, e.g. NUL
         line = text.count("\n", 0, e.position) + 1
         raise YamlProblem(

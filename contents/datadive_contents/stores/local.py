@@ -5,6 +5,12 @@ the data written, so keeping a version costs no extra copy); ``.meta.json`` ther
 current version's ETag (content md5) and stat, so listings never re-hash unchanged files.
 Writes go to a temp file, are fsynced and swapped in with ``os.replace`` under a lock file, so
 readers never see half a file and if_match / if_none_match are checked atomically.
+
+Temp files (``.datadive-versions/.datadive-tmp-<owner>-*``) carry the id of the process that
+writes them; each such owner holds an flock on its own ``.datadive-tmp-owner-<owner>.lock`` for
+as long as it lives. A writer that was killed leaves temp files whose owner lock anyone can take:
+they are removed when a store opens the directory and at most every ``SWEEP_EVERY`` seconds after
+(older unowned temp files once they are ``STALE_AFTER`` seconds old). Temp files are never listed.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
@@ -28,7 +35,16 @@ from .base import Conflict, Listing, NotFound, ObjectInfo, ObjectStore, PathReje
 
 VERSIONS_DIR = ".datadive-versions"
 TMP_PREFIX = ".datadive-tmp-"
+OWNER_PREFIX = TMP_PREFIX + "owner-"
 META = ".meta.json"
+#: seconds between sweeps for temp files left by killed writers (one also runs at start-up)
+SWEEP_EVERY = 3600.0
+#: a temp file without an owner (older releases) is stale once untouched this long
+STALE_AFTER = 3600.0
+
+# (pid, root) -> (owner id, fd holding the owner's flock): one owner per process and directory
+_OWNERS: dict[tuple[int, str], tuple[str, int]] = {}
+_OWNERS_LOCK = threading.Lock()
 
 
 def _md5_file(path: str) -> str:
@@ -52,6 +68,80 @@ class LocalDirectoryStore(ObjectStore):
         os.makedirs(os.path.join(self.root, VERSIONS_DIR), exist_ok=True)
         self.url = "file://" + self.root
         self._lock_path = os.path.join(self.root, VERSIONS_DIR, ".lock")
+        self._last_sweep = 0.0
+        self.sweep_temp_files()
+
+    # -- temp files -------------------------------------------------------------------------
+    def _owner(self) -> str:
+        """This process's owner id for temp files here (its lock is held while it lives)."""
+        key = (os.getpid(), self.root)
+        with _OWNERS_LOCK:
+            got = _OWNERS.get(key)
+            if got is None:
+                oid = uuid.uuid4().hex[:16]
+                path = os.path.join(self.root, VERSIONS_DIR, f"{OWNER_PREFIX}{oid}.lock")
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                got = _OWNERS[key] = (oid, fd)
+        return got[0]
+
+    def sweep_temp_files(self) -> int:
+        """Remove temp files no live writer owns; returns how many were removed."""
+        self._last_sweep = time.monotonic()
+        vroot = os.path.join(self.root, VERSIONS_DIR)
+        mine = self._owner()
+        try:
+            names = os.listdir(vroot)
+        except FileNotFoundError:
+            return 0
+        alive: set[str] = {mine}
+        dead: dict[str, int] = {}  # owner -> fd holding its (now free) lock
+        for name in names:
+            if not (name.startswith(OWNER_PREFIX) and name.endswith(".lock")):
+                continue
+            oid = name[len(OWNER_PREFIX) : -len(".lock")]
+            if oid in alive:
+                continue
+            try:
+                fd = os.open(os.path.join(vroot, name), os.O_RDWR | os.O_CLOEXEC)
+            except FileNotFoundError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                alive.add(oid)
+                continue
+            dead[oid] = fd
+        removed = 0
+        now = time.time()
+        try:
+            for name in names:
+                if not name.startswith(TMP_PREFIX) or name.startswith(OWNER_PREFIX):
+                    continue
+                oid = name[len(TMP_PREFIX) :].split("-", 1)[0]
+                if oid in alive:
+                    continue
+                path = os.path.join(vroot, name)
+                if oid not in dead:  # no owner: written by an older release
+                    try:
+                        if now - os.stat(path).st_mtime < STALE_AFTER:
+                            continue
+                    except FileNotFoundError:
+                        continue
+                try:
+                    os.unlink(path)
+                    removed += 1
+                except FileNotFoundError:
+                    pass
+        finally:
+            for oid, fd in dead.items():
+                try:
+                    os.unlink(os.path.join(vroot, f"{OWNER_PREFIX}{oid}.lock"))
+                except FileNotFoundError:
+                    pass
+                os.close(fd)
+        return removed
 
     # -- helpers -------------------------------------------------------------------------
     def _key(self, key: str) -> str:
@@ -114,9 +204,9 @@ class LocalDirectoryStore(ObjectStore):
     def _write_meta(self, key: str, meta: dict) -> None:
         vdir = self._vdir(key)
         os.makedirs(vdir, exist_ok=True)
-        tmp = os.path.join(vdir, f"{META}.{uuid.uuid4().hex}")
-        with open(tmp, "w") as f:
-            json.dump(meta, f)
+        f, tmp = self._tmpfile(key)
+        with f:
+            f.write(json.dumps(meta).encode())
         os.replace(tmp, os.path.join(vdir, META))
 
     def _commit(
@@ -166,8 +256,10 @@ class LocalDirectoryStore(ObjectStore):
             shutil.copyfile(src, dst)
 
     def _tmpfile(self, key: str):
+        if time.monotonic() - self._last_sweep > SWEEP_EVERY:
+            self.sweep_temp_files()
         parent = os.path.join(self.root, VERSIONS_DIR)
-        fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=parent)
+        fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{self._owner()}-", dir=parent)
         return os.fdopen(fd, "wb"), tmp
 
     # -- interface -----------------------------------------------------------------------
@@ -321,13 +413,15 @@ class LocalDirectoryStore(ObjectStore):
                 rel = os.path.relpath(dirpath, self.root)
                 rel = "" if rel == "." else rel.replace(os.sep, "/") + "/"
                 for name in sorted(filenames):
+                    if name.startswith(TMP_PREFIX):
+                        continue  # a temp file, never a stored object
                     info = self._info_sync(rel + name)
                     if info:
                         out.files.append(info)
             return out
         with os.scandir(base) as it:
             for entry in sorted(it, key=lambda e: e.name):
-                if entry.name == VERSIONS_DIR:
+                if entry.name == VERSIONS_DIR or entry.name.startswith(TMP_PREFIX):
                     continue
                 if entry.is_dir(follow_symlinks=False):
                     out.folders.append(pre + entry.name)
