@@ -258,9 +258,13 @@ export class DatadiveClient {
 
   // ---- templates ------------------------------------------------------------------------------
 
-  async listTemplates(): Promise<ITemplate[]> {
+  /** The gallery; `offline` is set when the server could not reach the template library and
+   * answered with its last list or the built-in templates. */
+  async listTemplates(): Promise<ITemplate[] & { offline?: boolean }> {
     const body = await this.request('api/templates');
-    return unwrapList<any>(body, 'templates').map(normalizeTemplate);
+    const list: ITemplate[] & { offline?: boolean } = unwrapList<any>(body, 'templates').map(normalizeTemplate);
+    list.offline = Boolean(body?.offline);
+    return list;
   }
 
   async getTemplate(id: string, version?: string | number): Promise<ITemplate> {

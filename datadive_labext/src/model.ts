@@ -114,6 +114,8 @@ export class PanelModel {
 
   templates: ITemplate[] = [];
   templatesLoaded = false;
+  /** The gallery came from the server's fallback (the template library did not answer). */
+  templatesOffline = false;
   galleryQuery = '';
   galleryCategory = '';
   galleryTags: string[] = [];
@@ -396,7 +398,9 @@ export class PanelModel {
 
   async loadTemplates(): Promise<void> {
     await this.run('Could not list templates', async () => {
-      this.templates = await this.client.listTemplates();
+      const list = await this.client.listTemplates();
+      this.templates = list;
+      this.templatesOffline = Boolean(list.offline);
       this.templatesLoaded = true;
     });
   }

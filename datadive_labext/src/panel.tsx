@@ -613,6 +613,12 @@ function Gallery({ model }: { model: PanelModel }): JSX.Element {
         })}
       </div>
       {!model.templatesLoaded && model.busy && <p className="dd-Muted">Loading templates…</p>}
+      {model.templatesOffline && (
+        <p className="dd-Muted" role="status">
+          The template library is not answering; these are the templates this server already had. Try again later
+          for the newest ones.
+        </p>
+      )}
       <ul className="dd-List dd-TemplateList" aria-label="Templates">
         {shown.map(t => (
           <li key={`${t.id}@${t.version}`} className="dd-Item dd-Template" data-template-id={t.id}>

@@ -150,6 +150,18 @@ describe('settings', () => {
   });
 });
 
+describe('template gallery', () => {
+  it('says so when the server answered with its fallback list', async () => {
+    const client: any = fakeClient();
+    const { model } = makeModel(client);
+    await model.loadTemplates();
+    expect(model.templatesOffline).toBe(false);
+    client.listTemplates = () => Promise.resolve(Object.assign([], { offline: true }));
+    await model.loadTemplates();
+    expect(model.templatesOffline).toBe(true);
+  });
+});
+
 describe('projects', () => {
   it('loads live and deleted projects', async () => {
     const { model } = makeModel(fakeClient());
