@@ -127,14 +127,14 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
     async def prepare(self):
         self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.set_header("Cache-Control", "no-store")
-        if not self._has_body():
-            await self.authenticate()
-            await self.before_body()
-            return
-        # the connection reads nothing of the body before prepare() ends; with a body, errors are
-        # answered once it has been read and dropped (see the module docstring)
-        drain = 2 * int(self.service.max_upload_bytes) + (64 << 20)
-        self.request.connection.set_max_body_size(drain)  # type: ignore[union-attr]
+        # Nothing is answered from here: tornado would close the connection after an answer
+        # given before it has read the request (even one without a body), without telling the
+        # proxy, whose next request on that pooled connection then fails with 503. Errors are
+        # answered by the verb method, once the body has been read and dropped.
+        has_body = self._has_body()
+        if has_body:
+            drain = 2 * int(self.service.max_upload_bytes) + (64 << 20)
+            self.request.connection.set_max_body_size(drain)  # type: ignore[union-attr]
         try:
             await self.authenticate()
             self._body_limit = limit = self.body_limit()
@@ -145,7 +145,10 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
         except web.HTTPError as e:
             self._deferred = e
             return
-        self._body = bytearray()
+        finally:
+            self.release_db()  # not held while the body arrives
+        if has_body:
+            self._body = bytearray()
 
     def _has_body(self) -> bool:
         h = self.request.headers
@@ -288,3 +291,9 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
 
     def on_finish(self):
         self.release_db()
+
+
+# verbs a handler does not define answer 405, but only after a deferred 401/403/413
+for _verb in VERBS:
+    if _verb not in APIHandler.__dict__:
+        setattr(APIHandler, _verb, _after_body(getattr(web.RequestHandler, _verb)))
