@@ -12,7 +12,7 @@ import signal
 import sys
 from urllib.parse import urlparse
 
-from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler, HubOAuthenticated
+from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
 from tornado import web
 from tornado.httpserver import HTTPServer
@@ -21,7 +21,7 @@ from traitlets.config import Application
 
 from . import __version__, db
 from .api import api_routes
-from .hubapi import HubUsers
+from .hubapi import CoalescingHubOAuth, HubUsers
 
 
 class RootHandler(HubOAuthenticated, web.RequestHandler):
@@ -214,7 +214,7 @@ class DatadiveService(Application):
         self.store = store_from_url(self.store_url, **self.store_options)
         token = os.environ.get("JUPYTERHUB_API_TOKEN", "")
         # the OAuth callback handler uses the singleton, so every handler must share it
-        self.hub_auth = HubOAuth.instance(
+        self.hub_auth = CoalescingHubOAuth.instance(
             api_token=token, api_url=self.hub_api_url, cache_max_age=self.token_cache_seconds
         )
         self.hub_users = HubUsers(self.hub_api_url, token)
