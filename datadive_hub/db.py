@@ -1,5 +1,6 @@
 """Database engine, sessions and schema upgrades (Alembic) for the hub service."""
 
+import asyncio
 import logging
 import os
 from pathlib import Path
@@ -33,6 +34,36 @@ def make_engine(url: str, **kwargs) -> Engine:
     # no pre-ping round trip per request: a dropped connection fails one request (503) and
     # SQLAlchemy then replaces every pooled connection, so the next request works
     return create_engine(url, **kwargs)
+
+
+def watch_held_connections(engine: Engine, log: logging.Logger) -> None:
+    """Log an error whenever a pooled connection taken on the event loop is still checked out
+    when the loop moves on: it was held across an ``await``.
+
+    Such a connection makes other requests wait for the pool, and waiting for the pool blocks
+    the event loop, so one client's burst would freeze the service for everyone.
+    """
+
+    def check(record, mark) -> None:
+        if record.info.get("datadive_checkout") is mark:
+            log.error(
+                "A database connection is held across an await (%s); the event loop may block "
+                "in pool checkout. Call release_db() before awaiting",
+                engine.pool.status(),
+            )
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(_conn, record, _proxy):
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # start-up or a thread: not a request on the event loop
+        mark = record.info["datadive_checkout"] = object()
+        loop.call_soon(check, record, mark)
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_conn, record):
+        record.info.pop("datadive_checkout", None)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from jupyterhub.services.auth import HubOAuth
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
@@ -88,3 +89,32 @@ class HubUsers:
 
     async def group_exists(self, name: str) -> bool:
         return await self._get(f"groups/{quote(name, safe='')}") is not None
+
+
+class CoalescingHubOAuth(HubOAuth):
+    """HubOAuth whose concurrent look-ups of one token (or cookie) share one request to the hub.
+
+    The service keeps the hub's answers only briefly (``token_cache_seconds``) so that revoked
+    tokens stop working promptly; without this, every request of a burst that arrives after the
+    answer expired would ask the hub again.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._pending: dict[str, asyncio.Future] = {}
+
+    async def _check_hub_authorization(self, url, api_token, cache_key=None, use_cache=True):
+        if not use_cache or cache_key is None:
+            return await super()._check_hub_authorization(url, api_token, cache_key, use_cache)
+        try:
+            return self.cache[cache_key]
+        except KeyError:
+            pass
+        pending = self._pending.get(cache_key)
+        if pending is None:
+            pending = asyncio.ensure_future(
+                super()._check_hub_authorization(url, api_token, cache_key, use_cache)
+            )
+            self._pending[cache_key] = pending
+            pending.add_done_callback(lambda _: self._pending.pop(cache_key, None))
+        return await asyncio.shield(pending)

@@ -12,7 +12,7 @@ import signal
 import sys
 from urllib.parse import urlparse
 
-from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler, HubOAuthenticated
+from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
 from tornado import web
 from tornado.httpserver import HTTPServer
@@ -21,7 +21,7 @@ from traitlets.config import Application
 
 from . import __version__, db
 from .api import api_routes
-from .hubapi import HubUsers
+from .hubapi import CoalescingHubOAuth, HubUsers
 
 
 class RootHandler(HubOAuthenticated, web.RequestHandler):
@@ -117,6 +117,35 @@ class DatadiveService(Application):
         10 * 1024**3, config=True, help="Largest file accepted by the file API, in bytes."
     )
 
+    max_json_body_bytes = Integer(
+        1024**2,
+        config=True,
+        help="Largest JSON request body accepted by the API, in bytes (file uploads are "
+        "streamed and limited by max_upload_bytes instead). Larger bodies answer 413.",
+    )
+
+    max_json_depth = Integer(
+        64,
+        config=True,
+        help="Deepest nesting of arrays and objects accepted in a JSON request body; deeper "
+        "bodies answer 400.",
+    )
+
+    token_cache_seconds = Integer(
+        2,
+        config=True,
+        help="Seconds the service trusts JupyterHub's answer about a token or cookie before "
+        "asking again: a revoked token stops working within this time. Each distinct token "
+        "costs the hub at most one API request per period.",
+    )
+
+    @validate("token_cache_seconds")
+    def _check_token_cache(self, proposal):
+        if proposal["value"] < 1:
+            # HubAuth reads 0 as "cache forever"
+            raise ValueError("token_cache_seconds must be at least 1 (0 would cache forever)")
+        return proposal["value"]
+
     api_page_default_limit = Integer(
         50,
         config=True,
@@ -178,14 +207,15 @@ class DatadiveService(Application):
         if self.upgrade_db:
             db.upgrade(self.db_url)
         self.engine = db.make_engine(self.db_url)
+        db.watch_held_connections(self.engine, self.log)
         self.session_factory = db.session_factory(self.engine)
         # read-only listings run outside transactions (same pool, no BEGIN/ROLLBACK round trips)
         self.read_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.store = store_from_url(self.store_url, **self.store_options)
         token = os.environ.get("JUPYTERHUB_API_TOKEN", "")
         # the OAuth callback handler uses the singleton, so every handler must share it
-        self.hub_auth = HubOAuth.instance(
-            api_token=token, api_url=self.hub_api_url, cache_max_age=60
+        self.hub_auth = CoalescingHubOAuth.instance(
+            api_token=token, api_url=self.hub_api_url, cache_max_age=self.token_cache_seconds
         )
         self.hub_users = HubUsers(self.hub_api_url, token)
         self.log.info(
@@ -229,7 +259,9 @@ class DatadiveService(Application):
         if self.publish_builtin_templates:
             self.publish_builtins()
         url = urlparse(self.service_url)
-        server = HTTPServer(self.make_app(), xheaders=True, max_body_size=self.max_upload_bytes)
+        # API handlers stream their bodies and set their own limit per request, after
+        # authentication; this cap is for everything else (the OAuth callback, unknown URLs)
+        server = HTTPServer(self.make_app(), xheaders=True, max_body_size=self.max_json_body_bytes)
         server.listen(url.port or 80, url.hostname or "127.0.0.1")
         self.log.info(
             "Datadive service listening on %s (prefix %s)", self.service_url, self.service_prefix

@@ -1,11 +1,21 @@
 """The one base class of every Datadive API handler.
 
-It authenticates with HubOAuth (browser cookie or API token), looks up the caller's JupyterHub
-groups and admin flag, opens a database session, and turns every error into
-``{"status": N, "message": "..."}`` — 4xx for the caller's mistakes, 502 for an upstream that failed,
-503 when the database is unavailable or locked.
+It authenticates with HubOAuth (browser cookie or API token) before any byte of the request body
+is read, looks up the caller's JupyterHub groups and admin flag, reads a JSON body of at most
+``DatadiveService.max_json_body_bytes`` (bounded in depth, parsed off the event loop when large),
+opens a database session on demand, and turns every error into ``{"status": N, "message": "..."}``
+— 4xx for the caller's mistakes, 502 for an upstream that failed, 503 when the database is
+unavailable or locked.
+
+Bodies are streamed (``@stream_request_body``): tornado reads them only after :meth:`prepare`, and
+a request that is refused (not signed in, too large) has its body read and dropped, never kept, so
+that the answer reaches the client through the proxy (closing the connection early would show as
+a 503 there).
 """
 
+import asyncio
+import functools
+import inspect
 import json
 from http.client import responses
 from typing import Any
@@ -17,13 +27,53 @@ from sqlalchemy.orm import Session
 from tornado import web
 
 from ..hubapi import HubUser
+from . import jsonbody
+
+VERBS = ("get", "head", "post", "put", "patch", "delete", "options")
+#: bodies up to this size are parsed on the event loop; larger ones in a thread
+PARSE_INLINE_BYTES = 64 << 10
+_NO_BODY = object()
 
 
+def _after_body(method):
+    """Wrap a verb method so that it runs only once the body is in: a refusal decided before the
+    body was read (401, 403, 413, ...) is answered now, and a JSON body is parsed first."""
+
+    @functools.wraps(method)
+    async def verb(self, *args, **kwargs):
+        await self._body_done()
+        result = method(self, *args, **kwargs)
+        if inspect.isawaitable(result):
+            await result
+
+    verb._after_body = True  # type: ignore[attr-defined]
+    return verb
+
+
+@web.stream_request_body
 class APIHandler(HubOAuthenticated, web.RequestHandler):
-    """Authenticated, authorized JSON handler with a database session."""
+    """Authenticated, authorized JSON handler with a database session.
+
+    Database rule: a handler never holds ``self.db`` across an ``await``. It does its reads and
+    writes in one synchronous stretch and calls :meth:`release_db` before awaiting the store or
+    the hub (a later ``self.db`` opens a fresh session).
+    """
 
     _db: Session | None = None
     _forbidden_reason: str | None = None
+    #: an error decided before the body was read; answered once the body has been dropped
+    _deferred: web.HTTPError | None = None
+    _body: bytearray | None = None
+    _body_limit = 0
+    _body_received = 0
+    _json: Any = _NO_BODY
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in VERBS:
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "_after_body", False):
+                setattr(cls, name, _after_body(method))
 
     @property
     def hub_auth(self):
@@ -49,6 +99,18 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
             self._db = self.settings["session_factory"]()
         return self._db
 
+    def release_db(self) -> None:
+        """End the session and give its connection back to the pool, before an ``await``.
+
+        Rows already loaded stay readable (``expire_on_commit=False``); to change them later,
+        load them again through ``self.db``.
+        """
+        if self._db is not None:
+            # close() rolls back what was not committed and returns the connection; unlike
+            # rollback() it leaves loaded attributes readable
+            db, self._db = self._db, None
+            db.close()
+
     # -- authentication -------------------------------------------------------------------
 
     def check_hub_user(self, model):
@@ -65,6 +127,35 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
     async def prepare(self):
         self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.set_header("Cache-Control", "no-store")
+        # Nothing is answered from here: tornado would close the connection after an answer
+        # given before it has read the request (even one without a body), without telling the
+        # proxy, whose next request on that pooled connection then fails with 503. Errors are
+        # answered by the verb method, once the body has been read and dropped.
+        has_body = self._has_body()
+        if has_body:
+            drain = 2 * int(self.service.max_upload_bytes) + (64 << 20)
+            self.request.connection.set_max_body_size(drain)  # type: ignore[union-attr]
+        try:
+            await self.authenticate()
+            self._body_limit = limit = self.body_limit()
+            length = self.request.headers.get("Content-Length", "")
+            if length.isdigit() and int(length) > limit:
+                raise web.HTTPError(413, self.too_large_message(limit))
+            await self.before_body()
+        except web.HTTPError as e:
+            self._deferred = e
+            return
+        finally:
+            self.release_db()  # not held while the body arrives
+        if has_body:
+            self._body = bytearray()
+
+    def _has_body(self) -> bool:
+        h = self.request.headers
+        return h.get("Content-Length", "0") not in ("", "0") or "Transfer-Encoding" in h
+
+    async def authenticate(self) -> None:
+        """Identify the caller (``self.current_user``, ``self.user``), or 401 / 403."""
         # HubAuth's awaitable form: its blocking form (get_current_user) hands every request to a
         # helper thread and waits for it, which caps the service's throughput under load
         model = await self.hub_auth.get_user(self, sync=False)
@@ -84,16 +175,68 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
             )
         self.user: HubUser = await self.service.hub_users.resolve(model)
 
+    # -- the request body ----------------------------------------------------------------
+
+    def body_limit(self) -> int:
+        """Most bytes of body this request may send (a JSON body unless a subclass streams)."""
+        return int(self.service.max_json_body_bytes)
+
+    def too_large_message(self, limit: int) -> str:
+        return (
+            f"The request body is larger than this API accepts ({limit} bytes, "
+            f"{limit / 2**20:g} MiB); nothing was changed. Send a smaller JSON document, or ask a "
+            "hub admin to raise DatadiveService.max_json_body_bytes"
+        )
+
+    async def before_body(self) -> None:
+        """Hook: runs after authentication, before the body is read (e.g. start an upload)."""
+
+    def body_chunk(self, chunk: bytes) -> Any:
+        """Hook: one piece of an accepted body (default: kept, to be parsed as JSON)."""
+        assert self._body is not None
+        self._body += chunk
+
+    def body_refused(self) -> None:
+        """Hook: the body turned out too large mid-stream (e.g. abort an upload)."""
+
+    async def body_settle(self) -> None:
+        """Hook: awaited before a refusal is answered (e.g. until an upload is discarded)."""
+
+    async def data_received(self, chunk: bytes) -> None:
+        self._body_received += len(chunk)
+        if self._deferred is not None or self._finished:
+            return  # refused: the rest of the body is dropped
+        if self._body_received > self._body_limit:
+            self._deferred = web.HTTPError(413, self.too_large_message(self._body_limit))
+            self._body = None
+            self.body_refused()
+            return
+        result = self.body_chunk(chunk)
+        if inspect.isawaitable(result):
+            await result
+
+    async def _body_done(self) -> None:
+        """Answer a refusal decided earlier, else parse a JSON body (off the loop if large)."""
+        if self._deferred is not None:
+            await self.body_settle()
+            raise self._deferred
+        if self._body is None:
+            return
+        raw, self._body = bytes(self._body), None
+        self.request.body = raw
+        if not raw.strip():
+            return
+        depth = int(self.service.max_json_depth)
+        if len(raw) <= PARSE_INLINE_BYTES:
+            self._json = jsonbody.parse(raw, depth)
+        else:
+            self._json = await asyncio.to_thread(jsonbody.parse, raw, depth)
+
     # -- JSON in and out -----------------------------------------------------------------
 
     def json_body(self, required: tuple[str, ...] = ()) -> dict[str, Any]:
         """The request body as a JSON object, or 400 saying what is wrong with it."""
-        try:
-            body = json.loads(self.request.body or b"{}")
-        except (ValueError, UnicodeDecodeError) as e:
-            raise web.HTTPError(
-                400, f"The request body is not valid JSON ({e}); send a JSON object"
-            ) from None
+        body = {} if self._json is _NO_BODY else self._json
         if not isinstance(body, dict):
             raise web.HTTPError(400, "The request body must be a JSON object")
         missing = [k for k in required if k not in body]
@@ -147,9 +290,10 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
         super().log_exception(typ, value, tb)
 
     def on_finish(self):
-        if self._db is not None:
-            try:
-                self.db.rollback()
-            finally:
-                self.db.close()
-            self._db = None
+        self.release_db()
+
+
+# verbs a handler does not define answer 405, but only after a deferred 401/403/413
+for _verb in VERBS:
+    if _verb not in APIHandler.__dict__:
+        setattr(APIHandler, _verb, _after_body(getattr(web.RequestHandler, _verb)))

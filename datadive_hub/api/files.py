@@ -158,8 +158,10 @@ class FilesBase(APIHandler):
     """Shared helpers: authorization + the project's store, and path validation."""
 
     def project_store(self, project_id: str, need: Role) -> ObjectStore:
+        """Check the caller's role, then end the database session: what follows awaits the store."""
         project = access.project_for(self, project_id, need)
         self.project_id = project.id
+        self.release_db()
         return project_store(self.store, project.id)
 
     def rel(self, path: str, *, allow_root: bool = False) -> str:
@@ -204,43 +206,43 @@ class FileHandler(FilesBase):
 
     _upload: asyncio.Future | None = None
     _queue: asyncio.Queue | None = None
-    _received = 0
-    _limit = 0
-    _refused = False
 
     # -- upload (streamed) -----------------------------------------------------------------
+    # The base class authenticates before the body is read, refuses a body over body_limit()
+    # with 413 and answers every refusal once the body has been read and dropped.
 
-    async def prepare(self):
-        # With a streamed body, prepare() runs before the body is read, and tornado closes the
-        # connection after any answer given here - without telling the proxy, whose next request
-        # on that pooled connection then fails with 503. So errors are answered by the verb
-        # method, once the body has been read (and dropped).
-        try:
-            await super().prepare()
-            if self.request.method == "PUT":
-                await self._start_upload()
-        except web.HTTPError as e:
-            self._deferred = e
+    def body_limit(self) -> int:
+        if self.request.method == "PUT":
+            return int(self.service.max_upload_bytes)
+        return super().body_limit()
 
-    def _raise_deferred(self) -> None:
-        if self._deferred is not None:
-            raise self._deferred
+    def too_large_message(self, limit: int) -> str:
+        if self.request.method == "PUT":
+            return self._too_large_message(limit)
+        return super().too_large_message(limit)
 
-    _deferred: web.HTTPError | None = None
+    async def before_body(self) -> None:
+        if self.request.method == "PUT":
+            await self._start_upload()
+
+    def body_chunk(self, chunk: bytes):
+        if self.request.method != "PUT":
+            return super().body_chunk(chunk)
+        return self._upload_chunk(chunk)
+
+    def body_refused(self) -> None:
+        self._abort()
+
+    async def body_settle(self) -> None:
+        if self._upload is not None:
+            self._abort()
+            with contextlib.suppress(BaseException):
+                await self._upload  # the store discards the partial upload
 
     async def _start_upload(self) -> None:
         kw = self.path_kwargs
         store = self.project_store(kw["project_id"], Role.editor)
         key = self.rel(kw["path"])
-        self._limit = limit = int(self.service.max_upload_bytes)
-        # we enforce the limit ourselves (413 with a message); tornado's own check answers 400
-        self.request.connection.set_max_body_size(2 * limit + (64 << 20))  # type: ignore[union-attr]
-        length = self.request.headers.get("Content-Length")
-        if length is not None and length.isdigit() and int(length) > limit:
-            # answer 413 once the body has been read (and dropped): closing the connection
-            # early would reach the client through the proxy only as a 503
-            self._refused = True
-            return
         if_match = self.request.headers.get("If-Match")
         if_none_match = self.request.headers.get("If-None-Match")
         if if_none_match is not None and if_none_match.strip() != "*":
@@ -311,13 +313,8 @@ class FileHandler(FilesBase):
             self._queue.get_nowait()
         self._queue.put_nowait(_UploadAborted())
 
-    async def data_received(self, chunk: bytes) -> None:
-        if self._upload is None or self._refused or self._finished:
-            return  # not an upload, or a refused one: the rest of the body is dropped
-        self._received += len(chunk)
-        if self._received > self._limit:
-            self._refused = True
-            self._abort()
+    async def _upload_chunk(self, chunk: bytes) -> None:
+        if self._upload is None:
             return
         self._buf += chunk
         if len(self._buf) >= FEED_BYTES:
@@ -329,12 +326,6 @@ class FileHandler(FilesBase):
         super().on_connection_close()
 
     async def put(self, project_id, path):
-        self._raise_deferred()
-        if self._refused:
-            if self._upload is not None:
-                with contextlib.suppress(BaseException):
-                    await self._upload  # the store discards the partial upload
-            raise web.HTTPError(413, self._too_large_message(self._limit))
         if self._finished or self._upload is None:
             return
         if self._buf:
@@ -362,7 +353,6 @@ class FileHandler(FilesBase):
         await self._download(project_id, path, body=False)
 
     async def _download(self, project_id, path, *, body: bool) -> None:
-        self._raise_deferred()
         store = self.project_store(project_id, Role.viewer)
         if not path.strip("/"):
             return await self.listing(store, "")
@@ -472,7 +462,6 @@ class FileHandler(FilesBase):
     # -- delete ----------------------------------------------------------------------------
 
     async def delete(self, project_id, path):
-        self._raise_deferred()
         store = self.project_store(project_id, Role.editor)
         if not path.strip("/"):
             raise web.HTTPError(

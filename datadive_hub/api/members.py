@@ -48,7 +48,8 @@ class MembersHandler(APIHandler):
         self.write_json({"members": [serialize.member(m) for m in project.members]})
 
     async def post(self, project_id):
-        project = access.project_for(self, project_id, Role.owner)
+        access.project_for(self, project_id, Role.owner)
+        self.release_db()  # not held across the hub's await
         body = self.json_body(required=("name", "role"))
         kind = _kind(body.get("kind", "user"))
         name, role = body["name"], _role(body["role"])
@@ -65,6 +66,7 @@ class MembersHandler(APIHandler):
                 f"JupyterHub has no {kind} named {name!r}; check the spelling, "
                 "or ask a hub admin to create it first",
             )
+        project = access.project_for(self, project_id, Role.owner)  # again, after the await
         if any(m.kind == kind and m.name == name for m in project.members):
             raise web.HTTPError(
                 409, f"{kind} {name!r} is already a member; change the role with PATCH instead"

@@ -42,21 +42,25 @@ def empty_notebook(kernel: str = "python3") -> bytes:
     return json.dumps(nb, indent=1).encode() + b"\n"
 
 
-async def sync_rows(handler, project) -> list[Notebook]:
-    """Rows for every .ipynb in the store; rows whose file is gone are dropped."""
-    listing = await project_store(handler.store, project.id).list("", recursive=True)
-    paths = {
+async def stored_notebooks(handler, project_id: str) -> set[str]:
+    """Paths of the .ipynb files the store holds for the project (hidden folders left out)."""
+    listing = await project_store(handler.store, project_id).list("", recursive=True)
+    return {
         f.key
         for f in listing.files
         if f.key.endswith(".ipynb") and not any(seg.startswith(".") for seg in f.key.split("/"))
     }
+
+
+def sync_rows(handler, project_id: str, paths: set[str]) -> list[Notebook]:
+    """Rows for every notebook in ``paths``; rows whose file is gone are dropped."""
     rows = {
         n.path: n
-        for n in handler.db.scalars(select(Notebook).where(Notebook.project_id == project.id))
+        for n in handler.db.scalars(select(Notebook).where(Notebook.project_id == project_id))
     }
     changed = False
     for path in paths - rows.keys():
-        rows[path] = Notebook(project_id=project.id, path=path, created_by="")
+        rows[path] = Notebook(project_id=project_id, path=path, created_by="")
         handler.db.add(rows[path])
         changed = True
     for path in rows.keys() - paths:
@@ -67,41 +71,46 @@ async def sync_rows(handler, project) -> list[Notebook]:
     return sorted(rows.values(), key=lambda n: n.path)
 
 
-def find_notebook(handler, project, notebook_id) -> Notebook:
+def find_notebook(handler, project_id: str, notebook_id) -> Notebook:
     nb = handler.db.get(Notebook, notebook_id)
-    if nb is None or nb.project_id != project.id:
+    if nb is None or nb.project_id != project_id:
         raise web.HTTPError(
             404, f"No notebook {notebook_id!r} in this project; list them with GET .../notebooks"
         )
     return nb
 
 
+# Each verb reads and writes the database in synchronous stretches and ends the session
+# (release_db) before it awaits the store: no connection is held across an await.
+
+
 class NotebooksHandler(APIHandler):
     async def get(self, project_id):
-        project = access.project_for(self, project_id, Role.viewer)
+        pid = access.project_for(self, project_id, Role.viewer).id
+        self.release_db()
         archived = self.get_argument("archived", "0") in ("1", "true")
-        rows = await sync_rows(self, project)
+        paths = await stored_notebooks(self, pid)
+        rows = sync_rows(self, pid, paths)
         self.write_json(
             {"notebooks": [serialize.notebook(n) for n in rows if archived or not n.archived]}
         )
 
     async def post(self, project_id):
-        project = access.project_for(self, project_id, Role.editor)
+        pid = access.project_for(self, project_id, Role.editor).id
+        self.release_db()
         body = self.json_body()
         path = notebook_path(body.get("path") or body.get("name") or "")
         try:
-            await project_store(self.store, project.id).put(
-                path, empty_notebook(), if_none_match=True
-            )
+            await project_store(self.store, pid).put(path, empty_notebook(), if_none_match=True)
         except Conflict:
             raise web.HTTPError(
                 409, f"{path!r} already exists in this project; choose another name"
             ) from None
         nb = self.db.scalar(
-            select(Notebook).where(Notebook.project_id == project.id, Notebook.path == path)
+            select(Notebook).where(Notebook.project_id == pid, Notebook.path == path)
         )
         if nb is None:
-            nb = Notebook(project_id=project.id, path=path, created_by=self.user.name)
+            nb = Notebook(project_id=pid, path=path, created_by=self.user.name)
             self.db.add(nb)
         self.commit()
         self.write_json(serialize.notebook(nb), status=201)
@@ -109,42 +118,48 @@ class NotebooksHandler(APIHandler):
 
 class NotebookHandler(APIHandler):
     def get(self, project_id, notebook_id):
-        project = access.project_for(self, project_id, Role.viewer)
-        self.write_json(serialize.notebook(find_notebook(self, project, notebook_id)))
+        pid = access.project_for(self, project_id, Role.viewer).id
+        self.write_json(serialize.notebook(find_notebook(self, pid, notebook_id)))
 
     async def patch(self, project_id, notebook_id):
-        project = access.project_for(self, project_id, Role.editor)
-        nb = find_notebook(self, project, notebook_id)
+        pid = access.project_for(self, project_id, Role.editor).id
+        old = find_notebook(self, pid, notebook_id).path
+        self.release_db()
         body = self.json_body()
         if not body or set(body) - {"path", "name", "archived"}:
             raise web.HTTPError(
                 400, "Send 'path' (or 'name') to rename and/or 'archived' (boolean)"
             )
-        if "archived" in body:
-            if not isinstance(body["archived"], bool):
-                raise web.HTTPError(400, "archived must be true or false")
-            nb.archived = body["archived"]
+        if "archived" in body and not isinstance(body["archived"], bool):
+            raise web.HTTPError(400, "archived must be true or false")
+        path = old
         new = body.get("path") or body.get("name")
         if new is not None:
-            if "name" in body and "path" not in body and "/" in nb.path:
-                new = posixpath.join(posixpath.dirname(nb.path), new)
+            if "name" in body and "path" not in body and "/" in old:
+                new = posixpath.join(posixpath.dirname(old), new)
             path = notebook_path(new)
-            if path != nb.path:
-                store = project_store(self.store, project.id)
+            if path != old:
+                store = project_store(self.store, pid)
                 if await store.head(path) is not None:
                     raise web.HTTPError(409, f"{path!r} already exists; choose another name")
-                await store.copy(nb.path, path)
-                await store.delete(nb.path)
-                nb.path = path
+                await store.copy(old, path)
+                await store.delete(old)
+        nb = find_notebook(self, pid, notebook_id)
+        if "archived" in body:
+            nb.archived = body["archived"]
+        nb.path = path
         self.commit()
         self.write_json(serialize.notebook(nb))
 
     async def delete(self, project_id, notebook_id):
-        project = access.project_for(self, project_id, Role.editor)
-        nb = find_notebook(self, project, notebook_id)
-        await project_store(self.store, project.id).delete(nb.path)
-        self.db.delete(nb)
-        self.commit()
+        pid = access.project_for(self, project_id, Role.editor).id
+        path = find_notebook(self, pid, notebook_id).path
+        self.release_db()
+        await project_store(self.store, pid).delete(path)
+        nb = self.db.get(Notebook, notebook_id)
+        if nb is not None:
+            self.db.delete(nb)
+            self.commit()
         self.set_status(204)
         self.finish()
 

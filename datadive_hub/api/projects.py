@@ -38,12 +38,21 @@ def _page_size(handler: APIHandler) -> int:
     return min(int(raw), most)
 
 
+#: a cursor this service gives out is base64 of a name key (at most a few hundred bytes) and an id
+MAX_CURSOR = 2048
+
+
 def _decode_cursor(raw: str) -> tuple[str, str]:
+    if len(raw) > MAX_CURSOR:
+        raise web.HTTPError(
+            400,
+            "cursor is not one this service gave out; use the 'next' value of the previous page",
+        )
     try:
         key = json.loads(base64.urlsafe_b64decode(raw.encode() + b"=" * (-len(raw) % 4)))
         if isinstance(key, list) and len(key) == 2 and all(isinstance(k, str) for k in key):
             return key[0], key[1]
-    except (ValueError, UnicodeError):
+    except (ValueError, UnicodeError, RecursionError):
         pass
     raise web.HTTPError(
         400, "cursor is not one this service gave out; use the 'next' value of the previous page"
@@ -125,6 +134,15 @@ class ProjectHandler(APIHandler):
         self.write_json(serialize.project(project, self.role))
 
     def delete(self, project_id):
+        if self.request.path.endswith("/"):
+            # what a client makes of DELETE .../projects/<id>/files/.. (or files/a/../..) once it
+            # resolves the dot segments: a file path, never a request to delete the project
+            raise web.HTTPError(
+                400,
+                "Nothing was deleted: DELETE .../projects/<id>/ (with a trailing slash) is what "
+                "a file path such as 'files/..' becomes; to delete a file or folder give its "
+                "path under files/, to delete the project use .../projects/<id> without the slash",
+            )
         project = access.project_for(self, project_id, Role.owner)
         project.deleted_at = utcnow()
         self.commit()
@@ -143,10 +161,13 @@ class RestoreHandler(APIHandler):
 
 class PurgeHandler(APIHandler):
     async def post(self, project_id):
-        project = access.project_for(self, project_id, Role.owner, deleted=True)
-        removed = await self.store.delete_prefix(f"projects/{project.id}/")
-        self.db.delete(project)
-        self.commit()
+        pid = access.project_for(self, project_id, Role.owner, deleted=True).id
+        self.release_db()  # not held across the store's await
+        removed = await self.store.delete_prefix(f"projects/{pid}/")
+        project = self.db.get(Project, pid)
+        if project is not None:
+            self.db.delete(project)
+            self.commit()
         self.log.info("%s purged project %s (%s objects)", self.user.name, project_id, removed)
         self.write_json({"id": project_id, "purged": True, "objects_removed": removed})
 
