@@ -131,7 +131,8 @@ class SystemUserSpawner(LocalProcessSpawner):
     account_prefix = Unicode(
         "datadive-",
         config=True,
-        help="Prefix of the system account of each hub user (account = prefix + hub name).",
+        help="Prefix of each hub user's system account: prefix + hub name, or prefix + a "
+        "readable stem + 8 hex digits of a hash when the name is no valid account name.",
     )
     home_dir_template = Unicode(
         "/home/{username}",
