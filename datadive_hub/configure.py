@@ -354,6 +354,8 @@ def _configure_local_spawner(c, opts: dict) -> None:
     home = os.path.join(opts["data_dir"], "users", "{username}") if opts["data_dir"] else None
     if opts["spawner"] == "system-users":
         c.JupyterHub.spawner_class = "datadive_hub.system_users.SystemUserSpawner"
+        # kernels on Unix sockets in the account's runtime dir, not on ports others can reach
+        c.Spawner.args = _add_args(list(c.Spawner.get("args", [])), "--KernelManager.transport=ipc")
         if home:
             c.SystemUserSpawner.home_dir_template = home
     else:

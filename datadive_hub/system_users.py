@@ -4,8 +4,11 @@ Hub user ``NAME`` runs their server and kernels as the account ``datadive-NAME``
 spawn with ``useradd`` (locked password, no login) and home ``<data>/users/NAME`` (mode 0700,
 owned by the account). Everything else in the data directory belongs to root, so a kernel reads
 only its own home: not the store, the databases, the secrets, other homes or other processes'
-environments. The mapping from hub name to account is injective and recorded in the account's
-comment field, so a look-alike hub name never lands in someone else's account.
+environments. Kernels talk to their server over Unix sockets (ZeroMQ ``ipc``) in a private
+runtime directory ``/run/datadive/<uid>`` (short: socket paths are limited to 107 bytes), not
+over 127.0.0.1 ports where any local account could subscribe to a kernel's output. The mapping
+from hub name to account is injective and recorded in the account's comment field, so a
+look-alike hub name never lands in someone else's account.
 """
 
 from __future__ import annotations
@@ -124,6 +127,26 @@ def _hand_over(top: str, uid: int, gid: int) -> None:
             os.lchown(path, uid, gid)
 
 
+def ensure_private_dir(top: str, uid: int, gid: int) -> str:
+    """``top/<uid>``: mode 0700, owned by ``uid`` (``top``: root's, mode 0711)."""
+    os.makedirs(top, 0o711, exist_ok=True)
+    st = os.lstat(top)
+    if st.st_uid != 0 or not stat.S_ISDIR(st.st_mode):
+        raise RuntimeError(f"{top} must be a directory owned by root")
+    os.chmod(top, 0o711)
+    path = os.path.join(top, str(uid))
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    st = os.lstat(path)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid not in (0, uid):
+        raise RuntimeError(f"{path} is not a directory of uid {uid}; remove it")
+    os.lchown(path, uid, gid)
+    os.chmod(path, 0o700)
+    return path
+
+
 class SystemUserSpawner(LocalProcessSpawner):
     """LocalProcessSpawner that runs each user's server as their own system account,
     created on first spawn (the hub must run as root)."""
@@ -140,6 +163,13 @@ class SystemUserSpawner(LocalProcessSpawner):
         help="Home of each user's account ({username}: the hub name); made mode 0700 at spawn.",
     )
 
+    runtime_root = Unicode(
+        "/run/datadive",
+        config=True,
+        help="Folder of each account's private Jupyter runtime directory (<runtime_root>/<uid>: "
+        "kernel connection files and sockets); keep it short (socket paths max 107 bytes).",
+    )
+
     @property
     def account(self) -> str:
         return account_name(self.user.name, self.account_prefix)
@@ -154,6 +184,7 @@ class SystemUserSpawner(LocalProcessSpawner):
     async def start(self):
         entry = await asyncio.to_thread(ensure_account, self.account, self.home, self.user.name)
         await asyncio.to_thread(ensure_home, self.home, entry.pw_uid, entry.pw_gid)
+        await asyncio.to_thread(ensure_private_dir, self.runtime_root, entry.pw_uid, entry.pw_gid)
         self.log.info("Starting %s's server as system account %s", self.user.name, self.account)
         return await super().start()
 
@@ -172,6 +203,7 @@ class SystemUserSpawner(LocalProcessSpawner):
         env["USER"] = env["LOGNAME"] = self.account
         env["HOME"] = self.home
         env["SHELL"] = entry.pw_shell or "/bin/bash"
+        env["JUPYTER_RUNTIME_DIR"] = os.path.join(self.runtime_root, str(entry.pw_uid))
         return env
 
     async def move_certs(self, paths):

@@ -168,11 +168,14 @@ async def test_bobs_kernel_reads_nothing_of_alice_or_the_platform(iso):
     assert bob_uid != alice_out[0], "alice and bob must be different accounts"
     assert pwd.getpwuid(bob_uid).pw_name == f"datadive-{bob.name}"
 
-    hub_pid = int((data / "jupyterhub.pid").read_text())
-    runtime = home / ".local" / "share" / "jupyter" / "runtime"
-    kernel_files = sorted(runtime.glob("kernel-*.json"))
-    assert kernel_files, f"alice's kernel connection file is in {runtime}"
     alice_server_pid = p.hub("GET", f"users/{alice.name}").json()["servers"][""]["state"]["pid"]
+    hub_pid = int((data / "jupyterhub.pid").read_text())
+    runtime = Path("/run/datadive") / str(alice_out[0])
+    kernel_files = sorted(runtime.glob("kernel-*"))
+    assert [f for f in kernel_files if f.suffix == ".json"], f"alice's kernel files: {runtime}"
+    # her kernel's channels are Unix sockets there, not 127.0.0.1 ports anyone could subscribe to
+    info = json.loads(next(f for f in kernel_files if f.suffix == ".json").read_text())
+    assert info["transport"] == "ipc" and info["ip"].startswith(f"{runtime}/"), info
     targets = [
         stored,
         stored.parent,
