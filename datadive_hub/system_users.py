@@ -96,6 +96,7 @@ def ensure_account(account: str, home: str, hub_name: str) -> pwd.struct_passwd:
 def ensure_home(home: str, uid: int, gid: int) -> None:
     """Make ``home`` (mode 0700) belong to ``uid``; a home left by a single-user start (owned by
     root or by a removed account) is handed over, links are never followed."""
+    os.makedirs(os.path.dirname(home), 0o711, exist_ok=True)
     try:
         os.mkdir(home, 0o700)
     except FileExistsError:

@@ -170,7 +170,7 @@ def _account(uid: int) -> str:
 
 
 def secure_data_dir(data: Path, isolated: bool) -> None:
-    """Only root reaches the data directory; with isolation, accounts may pass through it and
+    """Only this account reaches the data directory; with isolation, others may pass through it and
     ``users/`` to their own home. Every other entry (store, databases, secrets, logs, config)
     and every home is private; a home is handed to its account at spawn."""
     users = data / "users"
