@@ -86,6 +86,7 @@ def iso(server_python):
     for entry in pwd.getpwall():  # the accounts datadive up made for this test's users
         if any(entry.pw_gecos == f"Datadive user {n}" for n in p.hub_names):
             subprocess.run(["userdel", entry.pw_name], capture_output=True)
+            shutil.rmtree(f"/run/datadive/{entry.pw_uid}", ignore_errors=True)
     shutil.rmtree(top, ignore_errors=True)
 
 
