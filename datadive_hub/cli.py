@@ -17,7 +17,13 @@ def _db_url(args) -> str:
 def cmd_up(args) -> int:
     from .up import up
 
-    return up(port=args.port, data_dir=args.data_dir, ip=args.ip, db_url=args.db_url)
+    return up(
+        port=args.port,
+        data_dir=args.data_dir,
+        ip=args.ip,
+        db_url=args.db_url,
+        server_python=args.server_python,
+    )
 
 
 def cmd_db_upgrade(args) -> int:
@@ -67,6 +73,12 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="the Datadive database (default: SQLite in the data dir), e.g. "
         "postgresql+psycopg://user@127.0.0.1/datadive",
+    )
+    up.add_argument(
+        "--server-python",
+        default=os.environ.get("DATADIVE_SERVER_PYTHON"),
+        help="Python that user servers and kernels run with (default: $DATADIVE_SERVER_PYTHON, "
+        "else this one); run as root, every user's account must be able to run it",
     )
     up.set_defaults(func=cmd_up)
 

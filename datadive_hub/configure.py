@@ -108,7 +108,14 @@ OPTIONS: dict[str, tuple[object, str]] = {
     ),
     "spawner": (
         "local",
-        "'local' (SimpleLocalProcessSpawner), 'kubernetes' (KubeSpawner) or None (leave as configured).",
+        "'local' (SimpleLocalProcessSpawner: every server runs as the hub's account), "
+        "'system-users' (each user's server runs as their own system account, made on first "
+        "spawn; needs root), 'kubernetes' (KubeSpawner) or None (leave as configured).",
+    ),
+    "server_python": (
+        None,
+        "Python that local user servers and kernels run with (default: the hub's); with "
+        "spawner='system-users' every account must be able to run it.",
     ),
     "contents_manager": (True, "User servers use datadive_contents.DatadiveContentsManager."),
     "stop_grace_seconds": (
@@ -129,7 +136,7 @@ OPTIONS: dict[str, tuple[object, str]] = {
 DEFAULTS = {name: default for name, (default, _) in OPTIONS.items()}
 CHOICES = {
     "authenticator": ("local", "oidc", None),
-    "spawner": ("local", "kubernetes", None),
+    "spawner": ("local", "system-users", "kubernetes", None),
 }
 
 
@@ -315,18 +322,8 @@ def configure(c, **options):
             "--ServerApp.contents_manager_class=datadive_contents.DatadiveContentsManager",
         )
 
-    if opts["spawner"] == "local":
-        c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
-        c.Spawner.cmd = [os.path.join(os.path.dirname(sys.executable), "jupyterhub-singleuser")]
-        c.Spawner.args = _add_args(list(c.Spawner.get("args", [])), "--allow-root")
-        # SIGINT, then SIGTERM after this many seconds: time to flush the working copy
-        c.LocalProcessSpawner.interrupt_timeout = opts["stop_grace_seconds"]
-        if opts["data_dir"]:
-            c.SimpleLocalProcessSpawner.home_dir_template = os.path.join(
-                opts["data_dir"], "users", "{username}"
-            )
-        c.Spawner.start_timeout = 120
-        c.Spawner.http_timeout = 120
+    if opts["spawner"] in ("local", "system-users"):
+        _configure_local_spawner(c, opts)
     elif opts["spawner"] == "kubernetes":
         _configure_kubespawner(c, opts)
 
@@ -344,6 +341,32 @@ def configure(c, **options):
         c.JupyterHub.api_tokens = {**c.JupyterHub.get("api_tokens", {}), token: "admin"}
         c.Authenticator.admin_users = {*c.Authenticator.get("admin_users", set()), "admin"}
     return c
+
+
+def _configure_local_spawner(c, opts: dict) -> None:
+    """User servers as local processes: all as the hub's account ('local') or each as its own
+    system account ('system-users', see datadive_hub.system_users)."""
+    python = opts["server_python"] or sys.executable
+    c.Spawner.cmd = [python, "-m", "jupyterhub.singleuser"]
+    # kernels and terminals find the server's Python first
+    path = os.pathsep.join([os.path.dirname(python), os.environ.get("PATH", os.defpath)])
+    c.Spawner.environment = {**c.Spawner.get("environment", {}), "PATH": path}
+    home = os.path.join(opts["data_dir"], "users", "{username}") if opts["data_dir"] else None
+    if opts["spawner"] == "system-users":
+        c.JupyterHub.spawner_class = "datadive_hub.system_users.SystemUserSpawner"
+        # kernels on Unix sockets in the account's runtime dir, not on ports others can reach
+        c.Spawner.args = _add_args(list(c.Spawner.get("args", [])), "--KernelManager.transport=ipc")
+        if home:
+            c.SystemUserSpawner.home_dir_template = home
+    else:
+        c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
+        c.Spawner.args = _add_args(list(c.Spawner.get("args", [])), "--allow-root")
+        if home:
+            c.SimpleLocalProcessSpawner.home_dir_template = home
+    # SIGINT, then SIGTERM after this many seconds: time to flush the working copy
+    c.LocalProcessSpawner.interrupt_timeout = opts["stop_grace_seconds"]
+    c.Spawner.start_timeout = 120
+    c.Spawner.http_timeout = 120
 
 
 def _configure_kubespawner(c, opts: dict) -> None:

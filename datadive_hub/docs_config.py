@@ -35,6 +35,12 @@ CLASSES = [
         ],
     ),
     ("datadive_hub.auth.local", "LocalPasswordAuthenticator", "hub (`datadive up`)", []),
+    (
+        "datadive_hub.system_users",
+        "SystemUserSpawner",
+        "hub (`datadive up` as root)",
+        ["interrupt_timeout"],
+    ),
     ("datadive_hub.service", "DatadiveService", "the Datadive service (runs beside the hub)", []),
     (
         "datadive_contents",

@@ -73,6 +73,10 @@ def test_first_start_restart_and_clean_stop(tmp_path):
     proc, out = start(data, port)
     assert f"Datadive is running at {url}/" in out
     assert "[1/4]" in out and "[4/4]" in out  # progress while starting
+    # whether users are kept apart is said at start-up (here pytest's 0700 temp dir keeps
+    # other accounts out of the homes, so: single-user, and why)
+    assert re.search(r"^(Users are isolated|Single-user): ", out, re.M), out
+    assert re.search(r"Users:\s+(isolated|single-user)", out), out
     password = re.search(r"Password:\s+(\S+)", out).group(1)
     assert sign_in(url, "admin", password)
     s = requests.Session()
