@@ -156,7 +156,10 @@ async def test_bobs_kernel_reads_nothing_of_alice_or_the_platform(iso):
         await run(alice_ws, alice, "import os, json; print(json.dumps([os.getuid(), os.getcwd()]))")
     )
     home = data / "users" / alice.name
-    assert alice_out[1] == str(home / "Secret study"), "alice's kernel runs in her working copy"
+    assert alice_out[1] == os.path.realpath(home / "Secret study"), (
+        "alice's kernel runs in her working copy (the project folder links to it)"
+    )
+    assert alice_out[1].startswith(str(home) + os.sep)
     stored = data / "store" / "projects" / project["id"] / "secret.csv"
     assert stored.read_text() == "id,diagnosis\n1,confidential\n", "alice's save reached the store"
 
@@ -212,7 +215,7 @@ async def test_bobs_kernel_reads_nothing_of_alice_or_the_platform(iso):
             "print(json.dumps([os.getcwd(), os.stat('own.txt').st_uid]))",
         )
     )
-    assert own == [str(data / "users" / bob.name / "Mine"), bob_uid]
+    assert own == [os.path.realpath(data / "users" / bob.name / "Mine"), bob_uid]
     print(
         f"\nisolation figures: datadive up ready in {p.started_in:.1f}s; first spawn (account "
         f"made) alice {alice_spawn:.1f}s, bob {bob_spawn:.1f}s"
