@@ -106,6 +106,7 @@ async def test_a_working_copy_that_vanished_deletes_nothing(tmp_path):
     wc = WorkingCopy(store, str(tmp_path / "wc"), str(tmp_path / "state.sqlite"), project_id="p1")
     await wc.write("a.txt", b"1")
     await wc.write("b.txt", b"2")
+
     def stored():
         return sorted(n for n in os.listdir(tmp_path / "store") if not n.startswith("."))
 
