@@ -19,11 +19,9 @@ import fnmatch
 import getpass
 import hashlib
 import inspect
-import json
 import mimetypes
 import os
 import re
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -37,7 +35,14 @@ from traitlets import Bool, Float, Instance, Int, Unicode, default
 
 from . import __version__
 from .checkpoints import DatadiveCheckpoints
-from .folders import assign_folders
+from .mounts import (
+    STATE_DIR,
+    Mount,
+    ProjectList,
+    ProjectUnavailable,
+    link_folders,
+    project_home,
+)
 from .nbwrite import NotebookWriter, Prepared
 from .paths import normalize_path
 from .stores import (
@@ -52,46 +57,6 @@ from .stores import (
 from .workingcopy import KEEP, SyncConflict, SyncOffline, WorkingCopy, is_internal
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-STATE_DIR = ".datadive-workingcopy"
-#: where, under STATE_DIR, each project's working copy lives: projects/<id>/files
-PROJECTS_DIR = "projects"
-
-
-class Mount:
-    """One store shown at ``folder`` ("" in single-root mode).
-
-    In Datadive mode a mount belongs to a project id: its working copy, sync state and uploads
-    never change project; ``folder`` is only the label it is shown under and may change (a
-    rename). ``attached`` is False once the project left the user's list (deleted, access
-    removed): the mount is then never synced, and its unsent local changes are reported."""
-
-    def __init__(
-        self,
-        key: str,
-        folder: str,
-        store: ObjectStore,
-        wc: WorkingCopy,
-        role: str,
-        project_id: str | None,
-    ):
-        self.key = key
-        self.folder = folder
-        self.store = store
-        self.wc = wc
-        self.role = role
-        self.project_id = project_id
-        self.attached = True
-        self.name = folder
-        self.unsent: list[str] = []
-
-    @property
-    def writable(self) -> bool:
-        return self.role != "viewer"
-
-    @property
-    def syncs(self) -> bool:
-        """Uploads and deletions of this mount may reach its store."""
-        return self.attached and self.writable
 
 
 def _http_error(e: Exception, path: str) -> HTTPError:
@@ -263,11 +228,7 @@ class DatadiveContentsManager(AsyncContentsManager):
         super().__init__(**kwargs)
         self._mounts: dict[str, Mount] = {}  # by project id ("" in single-root mode)
         self._by_folder: dict[str, Mount] = {}  # the attached mounts, by folder label
-        self._projects: list[dict] | None = None
-        self._projects_at = 0.0
-        self._projects_error: str | None = None
-        self._folder_state: dict | None = None
-        self._list_lock = asyncio.Lock()
+        self._projects: ProjectList | None = None  # Datadive mode, made on first use
         self._link_lock = asyncio.Lock()
         self._poller: asyncio.Task | None = None
         self._uploads: dict[str, str] = {}
@@ -339,7 +300,7 @@ class DatadiveContentsManager(AsyncContentsManager):
                 log=self.log,
                 upload_timeout=self.save_upload_timeout or None,
             )
-        home = self._project_home(key)
+        home = project_home(self.working_root, key)
         return WorkingCopy(
             store,
             os.path.join(home, "files"),
@@ -351,92 +312,6 @@ class DatadiveContentsManager(AsyncContentsManager):
             upload_timeout=self.save_upload_timeout or None,
         )
 
-    def _project_home(self, project_id: str) -> str:
-        safe = project_id if re.fullmatch(r"[A-Za-z0-9_-]{1,64}", project_id) else None
-        safe = safe or hashlib.sha256(project_id.encode()).hexdigest()
-        return os.path.join(self.working_root, STATE_DIR, PROJECTS_DIR, safe)
-
-    # -- the project list (with the last known one when the service cannot answer) ----------
-    def _state_file(self) -> str:
-        return os.path.join(self.working_root, STATE_DIR, "projects.json")
-
-    def _load_folder_state(self) -> dict:
-        if self._folder_state is None:
-            try:
-                with open(self._state_file(), encoding="utf-8") as f:
-                    state = json.load(f)
-                assert isinstance(state, dict)
-            except (OSError, ValueError, AssertionError):
-                state = {}
-            self._folder_state = {
-                "projects": state.get("projects"),
-                "previous": state.get("previous") or {},
-                "reserved": state.get("reserved") or {},
-            }
-        return self._folder_state
-
-    def _save_folder_state(self, state: dict) -> None:
-        path = self._state_file()
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(state, f)
-        os.replace(tmp, path)
-        self._folder_state = state
-
-    def _projects_fresh(self) -> bool:
-        return (
-            self._projects is not None
-            and time.monotonic() - self._projects_at < self.project_cache_seconds
-        )
-
-    async def _project_list(self) -> list[dict]:
-        if self._projects_fresh():
-            return self._projects  # type: ignore[return-value]
-        async with self._list_lock:  # one question to the service at a time, one state writer
-            if self._projects_fresh():
-                return self._projects  # type: ignore[return-value]
-            return await self._fetch_project_list()
-
-    async def _fetch_project_list(self) -> list[dict]:
-        state = self._load_folder_state()
-        known = self._projects if self._projects is not None else state["projects"]
-        try:
-            result = self.project_source()
-            if inspect.isawaitable(result):
-                timeout = self.project_list_timeout if known is not None else None
-                result = await asyncio.wait_for(result, timeout)
-            fresh = list(result or [])
-        except Exception as e:
-            if known is None:
-                raise HTTPError(
-                    503,
-                    f"the Datadive service cannot list your projects ({_reason(e)}) and this "
-                    "server has no earlier list; try again in a minute, or ask a hub admin to "
-                    "check the hub",
-                ) from e
-            if self._projects_error is None:
-                self.log.warning(
-                    "the Datadive service cannot list projects (%s); using the last known list "
-                    "of %d projects",
-                    _reason(e),
-                    len(known),
-                )
-            self._projects_error = _reason(e)
-            self._projects, self._projects_at = known, time.monotonic()
-            return known
-        self._projects_error = None
-        projects, previous, reserved = assign_folders(fresh, state["previous"], state["reserved"])
-        new_state = {"projects": projects, "previous": previous, "reserved": reserved}
-        if new_state != state:
-            try:
-                await asyncio.to_thread(self._save_folder_state, new_state)
-            except OSError as e:
-                self.log.warning("could not record the project folders: %s", e)
-                self._folder_state = new_state
-        self._projects, self._projects_at = projects, time.monotonic()
-        return projects
-
     async def _mount_list(self) -> list[Mount]:
         if not self.datadive_mode:
             if "" not in self._mounts:
@@ -447,7 +322,19 @@ class DatadiveContentsManager(AsyncContentsManager):
                 self._by_folder[""] = self._mounts[""]
                 self._start_poller()
             return [self._mounts[""]]
-        projects = await self._project_list()
+        if self._projects is None:
+            state_file = os.path.join(self.working_root, STATE_DIR, "projects.json")
+            self._projects = ProjectList(state_file, self.log)
+        try:
+            projects = await self._projects.get(
+                self.project_source, self.project_cache_seconds, self.project_list_timeout
+            )
+        except ProjectUnavailable as e:
+            raise HTTPError(
+                503,
+                f"the Datadive service cannot list your projects ({e}) and this server has no "
+                "earlier list; try again in a minute, or ask a hub admin to check the hub",
+            ) from e
         mounts = []
         for p in projects:
             pid = str(p["id"])
@@ -480,8 +367,9 @@ class DatadiveContentsManager(AsyncContentsManager):
             self._by_folder[f] is not m for f, m in by_folder.items()
         ):
             self._by_folder = by_folder
+            targets = {folder: m.wc.root for folder, m in by_folder.items()}
             async with self._link_lock:
-                await asyncio.to_thread(self._link_folders, dict(self._by_folder))
+                await asyncio.to_thread(link_folders, self.working_root, targets, self.log)
         self._start_poller()
         return mounts
 
@@ -500,52 +388,6 @@ class DatadiveContentsManager(AsyncContentsManager):
             m.name,
             f"; {len(m.unsent)} local change(s) kept in {m.wc.root}" if m.unsent else "",
         )
-
-    def _link_folders(self, by_folder: dict[str, Mount]) -> None:
-        """(worker thread) Make ``<root>/<folder>`` a symlink to each project's working copy,
-        and remove the links of folders no longer shown. A real folder found at a project's
-        place (a working copy of an earlier version, keyed by name) is moved aside, not synced."""
-        root = self.working_root
-        ours = os.path.join(STATE_DIR, PROJECTS_DIR) + os.sep
-        wanted = {}
-        for folder, m in by_folder.items():
-            wanted[folder] = os.path.relpath(m.wc.root, root)
-        try:
-            entries = list(os.scandir(root))
-        except FileNotFoundError:
-            entries = []
-        for e in entries:
-            if e.is_symlink() and e.name not in wanted:
-                try:
-                    if os.readlink(e.path).startswith(ours):
-                        os.unlink(e.path)
-                except OSError:
-                    pass
-        for folder, target in wanted.items():
-            link = os.path.join(root, folder)
-            try:
-                if os.path.islink(link):
-                    if os.readlink(link) == target:
-                        continue
-                elif os.path.lexists(link):
-                    aside = os.path.join(
-                        root, STATE_DIR, "set-aside", f"{folder}-{time.strftime('%Y%m%dT%H%M%S')}"
-                    )
-                    os.makedirs(os.path.dirname(aside), exist_ok=True)
-                    os.replace(link, aside)
-                    self.log.warning(
-                        "%s was a folder of its own; moved to %s (not synced) so that the project "
-                        "folder can take its place",
-                        link,
-                        aside,
-                    )
-                tmp = os.path.join(root, STATE_DIR, f".link-{os.getpid()}")
-                if os.path.lexists(tmp):
-                    os.unlink(tmp)
-                os.symlink(target, tmp)
-                os.replace(tmp, link)
-            except OSError as e:
-                self.log.warning("could not link %s to its project: %s", link, e)
 
     async def _resolve(self, path: str) -> tuple[Mount | None, str]:
         """API path → (mount, path inside it). (None, "") is the Datadive root."""
@@ -1245,7 +1087,7 @@ class DatadiveContentsManager(AsyncContentsManager):
             "state": overall,
             "pending": sum(s["pending"] for s in out),
             "projects": out,
-            "project_list_error": self._projects_error,
+            "project_list_error": self._projects.error if self._projects else None,
         }
 
     async def _startup(self) -> None:
@@ -1299,12 +1141,6 @@ class DatadiveContentsManager(AsyncContentsManager):
         if self._notary_pool is not None:
             self._notary_pool.shutdown(wait=True)
             self._notary_pool = None
-
-
-def _reason(e: BaseException) -> str:
-    if isinstance(e, TimeoutError | asyncio.TimeoutError):
-        return "no answer in time"
-    return getattr(e, "message", None) or str(e) or type(e).__name__
 
 
 def _decode(content, fmt, path) -> bytes:
