@@ -36,7 +36,10 @@ def test_fresh_server_gives_the_plain_name_to_the_older_project():
 
 def test_a_label_is_never_reused_for_another_project():
     _, prev, res = folders([p("p1", "Study")])
-    _, prev, res = folders([p("p1", "Study 2026")], prev, res)  # renamed
+    got, prev, res = folders([p("p1", "Study 2026")], prev, res)  # renamed
+    assert got == {"p1": "Study 2026"}, "the new name shows at once"
+    assert prev == {"p1": {"name": "Study 2026", "folder": "Study 2026"}}
+    assert res == {"study": "p1", "study 2026": "p1"}
     got, prev, res = folders([p("p1", "Study 2026"), p("p2", "Study")], prev, res)
     assert got == {"p1": "Study 2026", "p2": "Study (2)"}, (
         "an open tab on Study/ never saves into p2"
@@ -49,7 +52,37 @@ def test_a_label_is_never_reused_for_another_project():
 def test_labels_are_valid_folder_names_and_unique_ignoring_case():
     got, _, _ = folders([p("a", "../etc"), p("b", ".hidden/x"), p("c", "study"), p("d", "STUDY")])
     assert got["a"] == "-etc" and got["b"] == "hidden-x"
+    more, _, _ = folders(
+        [p("e", "a\\b"), p("f", "X-ray"), p("g", "   "), p("h", ""), p("i", "..")]
+        + [{"id": "j", "name": None}]
+    )
+    assert more["e"] == "a-b" and more["f"] == "X-ray"
+    # nothing left of the name: the folder is named after the project id
+    assert (more["g"], more["h"], more["i"], more["j"]) == ("g", "h", "i", "j")
     assert {got["c"], got["d"]} == {"study", "STUDY (2)"}
+
+
+def test_folders_stay_put_after_an_upgrade_without_reservations():
+    """State written before labels were reserved (``reserved`` missing): a project keeps its
+    folder while its name is unchanged, even when the plain name is free now."""
+    previous = {
+        "p1": {"name": "Study", "folder": "Study (2)"},
+        "p2": {"name": "Notes", "folder": "Notes"},
+    }
+    got, prev, res = folders([p("p1", "Study"), p("p2", "Notes")], previous, {})
+    assert got == {"p1": "Study (2)", "p2": "Notes"}
+    assert prev == previous
+    assert res == {"study (2)": "p1", "notes": "p2"}
+    # and the plain name is not given to anyone else later
+    got, _, _ = folders([p("p1", "Study"), p("p3", "Study (2)")], prev, res)
+    assert got == {"p1": "Study (2)", "p3": "Study (2) (2)"}
+
+
+def test_projects_without_a_date_come_first():
+    got, _, _ = folders(
+        [{"id": "b", "name": "S", "created_at": "2020-01-01"}, {"id": "z", "name": "S"}]
+    )
+    assert got == {"z": "S", "b": "S (2)"}
 
 
 def test_conflict_names_never_pile_up_suffixes():
@@ -106,6 +139,7 @@ async def test_a_working_copy_that_vanished_deletes_nothing(tmp_path):
     wc = WorkingCopy(store, str(tmp_path / "wc"), str(tmp_path / "state.sqlite"), project_id="p1")
     await wc.write("a.txt", b"1")
     await wc.write("b.txt", b"2")
+
     def stored():
         return sorted(n for n in os.listdir(tmp_path / "store") if not n.startswith("."))
 
