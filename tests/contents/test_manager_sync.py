@@ -9,6 +9,7 @@ import pytest
 from datadive_contents.manager import DatadiveContentsManager
 from datadive_contents.stores.local import LocalDirectoryStore
 from datadive_contents.stores.s3 import S3Store
+from datadive_contents.workingcopy import SyncConflict, SyncError
 from helpers import free_port
 from tornado.web import HTTPError
 
@@ -175,3 +176,134 @@ async def test_save_of_a_synced_file_costs_one_put(tmp_path, moto_server, s3_buc
         await cm.save(nb_with_rich_output(trusted=True), "made-elsewhere.ipynb")
     assert e.value.status_code == 400 and "is a directory" in e.value.log_message
     await store.close()
+
+
+# --- the working copy's sync decisions, on the local store (upload, pull, deletion) ----------
+
+
+@pytest.fixture
+def wc(tmp_path):
+    from datadive_contents.workingcopy import WorkingCopy
+
+    store = LocalDirectoryStore(str(tmp_path / "store"))
+    w = WorkingCopy(
+        store,
+        str(tmp_path / "wc"),
+        str(tmp_path / "state" / "wc.db"),
+        user="carol",
+        project_id="p1",
+    )
+    yield w
+    w.close()
+
+
+def stored(tmp_path, name):
+    p = tmp_path / "store" / name
+    return p.read_text() if p.exists() else None
+
+
+def conflict_files(tmp_path, stem):
+    return sorted(n for n in os.listdir(tmp_path / "store") if n.startswith(f"{stem}.conflict-"))
+
+
+async def test_kernel_written_file_never_overwrites_one_created_meanwhile(wc, tmp_path):
+    """A file a kernel wrote is uploaded only if the store has none (If-None-Match): another
+    member's file of the same name stays, ours is kept next to it."""
+    await wc.store.put("out.csv", b"theirs")
+    (tmp_path / "wc" / "out.csv").write_text("ours")
+    with pytest.raises(SyncConflict) as e:
+        await wc.push("out.csv")
+    assert stored(tmp_path, "out.csv") == "theirs"
+    [mine] = conflict_files(tmp_path, "out")
+    assert stored(tmp_path, mine) == "ours" and e.value.conflict_path == mine
+    assert (tmp_path / "wc" / "out.csv").read_text() == "theirs"
+    assert (tmp_path / "wc" / mine).read_text() == "ours"
+    assert "yours was saved as " + mine in str(e.value)
+    assert [c["conflict_path"] for c in wc.conflicts] == [mine]
+
+
+async def test_edited_file_is_uploaded_only_over_the_version_it_started_from(wc, tmp_path):
+    await wc.write("a.txt", b"v1")
+    (tmp_path / "wc" / "a.txt").write_text("mine, longer")  # a kernel edits it
+    await wc.store.put("a.txt", b"theirs")  # someone else saved meanwhile
+    with pytest.raises(SyncConflict):
+        await wc.push("a.txt")
+    assert stored(tmp_path, "a.txt") == "theirs"
+    [mine] = conflict_files(tmp_path, "a")
+    assert stored(tmp_path, mine) == "mine, longer"
+    # without a competing change the edit goes through, once
+    (tmp_path / "wc" / "a.txt").write_text("next")
+    info = await wc.push("a.txt")
+    assert stored(tmp_path, "a.txt") == "next" and info.etag == wc.base("a.txt").etag
+    assert not wc.local_changed("a.txt")
+    versions = len(await wc.store.list_versions("a.txt"))
+    assert (await wc.push("a.txt")).etag == info.etag  # unchanged: nothing sent
+    assert len(await wc.store.list_versions("a.txt")) == versions
+
+
+async def test_same_bytes_on_both_sides_is_no_conflict(wc, tmp_path):
+    (tmp_path / "wc" / "same.txt").write_text("same")
+    await wc.store.put("same.txt", b"same")
+    info = await wc.push("same.txt")
+    assert info.etag == wc.base("same.txt").etag and conflict_files(tmp_path, "same") == []
+
+
+async def test_a_file_deleted_in_the_store_meanwhile_is_recreated(wc, tmp_path):
+    await wc.write("gone.txt", b"v1")
+    await wc.store.delete("gone.txt")
+    (tmp_path / "wc" / "gone.txt").write_text("v2 of mine")
+    await wc.push("gone.txt")
+    assert stored(tmp_path, "gone.txt") == "v2 of mine"
+
+
+async def test_local_deletion_reaches_the_store_only_over_the_version_deleted(wc, tmp_path):
+    await wc.write("old.txt", b"v1")
+    await wc.write("kept.txt", b"v1")
+    os.remove(tmp_path / "wc" / "old.txt")
+    assert await wc.push("old.txt") is None
+    assert stored(tmp_path, "old.txt") is None and wc.base("old.txt") is None
+    # someone else changed it after we read it: our deletion does not delete their version
+    await wc.store.put("kept.txt", b"theirs")
+    os.remove(tmp_path / "wc" / "kept.txt")
+    assert await wc.push("kept.txt") is None
+    assert stored(tmp_path, "kept.txt") == "theirs" and wc.base("kept.txt") is None
+
+
+async def test_pull_never_overwrites_unsaved_local_edits(wc, tmp_path):
+    await wc.write("r.txt", b"v1")
+    (tmp_path / "wc" / "r.txt").write_text("local edit")
+    theirs = await wc.store.put("r.txt", b"their v2")
+    await wc.pull("r.txt", theirs)  # conflict: logged, both kept
+    assert (tmp_path / "wc" / "r.txt").read_text() == "their v2"
+    [mine] = conflict_files(tmp_path, "r")
+    assert stored(tmp_path, mine) == "local edit"
+    assert (tmp_path / "wc" / mine).read_text() == "local edit"
+
+
+async def test_pull_takes_remote_changes_only_when_there_are_some(wc, tmp_path):
+    await wc.write("p.txt", b"v1")
+    same = await wc.store.head("p.txt")
+    (tmp_path / "wc" / "p.txt").write_text("unsent edit")
+    await wc.pull("p.txt", same)  # the store has what we started from: keep the edit
+    assert (tmp_path / "wc" / "p.txt").read_text() == "unsent edit"
+    theirs = await wc.store.put("q.txt", b"new file")
+    await wc.pull("q.txt", theirs)  # not here yet: downloaded
+    assert (tmp_path / "wc" / "q.txt").read_text() == "new file"
+    assert wc.base("q.txt").etag == theirs.etag and not wc.local_changed("q.txt")
+    # an unchanged local copy follows the store
+    theirs = await wc.store.put("q.txt", b"newer")
+    await wc.pull("q.txt", theirs)
+    assert (tmp_path / "wc" / "q.txt").read_text() == "newer"
+    # a local edit identical to the remote change is simply adopted
+    (tmp_path / "wc" / "q.txt").write_text("both")
+    theirs = await wc.store.put("q.txt", b"both")
+    await wc.pull("q.txt", theirs)
+    assert wc.base("q.txt").etag == theirs.etag and conflict_files(tmp_path, "q") == []
+
+
+async def test_an_unbound_working_copy_sends_nothing(wc, tmp_path):
+    (tmp_path / "wc" / "x.txt").write_text("x")
+    (tmp_path / "wc" / ".datadive-project").write_text("another-project\n")
+    with pytest.raises(SyncError, match="belongs to another project; x.txt was not sent"):
+        await wc.push("x.txt")
+    assert stored(tmp_path, "x.txt") is None
