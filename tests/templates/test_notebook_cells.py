@@ -307,3 +307,67 @@ def test_moving_a_group_moves_its_markdown_cell_too():
             reorder(nb, cell_id=cid, to=to)
         assert status(e) == 422
     assert ids(nb) == ["b", "m1", "c1", "a"]
+
+
+def test_a_group_never_reaches_around_the_notebook_or_between_markdown_cells():
+    # the code cell first and its markdown cell moved to the very end: not one group
+    nb = with_group(notebook())
+    nb["cells"].reverse()  # c1, m1
+    assert group_span(nb, 0) == (0, 1)
+    assert delete_group(nb, "c1") == ["c1"] and ids(nb) == ["m1"]
+    # two generated markdown cells of one template: deleting the lower one keeps the upper
+    nb = with_group(notebook())
+    twin = copy.deepcopy(nb["cells"][0])
+    twin["id"] = "m2"
+    nb["cells"].insert(1, twin)  # m1, m2, c1
+    assert group_span(nb, 1) == (1, 2)
+    assert delete_group(nb, "m2") == ["m2"] and ids(nb) == ["m1", "c1"]
+
+
+def test_only_cells_with_a_template_and_values_can_be_updated():
+    nb = with_group(notebook(), PLAIN, ids=("p1",))
+    stray = copy.deepcopy(nb["cells"][0])
+    stray["id"] = "s1"
+    del stray["metadata"]["datadive"]["template"]  # values but no template
+    as_markdown = copy.deepcopy(nb["cells"][0])
+    as_markdown.update(id="s2", cell_type="markdown")  # template and values, but markdown
+    del as_markdown["outputs"], as_markdown["execution_count"]
+    nb["cells"] += [stray, as_markdown]
+    for cid in ("s1", "s2"):
+        with pytest.raises(CellError) as e:
+            generated_code_index(nb, cid)
+        assert status(e) == 422 and "was not generated from a template" in e.value.message
+
+
+def test_the_409_names_every_edited_cell_and_the_way_out():
+    nb = with_group(notebook())
+    for c in nb["cells"]:
+        c["source"] += " (edited)"
+    with pytest.raises(CellError) as e:
+        update_group(nb, "c1", MEAN, {"col": "x"})
+    assert e.value.message == (
+        "cell(s) m1, c1 were edited by hand since they were generated; updating would "
+        'replace those edits. Send "confirm": true to replace them, or copy your edits first.'
+    )
+
+
+def test_update_of_a_code_only_group_keeps_its_id():
+    nb = with_group(notebook(code("a", "a")), PLAIN, ids=("p1",))
+    new = update_group(nb, "p1", PLAIN, {"n": 5})
+    assert [c["id"] for c in new] == ["p1"] and ids(nb) == ["a", "p1"]
+    assert nb["cells"][1]["source"] == "x = 5"
+
+
+def test_reorder_messages_list_every_missing_and_unknown_id():
+    nb = notebook(code("a", "a"), code("b", "b"), code("c", "c"))
+    with pytest.raises(CellError) as e:
+        reorder(nb, order=["a", "x", "y"])
+    assert e.value.message == (
+        "order must list every cell id exactly once; missing: b, c; unknown: x, y"
+    )
+    with pytest.raises(CellError) as e:
+        reorder(nb, cell_id="a")
+    assert e.value.message == 'send {"order": [all cell ids]} or {"cell_id": ID, "to": INDEX}'
+    with pytest.raises(CellError) as e:
+        reorder(nb, cell_id="a", to=9)
+    assert status(e) == 422
