@@ -570,3 +570,49 @@ def test_cells_generated_by_earlier_versions_are_not_taken_for_hand_edits():
     assert not is_hand_edited({"metadata": {"datadive": {"source_hash": empty}}})
     # a cell edited to hold a lone surrogate (valid JSON) is an edit, not a crash
     assert is_hand_edited({"source": "\ud800", "metadata": {"datadive": {"source_hash": stored}}})
+
+
+def test_whole_numbers_are_parenthesised_only_when_negative():
+    assert [python_literal(v) for v in (0, 1, 5, -1, -5)] == ["0", "1", "5", "(-1)", "(-5)"]
+    assert [python_literal(v) for v in (0.0, 2.5, -0.0)] == ["0.0", "2.5", "(-0.0)"]
+
+
+def test_a_problem_only_the_deep_check_sees_is_reported_next_to_other_errors():
+    e = form_errors(text="", tags=["ab", "\ud800"])
+    assert e.errors == {
+        "text": "must not be empty",
+        "tags": "contains a character that is not valid Unicode text",
+    }
+    # a value with a schema problem keeps that message (the first one found)
+    e = form_errors(text="\ud800 too long", tags=["a", "b"])
+    assert e.errors == {"text": "must be at most 5 characters"}
+
+
+def test_values_that_are_not_an_object_or_name_unknown_inputs():
+    with pytest.raises(ValuesInvalid) as e:
+        check_values(FORM, ["ok"])
+    assert e.value.errors == {"values": "must be a JSON object mapping input names to values"}
+    bare = parse_template(
+        "id: bare\nversion: 0.1.0\ntitle: Bare\nlanguage: python\ninputs: []\ncode: x = 1\n"
+    )
+    assert check_values(bare, None) == {} and render_code(bare, check_values(bare, None)) == "x = 1"
+    with pytest.raises(ValuesInvalid) as e:
+        check_values(bare, {"n": 1})
+    assert e.value.errors == {"n": "unknown input; this template's inputs are: none"}
+
+
+def test_an_optional_list_left_empty_renders_as_an_empty_list():
+    t = parse_template(
+        "id: opt\nversion: 0.1.0\ntitle: Optional\nlanguage: python\ninputs:\n"
+        "  - {name: cols, type: text, multiple: true}\n  - {name: note, type: text}\n"
+        "code: |\n  cols = {{ cols }}\n  note = {{ note }}\n"
+    )
+    assert render_cells(t, {})[-1]["source"] == "cols = []\nnote = None"
+
+
+def test_render_code_refuses_a_variable_name_it_is_handed_directly():
+    values = check_values(FORM, {"text": "ok", "tags": ["a", "b"]})
+    with pytest.raises(ValuesInvalid) as e:
+        render_code(FORM, {**values, "out": "x; import os"})
+    assert list(e.value.errors) == ["out"]
+    assert e.value.errors["out"].startswith("must be a Python variable name")
