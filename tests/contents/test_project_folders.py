@@ -158,3 +158,33 @@ def test_a_folder_of_another_project_is_refused(tmp_path):
     WorkingCopy(store, str(tmp_path / "wc"), str(tmp_path / "s1.sqlite"), project_id="p1").close()
     with pytest.raises(Exception, match="belongs|project p1, not p2"):
         WorkingCopy(store, str(tmp_path / "wc"), str(tmp_path / "s2.sqlite"), project_id="p2")
+
+
+def test_two_first_opens_of_a_project_at_once_both_succeed(tmp_path):
+    """Two requests that open a project for the first time build its working copy at the same
+    moment; neither may read the other's half-written project marker (a 500 saying the folder
+    "holds the working copy of project , not p1")."""
+    import threading
+
+    errors = []
+    for i in range(150):
+        root, barrier = tmp_path / f"r{i}", threading.Barrier(2)
+
+        def build(n, root=root, barrier=barrier):
+            barrier.wait()
+            try:
+                WorkingCopy(
+                    LocalDirectoryStore(str(tmp_path / "store")),
+                    str(root),
+                    str(tmp_path / "state" / f"{root.name}-{n}.db"),
+                    project_id="p1",
+                ).close()
+            except Exception as e:  # noqa: BLE001 - collected and reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=build, args=(n,)) for n in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []
