@@ -107,7 +107,9 @@ def test_old_notebooks_get_unique_ids_and_minor_version_5():
 def test_only_v4_notebooks_are_edited():
     with pytest.raises(CellError) as e:
         ensure_ids({"nbformat": 3, "cells": []})
-    assert status(e) == 422 and "nbformat v4" in e.value.message
+    assert status(e) == 422 and e.value.message == (
+        "only nbformat v4 notebooks can be edited; open and save it in JupyterLab first"
+    )
     nb = {"nbformat": 4}
     ensure_ids(nb)
     assert nb["cells"] == []
@@ -137,6 +139,9 @@ def test_inserted_cells_never_reuse_an_id():
     new = [code("x", "a"), code("y", "a")]
     insert_template_cells(nb, new, None)
     assert len(set(ids(nb))) == 4 and ids(nb)[:2] == ["a", "b"]
+    twins = [code("x", "dup"), code("y", "dup")]  # equal to each other, not to the notebook's
+    insert_template_cells(nb, twins, 0)
+    assert len(set(ids(nb))) == 6 and ids(nb)[0] == "dup"
 
 
 # --- groups ------------------------------------------------------------------------------------
