@@ -307,3 +307,96 @@ async def test_an_unbound_working_copy_sends_nothing(wc, tmp_path):
     with pytest.raises(SyncError, match="belongs to another project; x.txt was not sent"):
         await wc.push("x.txt")
     assert stored(tmp_path, "x.txt") is None
+
+
+async def test_conflict_copy_is_recorded_and_reported(wc, tmp_path, caplog):
+    await wc.write("d/r.txt", b"v1")
+    (tmp_path / "wc" / "d" / "r.txt").write_text("local edit")
+    theirs = await wc.store.put("d/r.txt", b"their v2")
+    with caplog.at_level("WARNING", logger="datadive_contents"):
+        await wc.pull("d/r.txt", theirs)
+    [mine] = [n for n in os.listdir(tmp_path / "store" / "d") if n.startswith("r.conflict-")]
+    conflict = "d/" + mine
+    assert [r.getMessage() for r in caplog.records] == [
+        f"d/r.txt was changed by someone else since this server last read it. Their version is "
+        f"kept as d/r.txt; yours was saved as {conflict}. Reopen d/r.txt and merge your changes "
+        f"from {conflict}."
+    ]
+    # the copy is known to be in the store as it is: not changed, not uploaded again
+    assert not wc.local_changed(conflict)
+    assert wc.base(conflict).etag == (await wc.store.head(conflict)).etag
+    [c] = wc.conflicts
+    assert c["path"] == "d/r.txt" and c["conflict_path"] == conflict and c["time"] > 0
+    assert wc.status()["state"] == "conflict" and wc.status()["conflicts"] == [c]
+
+
+async def test_a_taken_conflict_name_gets_the_next_number(wc, tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from datadive_contents.workingcopy import conflict_name, numbered
+
+    now = datetime.now(UTC)
+    taken = [conflict_name("t.txt", "carol", now + timedelta(seconds=s)) for s in range(-1, 4)]
+    for name in taken:
+        await wc.store.put(name, b"an earlier conflict")
+        await wc.store.put(numbered(name, 2), b"an earlier conflict")
+    await wc.write("t.txt", b"v1")
+    await wc.store.put("t.txt", b"theirs")
+    with pytest.raises(SyncConflict) as e:
+        await wc.write("t.txt", b"mine")
+    assert e.value.path == "t.txt"
+    assert e.value.conflict_path in [numbered(n, 3) for n in taken]
+    assert stored(tmp_path, e.value.conflict_path) == "mine"
+    assert all(stored(tmp_path, n) == "an earlier conflict" for n in taken)
+
+
+async def test_ensure_local_fetches_what_the_store_has(wc, tmp_path):
+    info = await wc.store.put("e.txt", b"from the store")
+    got = await wc.ensure_local("e.txt")
+    assert got.etag == info.etag and (tmp_path / "wc" / "e.txt").read_text() == "from the store"
+    assert await wc.ensure_local("nowhere.txt") is None
+    assert not (tmp_path / "wc" / "nowhere.txt").exists()
+    assert not wc.local_changed("nowhere.txt")  # nothing local, nothing to send
+
+
+async def test_journal_is_cleared_by_every_finished_push(wc, tmp_path):
+    (tmp_path / "wc" / "k.txt").write_text("kernel output")
+    wc._journal("k.txt")  # what a save or a kernel-file scan records before uploading
+    await wc.push("k.txt")
+    assert wc.pending() == [] and wc.status()["message"] is None
+    wc._journal("k.txt")
+    await wc.push("k.txt")  # unchanged since uploaded
+    assert wc.pending() == []
+    os.remove(tmp_path / "wc" / "k.txt")
+    wc._journal("k.txt")
+    await wc.push("k.txt")  # deleted
+    assert wc.pending() == [] and stored(tmp_path, "k.txt") is None
+
+
+async def test_offline_push_keeps_the_file_journaled_and_says_so(tmp_path):
+    from datadive_contents.workingcopy import SyncOffline, WorkingCopy
+
+    dead = f"127.0.0.1:{free_port()}"
+    store = S3Store(
+        "nobucket",
+        "",
+        endpoint_url=f"http://{dead}",
+        access_key_id="x",
+        secret_access_key="x",
+        max_attempts=1,
+        connect_timeout=1,
+    )
+    w = WorkingCopy(store, str(tmp_path / "wc"), str(tmp_path / "s" / "db"), project_id="p")
+    try:
+        (tmp_path / "wc" / "o.txt").write_text("kept")
+        with pytest.raises(SyncOffline) as e:
+            await w.push("o.txt")
+        assert str(e.value).startswith("o.txt is saved on this server but not yet in the project")
+        assert str(e.value).endswith(
+            "It will be uploaded automatically when the store is reachable again."
+        )
+        assert w.pending() == ["o.txt"]
+        assert dead in w.status()["message"] and w.status()["state"] == "offline"
+    finally:
+        w.close()
+        await store.close()

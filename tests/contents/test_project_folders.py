@@ -188,3 +188,32 @@ def test_two_first_opens_of_a_project_at_once_both_succeed(tmp_path):
         for t in threads:
             t.join()
     assert errors == []
+
+
+def test_conflict_names_keep_folders_extensions_and_a_safe_user():
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    tag = "20260102T030405Z"
+    assert conflict_name("v1.2/data.csv", "bob", when) == f"v1.2/data.conflict-bob-{tag}.csv"
+    assert conflict_name("a.tar.gz", "bob", when) == f"a.conflict-bob-{tag}.tar.gz"
+    assert conflict_name("my.analysis.ipynb", "bob", when) == (
+        f"my.analysis.conflict-bob-{tag}.ipynb"
+    )
+    assert conflict_name(".env", "bob", when) == f".env.conflict-bob-{tag}"
+    assert conflict_name("x.txt", "a.b@c d-e_f", when) == f"x.conflict-a_b_c_d-e_f-{tag}.txt"
+    assert conflict_name("x.txt", "", when) == f"x.conflict-user-{tag}.txt"
+
+
+def test_conflict_names_carry_the_time_in_utc(monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        before = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        name = conflict_name("x.txt", "bob")
+        after = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    stamp = name.split("-")[-1].removesuffix(".txt")
+    assert before <= stamp <= after
