@@ -167,8 +167,11 @@ class WorkingCopy:
             with open(marker, encoding="utf-8") as f:
                 found = f.read().strip()
         except FileNotFoundError:
-            with open(marker, "w", encoding="utf-8") as f:
+            # written whole, then renamed into place: a concurrent first open never reads it empty
+            fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".datadive-tmp-")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(project_id + "\n")
+            os.replace(tmp, marker)
             return
         if found != project_id:
             raise SyncError(

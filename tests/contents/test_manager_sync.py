@@ -9,6 +9,7 @@ import pytest
 from datadive_contents.manager import DatadiveContentsManager
 from datadive_contents.stores.local import LocalDirectoryStore
 from datadive_contents.stores.s3 import S3Store
+from datadive_contents.workingcopy import SyncConflict, SyncError
 from helpers import free_port
 from tornado.web import HTTPError
 
@@ -175,3 +176,226 @@ async def test_save_of_a_synced_file_costs_one_put(tmp_path, moto_server, s3_buc
         await cm.save(nb_with_rich_output(trusted=True), "made-elsewhere.ipynb")
     assert e.value.status_code == 400 and "is a directory" in e.value.log_message
     await store.close()
+
+
+# --- the working copy's sync decisions, on the local store (upload, pull, deletion) ----------
+
+
+@pytest.fixture
+def wc(tmp_path):
+    from datadive_contents.workingcopy import WorkingCopy
+
+    store = LocalDirectoryStore(str(tmp_path / "store"))
+    w = WorkingCopy(
+        store,
+        str(tmp_path / "wc"),
+        str(tmp_path / "state" / "wc.db"),
+        user="carol",
+        project_id="p1",
+    )
+    yield w
+    w.close()
+
+
+def stored(tmp_path, name):
+    p = tmp_path / "store" / name
+    return p.read_text() if p.exists() else None
+
+
+def conflict_files(tmp_path, stem):
+    return sorted(n for n in os.listdir(tmp_path / "store") if n.startswith(f"{stem}.conflict-"))
+
+
+async def test_kernel_written_file_never_overwrites_one_created_meanwhile(wc, tmp_path):
+    """A file a kernel wrote is uploaded only if the store has none (If-None-Match): another
+    member's file of the same name stays, ours is kept next to it."""
+    await wc.store.put("out.csv", b"theirs")
+    (tmp_path / "wc" / "out.csv").write_text("ours")
+    with pytest.raises(SyncConflict) as e:
+        await wc.push("out.csv")
+    assert stored(tmp_path, "out.csv") == "theirs"
+    [mine] = conflict_files(tmp_path, "out")
+    assert stored(tmp_path, mine) == "ours" and e.value.conflict_path == mine
+    assert (tmp_path / "wc" / "out.csv").read_text() == "theirs"
+    assert (tmp_path / "wc" / mine).read_text() == "ours"
+    assert "yours was saved as " + mine in str(e.value)
+    assert [c["conflict_path"] for c in wc.conflicts] == [mine]
+
+
+async def test_edited_file_is_uploaded_only_over_the_version_it_started_from(wc, tmp_path):
+    await wc.write("a.txt", b"v1")
+    (tmp_path / "wc" / "a.txt").write_text("mine, longer")  # a kernel edits it
+    await wc.store.put("a.txt", b"theirs")  # someone else saved meanwhile
+    with pytest.raises(SyncConflict):
+        await wc.push("a.txt")
+    assert stored(tmp_path, "a.txt") == "theirs"
+    [mine] = conflict_files(tmp_path, "a")
+    assert stored(tmp_path, mine) == "mine, longer"
+    # without a competing change the edit goes through, once
+    (tmp_path / "wc" / "a.txt").write_text("next")
+    info = await wc.push("a.txt")
+    assert stored(tmp_path, "a.txt") == "next" and info.etag == wc.base("a.txt").etag
+    assert not wc.local_changed("a.txt")
+    versions = len(await wc.store.list_versions("a.txt"))
+    assert (await wc.push("a.txt")).etag == info.etag  # unchanged: nothing sent
+    assert len(await wc.store.list_versions("a.txt")) == versions
+
+
+async def test_same_bytes_on_both_sides_is_no_conflict(wc, tmp_path):
+    (tmp_path / "wc" / "same.txt").write_text("same")
+    await wc.store.put("same.txt", b"same")
+    info = await wc.push("same.txt")
+    assert info.etag == wc.base("same.txt").etag and conflict_files(tmp_path, "same") == []
+
+
+async def test_a_file_deleted_in_the_store_meanwhile_is_recreated(wc, tmp_path):
+    await wc.write("gone.txt", b"v1")
+    await wc.store.delete("gone.txt")
+    (tmp_path / "wc" / "gone.txt").write_text("v2 of mine")
+    await wc.push("gone.txt")
+    assert stored(tmp_path, "gone.txt") == "v2 of mine"
+
+
+async def test_local_deletion_reaches_the_store_only_over_the_version_deleted(wc, tmp_path):
+    await wc.write("old.txt", b"v1")
+    await wc.write("kept.txt", b"v1")
+    os.remove(tmp_path / "wc" / "old.txt")
+    assert await wc.push("old.txt") is None
+    assert stored(tmp_path, "old.txt") is None and wc.base("old.txt") is None
+    # someone else changed it after we read it: our deletion does not delete their version
+    await wc.store.put("kept.txt", b"theirs")
+    os.remove(tmp_path / "wc" / "kept.txt")
+    assert await wc.push("kept.txt") is None
+    assert stored(tmp_path, "kept.txt") == "theirs" and wc.base("kept.txt") is None
+
+
+async def test_pull_never_overwrites_unsaved_local_edits(wc, tmp_path):
+    await wc.write("r.txt", b"v1")
+    (tmp_path / "wc" / "r.txt").write_text("local edit")
+    theirs = await wc.store.put("r.txt", b"their v2")
+    await wc.pull("r.txt", theirs)  # conflict: logged, both kept
+    assert (tmp_path / "wc" / "r.txt").read_text() == "their v2"
+    [mine] = conflict_files(tmp_path, "r")
+    assert stored(tmp_path, mine) == "local edit"
+    assert (tmp_path / "wc" / mine).read_text() == "local edit"
+
+
+async def test_pull_takes_remote_changes_only_when_there_are_some(wc, tmp_path):
+    await wc.write("p.txt", b"v1")
+    same = await wc.store.head("p.txt")
+    (tmp_path / "wc" / "p.txt").write_text("unsent edit")
+    await wc.pull("p.txt", same)  # the store has what we started from: keep the edit
+    assert (tmp_path / "wc" / "p.txt").read_text() == "unsent edit"
+    theirs = await wc.store.put("q.txt", b"new file")
+    await wc.pull("q.txt", theirs)  # not here yet: downloaded
+    assert (tmp_path / "wc" / "q.txt").read_text() == "new file"
+    assert wc.base("q.txt").etag == theirs.etag and not wc.local_changed("q.txt")
+    # an unchanged local copy follows the store
+    theirs = await wc.store.put("q.txt", b"newer")
+    await wc.pull("q.txt", theirs)
+    assert (tmp_path / "wc" / "q.txt").read_text() == "newer"
+    # a local edit identical to the remote change is simply adopted
+    (tmp_path / "wc" / "q.txt").write_text("both")
+    theirs = await wc.store.put("q.txt", b"both")
+    await wc.pull("q.txt", theirs)
+    assert wc.base("q.txt").etag == theirs.etag and conflict_files(tmp_path, "q") == []
+
+
+async def test_an_unbound_working_copy_sends_nothing(wc, tmp_path):
+    (tmp_path / "wc" / "x.txt").write_text("x")
+    (tmp_path / "wc" / ".datadive-project").write_text("another-project\n")
+    with pytest.raises(SyncError, match="belongs to another project; x.txt was not sent"):
+        await wc.push("x.txt")
+    assert stored(tmp_path, "x.txt") is None
+
+
+async def test_conflict_copy_is_recorded_and_reported(wc, tmp_path, caplog):
+    await wc.write("d/r.txt", b"v1")
+    (tmp_path / "wc" / "d" / "r.txt").write_text("local edit")
+    theirs = await wc.store.put("d/r.txt", b"their v2")
+    with caplog.at_level("WARNING", logger="datadive_contents"):
+        await wc.pull("d/r.txt", theirs)
+    [mine] = [n for n in os.listdir(tmp_path / "store" / "d") if n.startswith("r.conflict-")]
+    conflict = "d/" + mine
+    assert [r.getMessage() for r in caplog.records] == [
+        f"d/r.txt was changed by someone else since this server last read it. Their version is "
+        f"kept as d/r.txt; yours was saved as {conflict}. Reopen d/r.txt and merge your changes "
+        f"from {conflict}."
+    ]
+    # the copy is known to be in the store as it is: not changed, not uploaded again
+    assert not wc.local_changed(conflict)
+    assert wc.base(conflict).etag == (await wc.store.head(conflict)).etag
+    [c] = wc.conflicts
+    assert c["path"] == "d/r.txt" and c["conflict_path"] == conflict and c["time"] > 0
+    assert wc.status()["state"] == "conflict" and wc.status()["conflicts"] == [c]
+
+
+async def test_a_taken_conflict_name_gets_the_next_number(wc, tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from datadive_contents.workingcopy import conflict_name, numbered
+
+    now = datetime.now(UTC)
+    taken = [conflict_name("t.txt", "carol", now + timedelta(seconds=s)) for s in range(-1, 4)]
+    for name in taken:
+        await wc.store.put(name, b"an earlier conflict")
+    await wc.write("t.txt", b"v1")
+    await wc.store.put("t.txt", b"theirs")
+    with pytest.raises(SyncConflict) as e:
+        await wc.write("t.txt", b"mine")
+    assert e.value.path == "t.txt"
+    assert e.value.conflict_path in [numbered(n, 2) for n in taken]
+    assert stored(tmp_path, e.value.conflict_path) == "mine"
+    assert all(stored(tmp_path, n) == "an earlier conflict" for n in taken)
+
+
+async def test_ensure_local_fetches_what_the_store_has(wc, tmp_path):
+    info = await wc.store.put("e.txt", b"from the store")
+    got = await wc.ensure_local("e.txt")
+    assert got.etag == info.etag and (tmp_path / "wc" / "e.txt").read_text() == "from the store"
+    assert await wc.ensure_local("nowhere.txt") is None
+    assert not (tmp_path / "wc" / "nowhere.txt").exists()
+    assert not wc.local_changed("nowhere.txt")  # nothing local, nothing to send
+
+
+async def test_journal_is_cleared_by_every_finished_push(wc, tmp_path):
+    (tmp_path / "wc" / "k.txt").write_text("kernel output")
+    wc._journal("k.txt")  # what a save or a kernel-file scan records before uploading
+    await wc.push("k.txt")
+    assert wc.pending() == [] and wc.status()["message"] is None
+    wc._journal("k.txt")
+    await wc.push("k.txt")  # unchanged since uploaded
+    assert wc.pending() == []
+    os.remove(tmp_path / "wc" / "k.txt")
+    wc._journal("k.txt")
+    await wc.push("k.txt")  # deleted
+    assert wc.pending() == [] and stored(tmp_path, "k.txt") is None
+
+
+async def test_offline_push_keeps_the_file_journaled_and_says_so(tmp_path):
+    from datadive_contents.workingcopy import SyncOffline, WorkingCopy
+
+    dead = f"127.0.0.1:{free_port()}"
+    store = S3Store(
+        "nobucket",
+        "",
+        endpoint_url=f"http://{dead}",
+        access_key_id="x",
+        secret_access_key="x",
+        max_attempts=1,
+        connect_timeout=1,
+    )
+    w = WorkingCopy(store, str(tmp_path / "wc"), str(tmp_path / "s" / "db"), project_id="p")
+    try:
+        (tmp_path / "wc" / "o.txt").write_text("kept")
+        with pytest.raises(SyncOffline) as e:
+            await w.push("o.txt")
+        assert str(e.value).startswith("o.txt is saved on this server but not yet in the project")
+        assert str(e.value).endswith(
+            "It will be uploaded automatically when the store is reachable again."
+        )
+        assert w.pending() == ["o.txt"]
+        assert dead in w.status()["message"] and w.status()["state"] == "offline"
+    finally:
+        w.close()
+        await store.close()

@@ -36,7 +36,10 @@ def test_fresh_server_gives_the_plain_name_to_the_older_project():
 
 def test_a_label_is_never_reused_for_another_project():
     _, prev, res = folders([p("p1", "Study")])
-    _, prev, res = folders([p("p1", "Study 2026")], prev, res)  # renamed
+    got, prev, res = folders([p("p1", "Study 2026")], prev, res)  # renamed
+    assert got == {"p1": "Study 2026"}, "the new name shows at once"
+    assert prev == {"p1": {"name": "Study 2026", "folder": "Study 2026"}}
+    assert res == {"study": "p1", "study 2026": "p1"}
     got, prev, res = folders([p("p1", "Study 2026"), p("p2", "Study")], prev, res)
     assert got == {"p1": "Study 2026", "p2": "Study (2)"}, (
         "an open tab on Study/ never saves into p2"
@@ -49,7 +52,37 @@ def test_a_label_is_never_reused_for_another_project():
 def test_labels_are_valid_folder_names_and_unique_ignoring_case():
     got, _, _ = folders([p("a", "../etc"), p("b", ".hidden/x"), p("c", "study"), p("d", "STUDY")])
     assert got["a"] == "-etc" and got["b"] == "hidden-x"
+    more, _, _ = folders(
+        [p("e", "a\\b"), p("f", "X-ray"), p("g", "   "), p("h", ""), p("i", "..")]
+        + [{"id": "j", "name": None}]
+    )
+    assert more["e"] == "a-b" and more["f"] == "X-ray"
+    # nothing left of the name: the folder is named after the project id
+    assert (more["g"], more["h"], more["i"], more["j"]) == ("g", "h", "i", "j")
     assert {got["c"], got["d"]} == {"study", "STUDY (2)"}
+
+
+def test_folders_stay_put_after_an_upgrade_without_reservations():
+    """State written before labels were reserved (``reserved`` missing): a project keeps its
+    folder while its name is unchanged, even when the plain name is free now."""
+    previous = {
+        "p1": {"name": "Study", "folder": "Study (2)"},
+        "p2": {"name": "Notes", "folder": "Notes"},
+    }
+    got, prev, res = folders([p("p1", "Study"), p("p2", "Notes")], previous, {})
+    assert got == {"p1": "Study (2)", "p2": "Notes"}
+    assert prev == previous
+    assert res == {"study (2)": "p1", "notes": "p2"}
+    # and the plain name is not given to anyone else later
+    got, _, _ = folders([p("p1", "Study"), p("p3", "Study (2)")], prev, res)
+    assert got == {"p1": "Study (2)", "p3": "Study (2) (2)"}
+
+
+def test_projects_without_a_date_come_first():
+    got, _, _ = folders(
+        [{"id": "b", "name": "S", "created_at": "2020-01-01"}, {"id": "z", "name": "S"}]
+    )
+    assert got == {"z": "S", "b": "S (2)"}
 
 
 def test_conflict_names_never_pile_up_suffixes():
@@ -125,3 +158,62 @@ def test_a_folder_of_another_project_is_refused(tmp_path):
     WorkingCopy(store, str(tmp_path / "wc"), str(tmp_path / "s1.sqlite"), project_id="p1").close()
     with pytest.raises(Exception, match="belongs|project p1, not p2"):
         WorkingCopy(store, str(tmp_path / "wc"), str(tmp_path / "s2.sqlite"), project_id="p2")
+
+
+def test_two_first_opens_of_a_project_at_once_both_succeed(tmp_path):
+    """Two requests that open a project for the first time build its working copy at the same
+    moment; neither may read the other's half-written project marker (a 500 saying the folder
+    "holds the working copy of project , not p1")."""
+    import threading
+
+    errors = []
+    for i in range(150):
+        root, barrier = tmp_path / f"r{i}", threading.Barrier(2)
+
+        def build(n, root=root, barrier=barrier):
+            barrier.wait()
+            try:
+                WorkingCopy(
+                    LocalDirectoryStore(str(tmp_path / "store")),
+                    str(root),
+                    str(tmp_path / "state" / f"{root.name}-{n}.db"),
+                    project_id="p1",
+                ).close()
+            except Exception as e:  # noqa: BLE001 - collected and reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=build, args=(n,)) for n in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []
+
+
+def test_conflict_names_keep_folders_extensions_and_a_safe_user():
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    tag = "20260102T030405Z"
+    assert conflict_name("v1.2/data.csv", "bob", when) == f"v1.2/data.conflict-bob-{tag}.csv"
+    assert conflict_name("a.tar.gz", "bob", when) == f"a.conflict-bob-{tag}.tar.gz"
+    assert conflict_name("my.analysis.ipynb", "bob", when) == (
+        f"my.analysis.conflict-bob-{tag}.ipynb"
+    )
+    assert conflict_name(".env", "bob", when) == f".env.conflict-bob-{tag}"
+    assert conflict_name("x.txt", "a.b@c d-e_f", when) == f"x.conflict-a_b_c_d-e_f-{tag}.txt"
+    assert conflict_name("x.txt", "", when) == f"x.conflict-user-{tag}.txt"
+
+
+def test_conflict_names_carry_the_time_in_utc(monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        before = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        name = conflict_name("x.txt", "bob")
+        after = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    stamp = name.split("-")[-1].removesuffix(".txt")
+    assert before <= stamp <= after

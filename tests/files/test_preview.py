@@ -288,3 +288,16 @@ async def test_default_byte_budget_is_32_mib(local_store):
     await local_store.put("over.csv", header + b"x" * (BYTE_BUDGET - len(header)) + b"\n")
     with pytest.raises(PreviewFailed, match="need more than 32 MB"):
         await preview(local_store, "over.csv", rows=1)
+
+
+def test_record_ends_counts_exactly_the_records_asked_for():
+    data = b"a,b\n1,2\n3,4\n"
+    assert record_ends(data, 1) == [4]
+    assert record_ends(data, 2) == [4, 8]
+    assert record_ends(data, 5) == [4, 8, 12]
+    assert record_ends(b"\nx\n", 2) == [1, 3]  # an empty first line is a record too
+    assert record_ends(b"no newline", 3) == []
+    quoted = b'a,"x\ny"\n"q",2\n3,4\n'
+    assert record_ends(quoted, 1) == [8]
+    assert record_ends(quoted, 2) == [8, 14]
+    assert record_ends(quoted, 9) == [8, 14, 18]

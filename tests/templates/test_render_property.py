@@ -441,3 +441,178 @@ def test_complex_numbers_are_refused_not_rendered():
     for value in (complex(-1, 2), complex(-3, 0)):
         with pytest.raises(RenderError, match="cannot write a complex"):
             render_cells(NEGATIVE, {"v": value, "n": -1})
+
+
+# --- what a form shows: markdown text and each value message ----------------------------------
+
+FORM = parse_template(
+    """\
+id: form
+version: 2.0.0
+title: Every message
+language: python
+inputs:
+  - {name: text, type: text, required: true, min_length: 1, max_length: 5}
+  - {name: code, type: text, min_length: 3, pattern: "^[a-z]+$"}
+  - {name: n, type: integer, minimum: 1, maximum: 9}
+  - {name: flag, type: boolean}
+  - {name: day, type: date}
+  - {name: tags, type: text, multiple: true, min_items: 2, max_items: 3, max_length: 2}
+  - {name: method, type: choice, options: [a, b]}
+  - name: tail
+    type: choice
+    options: [{value: l, label: Left}, {value: r, label: Right}]
+  - {name: file, type: file, extensions: [.csv]}
+  - {name: out, type: variable, default: result}
+markdown: "T={{ text }} N={{ n }} F={{ flag }} L={{ tags }}"
+code: |
+  {{ out }} = ({{ text }}, {{ n }}, {{ flag }}, {{ tags }})
+"""
+)
+
+
+def form_errors(**values):
+    with pytest.raises(ValuesInvalid) as e:
+        check_values(FORM, {"text": "ok", **values})
+    return e.value
+
+
+def test_each_broken_rule_has_its_own_message():
+    e = form_errors(
+        text="toolong",
+        code="ab",
+        n=10,
+        day="2024-13-45",
+        tags=["x"],
+        method="c",
+        tail="m",
+        file="data.xlsx",
+        out="1x",
+    )
+    assert e.errors == {
+        "text": "must be at most 5 characters",
+        "code": "must be at least 3 characters",
+        "n": "must be at most 9",
+        "day": "must be a date written YYYY-MM-DD, e.g. 2024-01-31",
+        "tags": "choose at least 2",
+        "method": "must be one of: 'a', 'b'",
+        "tail": "must be one of: 'l', 'r'",
+        "file": "must be a file ending in .csv",
+        "out": "must be a Python variable name: letters, digits and _, not starting with a "
+        "digit, and not a keyword such as 'class' or 'import'",
+    }
+    assert str(e).startswith("text: must be at most 5 characters; code: must be at least 3")
+    e = form_errors(text="", code="ABCD", n=0, tags=["a", "b", "c", "d"], flag="yes")
+    assert e.errors == {
+        "text": "must not be empty",
+        "code": "must match the pattern ^[a-z]+$",
+        "n": "must be at least 1",
+        "tags": "choose at most 3",
+        "flag": "must be true or false",
+    }
+    e = form_errors(tags=["ab", "abc"], n="3")
+    assert e.errors == {
+        "tags": "item 2: must be at most 2 characters",
+        "n": "must be a whole number",
+    }
+
+
+def test_one_value_checked_alone_names_the_deepest_problem():
+    from datadive_server_ext.templates.render import value_errors
+
+    tags, n, out = FORM.input("tags"), FORM.input("n"), FORM.input("out")
+    # the item's own problem comes before the list's (one item, two too few)
+    assert value_errors(tags, ["abc"]) == "must be at most 2 characters"
+    assert value_errors(tags, ["ab", "cd"]) is None
+    assert value_errors(n, math.nan) == "must be a finite number"
+    assert value_errors(FORM.input("day"), "2024-02-30") == (
+        "must be a date written YYYY-MM-DD, e.g. 2024-01-31"
+    )
+    assert value_errors(FORM.input("tail"), "x") == "must be one of: 'l', 'r'"
+    assert value_errors(out, "ok_name") is None
+    assert value_errors(out, "class").startswith("must be a Python variable name")
+
+
+def test_markdown_shows_values_as_plain_text():
+    md = render_cells(FORM, {"text": "a*_`\\", "n": None, "flag": True, "tags": ["x", "y"]})[0]
+    assert md["source"] == "T=a\\*\\_\\`\\\\ N=— F=yes L=x, y"
+    md = render_cells(FORM, {"text": "<b>&", "flag": False, "tags": ['"', "'"]})[0]
+    assert md["source"] == "T=&lt;b&gt;&amp; N=— F=no L=\", '"
+    md = render_cells(FORM, {"text": "a\n# b", "n": 3, "tags": ["1", "2"]})[0]
+    assert md["source"] == "T=a # b N=3 F=— L=1, 2"
+
+
+def test_generated_cells_record_what_regenerates_them():
+    md, code = render_cells(FORM, {"text": "ok", "tags": ["a", "b"]})
+    assert md["metadata"] == {
+        "datadive": {
+            "template": "form",
+            "version": "2.0.0",
+            "role": "markdown",
+            "source_hash": source_hash(md["source"]),
+        }
+    }
+    assert code["metadata"]["datadive"]["template"] == "form"
+    assert code["metadata"]["datadive"]["version"] == "2.0.0"
+    assert len(md["id"]) == len(code["id"]) == 8 and md["id"] != code["id"]
+    assert not is_hand_edited(md) and not is_hand_edited(code)
+
+
+def test_cells_generated_by_earlier_versions_are_not_taken_for_hand_edits():
+    """Hashes stored in existing notebooks keep matching (the format is part of the file)."""
+    stored = "sha256:2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"  # of "x"
+    assert source_hash("x") == stored
+    assert not is_hand_edited({"source": "x", "metadata": {"datadive": {"source_hash": stored}}})
+    assert not is_hand_edited(
+        {"source": ["", "x"], "metadata": {"datadive": {"source_hash": stored}}}
+    )
+    empty = source_hash("")
+    assert not is_hand_edited({"metadata": {"datadive": {"source_hash": empty}}})
+    # a cell edited to hold a lone surrogate (valid JSON) is an edit, not a crash
+    assert is_hand_edited({"source": "\ud800", "metadata": {"datadive": {"source_hash": stored}}})
+
+
+def test_whole_numbers_are_parenthesised_only_when_negative():
+    assert [python_literal(v) for v in (0, 1, 5, -1, -5)] == ["0", "1", "5", "(-1)", "(-5)"]
+    assert [python_literal(v) for v in (0.0, 2.5, -0.0)] == ["0.0", "2.5", "(-0.0)"]
+
+
+def test_a_problem_only_the_deep_check_sees_is_reported_next_to_other_errors():
+    e = form_errors(text="", tags=["ab", "\ud800"])
+    assert e.errors == {
+        "text": "must not be empty",
+        "tags": "contains a character that is not valid Unicode text",
+    }
+    # a value with a schema problem keeps that message (the first one found)
+    e = form_errors(text="\ud800 too long", tags=["a", "b"])
+    assert e.errors == {"text": "must be at most 5 characters"}
+
+
+def test_values_that_are_not_an_object_or_name_unknown_inputs():
+    with pytest.raises(ValuesInvalid) as e:
+        check_values(FORM, ["ok"])
+    assert e.value.errors == {"values": "must be a JSON object mapping input names to values"}
+    bare = parse_template(
+        "id: bare\nversion: 0.1.0\ntitle: Bare\nlanguage: python\ninputs: []\ncode: x = 1\n"
+    )
+    assert check_values(bare, None) == {} and render_code(bare, check_values(bare, None)) == "x = 1"
+    with pytest.raises(ValuesInvalid) as e:
+        check_values(bare, {"n": 1})
+    assert e.value.errors == {"n": "unknown input; this template's inputs are: none"}
+
+
+def test_an_optional_list_left_empty_renders_as_an_empty_list():
+    t = parse_template(
+        "id: opt\nversion: 0.1.0\ntitle: Optional\nlanguage: python\ninputs:\n"
+        "  - {name: cols, type: text, multiple: true}\n  - {name: note, type: text}\n"
+        "code: |\n  cols = {{ cols }}\n  note = {{ note }}\n"
+    )
+    assert render_cells(t, {})[-1]["source"] == "cols = []\nnote = None"
+
+
+def test_render_code_refuses_a_variable_name_it_is_handed_directly():
+    values = check_values(FORM, {"text": "ok", "tags": ["a", "b"]})
+    with pytest.raises(ValuesInvalid) as e:
+        render_code(FORM, {**values, "out": "x; import os"})
+    assert list(e.value.errors) == ["out"]
+    assert e.value.errors["out"].startswith("must be a Python variable name")
