@@ -347,11 +347,13 @@ class DatadiveContentsManager(AsyncContentsManager):
                 store = self.project_store_factory(pid)
                 if inspect.isawaitable(store):
                     store = await store
+                wc = await asyncio.to_thread(self._new_wc, pid, store)
                 m = self._mounts.get(pid)  # made by a concurrent call meanwhile?
                 if m is None:
-                    wc = await asyncio.to_thread(self._new_wc, pid, store)
                     m = Mount(pid, p["folder"], store, wc, p.get("role", "viewer"), pid)
                     self._mounts[pid] = m
+                else:
+                    wc.close()
             m.folder, m.name = p["folder"], str(p.get("name") or pid)
             m.role = p.get("role", "viewer")
             if not m.attached:
