@@ -206,6 +206,20 @@ def stop_platform(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
+def service_process(platform):
+    """The psutil.Process of the Datadive service that ``platform`` (``datadive up``, through
+    JupyterHub's managed services) runs."""
+    import psutil
+
+    for child in psutil.Process(platform.proc.pid).children(recursive=True):
+        try:
+            if "datadive_hub.service" in " ".join(child.cmdline()):
+                return child
+        except psutil.NoSuchProcess:
+            continue
+    raise AssertionError("no datadive_hub.service process under this platform")
+
+
 def pg_unreachable_reason() -> str | None:
     try:
         import psycopg

@@ -7,6 +7,7 @@ import os
 
 import pytest
 import requests
+from datadive_platform import service_process
 from hub_fixtures import MAX_UPLOAD
 
 pytestmark = pytest.mark.hub
@@ -237,24 +238,12 @@ def test_store_down_answers_502_with_what_to_do(s3_platform, store_down):
         assert "unavailable" in msg and "Try again" in msg and "hub admin" in msg
 
 
-def _service_process(platform):
-    import psutil
-
-    for child in psutil.Process(platform.proc.pid).children(recursive=True):
-        try:
-            if "datadive_hub.service" in " ".join(child.cmdline()):
-                return child
-        except psutil.Error:
-            continue
-    raise AssertionError("the Datadive service process was not found among datadive up's children")
-
-
 @pytest.mark.slow
 def test_big_transfers_are_streamed_with_bounded_service_memory(platform):
     """300 MB up and down through the service: its memory grows by far less than the file."""
     import threading
 
-    service = _service_process(platform)
+    service = service_process(platform)
     owner = platform.user()
     pid = platform.project(owner)["id"]
     url = f"{platform.api}/projects/{pid}/files/big/stream.bin"

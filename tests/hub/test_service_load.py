@@ -14,9 +14,9 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
-import psutil
 import pytest
 import requests
+from datadive_platform import service_process
 
 pytestmark = pytest.mark.hub
 
@@ -24,17 +24,6 @@ MiB = 1 << 20
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def service_pid(platform) -> int:
-    """The PID of the Datadive service process that ``datadive up`` (via JupyterHub) runs."""
-    for child in psutil.Process(platform.proc.pid).children(recursive=True):
-        try:
-            if "datadive_hub.service" in " ".join(child.cmdline()):
-                return child.pid
-        except psutil.NoSuchProcess:
-            continue
-    raise AssertionError("no datadive_hub.service process under datadive up")
 
 
 def rss_mib(pid: int) -> float:
@@ -221,7 +210,7 @@ def test_oversized_bodies_are_refused_without_being_kept(platform, people):
     """Anonymous and signed-in 256 MiB POSTs answer 401 / 413 and the service's memory does
     not grow with them (it buffered every body, up to 10 GiB, before authenticating)."""
     owner, _, bystander, _ = people
-    pid = service_pid(platform)
+    pid = service_process(platform).pid
     who = Bystander(platform, bystander)
     baseline = who.baseline()
     before = settled_rss(pid)

@@ -11,49 +11,15 @@ from __future__ import annotations
 import os
 import signal
 import time
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 import requests
-from datadive_platform import start_platform, stop_platform
+from datadive_platform import service_process, start_platform, stop_platform
 
 from .test_project_binding import Server, put, stored
 
 pytestmark = [pytest.mark.hub, pytest.mark.slow]
-
-
-def _children(pid: int) -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == pid:
-            out.append(int(entry))
-    return out
-
-
-def service_pid(platform) -> int:
-    """PID of the Datadive service process that ``datadive up`` (via JupyterHub) started."""
-    todo, seen = [platform.proc.pid], set()
-    while todo:
-        pid = todo.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
-        try:
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"datadive_hub.service" in cmd:
-            return pid
-        todo += _children(pid)
-    raise AssertionError("the Datadive service process was not found under datadive up")
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +50,7 @@ def test_frozen_service_saves_are_kept_and_uploaded_later(own_platform):
     try:
         assert "survey.csv" in {e["name"] for e in srv.contents("Field study").json()["content"]}
         assert srv.contents("Field study/survey.csv").status_code == 200  # opened once: local
-        service = service_pid(platform)
+        service = service_process(platform).pid
         os.kill(service, signal.SIGSTOP)
         try:
             time.sleep(11)  # the server's cached project list (10 s) has expired
@@ -126,7 +92,7 @@ def test_killed_service_never_loses_a_save(own_platform):
     try:
         assert "Pilot" in srv.folders()
         time.sleep(11)  # the next request asks the service for the project list again
-        os.kill(service_pid(platform), signal.SIGKILL)
+        os.kill(service_process(platform).pid, signal.SIGKILL)
         r, _ = save(srv, "Pilot/results.md", "saved while the service was down\n")
         # JupyterHub restarts a managed service that died; the save lands before or after
         assert r.status_code in (200, 201, 503), r.text

@@ -6,6 +6,8 @@ import statistics
 import threading
 import time
 
+from datadive_platform import service_process  # noqa: F401  (re-exported for the tests)
+
 #: 300-odd bytes of nested aliases: 9**7 (4.8 million) strings once expanded
 ALIAS_BOMB = """id: bomb
 version: 1.0.0
@@ -32,19 +34,6 @@ def big_template(size: int = 1 << 20, tid: str = "big") -> str:
         total += len(line)
         i += 1
     return head + "".join(lines)
-
-
-def service_process(platform):
-    """The psutil.Process of the Datadive service that ``platform`` (``datadive up``) runs."""
-    import psutil
-
-    for child in psutil.Process(platform.proc.pid).children(recursive=True):
-        try:
-            if "datadive_hub.service" in " ".join(child.cmdline()):
-                return child
-        except psutil.NoSuchProcess:
-            continue
-    raise AssertionError("no datadive_hub.service process under this platform")
 
 
 class Bystander:
