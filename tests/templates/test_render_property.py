@@ -539,7 +539,7 @@ def test_markdown_shows_values_as_plain_text():
     md = render_cells(FORM, {"text": "<b>&", "flag": False, "tags": ['"', "'"]})[0]
     assert md["source"] == "T=&lt;b&gt;&amp; N=— F=no L=\", '"
     md = render_cells(FORM, {"text": "a\n# b", "n": 3, "tags": ["1", "2"]})[0]
-    assert md["source"] == "T=a # b N=3 F=— L=1, 2"
+    assert md["source"] == "T=a \\# b N=3 F=— L=1, 2", "no new line, so no heading; # escaped"
 
 
 def test_generated_cells_record_what_regenerates_them():
