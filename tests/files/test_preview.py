@@ -359,3 +359,12 @@ async def test_preview_reads_one_version_and_counts_its_requests(local_store):
     assert r["requests"] == store.gets and r["bytes_read"] == store.bytes
     r = await preview(local_store, "t.csv", rows=2)  # the change did happen
     assert [row[0] for row in r["rows"]] == [900_000, 900_001]
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "xlsx"])
+async def test_requests_and_bytes_read_are_what_the_store_served(local_store, fmt):
+    await local_store.put(f"t.{fmt}", encode(frame(500), fmt))
+    store = ChangingStore(local_store, f"t.{fmt}", b"", change_after=0)  # never changes
+    r = await preview(store, f"t.{fmt}", rows=10)
+    assert len(r["rows"]) == 10
+    assert r["requests"] == store.gets >= 1 and r["bytes_read"] == store.bytes
