@@ -301,3 +301,70 @@ def test_record_ends_counts_exactly_the_records_asked_for():
     assert record_ends(quoted, 1) == [8]
     assert record_ends(quoted, 2) == [8, 14]
     assert record_ends(quoted, 9) == [8, 14, 18]
+
+
+def test_record_ends_keeps_an_empty_record_between_two_newlines():
+    assert record_ends(b"a\n\nb\n", 3) == [2, 3, 5]
+
+
+async def test_budget_smaller_than_the_file_clips_the_last_read(local_store):
+    """First rows that end exactly at the budget preview even though the file goes on (the
+    last ranged read is cut to the byte left), and the refusal says what to do."""
+    budget = 64 << 10 | 1  # the first ranged read plus one byte
+    head = b"a\n" + b"x" * (budget - 3) + b"\n"
+    assert len(head) == budget
+    await local_store.put("long.csv", head + b"y" * 300_000 + b"\n")
+    r = await preview(local_store, "long.csv", rows=1, max_bytes=budget)
+    assert r["rows"] == [["x" * (budget - 3)]] and r["truncated"] is True
+    assert r["bytes_read"] == budget
+    with pytest.raises(PreviewFailed) as e:
+        await preview(local_store, "long.csv", rows=1, max_bytes=budget - 1)
+    assert str(e.value).endswith("need more than 0 MB; ask for fewer rows or download the file")
+
+
+class ChangingStore:
+    """The real local store, counting GETs; after GET number ``change_after`` the object at
+    ``key`` is replaced by ``new`` (as another user saving it mid-preview would)."""
+
+    def __init__(self, store, key: str, new: bytes, change_after: int) -> None:
+        self.store, self.key, self.new, self.change_after = store, key, new, change_after
+        self.gets = 0
+        self.bytes = 0
+
+    async def head(self, key, **kw):
+        return await self.store.head(key, **kw)
+
+    async def get(self, key, **kw):
+        data, info = await self.store.get(key, **kw)
+        self.gets += 1
+        self.bytes += len(data)
+        if self.gets == self.change_after:
+            await self.store.put(self.key, self.new)
+        return data, info
+
+
+async def test_preview_reads_one_version_and_counts_its_requests(local_store):
+    """A CSV replaced while its preview reads it: every row comes from the version the first
+    read saw, and ``requests`` / ``bytes_read`` are what the store served."""
+    pad = b"," + b"p" * 300
+
+    def table(base: int) -> bytes:
+        return b"n,pad\n" + b"".join(b"%06d" % (base + i) + pad + b"\n" for i in range(2000))
+
+    await local_store.put("t.csv", table(0))  # 600 KB: the first 1000 rows take several reads
+    store = ChangingStore(local_store, "t.csv", table(900_000), change_after=1)
+    r = await preview(store, "t.csv", rows=1000)
+    assert store.gets >= 2
+    assert [row[0] for row in r["rows"]] == list(range(1000))
+    assert r["requests"] == store.gets and r["bytes_read"] == store.bytes
+    r = await preview(local_store, "t.csv", rows=2)  # the change did happen
+    assert [row[0] for row in r["rows"]] == [900_000, 900_001]
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "xlsx"])
+async def test_requests_and_bytes_read_are_what_the_store_served(local_store, fmt):
+    await local_store.put(f"t.{fmt}", encode(frame(500), fmt))
+    store = ChangingStore(local_store, f"t.{fmt}", b"", change_after=0)  # never changes
+    r = await preview(store, f"t.{fmt}", rows=10)
+    assert len(r["rows"]) == 10
+    assert r["requests"] == store.gets >= 1 and r["bytes_read"] == store.bytes
