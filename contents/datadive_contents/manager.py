@@ -230,6 +230,7 @@ class DatadiveContentsManager(AsyncContentsManager):
         self._by_folder: dict[str, Mount] = {}  # the attached mounts, by folder label
         self._projects: ProjectList | None = None  # Datadive mode, made on first use
         self._link_lock = asyncio.Lock()
+        self._open_lock = asyncio.Lock()
         self._poller: asyncio.Task | None = None
         self._uploads: dict[str, str] = {}
         self._nbwriter: NotebookWriter | None = None
@@ -338,22 +339,7 @@ class DatadiveContentsManager(AsyncContentsManager):
         mounts = []
         for p in projects:
             pid = str(p["id"])
-            m = self._mounts.get(pid)
-            if m is None:
-                if self.project_store_factory is None:
-                    raise HTTPError(
-                        500, "project_store_factory is not configured; set it with project_source"
-                    )
-                store = self.project_store_factory(pid)
-                if inspect.isawaitable(store):
-                    store = await store
-                wc = await asyncio.to_thread(self._new_wc, pid, store)
-                m = self._mounts.get(pid)  # made by a concurrent call meanwhile?
-                if m is None:
-                    m = Mount(pid, p["folder"], store, wc, p.get("role", "viewer"), pid)
-                    self._mounts[pid] = m
-                else:
-                    wc.close()
+            m = self._mounts.get(pid) or await self._open_mount(pid, p)
             m.folder, m.name = p["folder"], str(p.get("name") or pid)
             m.role = p.get("role", "viewer")
             if not m.attached:
@@ -374,6 +360,24 @@ class DatadiveContentsManager(AsyncContentsManager):
                 await asyncio.to_thread(link_folders, self.working_root, targets, self.log)
         self._start_poller()
         return mounts
+
+    async def _open_mount(self, pid: str, p: dict) -> Mount:
+        """Open project ``pid``'s store and working copy, once: concurrent requests wait for the
+        first (two connections setting up one state database at once fail with "locked")."""
+        async with self._open_lock:
+            m = self._mounts.get(pid)
+            if m is not None:
+                return m
+            if self.project_store_factory is None:
+                raise HTTPError(
+                    500, "project_store_factory is not configured; set it with project_source"
+                )
+            store = self.project_store_factory(pid)
+            if inspect.isawaitable(store):
+                store = await store
+            wc = await asyncio.to_thread(self._new_wc, pid, store)
+            m = self._mounts[pid] = Mount(pid, p["folder"], store, wc, p.get("role", "viewer"), pid)
+            return m
 
     async def _detach(self, m: Mount) -> None:
         """``m``'s project left the list: never sync it again; keep and report its changes."""
