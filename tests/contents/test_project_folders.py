@@ -217,3 +217,20 @@ def test_conflict_names_carry_the_time_in_utc(monkeypatch):
         time.tzset()
     stamp = name.split("-")[-1].removesuffix(".txt")
     assert before <= stamp <= after
+
+
+async def test_many_requests_opening_many_projects_at_once_all_succeed(tmp_path):
+    """Lab and the panel list the root and several folders at once on a fresh server: every
+    project's working copy is set up once, and no request fails ("database is locked")."""
+    import asyncio
+
+    projects = [p(f"p{i:03d}", f"Project {i}") for i in range(40)]
+    cm = manager(tmp_path, projects)
+    cm.project_cache_seconds = 60
+    calls = [cm.get("")] + [cm.get(f"Project {i}") for i in range(0, 40, 4)] * 2
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    assert [r for r in results if isinstance(r, BaseException)] == []
+    assert len(results[0]["content"]) == 40
+    homes = os.listdir(tmp_path / "home" / ".datadive-workingcopy" / "projects")
+    assert len(homes) == 40
+    await cm.shutdown()
