@@ -12,8 +12,14 @@ from traitlets import Float, Unicode, default
 from . import __version__
 from .hubclient import HubServiceClient
 
-# route modules under datadive_server_ext.handlers; each exports ``routes``
-ROUTE_MODULES = ["hubproxy", "templates", "cells", "sync"]
+# route modules under datadive_server_ext.handlers, listed explicitly (each exports ``routes``);
+# one per line, in alphabetical order: a module that fails to import stops the server loudly
+ROUTE_MODULES = [
+    "cells",
+    "hubproxy",
+    "sync",
+    "templates",
+]
 
 
 def connect_contents(cm, client: HubServiceClient) -> bool:
@@ -100,12 +106,7 @@ class DatadiveExtension(ExtensionApp):
     def initialize_handlers(self):
         prefix = "/datadive"  # ExtensionApp prepends the server's base_url
         for name in ROUTE_MODULES:
-            try:
-                module = importlib.import_module(f"{__package__}.handlers.{name}")
-            except ModuleNotFoundError as e:
-                if e.name != f"{__package__}.handlers.{name}":
-                    raise
-                continue
+            module = importlib.import_module(f"{__package__}.handlers.{name}")
             for pattern, handler in module.routes:
                 self.handlers.append((url_path_join(prefix, pattern), handler))
 
