@@ -10,8 +10,6 @@ import argparse
 import json
 import os
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,9 @@ from typing import Any
 # process skips it (only when nothing imported jsonschema yet).
 if "jsonschema" not in sys.modules:
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+from datadive_contents.serviceclient import ServiceClient, ServiceUnreachable  # noqa: E402
+from jupyter_server.utils import url_path_join  # noqa: E402
 
 from datadive_server_ext.templates import (  # noqa: E402
     RenderError,
@@ -32,7 +33,7 @@ from datadive_server_ext.templates import (  # noqa: E402
     template_from_document,
 )
 
-SERVICE_API = "services/datadive/api/v1/"
+SERVICE_PREFIX = "services/datadive"
 
 
 class CLIError(Exception):
@@ -66,25 +67,15 @@ class Hub:
             )
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(
-            self.url + SERVICE_API + path,
-            data=data,
-            method=method,
-            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
-        )
+        client = ServiceClient(url_path_join(self.url, SERVICE_PREFIX), self.token)
         try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                raw, status = resp.read(), resp.status
-        except urllib.error.HTTPError as e:
-            raw, status = e.read(), e.code
-        except (urllib.error.URLError, OSError) as e:
-            reason = getattr(e, "reason", e)
-            raise CLIError(f"cannot reach the hub at {self.url}: {reason}") from None
+            resp = client.fetch_sync(method, path, json_body=body)
+        except ServiceUnreachable as e:
+            raise CLIError(e.message) from None
         try:
-            return status, json.loads(raw) if raw else None
+            return resp.status, resp.json()
         except ValueError:
-            return status, {"message": raw.decode(errors="replace")[:300]}
+            return resp.status, {"message": resp.body.decode(errors="replace")[:300]}
 
 
 def _hub(args: argparse.Namespace) -> Hub:

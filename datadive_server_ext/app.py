@@ -5,12 +5,12 @@ import os
 import signal
 import threading
 
+from datadive_contents.serviceclient import ServiceClient
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
 from traitlets import Float, Unicode, default
 
 from . import __version__
-from .hubclient import HubServiceClient
 
 # route modules under datadive_server_ext.handlers, listed explicitly (each exports ``routes``);
 # one per line, in alphabetical order: a module that fails to import stops the server loudly
@@ -22,7 +22,7 @@ ROUTE_MODULES = [
 ]
 
 
-def connect_contents(cm, client: HubServiceClient) -> bool:
+def connect_contents(cm, client: ServiceClient) -> bool:
     """Put a DatadiveContentsManager that has no store of its own in Datadive mode: projects from
     the hub service, files through the service (this server holds no storage credentials)."""
     if getattr(cm, "project_source", False) is not None or getattr(cm, "store_url", None):
@@ -91,7 +91,7 @@ class DatadiveExtension(ExtensionApp):
         return os.environ.get("DATADIVE_SERVICE_URL", "")
 
     def initialize_settings(self):
-        client = HubServiceClient(self.service_url)
+        client = self.service_client = ServiceClient(self.service_url)
         self.settings["datadive_service"] = client
         self.settings["datadive_templates_timeout"] = self.templates_timeout
         connect_contents(self.serverapp.contents_manager, client)
@@ -116,3 +116,6 @@ class DatadiveExtension(ExtensionApp):
         if flush is not None:
             self.log.info("Datadive: flushing local working copies to the store")
             await flush()
+        client = getattr(self, "service_client", None)
+        if client is not None:
+            await client.close()

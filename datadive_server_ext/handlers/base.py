@@ -3,10 +3,9 @@
 import json
 from http.client import responses
 
+from datadive_contents.serviceclient import ServiceClient, ServiceError
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
-
-from ..hubclient import HubServiceClient, ServiceError
 
 
 class DatadiveHandler(APIHandler):
@@ -15,7 +14,7 @@ class DatadiveHandler(APIHandler):
     auth_resource = "contents"
 
     @property
-    def service(self) -> HubServiceClient:
+    def service(self) -> ServiceClient:
         return self.settings["datadive_service"]
 
     def write_error(self, status_code, **kwargs):

@@ -27,14 +27,14 @@ class HubProxyHandler(DatadiveHandler):
             if k in ("Content-Type", "If-Match", "If-None-Match", "Range")
         }
         body = self.request.body if self.request.method in ("POST", "PUT", "PATCH") else None
-        resp = await self.service.fetch(self.request.method, path, body, query, headers)
-        if resp.code == 599:
-            raise web.HTTPError(502, f"The Datadive service is unreachable ({resp.error})")
-        self.set_status(resp.code)
+        resp = await self.service.fetch(
+            self.request.method, path, body=body, query=query, headers=headers
+        )
+        self.set_status(resp.status)
         for name in FORWARDED_HEADERS:
             if name in resp.headers:
                 self.set_header(name, resp.headers[name])
-        if resp.code != 204 and resp.body:
+        if resp.status != 204 and resp.body:
             self.write(resp.body)
         self.finish()
 

@@ -15,10 +15,10 @@ import logging
 from typing import Any
 from urllib.parse import quote
 
+from datadive_contents.serviceclient import ServiceClient, ServiceError
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..hubclient import HubServiceClient, ServiceError
 from ..templates import (
     RenderError,
     Template,
@@ -37,7 +37,7 @@ log = logging.getLogger("datadive.templates")
 class TemplateSource:
     """Where this server gets templates from: the hub service, else the built-in library."""
 
-    def __init__(self, service: HubServiceClient, timeout: float = 5.0):
+    def __init__(self, service: ServiceClient, timeout: float = 5.0):
         self.service = service
         self.timeout = timeout  # seconds to wait for the service before falling back
         self._etag: str | None = None
@@ -54,10 +54,8 @@ class TemplateSource:
             resp = await self.service.fetch("GET", path, headers=headers, timeout=self.timeout)
         except ServiceError as e:
             return None, e.message
-        if resp.code == 599:
-            return None, f"the template service is unreachable ({resp.error})"
-        if resp.code >= 500:
-            return None, f"the template service is unavailable ({resp.code}); try again later"
+        if resp.status >= 500:
+            return None, f"the template service is unavailable ({resp.status}); try again later"
         return resp, None
 
     async def listing(self) -> tuple[list[dict[str, Any]], str, str | None]:
@@ -67,14 +65,14 @@ class TemplateSource:
             {"If-None-Match": self._etag} if self._etag and self._listing is not None else None
         )
         resp, why = await self._fetch("templates", headers)
-        if resp is not None and resp.code == 304 and self._listing is not None:
+        if resp is not None and resp.status == 304 and self._listing is not None:
             return self._listing, "service", None
-        if resp is not None and resp.code == 200:
+        if resp is not None and resp.status == 200:
             self._listing = json.loads(resp.body)["templates"]
             self._etag = resp.headers.get("Etag")
             return self._listing, "service", None
         if resp is not None:
-            why = f"the template service answered {resp.code} ({_message(resp)})"
+            why = f"the template service answered {resp.status} ({resp.message})"
         if self._listing is not None and resp is None:
             log.warning("Template service unreachable (%s); serving the cached list", why)
             return (
@@ -96,7 +94,7 @@ class TemplateSource:
         if version:
             path += f"/versions/{quote(version, safe='')}"
         resp, why = await self._fetch(path)
-        if resp is not None and resp.code == 200:
+        if resp is not None and resp.status == 200:
             try:
                 doc = json.loads(resp.body)
                 # validating a template is CPU work on data from elsewhere: off the event loop
@@ -111,10 +109,10 @@ class TemplateSource:
                 raise web.HTTPError(502, f"The service sent an invalid template: {e}") from None
             self._versions[(t.id, t.version)] = t
             return t
-        if resp is not None and resp.code == 404:
-            raise web.HTTPError(404, _message(resp))
+        if resp is not None and resp.status == 404:
+            raise web.HTTPError(404, resp.message)
         if resp is not None:
-            why = f"the template service answered {resp.code} ({_message(resp)})"
+            why = f"the template service answered {resp.status} ({resp.message})"
         elif version is None and self._listing is not None:
             # unreachable: the latest version we know of, if we fetched it before
             known = next((t["version"] for t in self._listing if t["id"] == template_id), None)
@@ -135,13 +133,6 @@ class TemplateSource:
                 f"that exist: {found.version} (published versions are unavailable: {why})",
             )
         return found
-
-
-def _message(resp) -> str:
-    try:
-        return json.loads(resp.body)["message"]
-    except (ValueError, KeyError, TypeError):
-        return f"HTTP {resp.code}"
 
 
 class TemplatesMixin:

@@ -298,12 +298,12 @@ def test_server_extension_uses_the_service(hub, author, reader, tmp_path):
 
 
 async def test_template_source_revalidates_and_survives_an_outage(hub, reader):
+    from datadive_contents.serviceclient import ServiceClient
     from jpserver import free_port
 
     from datadive_server_ext.handlers.templates import TemplateSource
-    from datadive_server_ext.hubclient import HubServiceClient
 
-    client = HubServiceClient(f"{hub.url}/services/datadive", reader.token)
+    client = ServiceClient(f"{hub.url}/services/datadive", reader.token)
     src = TemplateSource(client)
     first, source, note = await src.listing()
     assert source == "service" and note is None

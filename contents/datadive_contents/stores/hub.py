@@ -13,9 +13,7 @@ connection failures and 5xx → StoreUnavailable.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import time
 from collections.abc import AsyncIterable, AsyncIterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -25,6 +23,7 @@ from urllib.parse import quote
 import aiohttp
 
 from ..paths import normalize_path
+from ..serviceclient import ServiceClient, ServiceError, ServiceUnreachable, service_error
 from .base import (
     Conflict,
     Listing,
@@ -96,59 +95,35 @@ class HubServiceStore(ObjectStore):
         retry_after: float = 10.0,
     ) -> None:
         super().__init__()
-        service_url = service_url or os.environ.get("DATADIVE_SERVICE_URL", "")
-        if not service_url:
+        #: the service connection; after it failed to answer, requests fail at once for
+        #: ``retry_after`` seconds instead of each waiting for its own timeout
+        self.client = ServiceClient(service_url, token, timeout=timeout, retry_after=retry_after)
+        if not self.client.service_url:
             raise ValueError(
                 "HubServiceStore needs the service URL: set DATADIVE_SERVICE_URL "
                 "(e.g. http://127.0.0.1:8000/services/datadive/) or pass service_url="
             )
-        token = token if token is not None else os.environ.get("JUPYTERHUB_API_TOKEN", "")
-        if not token:
+        if not self.client.token:
             raise ValueError(
                 "HubServiceStore needs a JupyterHub API token: set JUPYTERHUB_API_TOKEN or pass token="
             )
         self.project_id = project_id
-        self.service_url = service_url.rstrip("/") + "/"
-        self.base = f"{self.service_url}api/v1/projects/{quote(project_id, safe='')}/"
-        self.url = self.base + "files/"
-        self._token = token
+        self.base = f"projects/{quote(project_id, safe='')}/"
+        self.url = self.client.url(self.base + "files/")
         self.use_presigned = use_presigned
-        self.timeout = timeout
-        #: after the service failed to answer, requests fail at once for this long (seconds)
-        #: instead of each waiting for its own timeout; the next one after it tries again
-        self.retry_after = retry_after
-        self._down_until = 0.0
-        self._down_reason = ""
-        self._session: aiohttp.ClientSession | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- plumbing ------------------------------------------------------------------------
 
-    def _client(self) -> aiohttp.ClientSession:
-        loop = asyncio.get_running_loop()
-        if self._session is None or self._session.closed or self._loop is not loop:
-            self._session = aiohttp.ClientSession(
-                headers={"Authorization": f"token {self._token}"},
-                timeout=aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=self.timeout),
-                auto_decompress=False,
-            )
-            self._loop = loop
-        return self._session
-
     async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
-        self._session = None
+        await self.client.close()
 
-    def _file_url(self, key: str, area: str = "files") -> str:
+    def _file_path(self, key: str, area: str = "files") -> str:
         return f"{self.base}{area}/{quote(key, safe='/')}"
 
-    async def _error(self, resp: aiohttp.ClientResponse, key: str) -> StoreError:
-        try:
-            message = (await resp.json(content_type=None)).get("message") or resp.reason
-        except (ValueError, aiohttp.ClientError, AttributeError):
-            message = resp.reason or ""
-        status = resp.status
+    def _error(self, e: ServiceError, key: str) -> StoreError:
+        status, message = e.status, e.message
+        if isinstance(e, ServiceUnreachable):
+            return StoreUnavailable(message)
         if status == 404:
             return NotFound(f"{key}: {message}")
         if status == 412:
@@ -158,40 +133,26 @@ class HubServiceStore(ObjectStore):
         if status in (401, 403):
             return AccessDenied(f"the Datadive service refused access to {key!r}: {message}")
         if status >= 500:
-            return StoreUnavailable(f"the Datadive service at {self.service_url} failed: {message}")
+            return StoreUnavailable(
+                f"the Datadive service at {self.client.service_url} failed: {message}"
+            )
         return StoreError(f"the Datadive service answered {status} for {key!r}: {message}")
 
     async def _request(
-        self, op: str, method: str, url: str, key: str, *, expect=(200,), **kwargs
+        self, op: str, method: str, path: str, key: str, *, expect=(200,), **kwargs
     ) -> aiohttp.ClientResponse:
         """Send one request; the caller must release the response. Raises a StoreError."""
-        now = time.monotonic()
-        if now < self._down_until:
-            raise StoreUnavailable(
-                f"{self._down_reason} (tried {self.retry_after - (self._down_until - now):.0f} s "
-                "ago; trying again shortly)"
-            )
         self.requests[op] += 1
         try:
-            resp = await self._client().request(method, url, **kwargs)
-        except (TimeoutError, aiohttp.ClientConnectionError, OSError) as e:
-            why = "no answer in time" if isinstance(e, TimeoutError) else str(e)
-            self._down_reason = (
-                f"cannot reach the Datadive service at {self.service_url} ({why}); "
-                "check that the hub is running"
-            )
-            self._down_until = time.monotonic() + self.retry_after
-            raise StoreUnavailable(self._down_reason) from None
-        self._down_until = 0.0
-        if resp.status not in expect:
-            try:
-                raise await self._error(resp, key)
-            finally:
-                resp.release()
+            resp = await self.client.open(method, path, stream=True, **kwargs)
+            if resp.status not in expect:
+                raise await service_error(resp)
+        except ServiceError as e:
+            raise self._error(e, key) from None
         return resp
 
-    async def _json(self, op: str, method: str, url: str, key: str, **kwargs) -> Any:
-        resp = await self._request(op, method, url, key, expect=(200, 201), **kwargs)
+    async def _json(self, op: str, method: str, path: str, key: str, **kwargs) -> Any:
+        resp = await self._request(op, method, path, key, expect=(200, 201), **kwargs)
         try:
             return await resp.json(content_type=None)
         finally:
@@ -214,10 +175,8 @@ class HubServiceStore(ObjectStore):
             headers["If-Match"] = f'"{if_match}"'
         if if_none_match:
             headers["If-None-Match"] = "*"
-        if not isinstance(body, bytes):
-            body = _Chunks(body)
         return _info_from_json(
-            await self._json("put", "PUT", self._file_url(key), key, data=body, headers=headers)
+            await self._json("put", "PUT", self._file_path(key), key, body=body, headers=headers)
         )
 
     async def get(self, key, *, version_id=None, start=None, end=None):
@@ -244,11 +203,11 @@ class HubServiceStore(ObjectStore):
         return await self._request(
             "get",
             "GET",
-            self._file_url(key),
+            self._file_path(key),
             key,
             expect=(200, 206),
             headers=headers,
-            params=params,
+            query=params,
         )
 
     async def open_stream(
@@ -273,7 +232,7 @@ class HubServiceStore(ObjectStore):
     async def _presigned_download(self, key, start, end) -> aiohttp.ClientResponse | None:
         """Follow the service's presigned URL for large objects (None: not offered / small)."""
         offer = await self._json(
-            "presign", "GET", self._file_url(key), key, params={"presign": "1"}
+            "presign", "GET", self._file_path(key), key, query={"presign": "1"}
         )
         url = offer.get("url")
         wanted = (end if end is not None else offer.get("size", 0)) - (start or 0)
@@ -302,7 +261,7 @@ class HubServiceStore(ObjectStore):
         params = {"version_id": version_id} if version_id else None
         try:
             resp = await self._request(
-                "head", "HEAD", self._file_url(key), key, expect=(200,), params=params
+                "head", "HEAD", self._file_path(key), key, expect=(200,), query=params
             )
         except NotFound:
             return None
@@ -315,7 +274,7 @@ class HubServiceStore(ObjectStore):
         key = normalize_path(key, allow_root=False)
         try:
             resp = await self._request(
-                "delete", "DELETE", self._file_url(key), key, params={"only": "file"}
+                "delete", "DELETE", self._file_path(key), key, query={"only": "file"}
             )
             resp.release()
         except NotFound:
@@ -325,7 +284,7 @@ class HubServiceStore(ObjectStore):
         prefix = normalize_path(prefix, allow_root=False)
         try:
             out = await self._json(
-                "delete", "DELETE", self._file_url(prefix), prefix, params={"only": "folder"}
+                "delete", "DELETE", self._file_path(prefix), prefix, query={"only": "folder"}
             )
         except NotFound:
             return 0
@@ -339,7 +298,7 @@ class HubServiceStore(ObjectStore):
                 "POST",
                 self.base + "files:copy",
                 src,
-                json={"from": src, "to": dst, "overwrite": True},
+                json_body={"from": src, "to": dst, "overwrite": True},
             )
         except NotFound:
             raise NotFound(f"{src} not found") from None
@@ -351,7 +310,7 @@ class HubServiceStore(ObjectStore):
     async def list(self, prefix="", recursive=False):
         prefix = normalize_path(prefix)
         params = {"prefix": prefix, "recursive": "1" if recursive else "0"}
-        out = await self._json("list", "GET", self.base + "files", prefix, params=params)
+        out = await self._json("list", "GET", self.base + "files", prefix, query=params)
         return Listing(
             [_info_from_json(f) for f in out.get("files", [])],
             [d["path"] for d in out.get("folders", [])],
@@ -360,7 +319,7 @@ class HubServiceStore(ObjectStore):
     async def list_versions(self, key):
         key = normalize_path(key, allow_root=False)
         try:
-            out = await self._json("list_versions", "GET", self._file_url(key, "versions"), key)
+            out = await self._json("list_versions", "GET", self._file_path(key, "versions"), key)
         except NotFound:
             return []
         return [_info_from_json(v) for v in out.get("versions", [])]
@@ -368,29 +327,18 @@ class HubServiceStore(ObjectStore):
     async def restore_version(self, key, version_id):
         key = normalize_path(key, allow_root=False)
         out = await self._json(
-            "restore", "POST", self._file_url(key, "versions"), key, json={"version_id": version_id}
+            "restore",
+            "POST",
+            self._file_path(key, "versions"),
+            key,
+            json_body={"version_id": version_id},
         )
         return _info_from_json(out)
 
     async def presign_get(self, key, expires=300):
         key = normalize_path(key, allow_root=False)
-        out = await self._json("presign", "GET", self._file_url(key), key, params={"presign": "1"})
+        out = await self._json("presign", "GET", self._file_path(key), key, query={"presign": "1"})
         return out.get("url")
-
-
-class _Chunks:
-    """An async iterable wrapper aiohttp can stream as a request body (chunked encoding)."""
-
-    def __init__(self, chunks: AsyncIterable[bytes]) -> None:
-        self.chunks = chunks
-
-    def __aiter__(self):
-        return self._gen()
-
-    async def _gen(self):
-        async for c in self.chunks:
-            if c:
-                yield bytes(c)
 
 
 def _close_with(resp: aiohttp.ClientResponse, session: aiohttp.ClientSession) -> None:
