@@ -44,13 +44,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-for p in (str(ROOT / "tests" / "contents"), str(ROOT / "contents"), str(ROOT)):
+for p in (str(ROOT / "tests"), str(ROOT / "contents"), str(ROOT)):
     if p not in sys.path:
         sys.path.insert(0, p)
 
 import boto3  # noqa: E402
 import nbformat  # noqa: E402
-from helpers import MotoServer  # noqa: E402
+from moto_s3 import MotoServer  # noqa: E402
 from nbformat.v4 import new_code_cell, new_notebook  # noqa: E402
 
 KEYS = dict(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")

@@ -18,7 +18,6 @@ Targets: preview under 0.1 s reading under 2 MB.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -42,13 +41,6 @@ import requests  # noqa: E402
 
 SIZE = 100 * 10**6
 ROWS = 100
-
-
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def make_csv(size: int = SIZE) -> bytes:
@@ -92,9 +84,10 @@ def _find_in_server(base: str, headers: dict, project: dict, filename: str) -> s
 
 def measure_preview() -> dict:
     """Run the measurement (starts moto and ``datadive up`` on S3; stops both)."""
-    conftest = _load("_bench_root_conftest", ROOT / "tests" / "conftest.py")
-    helpers = _load("_bench_contents_helpers", ROOT / "tests" / "contents" / "helpers.py")
-    moto = helpers.MotoServer()
+    from datadive_platform import start_platform, stop_platform
+    from moto_s3 import MotoServer
+
+    moto = MotoServer()
     moto.start()
     s3 = boto3.client(
         "s3",
@@ -113,7 +106,7 @@ def measure_preview() -> dict:
         "AWS_DEFAULT_REGION": "us-east-1",
     }
     tmp = Path(tempfile.mkdtemp(prefix="datadive-bench-preview-"))
-    platform = conftest.start_platform(tmp, extra_env=env)
+    platform = start_platform(tmp, extra_env=env)
     try:
         owner = platform.user()
         project = platform.project(owner)
@@ -173,7 +166,7 @@ def measure_preview() -> dict:
             "spawn_and_read_s": round(spawn_and_read, 3),
         }
     finally:
-        conftest.stop_platform(platform.proc)
+        stop_platform(platform.proc)
         moto.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -39,10 +39,10 @@ def open_notebook_session(srv: JupyterServer, path: str) -> dict:
     return session
 
 
-def test_kernel_reads_and_writes_project_files(moto_server, s3_bucket, tmp_path):
+def test_kernel_reads_and_writes_project_files(moto, s3_bucket, tmp_path):
     s3 = boto3.client(
         "s3",
-        endpoint_url=moto_server,
+        endpoint_url=moto.url,
         aws_access_key_id="test",
         aws_secret_access_key="test",
         region_name="us-east-1",
@@ -53,7 +53,7 @@ def test_kernel_reads_and_writes_project_files(moto_server, s3_bucket, tmp_path)
         "from datadive_contents.stores.s3 import S3Store\n"
         "c.DatadiveContentsManager.project_source = lambda: [{'id': 'p1', 'name': 'Alpha', 'role': 'owner'}]\n"
         f"c.DatadiveContentsManager.project_store_factory = lambda pid: S3Store('{s3_bucket}', "
-        f"'projects/' + pid, endpoint_url='{moto_server}', access_key_id='test', secret_access_key='test')\n"
+        f"'projects/' + pid, endpoint_url='{moto.url}', access_key_id='test', secret_access_key='test')\n"
         "c.DatadiveContentsManager.poll_interval = 0.5\n"
     )
     srv = JupyterServer(str(tmp_path / "home"), cfg, name="kernel")
@@ -95,13 +95,13 @@ def _get(s3, bucket, key):
 
 @pytest.mark.slow
 def test_remote_change_is_pulled_on_listing_and_opening_and_kernel_sees_it(
-    moto_server, s3_bucket, tmp_path
+    moto, s3_bucket, tmp_path
 ):
     """Another client writes to the store; the next listing (or opening) of the folder brings
     the change into the working copy, and the running kernel reads the new bytes."""
     s3 = boto3.client(
         "s3",
-        endpoint_url=moto_server,
+        endpoint_url=moto.url,
         aws_access_key_id="test",
         aws_secret_access_key="test",
         region_name="us-east-1",
@@ -112,7 +112,7 @@ def test_remote_change_is_pulled_on_listing_and_opening_and_kernel_sees_it(
         "from datadive_contents.stores.s3 import S3Store\n"
         "c.DatadiveContentsManager.project_source = lambda: [{'id': 'p1', 'name': 'Alpha', 'role': 'owner'}]\n"
         f"c.DatadiveContentsManager.project_store_factory = lambda pid: S3Store('{s3_bucket}', "
-        f"'projects/' + pid, endpoint_url='{moto_server}', access_key_id='test', secret_access_key='test')\n"
+        f"'projects/' + pid, endpoint_url='{moto.url}', access_key_id='test', secret_access_key='test')\n"
         "c.DatadiveContentsManager.poll_interval = 0.5\n"
     )
     srv = JupyterServer(str(tmp_path / "home"), cfg, name="remote")

@@ -17,9 +17,9 @@ N = 2500
 
 
 @pytest.fixture
-async def big_folder(moto_server, s3_bucket):
+async def big_folder(moto, s3_bucket):
     store = S3Store(
-        s3_bucket, "root", endpoint_url=moto_server, access_key_id="test", secret_access_key="test"
+        s3_bucket, "root", endpoint_url=moto.url, access_key_id="test", secret_access_key="test"
     )
     import asyncio
 
@@ -37,11 +37,11 @@ async def big_folder(moto_server, s3_bucket):
     return s3_bucket
 
 
-def make_cm(tmp_path, moto_server, bucket, **kw):
+def make_cm(tmp_path, endpoint, bucket, **kw):
     return DatadiveContentsManager(
         root_dir=str(tmp_path / "work"),
         store_url=f"s3://{bucket}/root",
-        s3_endpoint_url=moto_server,
+        s3_endpoint_url=endpoint,
         s3_access_key_id="test",
         s3_secret_access_key="test",
         poll_interval=0,
@@ -49,10 +49,8 @@ def make_cm(tmp_path, moto_server, bucket, **kw):
     )
 
 
-async def test_listing_requests_and_queries_do_not_grow_per_entry(
-    tmp_path, moto_server, big_folder
-):
-    cm = make_cm(tmp_path, moto_server, big_folder)
+async def test_listing_requests_and_queries_do_not_grow_per_entry(tmp_path, moto, big_folder):
+    cm = make_cm(tmp_path, moto.url, big_folder)
     await cm.get("", content=False)
     m = cm._mounts[""]
     store = cm.single_store

@@ -115,7 +115,7 @@ def nb_with_rich_output(trusted: bool) -> dict:
     return {"type": "notebook", "content": nb}
 
 
-async def test_saved_notebook_is_signed_and_reopens_trusted(tmp_path, moto_server, s3_bucket):
+async def test_saved_notebook_is_signed_and_reopens_trusted(tmp_path, moto, s3_bucket):
     """check_and_sign's guarantee: the user's own (trusted) outputs stay trusted after a save;
     untrusted ones are not signed. The notary database is a file, as in a real server."""
     from nbformat.sign import NotebookNotary
@@ -123,7 +123,7 @@ async def test_saved_notebook_is_signed_and_reopens_trusted(tmp_path, moto_serve
     cm = DatadiveContentsManager(
         root_dir=str(tmp_path / "w"),
         store_url=f"s3://{s3_bucket}/root",
-        s3_endpoint_url=moto_server,
+        s3_endpoint_url=moto.url,
         s3_access_key_id="test",
         s3_secret_access_key="test",
         poll_interval=0,
@@ -145,7 +145,7 @@ async def test_saved_notebook_is_signed_and_reopens_trusted(tmp_path, moto_serve
     await cm.single_store.close()
 
 
-async def test_save_of_a_synced_file_costs_one_put(tmp_path, moto_server, s3_bucket):
+async def test_save_of_a_synced_file_costs_one_put(tmp_path, moto, s3_bucket):
     """No LIST or HEAD around the PUT: the working copy knows the file; a file over a folder
     that only exists in the store is still refused."""
     import boto3
@@ -153,7 +153,7 @@ async def test_save_of_a_synced_file_costs_one_put(tmp_path, moto_server, s3_buc
     cm = DatadiveContentsManager(
         root_dir=str(tmp_path / "w"),
         store_url=f"s3://{s3_bucket}/root",
-        s3_endpoint_url=moto_server,
+        s3_endpoint_url=moto.url,
         s3_access_key_id="test",
         s3_secret_access_key="test",
         poll_interval=0,
@@ -167,7 +167,7 @@ async def test_save_of_a_synced_file_costs_one_put(tmp_path, moto_server, s3_buc
     assert model["type"] == "notebook" and model["size"] > 0
     boto3.client(
         "s3",
-        endpoint_url=moto_server,
+        endpoint_url=moto.url,
         aws_access_key_id="test",
         aws_secret_access_key="test",
         region_name="us-east-1",

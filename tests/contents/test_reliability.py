@@ -73,8 +73,8 @@ def servers(tmp_path):
 
 
 @pytest.mark.slow
-def test_endpoint_down_during_save_then_resumes(moto_server, s3_bucket, servers):
-    port = int(moto_server.rsplit(":", 1)[1])
+def test_endpoint_down_during_save_then_resumes(moto, s3_bucket, servers):
+    port = moto.port
     proxy = TcpProxy(port)
     proxy.start()
     try:
@@ -88,11 +88,11 @@ def test_endpoint_down_during_save_then_resumes(moto_server, s3_bucket, servers)
         assert proxy.url.split("//")[1] in body["message"], "the message names the endpoint"
         local = os.path.join(srv.root_dir, "analysis.ipynb")
         assert "second, while S3 is down" in open(local).read(), "the local copy is kept"
-        assert b"second" not in stored(moto_server, s3_bucket, "root/analysis.ipynb")
+        assert b"second" not in stored(moto.url, s3_bucket, "root/analysis.ipynb")
         proxy.start()  # the endpoint returns: the journaled upload resumes by itself
         expected = open(local, "rb").read()
         wait_for(
-            lambda: stored(moto_server, s3_bucket, "root/analysis.ipynb") == expected,
+            lambda: stored(moto.url, s3_bucket, "root/analysis.ipynb") == expected,
             timeout=30,
             what="the pending save to reach S3",
         )
@@ -105,7 +105,7 @@ def test_endpoint_down_during_save_then_resumes(moto_server, s3_bucket, servers)
 
 
 @pytest.mark.slow
-def test_endpoint_cut_mid_multipart_save_then_resumes(moto_server, s3_bucket, servers):
+def test_endpoint_cut_mid_multipart_save_then_resumes(moto, s3_bucket, servers):
     """The endpoint goes away in the middle of a multipart upload (a file above the working
     copy's 8 MiB threshold): clear 503, local copy kept, nothing partial stored, and once the
     endpoint is back the journaled upload completes by itself with identical bytes."""
@@ -114,10 +114,10 @@ def test_endpoint_cut_mid_multipart_save_then_resumes(moto_server, s3_bucket, se
 
     from datadive_contents.workingcopy import STREAM_THRESHOLD
 
-    port = int(moto_server.rsplit(":", 1)[1])
+    port = moto.port
     proxy = TcpProxy(port)
     proxy.start()
-    client = s3(moto_server)
+    client = s3(moto.url)
     try:
         srv = servers(single_root_config(proxy.url, s3_bucket, poll=0.5), "cut")
         assert srv.contents("GET", "")[0] == 200
@@ -134,19 +134,19 @@ def test_endpoint_cut_mid_multipart_save_then_resumes(moto_server, s3_bucket, se
         # the cut really was mid-multipart: moto holds the started upload, no object exists
         uploads = client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", [])
         assert [u["Key"] for u in uploads] == ["root/data/big.bin"]
-        assert stored(moto_server, s3_bucket, "root/data/big.bin") is None
+        assert stored(moto.url, s3_bucket, "root/data/big.bin") is None
         local = os.path.join(srv.root_dir, "data", "big.bin")
         with open(local, "rb") as f:
             assert f.read() == data, "the local copy is kept, complete"
         time.sleep(1.5)  # scans while the endpoint is down keep the file pending
-        assert stored(moto_server, s3_bucket, "root/data/big.bin") is None
+        assert stored(moto.url, s3_bucket, "root/data/big.bin") is None
         proxy.start()  # the endpoint returns
         wait_for(
-            lambda: stored(moto_server, s3_bucket, "root/data/big.bin") is not None,
+            lambda: stored(moto.url, s3_bucket, "root/data/big.bin") is not None,
             timeout=90,
             what="the journaled upload to complete",
         )
-        got = stored(moto_server, s3_bucket, "root/data/big.bin")
+        got = stored(moto.url, s3_bucket, "root/data/big.bin")
         assert hashlib.sha256(got).hexdigest() == hashlib.sha256(data).hexdigest()
         assert got == data, "byte-identical"
         head = client.head_object(Bucket=s3_bucket, Key="root/data/big.bin")
@@ -161,8 +161,8 @@ def test_endpoint_cut_mid_multipart_save_then_resumes(moto_server, s3_bucket, se
 
 
 @pytest.mark.slow
-def test_sigkill_after_acknowledged_save_loses_nothing(moto_server, s3_bucket, servers, tmp_path):
-    cfg = single_root_config(moto_server, s3_bucket, poll=30)  # no periodic help: only the journal
+def test_sigkill_after_acknowledged_save_loses_nothing(moto, s3_bucket, servers, tmp_path):
+    cfg = single_root_config(moto.url, s3_bucket, poll=30)  # no periodic help: only the journal
     srv = servers(cfg, "kill")
     status, _ = srv.contents(
         "PUT", "data/result.txt", {"type": "file", "format": "text", "content": "42\n"}
@@ -173,17 +173,15 @@ def test_sigkill_after_acknowledged_save_loses_nothing(moto_server, s3_bucket, s
     with open(kernel_file, "w") as f:
         f.write("a,b\n1,2\n")
     srv.kill()  # SIGKILL
-    assert stored(moto_server, s3_bucket, "root/data/result.txt") == b"42\n", (
-        "acknowledged = stored"
-    )
+    assert stored(moto.url, s3_bucket, "root/data/result.txt") == b"42\n", "acknowledged = stored"
     # restart on the same working copy: what the kernel wrote is uploaded at start-up
     srv2 = JupyterServer(
-        srv.root_dir, single_root_config(moto_server, s3_bucket, poll=30), name="kill2"
+        srv.root_dir, single_root_config(moto.url, s3_bucket, poll=30), name="kill2"
     )
     srv2.start()
     try:
         wait_for(
-            lambda: stored(moto_server, s3_bucket, "root/data/from_kernel.csv") == b"a,b\n1,2\n",
+            lambda: stored(moto.url, s3_bucket, "root/data/from_kernel.csv") == b"a,b\n1,2\n",
             timeout=30,
             what="the kernel-written file to be uploaded after restart",
         )
@@ -192,20 +190,20 @@ def test_sigkill_after_acknowledged_save_loses_nothing(moto_server, s3_bucket, s
 
 
 @pytest.mark.slow
-def test_sigterm_flushes_kernel_written_files(moto_server, s3_bucket, servers):
-    srv = servers(single_root_config(moto_server, s3_bucket, poll=60), "term")
+def test_sigterm_flushes_kernel_written_files(moto, s3_bucket, servers):
+    srv = servers(single_root_config(moto.url, s3_bucket, poll=60), "term")
     srv.contents("GET", "")  # mount the store
     with open(os.path.join(srv.root_dir, "figure.svg"), "w") as f:
         f.write("<svg/>")
     srv.stop()  # SIGTERM
     assert srv.proc.returncode is not None
-    assert stored(moto_server, s3_bucket, "root/figure.svg") == b"<svg/>"
+    assert stored(moto.url, s3_bucket, "root/figure.svg") == b"<svg/>"
 
 
 @pytest.mark.slow
-def test_two_users_save_same_notebook_conflict_surfaced(moto_server, s3_bucket, servers):
-    alice = servers(single_root_config(moto_server, s3_bucket, user="alice"), "alice")
-    bob = servers(single_root_config(moto_server, s3_bucket, user="bob"), "bob")
+def test_two_users_save_same_notebook_conflict_surfaced(moto, s3_bucket, servers):
+    alice = servers(single_root_config(moto.url, s3_bucket, user="alice"), "alice")
+    bob = servers(single_root_config(moto.url, s3_bucket, user="bob"), "bob")
     status, _ = alice.contents("PUT", "shared.ipynb", nb_model("original"))
     assert status in (200, 201)
     assert alice.contents("GET", "shared.ipynb")[0] == 200
@@ -217,15 +215,15 @@ def test_two_users_save_same_notebook_conflict_surfaced(moto_server, s3_bucket, 
     conflict_name = body["message"].split("yours was saved as ")[1].split(".ipynb")[0] + ".ipynb"
     assert conflict_name.startswith("shared.conflict-bob-")
     # both versions recoverable: alice's stays current, bob's is the conflict copy
-    cur = nbformat.reads(stored(moto_server, s3_bucket, "root/shared.ipynb").decode(), 4)
+    cur = nbformat.reads(stored(moto.url, s3_bucket, "root/shared.ipynb").decode(), 4)
     assert cur.cells[0].source == "alice's edit"
-    mine = nbformat.reads(stored(moto_server, s3_bucket, f"root/{conflict_name}").decode(), 4)
+    mine = nbformat.reads(stored(moto.url, s3_bucket, f"root/{conflict_name}").decode(), 4)
     assert mine.cells[0].source == "bob's edit"
     status, model = bob.contents("GET", "shared.ipynb")
     assert model["content"]["cells"][0]["source"] == "alice's edit", "bob now sees alice's version"
     status, listing = bob.contents("GET", "")
     assert conflict_name in [e["name"] for e in listing["content"]]
-    versions = s3(moto_server).list_object_versions(Bucket=s3_bucket, Prefix="root/shared.ipynb")
+    versions = s3(moto.url).list_object_versions(Bucket=s3_bucket, Prefix="root/shared.ipynb")
     assert len([v for v in versions["Versions"] if v["Key"] == "root/shared.ipynb"]) == 2
 
 
@@ -258,10 +256,10 @@ HOSTILE = [
 
 
 @pytest.mark.slow
-def test_hostile_paths_rejected_and_confined(moto_server, s3_bucket, servers, tmp_path):
+def test_hostile_paths_rejected_and_confined(moto, s3_bucket, servers, tmp_path):
     from urllib.parse import quote
 
-    client = s3(moto_server)
+    client = s3(moto.url)
     client.put_object(Bucket=s3_bucket, Key="projects/p2/secret.txt", Body=b"other project")
     client.put_object(Bucket=s3_bucket, Key="outside.txt", Body=b"bucket root")
     cfg = (
@@ -269,7 +267,7 @@ def test_hostile_paths_rejected_and_confined(moto_server, s3_bucket, servers, tm
         "c.DatadiveContentsManager.project_source = lambda: "
         "[{'id': 'p1', 'name': 'Alpha', 'role': 'editor'}]\n"
         f"c.DatadiveContentsManager.project_store_factory = lambda pid: S3Store('{s3_bucket}', "
-        f"'projects/' + pid, endpoint_url='{moto_server}', access_key_id='test', "
+        f"'projects/' + pid, endpoint_url='{moto.url}', access_key_id='test', "
         "secret_access_key='test', check_folders=True)\n"
         "c.DatadiveContentsManager.poll_interval = 0.3\n"
     )
@@ -331,15 +329,15 @@ def test_hostile_paths_rejected_and_confined(moto_server, s3_bucket, servers, tm
 
 
 @pytest.mark.slow
-def test_viewer_project_is_read_only(moto_server, s3_bucket, servers):
-    client = s3(moto_server)
+def test_viewer_project_is_read_only(moto, s3_bucket, servers):
+    client = s3(moto.url)
     client.put_object(Bucket=s3_bucket, Key="projects/p9/report.txt", Body=b"read me")
     cfg = (
         "from datadive_contents.stores.s3 import S3Store\n"
         "c.DatadiveContentsManager.project_source = lambda: "
         "[{'id': 'p9', 'name': 'Shared', 'role': 'viewer'}, {'id': 'p8', 'name': 'Shared', 'role': 'owner'}]\n"
         f"c.DatadiveContentsManager.project_store_factory = lambda pid: S3Store('{s3_bucket}', "
-        f"'projects/' + pid, endpoint_url='{moto_server}', access_key_id='test', secret_access_key='test')\n"
+        f"'projects/' + pid, endpoint_url='{moto.url}', access_key_id='test', secret_access_key='test')\n"
     )
     srv = servers(cfg, "viewer")
     status, root = srv.contents("GET", "")

@@ -8,7 +8,7 @@ import os
 import pytest
 import requests
 from datadive_platform import service_process
-from hub_fixtures import MAX_UPLOAD
+from limits import MAX_UPLOAD
 
 pytestmark = pytest.mark.hub
 

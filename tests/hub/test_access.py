@@ -158,7 +158,7 @@ def names(page):
 
 
 @pytest.fixture
-def hub(db):
+def projects_db(db):
     """Five live projects and one deleted one, seen by ann (direct + group lab), bob, an admin."""
     add_project(
         db, "beta", [(U, "ann", Role.viewer), (G, "lab", Role.owner), (U, "bob", Role.editor)]
@@ -171,8 +171,8 @@ def hub(db):
     return db
 
 
-def test_members_see_their_projects_in_name_order_with_all_members(hub):
-    with hub.get_bind().connect() as conn:
+def test_members_see_their_projects_in_name_order_with_all_members(projects_db):
+    with projects_db.get_bind().connect() as conn:
         page = visible_projects(conn, user(groups={"lab"}))
     assert names(page) == ["Alpha", "beta", "Delta"]
     beta_members = {(m.kind, m.name, m.role) for m in dict((p.name, ms) for p, ms in page)["beta"]}
@@ -181,16 +181,16 @@ def test_members_see_their_projects_in_name_order_with_all_members(hub):
         (G, "lab", Role.owner),
         (U, "bob", Role.editor),
     }
-    with hub.get_bind().connect() as conn:
+    with projects_db.get_bind().connect() as conn:
         assert names(visible_projects(conn, user())) == ["beta", "Delta"]  # without the group
         assert names(visible_projects(conn, user("bob"))) == ["beta", "gamma"]
         assert names(visible_projects(conn, user("carol"))) == []
         assert names(visible_projects(conn, user(groups={"lab"}), deleted=True)) == ["Zeta"]
 
 
-def test_admins_list_everything_only_when_asked(hub):
+def test_admins_list_everything_only_when_asked(projects_db):
     admin = user("root", admin=True)
-    with hub.get_bind().connect() as conn:
+    with projects_db.get_bind().connect() as conn:
         everything = visible_projects(conn, admin, all_projects=True)
         assert names(everything) == ["Alpha", "beta", "Delta", "empty", "gamma"]
         assert dict((p.name, ms) for p, ms in everything)["empty"] == []
@@ -200,14 +200,14 @@ def test_admins_list_everything_only_when_asked(hub):
         assert names(visible_projects(conn, user(), all_projects=True)) == ["beta", "Delta"]
 
 
-def test_services_list_nothing(hub):
-    with hub.get_bind().connect() as conn:
+def test_services_list_nothing(projects_db):
+    with projects_db.get_bind().connect() as conn:
         assert visible_projects(conn, user("ann", kind="service", groups={"lab"})) == []
 
 
-def test_pages_continue_after_the_last_key(hub):
+def test_pages_continue_after_the_last_key(projects_db):
     me = user(groups={"lab"})
-    with hub.get_bind().connect() as conn:
+    with projects_db.get_bind().connect() as conn:
         first = visible_projects(conn, me, limit=2)
         assert names(first) == ["Alpha", "beta"]
         last = first[-1][0]

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import queue
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +31,6 @@ import pytest
 from datadive_server_ext.templates import builtin_templates
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(Path(__file__).parent))  # for ``jpserver`` (also used by benchmarks/)
 
 
 @pytest.fixture(scope="session")

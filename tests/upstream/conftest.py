@@ -15,17 +15,14 @@ Deselected tests are listed in ``DESELECTED`` with the reason for each.
 from __future__ import annotations
 
 import os
-import sys
 import uuid
 
 import boto3
 import pytest
+from moto_s3 import MotoServer  # tests/moto_s3.py (tests/ is on sys.path)
 from nbformat import writes
 from nbformat.v4 import new_notebook
 from traitlets.config import Config
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "contents"))
-from helpers import MotoServer  # noqa: E402
 
 PEER = os.environ.get("UPSTREAM_CM", "datadive")
 

@@ -1,0 +1,83 @@
+"""The one moto launcher: a real moto S3 server subprocess on 127.0.0.1 (the ``moto`` fixture of
+tests/conftest.py, the storage and file tests, and benchmarks/ all use it)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import boto3
+from datadive_platform import free_port
+
+VENV_BIN = os.path.dirname(sys.executable)
+#: moto accepts any keys; every client in the tests uses these
+KEYS = dict(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
+
+
+def wait_http(url: str, timeout: float = 30, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with {proc.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout}s")
+
+
+class MotoServer:
+    """A moto S3 server subprocess on 127.0.0.1 (stop()/start() keep the port; state is lost
+    on stop, so tests that need state across a restart use ``pause``/``resume`` (SIGSTOP))."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [os.path.join(VENV_BIN, "moto_server"), "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_http(self.url + "/moto-api/", 30, self.proc)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def pause(self) -> None:
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGCONT)
+
+    def client(self):
+        """A boto3 S3 client on this server."""
+        return boto3.client("s3", endpoint_url=self.url, **KEYS)
+
+    def make_bucket(self, name: str | None = None, versioning: bool = True) -> str:
+        """Create bucket ``name`` (default: a fresh name), versioned unless told otherwise."""
+        name = name or f"dd-{uuid.uuid4().hex[:12]}"
+        s3 = self.client()
+        s3.create_bucket(Bucket=name)
+        if versioning:
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        return name
