@@ -9,23 +9,29 @@ itself stays in the file's history.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, cast
+from typing import Protocol, cast
 
 from jupyter_server.services.contents.checkpoints import AsyncCheckpoints
 from tornado.web import HTTPError
 
+from .mounts import Mount
 from .stores import NotFound, StoreError
 from .workingcopy import CHECKPOINTS
 
-if TYPE_CHECKING:
-    from .manager import DatadiveContentsManager
+
+class MountResolver(Protocol):
+    """What checkpoints need from their contents manager (``DatadiveContentsManager`` is one)."""
+
+    async def _resolve(self, path: str) -> tuple[Mount | None, str]: ...
+
+    def _check_writable(self, m: Mount | None, rel: str, path: str) -> Mount: ...
 
 
 class DatadiveCheckpoints(AsyncCheckpoints):
     """Checkpoints = marked versions of the file in its store."""
 
     async def _where(self, path: str):
-        cm = cast("DatadiveContentsManager", self.parent)  # always set by the contents manager
+        cm = cast(MountResolver, self.parent)  # always set by the contents manager
         m, rel = await cm._resolve(path)
         if m is None or not rel:
             raise HTTPError(400, f"{path or 'the root'} has no checkpoints")

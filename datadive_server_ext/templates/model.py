@@ -12,6 +12,7 @@ import functools
 import hashlib
 import json
 import keyword
+import math
 import os
 import re
 import unicodedata
@@ -664,9 +665,93 @@ def _build_input(raw: dict[str, Any]) -> tuple[Input, list[tuple[Path, str]]]:
     return inp, msgs
 
 
-def _default_error(inp: Input) -> str | None:
-    from .render import value_errors  # local import: render depends on model
+# ---------------------------------------------------------------- values
 
+_TYPE_WORDS = {
+    "integer": "a whole number",
+    "number": "a number",
+    "string": "text",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "an object",
+}
+
+
+def _friendly(err: jsonschema.ValidationError, inp: Input) -> str:
+    v, val = err.validator, err.validator_value
+    prefix = (
+        f"item {err.path[1] + 1}: " if len(err.path) > 1 and isinstance(err.path[1], int) else ""
+    )
+    if v == "type":
+        kinds = val if isinstance(val, list) else [val]
+        msg = "must be " + " or ".join(_TYPE_WORDS.get(str(k), str(k)) for k in kinds)
+    elif v == "minimum":
+        msg = f"must be at least {val}"
+    elif v == "maximum":
+        msg = f"must be at most {val}"
+    elif v in ("enum", "oneOf", "const"):
+        msg = "must be one of: " + ", ".join(repr(o.value) for o in inp.options)
+    elif v == "format" and val == "date":
+        msg = "must be a date written YYYY-MM-DD, e.g. 2024-01-31"
+    elif v == "minLength":
+        msg = "must not be empty" if val == 1 else f"must be at least {val} characters"
+    elif v == "maxLength":
+        msg = f"must be at most {val} characters"
+    elif v == "pattern" and inp.type == "variable":
+        msg = _VARIABLE_MSG
+    elif v == "pattern" and inp.type == "file":
+        msg = "must be a file ending in " + ", ".join(inp.extensions)
+    elif v == "pattern":
+        msg = f"must match the pattern {val}"
+    elif v == "uniqueItems":
+        msg = "must not list the same item twice"
+    elif v == "minItems":
+        msg = f"choose at least {val}"
+    elif v == "maxItems":
+        msg = f"choose at most {val}"
+    else:
+        msg = err.message
+    return prefix + msg
+
+
+_VARIABLE_MSG = (
+    "must be a Python variable name: letters, digits and _, not starting with a digit, "
+    "and not a keyword such as 'class' or 'import'"
+)
+
+
+def _deep_error(value: Any) -> str | None:
+    """Problems JSON Schema cannot see: non-finite numbers, lone surrogates."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "must be a finite number"
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "contains a character that is not valid Unicode text"
+    if isinstance(value, list):
+        for v in value:
+            e = _deep_error(v)
+            if e:
+                return e
+    return None
+
+
+def value_errors(inp: Input, value: Any) -> str | None:
+    """The message for one input's value, or None when it is valid."""
+    if inp.type == "variable":
+        return None if is_variable_name(value) else _VARIABLE_MSG
+    deep = _deep_error(value)
+    if deep:
+        return deep
+    validator = jsonschema.Draft202012Validator(
+        inp.json_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    errs = sorted(validator.iter_errors(value), key=lambda e: len(e.path), reverse=True)
+    return _friendly(errs[0], inp) if errs else None
+
+
+def _default_error(inp: Input) -> str | None:
     if inp.default is None and not inp.required and inp.type != "variable":
         return None
     msg = value_errors(inp, inp.default)

@@ -518,7 +518,7 @@ def test_each_broken_rule_has_its_own_message():
 
 
 def test_one_value_checked_alone_names_the_deepest_problem():
-    from datadive_server_ext.templates.render import value_errors
+    from datadive_server_ext.templates.model import value_errors
 
     tags, n, out = FORM.input("tags"), FORM.input("n"), FORM.input("out")
     # the item's own problem comes before the list's (one item, two too few)
