@@ -182,6 +182,13 @@ def _question_column(name: str, text: str, m: re.Match, survey: Survey, s: pd.Se
     recodes = {str(k): v for k, v in (q.get("RecodeValues") or {}).items()}
     col = Column(name=name, question=question, block=survey.blocks.get(qid), question_id=qid)
     part = rest.split("_")[0] if rest else ""
+    if qtype == "TE":
+        col.kind = "text_entry"
+        content = ((q.get("Validation") or {}).get("Settings") or {}).get("ContentType")
+        col.level = "scale" if content == "ValidNumber" else "text"
+        if selector == "FORM" and part in choices:
+            col.question = f"{question} - {plain(choices[part].get('Display'))}"
+        return col
     if rest.endswith("TEXT"):
         col.level, col.kind = "text", "text_entry"
         if part in choices:
@@ -220,13 +227,6 @@ def _question_column(name: str, text: str, m: re.Match, survey: Survey, s: pd.Se
     if qtype == "Slider":
         col.level, col.kind = "scale", "slider"
         if part in choices:
-            col.question = f"{question} - {plain(choices[part].get('Display'))}"
-        return col
-    if qtype == "TE":
-        col.kind = "text_entry"
-        content = ((q.get("Validation") or {}).get("Settings") or {}).get("ContentType")
-        col.level = "scale" if content == "ValidNumber" else "text"
-        if selector == "FORM" and part in choices:
             col.question = f"{question} - {plain(choices[part].get('Display'))}"
         return col
     inferred = infer_column(name, s)
