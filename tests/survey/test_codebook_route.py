@@ -153,3 +153,47 @@ def test_without_a_token_nothing_is_read_or_written(server):
         )
         assert code in (401, 403), (token, code)
     assert not target.exists()
+
+
+def test_codebook_reaches_the_project_store_through_datadive_contents(tmp_path):
+    """With Datadive's ContentsManager (single-root mode on a local directory store), the data is
+    read and the codebook written through it: the saved file is in the store, readable with the
+    server stopped."""
+    import asyncio
+
+    from conftest import qsf
+    from datadive_contents.stores import store_from_url
+    from jpserver import JupyterServer
+
+    export = write_export(tmp_path / "export.csv").read_text(encoding="utf-8-sig")
+    root, store_url = tmp_path / "root", f"file://{tmp_path / 'store'}"
+    root.mkdir()
+    args = [
+        "--ServerApp.contents_manager_class=datadive_contents.manager.DatadiveContentsManager",
+        f"--DatadiveContentsManager.store_url={store_url}",
+    ]
+    server = JupyterServer(root, tmp_path / "srv", args=args).start()
+    try:
+        for name, text in (("survey.csv", export), ("survey.qsf", json.dumps(qsf()))):
+            code, _ = server.request(
+                "PUT", f"api/contents/{name}", {"type": "file", "format": "text", "content": text}
+            )
+            assert code in (200, 201), server.log()[-2000:]
+        code, got = server.request("GET", url("survey.csv"))
+        assert code == 200, got
+        assert got["codebook"]["source"]["definition"] == "survey.qsf"
+        cb = got["codebook"]
+        cb["columns"][-1]["personal_data"] = True
+        code, put = server.request("PUT", url("survey.csv"), {"codebook": cb, "hash": None})
+        assert code == 200, put
+    finally:
+        server.stop()
+
+    async def read_back():
+        store = store_from_url(store_url)
+        data, _ = await store.get("survey.csv.codebook.json")
+        return data
+
+    data = asyncio.run(read_back())
+    assert hashlib.sha256(data).hexdigest() == put["hash"]
+    assert json.loads(data)["columns"][-1] == {**cb["columns"][-1], "personal_data": True}
