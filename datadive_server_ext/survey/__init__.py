@@ -104,7 +104,7 @@ def load_codebook(path: str | Path) -> tuple[Codebook | None, str | None]:
     try:
         return Codebook.loads(text), text
     except CodebookInvalid as e:
-        raise CodebookInvalid(e.field, f"{stored.name}: {e}") from None
+        raise CodebookInvalid(e.field, e.message, file=stored.name) from None
 
 
 def read_raw(path: str | Path) -> tuple[pd.DataFrame, Codebook]:

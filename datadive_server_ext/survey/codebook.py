@@ -23,9 +23,10 @@ class CodebookInvalid(SurveyError):
     """A codebook document that does not fit the schema; ``field`` names where (e.g.
     ``columns[2].level``)."""
 
-    def __init__(self, field: str, message: str):
-        self.field = field
-        super().__init__(f"{field}: {message}" if field else message)
+    def __init__(self, field: str, message: str, file: str | None = None):
+        self.field, self.message, self.file = field, message, file
+        text = f"{field}: {message}" if field else message
+        super().__init__(f"{file}: {text}" if file else text)
 
 
 @dataclass
