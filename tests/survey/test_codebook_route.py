@@ -7,7 +7,7 @@ import hashlib
 import json
 
 import pytest
-from conftest import LIKERT, write_export, write_sav
+from survey_files import LIKERT, write_export, write_sav
 
 MAX_MB = 0.05  # the server below reads at most 50 kB of data for a codebook
 
@@ -19,7 +19,7 @@ def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("root")
     data = root / "data"
     data.mkdir()
-    from conftest import qsf
+    from survey_files import qsf
 
     write_export(data / "survey.csv")
     (data / "survey.qsf").write_text(json.dumps(qsf()), encoding="utf-8")
@@ -161,9 +161,9 @@ def test_codebook_reaches_the_project_store_through_datadive_contents(tmp_path):
     server stopped."""
     import asyncio
 
-    from conftest import qsf
     from datadive_contents.stores import store_from_url
     from jpserver import JupyterServer
+    from survey_files import qsf
 
     export = write_export(tmp_path / "export.csv").read_text(encoding="utf-8-sig")
     root, store_url = tmp_path / "root", f"file://{tmp_path / 'store'}"

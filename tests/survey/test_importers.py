@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import EXPORT_ROWS, LIKERT, SAV_FRAME, write_export
+from survey_files import EXPORT_ROWS, LIKERT, SAV_FRAME, write_export
 
 from datadive_server_ext.survey import (
     Codebook,

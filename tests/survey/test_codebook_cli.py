@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import LIKERT
+from survey_files import LIKERT
 
 ROOT = Path(__file__).resolve().parents[2]
 
