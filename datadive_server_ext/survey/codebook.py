@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,21 +77,20 @@ class Column:
 
     def is_missing_code(self, value: Any) -> bool:
         """Whether ``value`` is one of this column's missing codes or inside a missing range."""
-        for code in self.missing:
-            if _same_code(code, value):
-                return True
-        if self.missing_ranges and isinstance(value, int | float) and not isinstance(value, bool):
+        if self.missing and code_key(value) in {code_key(c) for c in self.missing}:
+            return True
+        if self.missing_ranges and isinstance(value, numbers.Real) and not isinstance(value, bool):
             return any(lo <= value <= hi for lo, hi in self.missing_ranges)
         return False
 
 
-def _same_code(code: Any, value: Any) -> bool:
-    if isinstance(code, str) or isinstance(value, str):
-        return str(code).strip() == str(value).strip()
+def code_key(value: Any) -> str:
+    """One spelling for a code whether it arrives as 3, 3.0 or "3" (labels stay themselves)."""
     try:
-        return float(code) == float(value)
+        number = float(value)
     except (TypeError, ValueError):
-        return False
+        return str(value).strip()
+    return str(int(number)) if number.is_integer() else repr(number)
 
 
 @dataclass

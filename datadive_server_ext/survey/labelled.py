@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .codebook import Codebook, Column
+from .codebook import Codebook, Column, code_key
 
 
 def missing_to_na(s: pd.Series, col: Column) -> pd.Series:
@@ -22,9 +22,9 @@ def to_categorical(s: pd.Series, col: Column) -> pd.Series:
     codebook's order; values without a label are kept as categories after the labelled ones."""
     by_code: dict[str, str] = {}
     for v in col.values:
-        by_code.setdefault(_key(v.value), v.label)
+        by_code.setdefault(code_key(v.value), v.label)
     labels = list(dict.fromkeys(v.label for v in col.values))
-    keys = s.map(lambda x: None if pd.isna(x) else _key(x))
+    keys = s.map(lambda x: None if pd.isna(x) else code_key(x))
     mapped = keys.map(lambda k: by_code.get(k, k) if k is not None else None)
     if not labels:  # ordinal without labels: the values themselves, in order
         present = s.dropna().unique()
@@ -43,19 +43,6 @@ def to_categorical(s: pd.Series, col: Column) -> pd.Series:
         index=s.index,
         name=s.name,
     )
-
-
-def _key(value) -> str:
-    """One spelling for a code whether it arrives as 3, 3.0 or "3"."""
-    if isinstance(value, str):
-        value = value.strip()
-        try:
-            number = float(value)
-        except ValueError:
-            return value
-    else:
-        number = float(value)
-    return str(int(number)) if number.is_integer() else repr(number)
 
 
 def apply_codebook(
