@@ -92,9 +92,8 @@ def infer_column(name: str, s: pd.Series) -> Column:
     if order is not None:
         col.level, col.values = "ordinal", [ValueLabel(v, v) for v in order]
         return col
-    numeric = pd.to_numeric(text, errors="coerce")
-    if numeric.notna().all():  # numbers stored as text
-        col.level = _numeric_level(name, numeric)
+    if pd.to_numeric(pd.Series(distinct), errors="coerce").notna().all():  # numbers as text
+        col.level = _numeric_level(name, pd.to_numeric(text))
         return col
     if _looks_like_dates(text):
         col.kind = "datetime"

@@ -13,8 +13,8 @@ from .codebook import Codebook, Column, code_key
 def missing_to_na(s: pd.Series, col: Column) -> pd.Series:
     if not (col.missing or col.missing_ranges):
         return s
-    mask = s.map(col.is_missing_code).astype(bool)
-    return s.mask(mask) if mask.any() else s
+    codes = [u for u in pd.unique(s.dropna()) if col.is_missing_code(u)]  # each value once
+    return s.mask(s.isin(codes)) if codes else s
 
 
 def to_categorical(s: pd.Series, col: Column) -> pd.Series:
@@ -24,8 +24,7 @@ def to_categorical(s: pd.Series, col: Column) -> pd.Series:
     for v in col.values:
         by_code.setdefault(code_key(v.value), v.label)
     labels = list(dict.fromkeys(v.label for v in col.values))
-    keys = s.map(lambda x: None if pd.isna(x) else code_key(x))
-    mapped = keys.map(lambda k: by_code.get(k, k) if k is not None else None)
+    mapped = s.map({u: by_code.get(code_key(u), code_key(u)) for u in pd.unique(s.dropna())})
     if not labels:  # ordinal without labels: the values themselves, in order
         present = s.dropna().unique()
         try:
@@ -37,7 +36,7 @@ def to_categorical(s: pd.Series, col: Column) -> pd.Series:
             index=s.index,
             name=s.name,
         )
-    extra = sorted({m for m in mapped.dropna() if m not in labels})
+    extra = sorted(set(mapped.dropna().unique()) - set(labels))
     return pd.Series(
         pd.Categorical(mapped, categories=labels + extra, ordered=col.level == "ordinal"),
         index=s.index,
