@@ -114,6 +114,23 @@ def test_put_schema_error_names_the_field(server):
     assert not (server.root / "data/study.sav.codebook.json").exists()
 
 
+def test_broken_stored_codebook_is_reported_and_can_be_replaced(server):
+    (server.root / "data/my survey.csv").write_text("score,group\n1.5,a\n2.5,b\n3.0,a\n")
+    broken = server.root / "data/my survey.csv.codebook.json"
+    broken.write_text('{"version": 1, "columns": [{"name": "score", "level": "ratio"}]}')
+    code, got = server.request("GET", url("data/my%20survey.csv"))
+    assert code == 200, got
+    assert got["stored"] is False and got["path"] == "data/my survey.csv"
+    assert "columns[0].level" in got["problem"] and "save it to replace" in got["problem"]
+    assert got["hash"] == hashlib.sha256(broken.read_bytes()).hexdigest()
+    levels = {c["name"]: c["level"] for c in got["codebook"]["columns"]}
+    assert levels == {"score": "scale", "group": "nominal"}
+    code, put = server.request(
+        "PUT", url("data/my%20survey.csv"), {"codebook": got["codebook"], "hash": got["hash"]}
+    )
+    assert code == 200 and json.loads(broken.read_text()) == got["codebook"]
+
+
 @pytest.mark.parametrize(
     "path, status",
     [
