@@ -242,11 +242,12 @@ def codebook_from_export(
 ) -> Codebook:
     """The codebook of a Qualtrics export; with the survey definition, question types decide."""
     columns = []
-    for (name, text, import_id), key in zip(headers, df.columns, strict=False):
+    for (header, text, import_id), key in zip(headers, df.columns, strict=False):
+        name = str(key)  # as pandas named it (a repeated header gets a ".1" suffix)
         iid = str(import_id.get("ImportId", ""))
         m = _IMPORT_ID.match(iid)
-        if name in METADATA:
-            level, kind, personal = METADATA[name]
+        if header in METADATA:
+            level, kind, personal = METADATA[header]
             col = Column(name=name, question=text, level=level, kind=kind, personal_data=personal)
         elif m and survey is not None and m["qid"] in survey.questions:
             col = _question_column(name, text, m, survey, df[key])

@@ -297,3 +297,14 @@ def test_unreadable_files_say_what_to_do(tmp_path, qualtrics_files):
     (tmp_path / "x.csv.codebook.json").write_text('{"version": 1, "columns": [{"name": "a"}]}')
     with pytest.raises(CodebookInvalid, match=r"x.csv.codebook.json: .*level"):
         read_table(stored)
+
+
+def test_repeated_header_names_match_the_frame(tmp_path, qualtrics_files):
+    from survey_files import HEADERS
+
+    folder, _, _ = qualtrics_files
+    headers = [*HEADERS, ("Q2", "How old are you? (again)", {"ImportId": "QID2_TEXT"})]
+    rows = [[*r, r[19]] for r in EXPORT_ROWS]
+    df, cb = build_codebook(write_export(folder / "twice.csv", rows, headers))
+    assert cb.names() == list(df.columns) and df.columns[-1] == "Q2.1"
+    assert cb.column("Q2.1").level == "scale" and cb.column("Q2.1").question == "How old are you?"
