@@ -80,7 +80,8 @@ class Column:
         if self.missing and code_key(value) in {code_key(c) for c in self.missing}:
             return True
         if self.missing_ranges and isinstance(value, numbers.Real) and not isinstance(value, bool):
-            return any(lo <= value <= hi for lo, hi in self.missing_ranges)
+            number = float(value)
+            return any(lo <= number <= hi for lo, hi in self.missing_ranges)
         return False
 
 
