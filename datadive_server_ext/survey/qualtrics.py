@@ -160,13 +160,26 @@ def _code(raw: Any) -> float | int | str:
     return int(number) if number.is_integer() else number
 
 
+def _as_dict(value: Any) -> dict[str, Any]:
+    """Choices, answers and recodes keyed by their id as text (a .qsf may hold a list)."""
+    if isinstance(value, dict):
+        return {str(k): v for k, v in value.items()}
+    if isinstance(value, list):
+        return {str(i + 1): v for i, v in enumerate(value) if v not in (None, "")}
+    return {}
+
+
 def _labels(choices: dict, recodes: dict, order: list | None) -> list[ValueLabel]:
     ids = [str(i) for i in (order or choices)]
     return [
-        ValueLabel(_code(recodes.get(i, i)), plain(choices[i].get("Display", "")))
+        ValueLabel(_code(recodes.get(i, i)), plain(_display(choices[i])))
         for i in ids
         if i in choices
     ]
+
+
+def _display(choice: Any) -> Any:
+    return choice.get("Display", "") if isinstance(choice, dict) else choice
 
 
 def _question_column(name: str, text: str, m: re.Match, survey: Survey, s: pd.Series) -> Column:
@@ -178,8 +191,8 @@ def _question_column(name: str, text: str, m: re.Match, survey: Survey, s: pd.Se
         label = survey.loops[qid].get(loop, loop)
         question = re.sub(r"\$\{lm://Field/1\}", label, question)
         question = f"[{label}] {question}"
-    choices = q.get("Choices") or {}
-    recodes = {str(k): v for k, v in (q.get("RecodeValues") or {}).items()}
+    choices = _as_dict(q.get("Choices"))
+    recodes = _as_dict(q.get("RecodeValues"))
     col = Column(name=name, question=question, block=survey.blocks.get(qid), question_id=qid)
     part = rest.split("_")[0] if rest else ""
     if qtype == "TE":
@@ -187,28 +200,31 @@ def _question_column(name: str, text: str, m: re.Match, survey: Survey, s: pd.Se
         content = ((q.get("Validation") or {}).get("Settings") or {}).get("ContentType")
         col.level = "scale" if content == "ValidNumber" else "text"
         if selector == "FORM" and part in choices:
-            col.question = f"{question} - {plain(choices[part].get('Display'))}"
+            col.question = f"{question} - {plain(_display(choices[part]))}"
         return col
     if rest.endswith("TEXT"):
         col.level, col.kind = "text", "text_entry"
         if part in choices:
-            col.question = f"{question} - {plain(choices[part].get('Display'))} (text)"
+            col.question = f"{question} - {plain(_display(choices[part]))} (text)"
         return col
     if qtype == "MC":
         col.kind = "multiple_choice"
         if selector in _MULTI and part in choices:
             col.level = "nominal"
-            col.question = f"{question} - {plain(choices[part].get('Display'))}"
+            col.question = f"{question} - {plain(_display(choices[part]))}"
             col.values = [
-                ValueLabel(_code(recodes.get(part, part)), plain(choices[part].get("Display")))
+                ValueLabel(_code(recodes.get(part, part)), plain(_display(choices[part])))
             ]
+        elif selector in _MULTI:  # all answers in one column, "1,3": the labels for reference
+            col.level = "text"
+            col.values = _labels(choices, recodes, q.get("ChoiceOrder"))
         else:
             col.level = "nominal"
             col.values = _labels(choices, recodes, q.get("ChoiceOrder"))
         return col
     if qtype == "Matrix":
         col.kind = "matrix"
-        answers = q.get("Answers") or {}
+        answers = _as_dict(q.get("Answers"))
         values = _labels(answers, recodes, q.get("AnswerOrder"))
         likert = q.get("SubSelector") in ("SingleAnswer", "DL", None) and selector in (
             "Likert",
@@ -222,12 +238,12 @@ def _question_column(name: str, text: str, m: re.Match, survey: Survey, s: pd.Se
             col.level = "nominal"
         col.values = values
         if part in choices:
-            col.question = f"{question} - {plain(choices[part].get('Display'))}"
+            col.question = f"{question} - {plain(_display(choices[part]))}"
         return col
     if qtype == "Slider":
         col.level, col.kind = "scale", "slider"
         if part in choices:
-            col.question = f"{question} - {plain(choices[part].get('Display'))}"
+            col.question = f"{question} - {plain(_display(choices[part]))}"
         return col
     inferred = infer_column(name, s)
     col.level, col.values, col.kind = inferred.level, inferred.values, str(qtype or "").lower()

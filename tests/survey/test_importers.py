@@ -308,3 +308,29 @@ def test_repeated_header_names_match_the_frame(tmp_path, qualtrics_files):
     df, cb = build_codebook(write_export(folder / "twice.csv", rows, headers))
     assert cb.names() == list(df.columns) and df.columns[-1] == "Q2.1"
     assert cb.column("Q2.1").level == "scale" and cb.column("Q2.1").question == "How old are you?"
+
+
+def test_joined_multiple_answers_and_list_shaped_choices(tmp_path):
+    """Newer exports put all answers of a multiple-answer question in one column ("1,2"); some
+    .qsf files hold choices as a list."""
+    from survey_files import HEADERS, qsf
+
+    doc = qsf()
+    q1 = next(e["Payload"] for e in doc["SurveyElements"] if e.get("PrimaryAttribute") == "QID1")
+    q1["Choices"] = [{"Display": "Male"}, {"Display": "Female"}, {"Display": "Non-binary"}]
+    q1["RecodeValues"] = ["1", "2", "3"]
+    q1["ChoiceOrder"] = ["1", "2", "3"]
+    folder = tmp_path / "joined"
+    folder.mkdir()
+    (folder / "s.qsf").write_text(json.dumps(doc))
+    headers = [
+        *HEADERS,
+        ("Q6", "Which devices do you use? - Selected Choice", {"ImportId": "QID6"}),
+    ]
+    rows = [[*r, "1,2" if i % 2 else "2"] for i, r in enumerate(EXPORT_ROWS)]
+    df, cb = build_codebook(write_export(folder / "s.csv", rows, headers))
+    assert [v.label for v in cb.column("Q1").values] == ["Male", "Female", "Non-binary"]
+    q6 = cb.column("Q6")
+    assert q6.level == "text" and [v.label for v in q6.values] == ["Phone", "Laptop"]
+    labelled = apply_codebook(df, cb)
+    assert labelled["Q6"].tolist()[:2] == ["2", "1,2"]  # kept as given, not forced into a category
