@@ -147,7 +147,9 @@ class Codebook:
     @classmethod
     def loads(cls, text: str | bytes) -> Codebook:
         try:
-            doc = json.loads(text)
+            if isinstance(text, bytes):
+                text = text.decode("utf-8")
+            doc = json.loads(text.lstrip("\ufeff"))  # an editor may have added a BOM
         except (ValueError, UnicodeDecodeError, RecursionError) as e:
             raise CodebookInvalid("", f"the codebook is not valid JSON ({e})") from None
         return cls.from_json(doc)

@@ -334,3 +334,13 @@ def test_joined_multiple_answers_and_list_shaped_choices(tmp_path):
     assert q6.level == "text" and [v.label for v in q6.values] == ["Phone", "Laptop"]
     labelled = apply_codebook(df, cb)
     assert labelled["Q6"].tolist()[:2] == ["2", "1,2"]  # kept as given, not forced into a category
+
+
+def test_codebook_text_with_a_bom_or_broken_json(qualtrics_files):
+    _, csv_path, _ = qualtrics_files
+    text = build_codebook(csv_path)[1].dumps()
+    assert Codebook.loads("\ufeff" + text).to_json() == Codebook.loads(text.encode()).to_json()
+    with pytest.raises(CodebookInvalid, match="not valid JSON"):
+        Codebook.loads(text[:-5])
+    with pytest.raises(CodebookInvalid, match="not valid JSON"):
+        Codebook.loads(b"\xff\xfe")
