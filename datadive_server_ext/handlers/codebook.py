@@ -63,7 +63,30 @@ def clean_path(path: str) -> str:
     return path
 
 
+NOT_SIGNED_IN = (
+    "Not signed in: send your Jupyter token (Authorization: token ...) or open the server in "
+    "the browser first"
+)
+
+
 class CodebookHandler(DatadiveHandler):
+    # a caller without valid credentials gets 401 (jupyter-server's API default is 403, for a
+    # caller who is known but not allowed), before any file is read
+    def get_login_url(self) -> str:
+        if not self.current_user:
+            raise web.HTTPError(401, NOT_SIGNED_IN)
+        return super().get_login_url()
+
+    def check_xsrf_cookie(self) -> None:
+        if hasattr(self, "_jupyter_current_user") and not self.current_user:
+            raise web.HTTPError(401, NOT_SIGNED_IN)
+        return super().check_xsrf_cookie()
+
+    def write_error(self, status_code, **kwargs):
+        if status_code == 401:
+            self.set_header("WWW-Authenticate", 'token realm="jupyter"')
+        super().write_error(status_code, **kwargs)
+
     @property
     def max_bytes(self) -> int:
         return int(self.settings.get("datadive_codebook_max_data_mb", 100) * 1024 * 1024)
