@@ -56,6 +56,14 @@ def levene(samples: dict[Any, Any], alpha: float, label: str = "groups") -> dict
     from scipy import stats
 
     stat, p = stats.levene(*samples.values(), center="median")
+    if not (stat == stat and p == p):  # NaN: no spread within the groups
+        return _check(
+            f"Equal variances across {label}",
+            None,
+            None,
+            False,
+            "Levene cannot be computed: the values do not vary within the groups",
+        )
     ok = p > alpha
     verdict = "variances similar" if ok else "variances differ"
     return _check(

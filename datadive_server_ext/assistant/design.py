@@ -97,6 +97,27 @@ class Question:
                 "The filter may compare columns with values (e.g. age >= 18 and country == 'NL'); "
                 "'@' and '__' are not allowed"
             )
+        roles = [
+            ("outcome", self.outcome),
+            ("group", self.group),
+            ("paired_with", self.paired_with),
+            ("within", self.within),
+            ("subject", self.subject),
+            ("x", self.x),
+            ("y", self.y),
+            ("covariate", self.covariate),
+            *(("groups", g) for g in self.groups or []),
+            *(("within_columns", c) for c in self.within_columns or []),
+        ]
+        seen: dict[str, str] = {}
+        for role, col in roles:
+            if col is None:
+                continue
+            if col in seen and not (role == seen[col] and role in ("groups", "within_columns")):
+                raise AssistError(
+                    f"{col!r} is used as both {seen[col]} and {role}; pick different columns"
+                )
+            seen.setdefault(col, role)
         given = {
             "group": self.group is not None,
             "paired_with": self.paired_with is not None,

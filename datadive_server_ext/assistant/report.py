@@ -18,7 +18,10 @@ def apa_p(p):
 
 def apa_num(x, bounded=False):
     """Two decimals; ``bounded`` values (cannot exceed 1: r, rho, V, eta squared) lose the 0."""
-    s = f"{float(x):.2f}"
+    x = float(x)
+    if x != x or x in (float("inf"), float("-inf")):
+        return "n/a"
+    s = f"{x:.2f}"
     if s == "-0.00":
         s = "0.00"
     return s.replace("0.", ".", 1) if bounded else s

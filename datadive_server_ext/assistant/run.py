@@ -23,7 +23,7 @@ HELPERS = {
     "t_test_paired": [],
     "wilcoxon": ["rank_biserial_ci"],
     "one_way_anova": ["eta_squared_ci"],
-    "welch_anova": ["eta_squared_ci"],
+    "welch_anova": [],
     "kruskal": [],
     "rm_anova": [],
     "friedman": [],
@@ -120,7 +120,11 @@ def snippet(test: str, prep: Prepared, q: Question) -> list[str]:
                 "r = res.iloc[0]",
                 "statistic, p, dof = r['F'], r['p_unc'], [r['ddof1'], r['ddof2']]",
                 f"post_hoc = pg.pairwise_gameshowell(data=df, dv={dv!r}, between={g!r})",
+                "effect = ('partial eta squared', r['np2'], None, None)",
+                "apa = 'F({}, {}) = {}, {}, ηp² = {}'.format(apa_df(dof[0]), apa_df(dof[1]), "
+                "apa_num(statistic), apa_p(p), apa_num(effect[1], True))",
             ]
+            return lines
         return lines + _eta_tail()
     if test == "kruskal":
         g = q.group
