@@ -256,7 +256,8 @@ def _paired(prep: Prepared, q: Question) -> Prepared:
     df = prep.df
     a, b = q.outcome, q.paired_with
     ma, mb = measure_of(df[a]), measure_of(df[b])
-    if "binary" in (ma, mb) or q.level is not None:
+    text = any(measure_of(df[c]) == "categorical" and not _mostly_numbers(df[c]) for c in (a, b))
+    if "binary" in (ma, mb) or q.level is not None or text:
         prep.measure = "binary"
         _binary(prep, [a, b], q)
         return prep
@@ -340,7 +341,8 @@ def _repeated(prep: Prepared, q: Question) -> Prepared:
         cols = list(q.within_columns)
         prep.order["condition"] = cols
         ms = {measure_of(df[c]) for c in cols}
-        if "binary" in ms or q.level is not None:
+        text = any(measure_of(df[c]) == "categorical" and not _mostly_numbers(df[c]) for c in cols)
+        if "binary" in ms or q.level is not None or text:
             prep.measure = "binary"
             _binary(prep, cols, q)
         else:
@@ -379,7 +381,7 @@ def _repeated(prep: Prepared, q: Question) -> Prepared:
             f"{py(row[within])!r}; give one row per subject and condition (average them first)"
         )
     m = measure_of(df[dv])
-    if m == "binary" or q.level is not None:
+    if m == "binary" or q.level is not None or (m == "categorical" and not _mostly_numbers(df[dv])):
         prep.measure = "binary"
         _binary(prep, [dv], q)
     else:
