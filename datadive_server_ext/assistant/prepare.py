@@ -111,8 +111,9 @@ def _order(series) -> list[Any]:
     import pandas as pd
 
     if isinstance(series.dtype, pd.CategoricalDtype):
-        return [c for c in series.cat.categories if (series == c).any()]
-    return list(dict.fromkeys(series.dropna()))
+        present = set(series.dropna().unique())
+        return [c for c in series.cat.categories if c in present]
+    return list(pd.unique(series.dropna()))
 
 
 def prepare(df, q: Question) -> Prepared:
