@@ -71,7 +71,8 @@ def read_table(path: str | os.PathLike, reader: Reader | None = None):
 
 
 def _read_sav(p: Path):
-    """SPSS without the survey package: value labels applied, user-missing codes as NA."""
+    """SPSS without the survey package: value labels applied (categories ordered by their
+    codes, so Likert items are ordinal), user-missing codes as NA."""
     try:
         import pyreadstat
     except ImportError:
@@ -79,9 +80,17 @@ def _read_sav(p: Path):
             f"{p.name}: reading SPSS files needs pyreadstat; export the data as CSV instead"
         ) from None
     try:
-        df, _meta = pyreadstat.read_sav(str(p), apply_value_formats=True)
+        df, meta = pyreadstat.read_sav(str(p))  # user-missing codes become NA
     except Exception as e:
         raise AssistError(f"Could not read {p.name}: {e}") from None
+    import pandas as pd
+
+    for col, labels in meta.variable_value_labels.items():
+        df[col] = pd.Categorical(
+            df[col].map(labels),
+            categories=[labels[k] for k in sorted(labels)],
+            ordered=meta.variable_measure.get(col) != "nominal",
+        )
     return df
 
 
@@ -114,7 +123,10 @@ def read_code(path: str, qualtrics: bool = False) -> list[str]:
     if suffix in (".sav", ".zsav"):
         return [
             "import pyreadstat",
-            f"df, meta = pyreadstat.read_sav({path!r}, apply_value_formats=True)",
+            f"df, meta = pyreadstat.read_sav({path!r})  # user-missing codes become NA",
+            "for col, labels in meta.variable_value_labels.items():  # labels, ordered by code",
+            "    df[col] = pd.Categorical(df[col].map(labels), categories=[labels[k] for k in "
+            "sorted(labels)], ordered=meta.variable_measure.get(col) != 'nominal')",
         ]
     if suffix in EXCEL_SUFFIXES:
         return [f"df = pd.read_excel({path!r})"]
