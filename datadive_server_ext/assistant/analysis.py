@@ -133,8 +133,6 @@ def _contingency(a, b, checks, facts) -> None:
     checks.append(ck.expected_counts(t))
     facts["expected_ok"] = checks[-1]["passed"]
     facts["table_2x2"] = t.shape == (2, 2)
-    if facts["outcome"] == "binary" and t.shape != (2, 2) and a.nunique() == 2:
-        facts["outcome"] = "binary"
 
 
 def decide(kind: str, facts: dict[str, Any]) -> tuple[str, str]:

@@ -57,12 +57,24 @@ def match_value(value: Any, series, what: str) -> Any:
     """The value of ``series`` the user meant (exact, or equal as text), else an error with a hint."""
     present = list(dict.fromkeys(series.dropna()))
     for v in present:
-        if py(v) == value and type(py(v)) is not bool or str(py(v)) == str(value):
+        pv = py(v)
+        same_kind = isinstance(pv, bool) == isinstance(value, bool)
+        if (same_kind and pv == value) or str(pv) == str(value) or _same_number(pv, value):
             return v
     raise AssistError(
         f"{value!r} is not a value of {series.name!r} ({what}); {_value_hint(value, present)} "
         "Pick one of the values in the data."
     )
+
+
+def _same_number(a: Any, b: Any) -> bool:
+    """``1.0`` in the data and ``"1"`` typed on the command line are the same value."""
+    if isinstance(a, bool) or not isinstance(a, int | float):
+        return False
+    try:
+        return float(b) == float(a)
+    except (TypeError, ValueError):
+        return False
 
 
 def measure_of(series) -> str:
