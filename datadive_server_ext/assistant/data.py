@@ -17,13 +17,21 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 Reader = Callable[[str], Any]
 
 
-def survey_reader() -> Reader | None:
-    """``datadive_server_ext.survey.read_table`` when that package is installed, else None."""
+def _survey():
     try:
-        from datadive_server_ext.survey import read_table as survey_read  # type: ignore
+        from datadive_server_ext import survey  # type: ignore[attr-defined]
     except ImportError:
         return None
-    return survey_read
+    return survey
+
+
+def survey_reader() -> Reader | None:
+    """``datadive_server_ext.survey.read_table`` when that package is installed and can also
+    write the same loading as pandas lines (``read_code``), so the cell agrees; else None."""
+    survey = _survey()
+    if survey is None or not hasattr(survey, "read_table") or not hasattr(survey, "read_code"):
+        return None
+    return survey.read_table
 
 
 def read_table(path: str | os.PathLike, reader: Reader | None = None):
@@ -120,6 +128,8 @@ def file_version(path: str | os.PathLike, shown_path: str | None = None) -> dict
 def read_code(path: str, qualtrics: bool = False) -> list[str]:
     """pandas lines that load ``path`` into ``df`` in a clean kernel (no Datadive import)."""
     suffix = Path(path).suffix.lower()
+    if suffix in SURVEY_SUFFIXES and survey_reader() is not None:
+        return list(_survey().read_code(path))
     if suffix in (".sav", ".zsav"):
         return [
             "import pyreadstat",

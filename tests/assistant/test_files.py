@@ -65,3 +65,23 @@ def test_files_it_cannot_read(tmp_path):
     (tmp_path / "broken.xlsx").write_bytes(b"not a workbook")
     with pytest.raises(AssistError, match="Could not read broken.xlsx"):
         assist_file(tmp_path / "broken.xlsx", {"outcome": "a"})
+
+
+def test_the_survey_package_plugs_in_with_its_loading_code(frame, tmp_path, monkeypatch):
+    import sys
+    import types
+
+    csv = tmp_path / "export.csv"
+    frame.to_csv(csv, index=False)
+    qsf = tmp_path / "survey.qsf"
+    qsf.write_text("{}")
+    survey = types.ModuleType("datadive_server_ext.survey")
+    survey.read_table = lambda p: (pd.read_csv(csv), {})
+    survey.read_code = lambda p: [f"df = pd.read_csv({str(csv)!r})  # survey reader"]
+    monkeypatch.setitem(sys.modules, "datadive_server_ext.survey", survey)
+    out = assist_file(qsf, {"outcome": "Q1", "group": "Q2"})
+    assert "# survey reader" in out["code"]
+    # without read_code the cell could not load the same frame: the survey reader is not used
+    del survey.read_code
+    with pytest.raises(AssistError, match="needs the survey reader"):
+        assist_file(qsf, {"outcome": "Q1", "group": "Q2"})
