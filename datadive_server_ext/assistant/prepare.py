@@ -21,7 +21,7 @@ class Prepared:
     df: Any  # pandas DataFrame, rows used
     measure: str  # numeric | binary | categorical | ordinal (of the outcome / x,y)
     code: list[str] = field(default_factory=list)
-    order: dict[str, list[Any]] = field(default_factory=dict)  # column -> values in order
+    order: dict[Any, list[Any]] = field(default_factory=dict)  # column -> values in order
     dv: str = ""  # the analysed outcome column (repeated wide: "value")
     long: Any = None  # repeated measures: long frame (subject, condition, value)
     subject: str = ""
@@ -93,7 +93,7 @@ def measure_of(series) -> str:
     return "binary" if s.nunique() <= 2 else "categorical"
 
 
-def as_number(df, col: str, code: list[str], why: str):
+def as_number(df, col: Any, code: list[str], why: str):
     """``df[col]`` as numbers; text that is not a number is an error naming examples."""
     import pandas as pd
 
@@ -192,7 +192,7 @@ def prepare(df, q: Question) -> Prepared:
     raise AssistError(f"Unknown design {kind!r}")
 
 
-def _constant(df, col: str) -> None:
+def _constant(df, col: Any) -> None:
     values = df[col].unique()
     if len(values) == 1:
         raise AssistError(
@@ -288,7 +288,7 @@ def _paired(prep: Prepared, q: Question) -> Prepared:
     return prep
 
 
-def _binary(prep: Prepared, cols: list[str], q: Question) -> None:
+def _binary(prep: Prepared, cols: list[Any], q: Question) -> None:
     """Turn yes/no columns into 1 (the category of interest) / 0."""
     df = prep.df
     values = list(dict.fromkeys(v for c in cols for v in df[c].dropna()))
@@ -416,7 +416,7 @@ def _repeated(prep: Prepared, q: Question) -> Prepared:
         )
     prep.df = df
     prep.code.append("long = df")
-    prep.long, prep.subject, prep.within, prep.dv = df, subject, within, dv
+    prep.long, prep.subject, prep.within, prep.dv = df, str(subject), str(within), str(dv)
     _repeated_constant(prep)
     return prep
 
