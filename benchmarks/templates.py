@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "contents"), str(ROOT / "tests" / "templates")]
+sys.path[:0] = [str(ROOT), str(ROOT / "contents"), str(ROOT / "tests")]
 
 import nbformat  # noqa: E402
 

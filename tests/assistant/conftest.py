@@ -31,7 +31,7 @@ _spec = importlib.util.spec_from_file_location(
 )
 _templates = importlib.util.module_from_spec(_spec)
 sys.modules[_spec.name] = _templates
-_spec.loader.exec_module(_templates)  # also puts tests/templates on sys.path (for jpserver)
+_spec.loader.exec_module(_templates)
 KernelRunner = _templates.KernelRunner
 
 

@@ -8,20 +8,14 @@
   (condition, panel_id) and a descriptive text.
 - ``sav_path``: an SPSS file written with pyreadstat: measures, variable and value labels, a
   discrete missing code (sex 9), a missing range (satisfaction 97-99) and a discrete one (income -1).
-- (The writers and EXPORT_ROWS / LIKERT / SAV_FRAME live in survey_files.py.)
+- (The writers and EXPORT_ROWS / LIKERT / SAV_FRAME live in tests/survey_files.py.)
 """
 
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "templates"))  # jpserver
-sys.path.insert(0, str(Path(__file__).parent))  # survey_files
-
 from survey_files import qsf, write_export, write_sav  # noqa: E402
 
 

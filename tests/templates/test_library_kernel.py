@@ -150,9 +150,6 @@ def _frame_summary(df):
 def test_load_survey_gives_ordered_categoricals_and_missing_as_na(kernel, builtins):
     """The codebook beside a Qualtrics export (+ .qsf) and beside an SPSS .sav, applied by the
     template in plain pandas, gives the frame ``datadive_server_ext.survey.read_table`` gives."""
-    import sys
-
-    sys.path.insert(0, str(ROOT / "tests" / "survey"))
     from survey_files import LIKERT, SAV_FRAME, qsf, write_export, write_sav
 
     from datadive_server_ext.survey import build_codebook, codebook_path, read_table
