@@ -424,7 +424,7 @@ def sort_key(summary: dict[str, Any]) -> tuple:
     return (order, (summary.get("title") or "").casefold(), summary.get("id") or "")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def snippet(name: str) -> str:
     """The text of ``library/snippets/NAME.py`` (KeyError when there is no such snippet)."""
     if not _SNIPPET_NAME.match(name):
@@ -488,8 +488,11 @@ def _directive_problems(code: str, kinds: dict[str, str | None]) -> list[tuple[i
             name, _, body = rest.partition(" ")
             if not body.strip() or not _IDENT.match(name):
                 out.append(
-                    (lineno, "write '# datadive: if INPUT_NAME code...': the line of code goes on "
-                     "the directive's line, after the input's name")
+                    (
+                        lineno,
+                        "write '# datadive: if INPUT_NAME code...': the line of code goes on "
+                        "the directive's line, after the input's name",
+                    )
                 )
             elif name not in kinds:
                 declared = ", ".join(kinds) or "none"
@@ -687,7 +690,9 @@ def template_from_document(
                     "whose values it offers",
                 )
             elif inp.column not in kinds:
-                add((*p, "column"), f"column {inp.column!r} is not an input; inputs are: {declared}")
+                add(
+                    (*p, "column"), f"column {inp.column!r} is not an input; inputs are: {declared}"
+                )
             elif target is not None and (target.type != "column" or target.multiple):
                 add(
                     (*p, "column"),

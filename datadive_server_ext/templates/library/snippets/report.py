@@ -105,9 +105,7 @@ def _table(frame, digits=3):
     out = frame.copy()
     for c in out.columns:
         if _is_p_column(c):
-            out[c] = [
-                "" if _pd.isna(v) else (f"{v:.3g}" if v > 0 else "< 1e-300") for v in out[c]
-            ]
+            out[c] = ["" if _pd.isna(v) else (f"{v:.3g}" if v > 0 else "< 1e-300") for v in out[c]]
         elif _pd.api.types.is_float_dtype(out[c]):
             out[c] = out[c].round(digits)
     return out
