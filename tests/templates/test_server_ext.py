@@ -45,15 +45,15 @@ def test_list_falls_back_to_builtins_with_a_note(jupyter_server):
 
 def test_get_and_unknown_template(jupyter_server):
     data = call(jupyter_server, "templates", "anova")
-    assert data["version"] == "1.0.0" and data["document"]["code"].startswith("import pingouin")
-    data = call(jupyter_server, "templates", "anova", params={"version": "1.0.0"})
+    assert data["version"] == "1.1.0" and data["document"]["code"].startswith("import pingouin")
+    data = call(jupyter_server, "templates", "anova", params={"version": "1.1.0"})
     assert data["ui_schema"]["ui:order"] == ["data", "outcome", "group"]
     err = call(jupyter_server, "templates", "anova", params={"version": "2.0.0"}, expect=404)
-    assert "versions that exist: 1.0.0" in err["message"]
+    assert "versions that exist: 1.1.0" in err["message"]
     err = call(jupyter_server, "templates", "nope", expect=404)
     assert "No template 'nope'" in err["message"] and "t-test" in err["message"]
     err = call(jupyter_server, "templates", "anova", "versions", "9.0.0", expect=404)
-    assert "versions that exist: 1.0.0" in err["message"]
+    assert "versions that exist: 1.1.0" in err["message"]
 
 
 def test_render_and_per_field_422(jupyter_server):
@@ -123,7 +123,7 @@ def test_insert_update_delete_reorder(jupyter_server, notebook_path):
     )
     nb = read_nb(jupyter_server.root, path)
     assert nb.cells[2].id == code_id and up["index"] == 1
-    assert "== 'C'" in nb.cells[2].source and "equal_var=True" in nb.cells[2].source
+    assert "= 'A', 'C'" in nb.cells[2].source and "equal_var=True" in nb.cells[2].source
     assert "(A vs C)" in nb.cells[1].source
 
     # a hand edit is never overwritten silently
