@@ -525,15 +525,17 @@ def _for_checking(code: str) -> str:
     return "\n".join(lines)
 
 
-def _without_conditional_lines(code: str) -> str:
-    """The code as rendered when every ``# datadive: if`` input is empty."""
-    lines = []
-    for line in code.split("\n"):
+def _without_conditional_lines(code: str) -> tuple[str, list[int]]:
+    """The code as rendered when every ``# datadive: if`` input is empty, and the body line
+    number of each line kept (an include stays a comment: snippets are complete on their own)."""
+    lines, numbers = [], []
+    for lineno, line in enumerate(code.split("\n"), 1):
         m = DIRECTIVE.match(line)
         if m is not None and m.group(2) == "if":
             continue
         lines.append(line)
-    return "\n".join(lines)
+        numbers.append(lineno)
+    return "\n".join(lines), numbers or [1]
 
 
 def _split(body: str) -> tuple[str | tuple[str], ...]:
@@ -749,15 +751,18 @@ def template_from_document(
         if not directive_problems:
             for lineno, msg in _check_python_body(_for_checking(code), kinds):
                 add(("code",), msg, first + lineno - 1 if first is not None else None)
-            if DIRECTIVE.search(code) and not problems:
+            if not problems and any(DIRECTIVE.match(x) for x in code.split("\n")):
+                kept, numbers = _without_conditional_lines(code)
                 try:
-                    ast.parse(PLACEHOLDER.sub("x", _without_conditional_lines(code)))
+                    ast.parse(PLACEHOLDER.sub("x", kept))
                 except SyntaxError as e:
+                    at = numbers[min(max((e.lineno or 1) - 1, 0), len(numbers) - 1)]
                     add(
                         ("code",),
                         "without its '# datadive: if' lines (left out when their input is "
                         f"empty) the code is not valid Python: {e.msg}; keep a statement in "
                         "every block",
+                        first + at - 1 if first is not None else None,
                     )
 
     if problems:
