@@ -416,6 +416,7 @@ def test_p_formatting_of_the_snippet():
     with pytest.raises(ValueError, match="p value could not be computed"):
         p(float("nan"))
     assert ns["_num"](-0.456, zero=False) == "-.46" and ns["_num"](12.345) == "12.35"
+    assert ns["_num"](-0.001) == "0.00"
     table = ns["_table"](pd.DataFrame({"F": [15.9587], "p-unc": [4.68e-8], "pval": [0.0]}))
     assert table.iloc[0].tolist() == [15.959, "4.68e-08", "< 1e-300"]
 
@@ -575,3 +576,25 @@ def test_boolean_label_is_given_once(builtins):
             if i.type == "boolean":
                 assert "ui:widget" not in t.ui_schema.get(i.name, {}), (t.id, i.name)
                 assert t.values_schema["properties"][i.name]["title"] == i.title
+
+
+def test_the_lines_shown_in_the_docs_are_real_output(kernel, builtins, rep):
+    """docs/templates.md shows each template's APA line on this module's data (without the
+    single-respondent group): they are what the templates print."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "templates.md").read_text("utf-8")
+    at = doc.index("the line a paper reports")
+    shown = doc[doc.index("```\n", at) + 4 : doc.index("```", doc.index("```\n", at) + 4)]
+    assert kernel.run("rep_three = rep[rep['group'] != 'Alone']").error is None
+    printed = []
+    for tid, values in (
+        ("t-test", {"outcome": "score", "group": "group", "group_a": "Yes", "group_b": "No"}),
+        ("anova", {"outcome": "score", "group": "group"}),
+        ("chi-square", {"rows": "exposed", "columns": "ill"}),
+        ("correlation", {"columns": ["x", "y"]}),
+        ("linear-regression", {"outcome": "y", "predictors": ["x", "score"]}),
+    ):
+        out = run(kernel, builtins, tid, {**values, "data": "rep_three"})
+        printed += [ln for ln in out.stdout.splitlines() if re.search(r"p [<=>] \.\d{3}", ln)]
+    assert printed == shown.splitlines()

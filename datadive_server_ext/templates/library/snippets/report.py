@@ -85,6 +85,8 @@ def _p(p):
 def _num(x, digits=2, zero=True):
     """``x`` rounded; ``zero=False`` drops the leading zero (for values that cannot exceed 1)."""
     text = f"{_finite(x, 'statistic'):.{digits}f}"
+    if float(text) == 0:
+        text = text.lstrip("-")  # no "-0.00"
     if not zero and abs(x) < 1:
         text = text.replace("0.", ".", 1)
     return text
