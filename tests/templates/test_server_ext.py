@@ -32,6 +32,10 @@ def test_list_falls_back_to_builtins_with_a_note(jupyter_server):
     assert "built-in templates only" in data["note"] and "not connected" in data["note"]
     ids = {t["id"] for t in data["templates"]}
     assert {"t-test", "load-qualtrics"} <= ids and len(ids) >= 12
+    # in the order of an analysis (Load, Clean, Explore, Test, Plot): "Load a CSV file" first
+    orders = [t["category_order"] for t in data["templates"]]
+    assert data["templates"][0]["id"] == "load-csv" and orders == sorted(orders)
+    assert orders[-1] == 4 and len(set(orders)) == 5
     tt = next(t for t in data["templates"] if t["id"] == "t-test")
     assert tt["inputs"]["properties"]["outcome"]["x-datadive-input"] == {
         "type": "column",
