@@ -598,3 +598,16 @@ def test_the_lines_shown_in_the_docs_are_real_output(kernel, builtins, rep):
         out = run(kernel, builtins, tid, {**values, "data": "rep_three"})
         printed += [ln for ln in out.stdout.splitlines() if re.search(r"p [<=>] \.\d{3}", ln)]
     assert printed == shown.splitlines()
+
+
+def test_filter_rows_says_when_the_value_is_not_in_the_column(kernel, builtins, rep):
+    """Filtering on "yes" where the data say "Yes" kept 0 rows without a word; now it stops and
+    says which value was meant."""
+    msg = fails(kernel, builtins, "filter-rows", {"column": "group", "value": "yes"})
+    assert "No row has the value 'yes' in column 'group'. Did you mean 'Yes'?" in msg
+    msg = fails(
+        kernel, builtins, "filter-rows", {"column": "score", "value": "high", "operator": "gt"}
+    )
+    assert "Column 'score' holds numbers, and 'high' is not one" in msg
+    out = run(kernel, builtins, "filter-rows", {"column": "group", "value": "Yes", "result": "yes"})
+    assert f"{int((rep.group == 'Yes').sum())} of {len(rep)} rows kept" in out.stdout
