@@ -355,11 +355,11 @@ class Template:
         """The code with includes expanded, one ``(condition, parts)`` per line: ``condition`` is
         the input a ``# datadive: if NAME`` line depends on (None: always emitted), ``parts`` the
         line (with its newline) split into text and ``(input_name,)`` placeholder parts."""
-        out = []
-        for line in expand_code(self.code, conditions=True).splitlines(keepends=True):
-            cond, _, text = line.partition("\0")
-            out.append((cond or None, _split(text)))
-        return tuple(out)
+        pairs = _expanded_lines(self.code)
+        return tuple(
+            (cond, _split(text + ("\n" if i < len(pairs) - 1 else "")))
+            for i, (cond, text) in enumerate(pairs)
+        )
 
     @property
     def category_order(self) -> int:
@@ -444,25 +444,27 @@ def snippet_names() -> list[str]:
     )
 
 
-def expand_code(code: str, conditions: bool = False) -> str:
-    """The code with its directives applied (the code was validated, so each one is well formed).
-
-    ``# datadive: include NAME`` becomes the snippet's text; ``# datadive: if NAME CODE`` becomes
-    ``CODE`` at the directive's indentation. With ``conditions``, each line is prefixed with the
-    input name it depends on and a NUL ("" for unconditional lines), for the renderer."""
-    out = []
+def _expanded_lines(code: str) -> list[tuple[str | None, str]]:
+    """``(condition, line)`` for each line of the code with its directives applied (the code was
+    validated, so each one is well formed): ``# datadive: include NAME`` becomes the snippet's
+    lines; ``# datadive: if NAME CODE`` becomes ``CODE`` at the directive's indentation, with
+    condition ``NAME`` (None for every other line)."""
+    out: list[tuple[str | None, str]] = []
     for line in code.split("\n"):
         m = DIRECTIVE.match(line)
         if m is None:
-            out.append(("\0" if conditions else "") + line)
+            out.append((None, line))
         elif m.group(2) == "include":
-            for inc in snippet(m.group(3)).rstrip("\n").split("\n"):
-                out.append(("\0" if conditions else "") + inc)
+            out.extend((None, inc) for inc in snippet(m.group(3)).rstrip("\n").split("\n"))
         else:  # if NAME CODE
             name, _, rest = m.group(3).partition(" ")
-            prefix = f"{name}\0" if conditions else ""
-            out.append(prefix + m.group(1) + rest.strip())
-    return "\n".join(out)
+            out.append((name, m.group(1) + rest.strip()))
+    return out
+
+
+def expand_code(code: str) -> str:
+    """The code with includes expanded and every ``# datadive: if`` line kept."""
+    return "\n".join(text for _, text in _expanded_lines(code))
 
 
 def _directive_problems(code: str, kinds: dict[str, str | None]) -> list[tuple[int, str]]:

@@ -611,3 +611,17 @@ def test_filter_rows_says_when_the_value_is_not_in_the_column(kernel, builtins, 
     assert "Column 'score' holds numbers, and 'high' is not one" in msg
     out = run(kernel, builtins, "filter-rows", {"column": "group", "value": "Yes", "result": "yes"})
     assert f"{int((rep.group == 'Yes').sum())} of {len(rep)} rows kept" in out.stdout
+
+
+def test_templates_with_levels_and_directives_survive_the_registry_round_trip(builtins):
+    """The hub stores ``to_document()`` and parses it again: same content, same cells."""
+    from datadive_server_ext.templates import template_from_document
+
+    for tid in ("t-test", "histogram", "anova"):
+        t = builtins[tid]
+        again = template_from_document(t.to_document())
+        assert again.content_hash == t.content_hash and again.values_schema == t.values_schema
+        values = example_values(t)
+        assert render_code(again, check_values(again, values)) == render_code(
+            t, check_values(t, values)
+        )
