@@ -206,7 +206,10 @@ def test_anova_tiny_p_is_reported_not_rounded_to_zero(kernel, builtins, rep):
     f = stats.f_oneway(*[g["score"].to_numpy() for _, g in three.groupby("group")])
     assert f.pvalue < 1e-20
     line = apa_line(out.stdout, "anova")
-    m = re.fullmatch(r"F\((\d+), (\d+)\) = ([\d.]+), p < \.001, η² = (\.\d\d)", line)
+    m = re.fullmatch(
+        r"F\((\d+), (\d+)\) = ([\d.]+), p < \.001, η² = (\.\d\d), 95% CI \[(\.\d\d), (\.\d\d)\]",
+        line,
+    )
     assert m, line
     assert (int(m[1]), int(m[2])) == (2, len(three) - 3)
     assert float(m[3]) == pytest.approx(f.statistic, abs=5e-3 + 1e-9)
@@ -214,6 +217,21 @@ def test_anova_tiny_p_is_reported_not_rounded_to_zero(kernel, builtins, rep):
     ss_between = sum(len(g) * (g.mean() - grand) ** 2 for _, g in three.groupby("group")["score"])
     eta2 = ss_between / ((three["score"] - grand) ** 2).sum()
     assert float(m[4]) == pytest.approx(eta2, abs=5e-3 + 1e-9)
+    # the CI by another route: bisect the survival function of the noncentral F for λ
+    # (P(F' > F | λ) = .025 and .975), then η² = λ / (λ + N) (Steiger, 2004)
+    n, df2 = len(three), len(three) - 3
+
+    def bound(upper_tail):
+        lo, hi = 0.0, 1e4
+        for _ in range(200):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if stats.ncf.sf(f.statistic, 2, df2, mid) < upper_tail else (lo, mid)
+        return lo / (lo + n)
+
+    assert (float(m[5]), float(m[6])) == pytest.approx(
+        (bound(0.025), bound(0.975)), abs=5e-3 + 1e-9
+    )
+    assert float(m[5]) < eta2 < float(m[6])
     # the full table shows p with three significant digits, not "0.0"
     table = out.results[-1]["text/plain"]
     assert f"{f.pvalue:.3g}" in table, table
