@@ -643,3 +643,24 @@ def test_templates_with_levels_and_directives_survive_the_registry_round_trip(bu
         assert render_code(again, check_values(again, values)) == render_code(
             t, check_values(t, values)
         )
+
+
+#: the report snippet as the built-ins' current versions were published with it
+REPORT_SNIPPET_SHA256_PREFIX = "10bb1c409fedd088"
+
+
+def test_a_changed_snippet_comes_with_new_template_versions(builtins):
+    """Published versions never change, but a snippet reaches cells through every template that
+    includes it: changing report.py changes those templates. When this fails, bump the version
+    of each template that includes the snippet, then update the hash here."""
+    import hashlib
+
+    from datadive_server_ext.templates.model import snippet
+
+    digest = hashlib.sha256(snippet("report").encode("utf-8")).hexdigest()
+    users = sorted(t.id for t in builtins.values() if "# datadive: include report" in t.code)
+    assert users == sorted(STATISTICAL)
+    assert digest.startswith(REPORT_SNIPPET_SHA256_PREFIX), (
+        f"library/snippets/report.py changed: bump the version of {', '.join(users)}, then set "
+        f"REPORT_SNIPPET_SHA256_PREFIX = {digest[:16]!r}"
+    )
