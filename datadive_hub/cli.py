@@ -60,6 +60,50 @@ def cmd_users_add(args) -> int:
     return 0
 
 
+def cmd_codebook(args) -> int:
+    from datadive_server_ext.survey import SurveyError, build_codebook, codebook_path, load_codebook
+
+    target = Path(codebook_path(args.data_file))
+    try:
+        stored, _ = (None, None) if args.write else load_codebook(args.data_file)
+        codebook = stored or build_codebook(args.data_file)[1]
+    except SurveyError as e:
+        print(f"datadive codebook: {e}", file=sys.stderr)
+        return 1
+    if args.write:
+        if target.exists() and not args.force:
+            print(
+                f"datadive codebook: {target} exists (it may hold edits); delete it or pass "
+                "--force to rebuild it from the data",
+                file=sys.stderr,
+            )
+            return 1
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(codebook.dumps(), encoding="utf-8")
+        tmp.replace(target)  # all or nothing
+    if args.json:
+        print(codebook.dumps(), end="")
+        return 0
+    if args.write:
+        where = f"written to {target.name}"
+    elif stored:
+        where = f"stored in {target.name}"
+    else:
+        where = "built from the data (not saved; --write saves it)"
+    print(f"{args.data_file}: {len(codebook.columns)} columns; codebook {where}")
+    for c in codebook.columns:
+        flags = " personal" if c.personal_data else ""
+        extra = f" {len(c.values)} labels" if c.values else ""
+        missing = (
+            f" missing {c.missing + [list(r) for r in c.missing_ranges]}"
+            if c.missing or c.missing_ranges
+            else ""
+        )
+        question = f"  {c.question[:60]}" if c.question and c.question != c.name else ""
+        print(f"  {c.name:<24} {c.level:<10}{flags}{extra}{missing}{question}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="datadive", description="Datadive for JupyterHub")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -105,6 +149,18 @@ def parser() -> argparse.ArgumentParser:
         u.add_argument("--admin", action="store_true", help="make the user a hub admin")
         u.add_argument("--data-dir", default="datadive-data")
         u.set_defaults(func=cmd_users_add)
+
+    cb = sub.add_parser(
+        "codebook",
+        help="the codebook of survey data (Qualtrics export + .qsf, SPSS .sav, CSV, Excel)",
+    )
+    cb.add_argument("data_file", help="the data file; its codebook is <file>.codebook.json")
+    cb.add_argument("--json", action="store_true", help="print the codebook as JSON")
+    cb.add_argument(
+        "--write", action="store_true", help="build it from the data and save it beside the file"
+    )
+    cb.add_argument("--force", action="store_true", help="with --write: replace a stored one")
+    cb.set_defaults(func=cmd_codebook)
 
     sub.add_parser(
         "templates", help="validate, render, list and publish cell templates", add_help=False

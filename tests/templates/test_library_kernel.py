@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,8 @@ from scipy import stats
 from datadive_server_ext.templates import render_cells
 
 pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
 
 RNG = np.random.default_rng(7)
 N = 60
@@ -125,6 +128,77 @@ def test_load_qualtrics_keeps_question_text_as_labels(kernel, builtins):
         "Q2_1": 'Rate "Datadive", 1-5',
     }
     assert kernel.run("print(q['Q1'].tolist(), q['Q1'].dtype.kind)").stdout.strip() == "[34, 51] i"
+
+
+# what a loaded survey frame looks like, computed the same way here and in the kernel
+_FRAME_SUMMARY = """
+def _frame_summary(df):
+    out = {}
+    for c in df.columns:
+        s = df[c]
+        cat = str(s.dtype) == "category"
+        out[c] = {
+            "dtype": str(s.dtype),
+            "ordered": bool(s.dtype.ordered) if cat else None,
+            "categories": [str(x) for x in s.cat.categories] if cat else None,
+            "values": [None if v != v or v is None else str(v) for v in s.astype(object)],
+        }
+    return out
+"""
+
+
+def test_load_survey_gives_ordered_categoricals_and_missing_as_na(kernel, builtins):
+    """The codebook beside a Qualtrics export (+ .qsf) and beside an SPSS .sav, applied by the
+    template in plain pandas, gives the frame ``datadive_server_ext.survey.read_table`` gives."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests" / "survey"))
+    from survey_files import LIKERT, SAV_FRAME, qsf, write_export, write_sav
+
+    from datadive_server_ext.survey import build_codebook, codebook_path, read_table
+
+    scope: dict = {}
+    exec(_FRAME_SUMMARY, scope)
+    kernel.run(_FRAME_SUMMARY)
+
+    csv_path = write_export(kernel.cwd / "likert.csv")
+    (kernel.cwd / "likert.qsf").write_text(json.dumps(qsf()), encoding="utf-8")
+    _, cb = build_codebook(csv_path)
+    cb.column("Q4_1").missing = [0]  # an edit: the slider's 0 means "not answered"
+    with open(codebook_path(csv_path), "w", encoding="utf-8") as f:
+        f.write(cb.dumps())
+    out = run(kernel, builtins, "load-survey", {"file": "likert.csv", "name": "sv"})
+    assert "Dropped personal-data columns: IPAddress, RecipientLastName" in out.stdout
+    assert "1 missing codes set to NA" in out.stdout
+    got = kernel_json(kernel, "_frame_summary(sv)")
+    assert got["Q3_1"]["ordered"] is True and got["Q3_1"]["categories"] == LIKERT
+    assert got["Q4_1"]["values"][0] is None  # the first respondent's 0
+    assert "IPAddress" not in got and "RecipientEmail" not in got
+    expect, _ = read_table(csv_path, keep_personal=False)
+    assert got == json.loads(json.dumps(scope["_frame_summary"](expect)))
+    assert kernel.run("print(sv['Q3_1'].max())").stdout.strip() == "Strongly agree"
+
+    sav = write_sav(kernel.cwd / "study.sav")
+    with open(codebook_path(sav), "w", encoding="utf-8") as f:
+        f.write(build_codebook(sav)[1].dumps())
+    out = run(
+        kernel, builtins, "load-survey", {"file": "study.sav", "keep_personal": True, "name": "sp"}
+    )
+    assert "Kept personal-data columns: email" in out.stdout
+    got = kernel_json(kernel, "_frame_summary(sp)")
+    assert got["satisfaction"]["ordered"] is True
+    assert got["satisfaction"]["categories"][0] == "very dissatisfied"
+    na = [v is None for v in got["satisfaction"]["values"]]
+    assert na == [v in (98, 99) for v in SAV_FRAME["satisfaction"]]
+    assert got["income"]["values"].count(None) == 2 and "email" in got
+    expect, _ = read_table(sav, keep_personal=True)
+    assert got == json.loads(json.dumps(scope["_frame_summary"](expect)))
+
+    (kernel.cwd / "bare.csv").write_text("a,b\n1,2\n")
+    cells = render_cells(builtins["load-survey"], {"file": "bare.csv"})
+    out = kernel.run(cells[-1]["source"])
+    assert out.error and "No codebook beside bare.csv" in out.error
+    assert "datadive codebook bare.csv --write" in out.error
 
 
 def test_describe(kernel, builtins, loaded):
