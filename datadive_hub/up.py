@@ -308,7 +308,10 @@ def up(
             stopping = True
             raise KeyboardInterrupt
 
+    # both signals stop everything, however ``up`` was started: a shell that runs it in the
+    # background (``&``, ``nohup``) sets SIGINT to "ignore", and Python keeps an inherited ignore
     signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     try:
         step(4, total, "Waiting for the hub and the Datadive service to answer")
         wait_until(lambda: _get(f"{url}/hub/health") == 200, 90, proc, "starting the hub", log)
