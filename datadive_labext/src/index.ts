@@ -11,7 +11,8 @@ import { IStatusBar } from '@jupyterlab/statusbar';
 import { LabIcon } from '@jupyterlab/ui-components';
 
 import { DatadiveClient } from './api';
-import { activeGeneratedCell, insertCells, replaceCell } from './cells';
+import { activeGeneratedCell, insertCells, replaceCell, targetBlocker } from './cells';
+import { CurrentProjectReporter } from './landing';
 import { DraftStore, IKeyValueStore, MemoryStore } from './logic';
 import { DEFAULT_SETTINGS, ISettings, PanelModel } from './model';
 import { DatadivePanel } from './panel';
@@ -92,7 +93,6 @@ const plugin: JupyterFrontEndPlugin<void> = {
         console.debug(`datadive: rendered and inserted in ${ms.toFixed(0)} ms`);
       } catch (err) {
         model.setError((err as Error).message);
-        Notification.error((err as Error).message, { autoClose: 8000 });
       }
     };
 
@@ -113,7 +113,6 @@ const plugin: JupyterFrontEndPlugin<void> = {
         }
       } catch (err) {
         model.setError((err as Error).message);
-        Notification.error((err as Error).message, { autoClose: 8000 });
       }
     };
 
@@ -144,7 +143,6 @@ const plugin: JupyterFrontEndPlugin<void> = {
       } catch (err) {
         const message = `Could not open "${path}": ${(err as Error).message}`;
         model.setError(message);
-        Notification.error(message, { autoClose: 8000 });
         return;
       }
       await commands.execute('docmanager:open', { path });
@@ -161,7 +159,6 @@ const plugin: JupyterFrontEndPlugin<void> = {
         commands.execute('filebrowser:go-to-path', { path }).catch(err => {
           const message = `Could not open the folder "${path}" of ${project.name}: ${(err as Error).message ?? err}`;
           model.setError(message);
-          Notification.error(message, { autoClose: 8000 });
         });
       },
       insert: runInsert,
@@ -176,6 +173,27 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
     panel.title.icon = datadiveIcon;
+
+    // Where Lab's new notebooks and files land when made where the user cannot write: the
+    // project open here (the server is told whenever it changes).
+    const reporter = new CurrentProjectReporter(client);
+    model.changed.connect(() => void reporter.report(model.project?.id ?? null));
+
+    // Insert is refused (and says why) while the current notebook cannot take cells.
+    const checkTarget = () => {
+      const blocked = targetBlocker(tracker);
+      if (blocked !== model.insertBlocked) {
+        model.insertBlocked = blocked;
+        model.emit();
+        commands.notifyCommandChanged(CommandIDs.insert);
+      }
+    };
+    tracker.currentChanged.connect(checkTarget);
+    tracker.widgetAdded.connect((_, nb) => {
+      void nb.context.ready.then(checkTarget);
+      nb.context.fileChanged.connect(checkTarget);
+    });
+    model.changed.connect(checkTarget);
     // What was open before this page load; read now, before the first emit overwrites it.
     let savedUi: any = null;
     try {
@@ -333,7 +351,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     commands.addCommand(CommandIDs.insert, {
       label: 'Datadive: Insert Template Cell',
-      isEnabled: () => model.page === 'form' && !!model.template && !model.editTarget && model.formErrors === 0,
+      isEnabled: () => model.page === 'form' && !!model.template && !model.editTarget && model.formErrors === 0 && !model.insertBlocked,
       execute: runInsert
     });
     commands.addCommand(CommandIDs.editCell, {
