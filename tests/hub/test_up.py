@@ -137,6 +137,11 @@ def test_started_in_the_background_stops_on_sigint_and_sigterm(tmp_path, sig):
     kill -TERM both stop the hub, the proxy, the service and the user servers."""
     proc, _ = start(tmp_path / "data", free_port(), preexec_fn=ignore_sigint)
     try:
+        # the hub does not inherit the ignore (it stops user servers with SIGINT)
+        for child in psutil.Process(proc.pid).children():
+            status = open(f"/proc/{child.pid}/status").read()
+            ignored = int(re.search(r"^SigIgn:\s+([0-9a-f]+)", status, re.M).group(1), 16)
+            assert not ignored & (1 << (signal.SIGINT - 1)), f"{child.cmdline()} ignores SIGINT"
         assert stop(proc, sig) == [], f"every child process must be gone after {sig.name}"
         assert proc.returncode == 0
     finally:
