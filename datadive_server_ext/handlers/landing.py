@@ -38,7 +38,7 @@ class CurrentProjectHandler(DatadiveHandler):
             body = self.get_json_body()
         except web.HTTPError:
             body = None
-        project = body.get("project") if isinstance(body, dict) else ...
+        project = body.get("project", ...) if isinstance(body, dict) else ...
         if project is ... or not (project is None or (isinstance(project, str) and project)):
             raise web.HTTPError(
                 400, 'Send a JSON object {"project": "<project id>"} (or {"project": null})'
