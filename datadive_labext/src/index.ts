@@ -13,6 +13,7 @@ import { LabIcon } from '@jupyterlab/ui-components';
 import { DatadiveClient } from './api';
 import { activeGeneratedCell, insertCells, replaceCell, targetBlocker } from './cells';
 import { CurrentProjectReporter } from './landing';
+import { copyTargets } from './savecopy';
 import { DraftStore, IKeyValueStore, MemoryStore } from './logic';
 import { DEFAULT_SETTINGS, ISettings, PanelModel } from './model';
 import { DatadivePanel } from './panel';
@@ -30,6 +31,7 @@ export namespace CommandIDs {
   export const insert = 'datadive:insert';
   export const editCell = 'datadive:edit-cell';
   export const syncDetails = 'datadive:sync-details';
+  export const saveCopy = 'datadive:save-copy';
 }
 
 export const datadiveIcon = new LabIcon({
@@ -182,8 +184,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
     // Insert is refused (and says why) while the current notebook cannot take cells.
     const checkTarget = () => {
       const blocked = targetBlocker(tracker);
-      if (blocked !== model.insertBlocked) {
+      const readOnly = !!tracker.currentWidget && !!blocked && blocked.includes('read-only');
+      if (blocked !== model.insertBlocked || readOnly !== !!model.onSaveCopy) {
         model.insertBlocked = blocked;
+        model.onSaveCopy = readOnly ? () => void commands.execute(CommandIDs.saveCopy) : null;
         model.emit();
         commands.notifyCommandChanged(CommandIDs.insert);
       }
@@ -382,6 +386,38 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     tracker.activeCellChanged.connect(() => commands.notifyCommandChanged(CommandIDs.editCell));
 
+    commands.addCommand(CommandIDs.saveCopy, {
+      label: 'Datadive: Save a Copy in a Project…',
+      caption: 'Copy the current notebook into a project you can write to, and open the copy',
+      isEnabled: () => !!tracker.currentWidget,
+      execute: async () => {
+        const current = tracker.currentWidget;
+        if (!current) {
+          return;
+        }
+        const targets = copyTargets(model.projects, model.project, p => model.projectFolder(p));
+        if (!targets.length) {
+          model.setError('You cannot write to any project yet: create one in the Datadive panel, then save the copy there.');
+          return;
+        }
+        const choice = await InputDialog.getItem({
+          title: `Save a copy of ${current.context.path.split('/').pop()}`,
+          label: 'Project',
+          items: targets,
+          current: targets[0]
+        });
+        if (!choice.button.accept || !choice.value) {
+          return;
+        }
+        try {
+          const copy = await app.serviceManager.contents.copy(current.context.path, choice.value);
+          await commands.execute('docmanager:open', { path: copy.path });
+        } catch (err) {
+          model.setError(`Could not save a copy in "${choice.value}": ${(err as Error).message}`);
+        }
+      }
+    });
+
     commands.addCommand(CommandIDs.syncDetails, {
       label: 'Datadive: Storage Sync Details',
       execute: () => sync?.showDetails()
@@ -398,7 +434,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         CommandIDs.templates,
         CommandIDs.insert,
         CommandIDs.editCell,
-        CommandIDs.syncDetails
+        CommandIDs.syncDetails,
+        CommandIDs.saveCopy
       ]) {
         palette.addItem({ command, category });
       }

@@ -153,6 +153,8 @@ export class PanelModel {
 
   /** Why Insert cannot put cells into the current notebook (null: it can); set by the plugin. */
   insertBlocked: string | null = null;
+  /** Offered beside a refused Insert when the notebook is read-only: save a copy elsewhere. */
+  onSaveCopy: (() => void) | null = null;
 
   /** Run an action; a failure is shown with the server's message in the banner. */
   async run<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {

@@ -713,6 +713,14 @@ function TemplateForm({ model, actions }: { model: PanelModel; actions: IPanelAc
       {!editing && model.insertBlocked && (
         <p id="dd-insert-blocked" className="dd-Muted dd-InsertBlocked" role="status">
           {model.insertBlocked}
+          {model.onSaveCopy && (
+            <>
+              {' '}
+              <button className="dd-Link dd-SaveCopy" onClick={() => model.onSaveCopy?.()}>
+                Save a copy in a project…
+              </button>
+            </>
+          )}
         </p>
       )}
       {model.formErrors > 0 && (

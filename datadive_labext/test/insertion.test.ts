@@ -4,6 +4,7 @@ jest.mock('@jupyterlab/coreutils', () => ({ URLExt: { join: (...p: string[]) => 
 
 import { insertBlocker, newCells } from '../src/insertion';
 import { CurrentProjectReporter } from '../src/landing';
+import { copyTargets } from '../src/savecopy';
 import { sha256Hex } from '../src/logic';
 
 describe('newCells', () => {
@@ -85,5 +86,20 @@ describe('CurrentProjectReporter', () => {
     expect(c.calls).toHaveLength(2);
     expect(warn).toHaveBeenCalled();
     warn.mockRestore();
+  });
+});
+
+
+describe('copyTargets', () => {
+  const projects: any[] = [
+    { id: 'a', name: 'Alpha', role: 'viewer' },
+    { id: 'b', name: 'Beta', role: 'editor' },
+    { id: 'c', name: 'Gamma', role: 'owner' },
+    { id: 'd', name: 'Old', role: 'owner', deleted: true }
+  ];
+  it('offers the writable projects, the open one first', () => {
+    expect(copyTargets(projects, projects[2], p => p.name)).toEqual(['Gamma', 'Beta']);
+    expect(copyTargets(projects, projects[0], p => p.name)).toEqual(['Beta', 'Gamma']);
+    expect(copyTargets(projects.slice(0, 1), null, p => p.name)).toEqual([]);
   });
 });

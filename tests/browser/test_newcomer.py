@@ -242,6 +242,22 @@ def test_viewer_cannot_insert_into_a_read_only_notebook(lab, platform, researche
     assert insert.evaluate("b => getComputedStyle(b).opacity") == "0.5", "visibly off"
     shot(lab, "viewer-insert-disabled")
     assert lab.axe("#datadive-panel") == [], "axe: the refused Insert and its reason"
+    # the way out: a copy in a project the researcher can write to, opened at once
+    form.get_by_role("button", name="Save a copy in a project…").click()
+    dialog = lab.page.locator(".jp-Dialog")
+    dialog.wait_for()
+    offered = dialog.locator("select option").all_inner_texts()
+    assert state["project"] in offered and project["name"] not in offered, offered
+    dialog.locator("select").select_option(state["project"])
+    shot(lab, "save-copy-in-project")
+    dialog.locator(".jp-mod-accept").click()
+    lab.page.wait_for_function(
+        "() => document.querySelectorAll('.lm-DockPanel-tabBar .lm-TabBar-tab').length >= 4",
+        timeout=30_000,
+    )
+    assert "report.ipynb" in contents(platform, researcher, state["project"])
+    reason.wait_for(state="detached", timeout=15_000)  # the copy is writable: Insert is on
+    assert not insert.is_disabled()
     back_to_list(lab)
 
 
