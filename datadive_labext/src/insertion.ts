@@ -52,7 +52,7 @@ export function insertBlocker(target: ITargetState): string | null {
   }
   const name = target.path.split('/').pop();
   if (target.readOnly || target.writable === false) {
-    return `${name} is read-only (you can view this project but not change it): open a notebook in a project where you are an editor, or use File → Save Notebook As… to copy it into one.`;
+    return `${name} is read-only (you can view this project but not change it): open a notebook in a project where you are an editor, or save a copy of this one in such a project.`;
   }
   if (target.loading) {
     return `${name} is still loading; Insert is possible in a moment.`;

@@ -41,7 +41,7 @@ describe('insertBlocker', () => {
   it('refuses a read-only notebook and says what to do', () => {
     const why = insertBlocker({ path: 'Shared/report.ipynb', writable: false });
     expect(why).toMatch(/^report\.ipynb is read-only/);
-    expect(why).toContain('Save Notebook As');
+    expect(why).toContain('save a copy of this one');
     expect(insertBlocker({ path: 'Shared/report.ipynb', readOnly: true })).toBe(why);
   });
 
