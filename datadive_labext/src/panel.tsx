@@ -695,7 +695,12 @@ function TemplateForm({ model, actions }: { model: PanelModel; actions: IPanelAc
             Update cell
           </button>
         ) : (
-          <button className="jp-Button jp-mod-styled jp-mod-accept dd-Button dd-Insert" disabled={model.busy || model.formErrors > 0} onClick={() => void actions.insert()}>
+          <button
+            className="jp-Button jp-mod-styled jp-mod-accept dd-Button dd-Insert"
+            disabled={model.busy || model.formErrors > 0 || !!model.insertBlocked}
+            aria-describedby={model.insertBlocked ? 'dd-insert-blocked' : undefined}
+            onClick={() => void actions.insert()}
+          >
             Insert
           </button>
         )}
@@ -705,6 +710,19 @@ function TemplateForm({ model, actions }: { model: PanelModel; actions: IPanelAc
           </button>
         )}
       </div>
+      {!editing && model.insertBlocked && (
+        <p id="dd-insert-blocked" className="dd-Muted dd-InsertBlocked" role="status">
+          {model.insertBlocked}
+          {model.onSaveCopy && (
+            <>
+              {' '}
+              <button className="dd-Link dd-SaveCopy" onClick={() => model.onSaveCopy?.()}>
+                Save a copy in a project…
+              </button>
+            </>
+          )}
+        </p>
+      )}
       {model.formErrors > 0 && (
         <p className="dd-Muted" role="status">
           Fix the {model.formErrors} marked field{model.formErrors > 1 ? 's' : ''} to {editing ? 'update' : 'insert'} the cell.
