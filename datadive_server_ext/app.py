@@ -19,6 +19,7 @@ ROUTE_MODULES = [
     "hubproxy",
     "sync",
     "templates",
+    "values",
 ]
 
 
