@@ -11,6 +11,7 @@ import { IStatusBar } from '@jupyterlab/statusbar';
 import { LabIcon } from '@jupyterlab/ui-components';
 
 import { DatadiveClient } from './api';
+import { registerAssistant } from './assistant';
 import { activeGeneratedCell, insertCells, replaceCell } from './cells';
 import { DraftStore, IKeyValueStore, MemoryStore } from './logic';
 import { DEFAULT_SETTINGS, ISettings, PanelModel } from './model';
@@ -363,6 +364,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
     tracker.activeCellChanged.connect(() => commands.notifyCommandChanged(CommandIDs.editCell));
+    const assistantCommands = registerAssistant(app, tracker, model, showPanel);
 
     commands.addCommand(CommandIDs.syncDetails, {
       label: 'Datadive: Storage Sync Details',
@@ -380,7 +382,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         CommandIDs.templates,
         CommandIDs.insert,
         CommandIDs.editCell,
-        CommandIDs.syncDetails
+        CommandIDs.syncDetails,
+        ...assistantCommands
       ]) {
         palette.addItem({ command, category });
       }
