@@ -16,6 +16,7 @@ from .hubclient import HubServiceClient
 # one per line, in alphabetical order: a module that fails to import stops the server loudly
 ROUTE_MODULES = [
     "cells",
+    "codebook",
     "hubproxy",
     "sync",
     "templates",
@@ -87,6 +88,13 @@ class DatadiveExtension(ExtensionApp):
         "falling back to the last list fetched or the built-in templates (answer: offline).",
     )
 
+    codebook_max_data_mb = Float(
+        100.0,
+        config=True,
+        help="Largest data file (MB) the codebook route reads to build or check a codebook; "
+        "larger files answer 413 (`datadive codebook FILE --write` has no limit).",
+    )
+
     @default("service_url")
     def _service_url_default(self):
         return os.environ.get("DATADIVE_SERVICE_URL", "")
@@ -95,6 +103,7 @@ class DatadiveExtension(ExtensionApp):
         client = HubServiceClient(self.service_url)
         self.settings["datadive_service"] = client
         self.settings["datadive_templates_timeout"] = self.templates_timeout
+        self.settings["datadive_codebook_max_data_mb"] = self.codebook_max_data_mb
         connect_contents(self.serverapp.contents_manager, client)
         stop_cleanly_on_sigint(self.serverapp, self.log)
         self.log.info(
