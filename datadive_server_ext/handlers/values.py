@@ -11,25 +11,29 @@ More than ``MAX_VALUES`` distinct values (an identifier, free text, a continuous
 most frequent ones, ``truncated: true``.
 
 The file is read through the server's contents manager (any ContentsManager; its own path checks
-keep the request inside the root), so it is authorized like Lab's file access. The file is
-untrusted input: its size is bounded (``MAX_BYTES``), parsing runs off the event loop with a time
-limit (``TIMEOUT``) and only the asked column is kept.
+keep the request inside the root), so it is authorized like Lab's file access, and parsed by the
+survey importers (``datadive_server_ext.survey``: Qualtrics exports, SPSS ``.sav``, CSV, Excel);
+missing codes of the codebook (the stored one beside the file, else the file's own) are not
+values. The file is untrusted input: its size is bounded (``MAX_BYTES``), parsing runs off the
+event loop with a time limit (``TIMEOUT``) and only the asked column is kept.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import io
 import math
-import os
+import posixpath
 import tempfile
+from pathlib import Path
 from typing import Any
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.utils import ensure_async
 from tornado import web
 
+from ..survey import SUFFIXES, Codebook, CodebookInvalid, SurveyError, build_codebook, codebook_path
+from ..survey.labelled import missing_to_na
 from .base import DatadiveHandler
 
 #: the largest data file this route reads
@@ -38,77 +42,38 @@ MAX_BYTES = 64 << 20
 MAX_VALUES = 500
 #: seconds one answer may take to parse
 TIMEOUT = 30.0
-#: file-name suffix → reader
-FORMATS = {
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".tab": "tsv",
-    ".txt": "csv",
-    ".xlsx": "excel",
-    ".xlsm": "excel",
-    ".xls": "excel",
-    ".sav": "sav",
-    ".zsav": "sav",
-    ".parquet": "parquet",
-}
 
 
 class ValuesError(ValueError):
-    """The column or file cannot give values (→ 400 / 404 / 415 with the message)."""
+    """The column or file cannot give values (→ 400 / 404 with the message)."""
 
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status = status
 
 
-def _qualtrics_skip(head: bytes) -> list[int]:
-    """Rows 1 and 2 of a Qualtrics export (question texts, ImportIds) are not data."""
-    lines = head.decode("utf-8-sig", errors="replace").splitlines()
-    if len(lines) >= 3 and '{"ImportId"' in lines[2].replace('""', '"'):
-        return [1, 2]
-    return []
-
-
-def read_column(data: bytes, suffix: str, column: str) -> Any:
-    """The column ``column`` of a data file's bytes as a pandas Series."""
-    import pandas as pd
-
-    fmt = FORMATS.get(suffix)
-    if fmt is None:
-        raise ValuesError(
-            415,
-            f"Cannot read values from a {suffix or 'suffix-less'} file; use one of "
-            + ", ".join(sorted(FORMATS)),
-        )
+def read_column(data: bytes, name: str, column: str, stored: str | None = None) -> Any:
+    """The column ``column`` of a data file's bytes (file name ``name``) as a pandas Series, with
+    the codebook's missing codes as NA (``stored``: the text of the codebook saved beside it)."""
     try:
-        if fmt in ("csv", "tsv"):
-            frame = pd.read_csv(
-                io.BytesIO(data),
-                sep="\t" if fmt == "tsv" else None,
-                engine="python" if fmt == "csv" else "c",
-                skiprows=_qualtrics_skip(data[:65536]),
-                encoding="utf-8-sig",
-                encoding_errors="replace",
-            )
-        elif fmt == "excel":
-            frame = pd.read_excel(io.BytesIO(data))
-        elif fmt == "parquet":
-            frame = pd.read_parquet(io.BytesIO(data))
-        else:
-            import pyreadstat
-
-            with tempfile.NamedTemporaryFile(suffix=suffix) as f:
-                f.write(data)
-                f.flush()
-                frame, _ = pyreadstat.read_sav(f.name, apply_value_formats=False)
-    except ValuesError:
-        raise
+        with tempfile.TemporaryDirectory(prefix="datadive-values-") as tmp:
+            (Path(tmp) / name).write_bytes(data)
+            frame, codebook = build_codebook(Path(tmp) / name)
+    except SurveyError as e:
+        raise ValuesError(400, f"Could not read the file: {e}") from None
     except Exception as e:  # noqa: BLE001 - any parser failure is the file's problem
-        raise ValuesError(400, f"Could not read the file as {fmt}: {e}") from None
+        raise ValuesError(400, f"Could not read the file: {e}") from None
+    if stored is not None:
+        try:
+            codebook = Codebook.loads(stored)
+        except CodebookInvalid:
+            pass  # the file's own codebook; the codebook route reports the broken one
     if column not in frame.columns:
         names = ", ".join(map(str, list(frame.columns)[:30]))
         raise ValuesError(404, f"No column {column!r} in this file; its columns are: {names}")
-    return frame[column]
+    series = frame[column]
+    described = codebook.column(column)
+    return missing_to_na(series, described) if described is not None else series
 
 
 def _plain(value: Any) -> Any:
@@ -150,13 +115,9 @@ class ValuesHandler(DatadiveHandler):
             raise web.HTTPError(400, "Say which column: ?column=NAME")
         if any(seg in ("", ".", "..") for seg in path.split("/")):
             raise web.HTTPError(400, f"{path!r} is not a file path inside your files")
-        suffix = os.path.splitext(path)[1].lower()
-        if suffix not in FORMATS:
+        if not path.lower().endswith(SUFFIXES):
             raise web.HTTPError(
-                415,
-                f"Cannot read values from {path}: use a data file ("
-                + ", ".join(sorted(FORMATS))
-                + ")",
+                415, f"Cannot read values from {path}: use a data file ({', '.join(SUFFIXES)})"
             )
         cm = self.contents_manager
         model = await ensure_async(cm.get(path, content=False, type="file"))
@@ -172,8 +133,16 @@ class ValuesHandler(DatadiveHandler):
         if len(data) > MAX_BYTES:
             raise web.HTTPError(413, f"{path} is larger than {MAX_BYTES >> 20} MB")
 
+        stored = None
+        if await ensure_async(cm.file_exists(codebook_path(path))):
+            cb = await ensure_async(
+                cm.get(codebook_path(path), content=True, type="file", format="text")
+            )
+            stored = cb["content"]
+        name = posixpath.basename(path)
+
         def work() -> dict[str, Any]:
-            return distinct_values(read_column(data, suffix, column))
+            return distinct_values(read_column(data, name, column, stored))
 
         try:
             answer = await asyncio.wait_for(asyncio.to_thread(work), TIMEOUT)

@@ -113,3 +113,23 @@ def test_paths_outside_the_root_are_refused(jupyter_server, study, tmp_path_fact
 def test_values_need_authentication(jupyter_server, study):
     code, body = values(jupyter_server, f"{study}/survey.csv", "group", token="wrong")
     assert code in (401, 403) and "treatment" not in str(body)
+
+
+def test_missing_codes_of_the_saved_codebook_are_not_values(jupyter_server, study):
+    (jupyter_server.root / study / "coded.csv").write_text("id,arm\n1,1\n2,2\n3,-99\n4,1\n5,-99\n")
+    path = f"{quote(study)}/coded.csv"
+    code, body = values(jupyter_server, f"{study}/coded.csv", "arm")
+    assert code == 200 and body["values"] == [-99, 1, 2]  # no codebook yet: -99 is a value
+    code, current = jupyter_server.request("GET", f"datadive/api/codebook/{path}")
+    assert code == 200, current
+    for column in current["codebook"]["columns"]:
+        if column["name"] == "arm":
+            column["missing"] = [-99]
+    code, saved = jupyter_server.request(
+        "PUT",
+        f"datadive/api/codebook/{path}",
+        body={"codebook": current["codebook"], "hash": current["hash"]},
+    )
+    assert code == 200, saved
+    code, body = values(jupyter_server, f"{study}/coded.csv", "arm")
+    assert body["values"] == [1, 2] and body["counts"] == [2, 1] and body["missing"] == 2
