@@ -407,7 +407,7 @@ export function registerAssistant(app: JupyterFrontEnd, tracker: INotebookTracke
       }
       showPanel();
       // show the result in the Assistant tab of the project the cell's data belongs to
-      const dataPath = dataPathOf(found.meta);
+      const dataPath = dataPathOf(found.meta, found.notebookPath);
       const owner = model.projects.find(p => dataPath.startsWith(model.projectFolder(p) + '/'));
       if (owner && owner.id !== model.project?.id) {
         await model.openProject(owner.id);

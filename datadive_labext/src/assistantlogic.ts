@@ -229,34 +229,6 @@ export function missingPicks(q: IQuestion, codebook?: ICodebook | null): string[
   return out;
 }
 
-/** A column name in a pandas query (backticks; a name with a backtick cannot be quoted). */
-export function queryName(name: string): string {
-  if (name.includes('`')) {
-    throw new Error(`The column name "${name}" contains a backtick, so it cannot be used in a filter; rename the column.`);
-  }
-  return '`' + name + '`';
-}
-
-/** A value as a Python literal in a pandas query. */
-export function queryLiteral(value: string | number | boolean): string {
-  if (typeof value === 'boolean') {
-    return value ? 'True' : 'False';
-  }
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) {
-      throw new Error(`${value} cannot be used as a group value.`);
-    }
-    return String(value);
-  }
-  // JSON string escapes are valid Python string escapes
-  return JSON.stringify(value);
-}
-
-/** The pandas query keeping only the chosen values of a column. */
-export function valuesFilter(column: string, values: (string | number | boolean)[]): string {
-  return `${queryName(column)} in [${values.map(queryLiteral).join(', ')}]`;
-}
-
 /** The body of `POST datadive/api/assist` for a question (keys not used are left out). */
 export function buildAssistRequest(q: IQuestion, folder = ''): Record<string, unknown> {
   const path = folder ? `${folder.replace(/\/$/, '')}/${q.dataset}` : q.dataset;
@@ -274,7 +246,8 @@ export function buildAssistRequest(q: IQuestion, folder = ''): Record<string, un
         body.covariate = p.covariate;
       }
       if (q.groupValues.length >= 2 && p.group) {
-        body.filter = valuesFilter(p.group, q.groupValues);
+        // the group values to compare, as they are in the data (others are left out)
+        body.levels = [...q.groupValues];
       }
       break;
     case 'repeated':
@@ -404,7 +377,8 @@ export function formatEffectSize(es: unknown): string {
   let out = `${name} = ${formatNumber(value)}`;
   const ci: unknown = e.ci ?? (e.ci_low !== undefined ? [e.ci_low, e.ci_high] : e.ci95);
   if (Array.isArray(ci) && ci.length === 2 && isNum(ci[0]) && isNum(ci[1])) {
-    const level = isNum(e.ci_level) ? Math.round(e.ci_level * (e.ci_level <= 1 ? 100 : 1)) : 95;
+    const conf = e.confidence ?? e.ci_level;
+    const level = isNum(conf) ? Math.round(conf * (conf <= 1 ? 100 : 1)) : 95;
     out += `, ${level}% CI [${formatNumber(ci[0])}, ${formatNumber(ci[1])}]`;
   }
   if (e.interpretation) {
@@ -423,11 +397,14 @@ export function formatAlternative(alt: unknown): string {
   }
   const a = alt as Record<string, any>;
   let out = testName(a.test, a.test_name ?? a.name);
-  if (isNum(a.statistic)) {
+  if (a.apa) {
+    out += `: ${a.apa}`;
+  } else if (isNum(a.statistic)) {
     out += `: statistic = ${formatNumber(a.statistic)}, p ${pClause(a.p)}`;
   }
-  if (a.why || a.when) {
-    out += ` — ${a.why ?? a.when}`;
+  const note = a.note ?? a.why ?? a.when;
+  if (note) {
+    out += ` (${note})`;
   }
   return out;
 }
@@ -478,12 +455,17 @@ export function postHocTable(ph: unknown): IPostHoc | null {
   };
 }
 
-/** The rule(s) that decided, as lines. */
+/** The reasoning as lines: a list, lines, or sentences ("Question: …. Rule: … → …."). */
 export function whyLines(why: unknown): string[] {
   if (Array.isArray(why)) {
     return why.map(String).filter(Boolean);
   }
-  return why ? String(why).split(/\n+/).filter(Boolean) : [];
+  return why
+    ? String(why)
+        .split(/\n+|(?<=\.)\s+(?=[A-Z])/)
+        .map(s => s.trim())
+        .filter(Boolean)
+    : [];
 }
 
 /** The main result in one line, for when the server sends no APA line. */
@@ -500,10 +482,38 @@ export function assistantMetaOf(metadata: any): Record<string, any> | null {
   return meta && typeof meta === 'object' ? meta : null;
 }
 
-/** The data file an assistant cell was made from (contents path), if recorded. */
-export function dataPathOf(meta: Record<string, any>): string {
-  const p = meta.path ?? meta.data?.path ?? meta.request?.path ?? meta.inputs?.path ?? '';
-  return typeof p === 'string' ? p : '';
+/** Normalise a relative POSIX path ("a/./b/../c" → "a/c"); null if it leaves the root. */
+export function normalizePath(path: string): string | null {
+  const out: string[] = [];
+  for (const seg of path.split('/')) {
+    if (seg === '' || seg === '.') {
+      continue;
+    }
+    if (seg === '..') {
+      if (!out.length) {
+        return null;
+      }
+      out.pop();
+    } else {
+      out.push(seg);
+    }
+  }
+  return out.join('/');
+}
+
+/**
+ * The data file an assistant cell was made from, as a contents path: the cell records the path
+ * it loads (`data.path`), relative to the notebook's folder (the kernel's working directory) or
+ * already from the root. Empty when not recorded or outside the root.
+ */
+export function dataPathOf(meta: Record<string, any>, notebookPath = ''): string {
+  const p = meta.data?.path ?? meta.path ?? meta.request?.path ?? '';
+  if (typeof p !== 'string' || !p || p.startsWith('/')) {
+    return '';
+  }
+  const dir = notebookPath.includes('/') ? notebookPath.slice(0, notebookPath.lastIndexOf('/')) : '';
+  const joined = dir && !p.startsWith(dir + '/') ? `${dir}/${p}` : p;
+  return normalizePath(joined) ?? '';
 }
 
 /** What a recheck tells the researcher. */

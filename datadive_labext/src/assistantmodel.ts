@@ -246,7 +246,7 @@ export class AssistantModel {
 
   /** Run the checks again for an inserted cell's record; the result is shown in the tab. */
   async recheck(meta: Record<string, any>, where: { cellId: string; notebookPath: string }): Promise<IRecheckShown | null> {
-    const path = dataPathOf(meta) || (this.question.dataset ? this.contentsPath(this.question.dataset) : '');
+    const path = dataPathOf(meta, where.notebookPath) || (this.question.dataset ? this.contentsPath(this.question.dataset) : '');
     this.view = 'ask';
     this.error = '';
     this.recheckResult = null;

@@ -20,11 +20,9 @@ import {
   levelOf,
   missingPicks,
   postHocTable,
-  queryLiteral,
   recheckSummary,
   resultLine,
   rolesFor,
-  valuesFilter,
   whyLines
 } from '../src/assistantlogic';
 
@@ -96,13 +94,13 @@ describe('what is missing before asking', () => {
 });
 
 describe('the request to datadive/api/assist', () => {
-  it('compare groups: path in the project folder, chosen values as a safe pandas filter', () => {
-    const q = { ...emptyQuestion('compare', 'data/survey.csv'), picks: { outcome: 'score', group: 'arm "A"' }, groupValues: ['yes', "it's \"x\""] };
+  it('compare groups: path in the project folder, the chosen group values as they are', () => {
+    const q = { ...emptyQuestion('compare', 'data/survey.csv'), picks: { outcome: 'score', group: 'arm' }, groupValues: ['yes', 2, "it's"] };
     expect(buildAssistRequest(q, 'My study/')).toEqual({
       path: 'My study/data/survey.csv',
       outcome: 'score',
-      group: 'arm "A"',
-      filter: '`arm "A"` in ["yes", "it\'s \\"x\\""]'
+      group: 'arm',
+      levels: ['yes', 2, "it's"]
     });
   });
 
@@ -123,14 +121,6 @@ describe('the request to datadive/api/assist', () => {
   it('relationship, association and one sample', () => {
     expect(buildAssistRequest({ ...emptyQuestion('relationship', 's.csv'), picks: { x: 'age', y: 'score' } })).toEqual({ path: 's.csv', x: 'age', y: 'score' });
     expect(buildAssistRequest({ ...emptyQuestion('one_sample', 's.csv'), picks: { outcome: 'score' }, mu: ' 4.5' })).toEqual({ path: 's.csv', outcome: 'score', mu: 4.5 });
-  });
-
-  it('filter values are literals, never code; a backtick in a name is refused', () => {
-    expect(queryLiteral(3)).toBe('3');
-    expect(queryLiteral(true)).toBe('True');
-    expect(queryLiteral("x') or __import__('os')")).toBe('"x\') or __import__(\'os\')"');
-    expect(() => valuesFilter('a`b', ['x'])).toThrow(/backtick/);
-    expect(() => queryLiteral(NaN)).toThrow();
   });
 });
 
@@ -160,6 +150,7 @@ describe('the answer in words', () => {
   it('effect sizes with their confidence interval, whatever shape the server sends', () => {
     expect(formatEffectSize({ name: "Hedges' g", value: 0.8412, ci: [0.12, 1.553] })).toBe("Hedges' g = 0.84, 95% CI [0.12, 1.55]");
     expect(formatEffectSize({ name: 'eta²', value: 0.2, ci_low: 0.05, ci_high: 0.4, ci_level: 0.9 })).toBe('eta² = 0.20, 90% CI [0.05, 0.40]');
+    expect(formatEffectSize({ name: "Cohen's d", value: -0.8, ci: [-1.3, -0.3], confidence: 0.95 })).toBe("Cohen's d = -0.80, 95% CI [-1.30, -0.30]");
     expect(formatEffectSize(0.5)).toBe('effect size = 0.50');
     expect(formatEffectSize(null)).toBe('');
   });
@@ -167,21 +158,33 @@ describe('the answer in words', () => {
   it('the robust alternative, the post-hoc table, degrees of freedom, the rule', () => {
     expect(formatAlternative('mann_whitney')).toBe('Mann-Whitney U test');
     expect(formatAlternative({ test: 'welch_anova', statistic: 4.1, p: 0.03 })).toBe("Welch's ANOVA: statistic = 4.10, p = .030");
+    expect(formatAlternative({ test: 'mann_whitney', name: 'Mann-Whitney U', apa: 'U = 120.0, p = .004' })).toBe('Mann-Whitney U: U = 120.0, p = .004');
+    expect(formatAlternative({ test: 'fisher_exact', statistic: null, note: 'not run on this data (3x2)' })).toBe("Fisher's exact test (not run on this data (3x2))");
     const ph = postHocTable({ test: 'pairwise_tukey', correction: 'Tukey HSD', comparisons: [{ A: 'a', B: 'b', diff: 1.23456, 'p-adj': 0.00001 }] });
     expect(ph).toEqual({ title: 'pairwise_tukey (Tukey HSD correction)', columns: ['A', 'B', 'diff', 'p-adj'], rows: [['a', 'b', '1.235', '< .001']] });
     expect(postHocTable(null)).toBeNull();
     expect(formatDof([2, 27])).toBe('2, 27');
     expect(formatDof(17.4567)).toBe('17.46');
     expect(whyLines('Normal in both groups.\nVariances differ.')).toEqual(['Normal in both groups.', 'Variances differ.']);
+    expect(whyLines("Question: compare groups. Normality of 'score': W = 0.97, p = .41: normal. Rule: normal → t-test.")).toEqual([
+      'Question: compare groups.',
+      "Normality of 'score': W = 0.97, p = .41: normal.",
+      'Rule: normal → t-test.'
+    ]);
     expect(resultLine({ test: 'welch_t', statistic: 2.5, p: 0.02, dof: 17.2 })).toBe("Welch's t-test: statistic (df 17.20) = 2.50, p = .020");
   });
 });
 
 describe('inserted cells and recheck', () => {
   it('finds the assistant record and its data file in cell metadata', () => {
-    const meta = { datadive: { assistant: { request: { path: 'S/survey.csv', outcome: 'score' }, test: 'welch_t' } } };
+    const meta = { datadive: { assistant: { test: 'welch_t', inputs: { outcome: 'score' }, data: { path: 'survey.csv', sha256: 'ab' } } } };
     expect(assistantMetaOf(meta)).toEqual(meta.datadive.assistant);
-    expect(dataPathOf(assistantMetaOf(meta)!)).toBe('S/survey.csv');
+    // the path the cell loads is relative to the notebook's folder (the kernel's cwd)
+    expect(dataPathOf(assistantMetaOf(meta)!, 'My study/analysis.ipynb')).toBe('My study/survey.csv');
+    expect(dataPathOf({ data: { path: 'My study/survey.csv' } }, 'My study/analysis.ipynb')).toBe('My study/survey.csv');
+    expect(dataPathOf({ data: { path: '../other/x.csv' } }, 'My study/nb/a.ipynb')).toBe('My study/other/x.csv');
+    expect(dataPathOf({ data: { path: '../../etc/x.csv' } }, 'S/a.ipynb')).toBe('');
+    expect(dataPathOf({ data: { path: '/home/u/x.csv' } }, 'S/a.ipynb')).toBe('');
     expect(assistantMetaOf({ datadive: { template: 'x' } })).toBeNull();
     expect(assistantMetaOf(undefined)).toBeNull();
   });
