@@ -254,31 +254,20 @@ export function AnswerView({ answer }: { answer: IAssistAnswer }): JSX.Element {
         </div>
       )}
       {rows.length > 0 && (
-        <div className="dd-TableWrap" role="region" aria-label="Assumption checks" tabIndex={0}>
-          <table className="dd-Table dd-Checks">
-            <caption>Assumption checks on your data</caption>
-            <thead>
-              <tr>
-                <th scope="col">Check</th>
-                <th scope="col">Statistic</th>
-                <th scope="col">p</th>
-                <th scope="col">Result</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((r, i) => (
-                <tr key={i} className={`dd-Check-${r.verdict}`}>
-                  <th scope="row">
-                    {r.name}
-                    {r.detail && <span className="dd-CheckDetail">{r.detail}</span>}
-                  </th>
-                  <td>{r.statistic}</td>
-                  <td>{r.p}</td>
-                  <td className="dd-Verdict">{r.verdict === 'passed' ? '✓ passed' : r.verdict === 'failed' ? '✗ not met' : '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+        <div className="dd-Checks" role="region" aria-label="Assumption checks">
+          <h5>Assumption checks on your data</h5>
+          <ul>
+            {rows.map((r, i) => (
+              <li key={i} className={`dd-CheckItem dd-Check-${r.verdict}`}>
+                <span className="dd-Verdict">{r.verdict === 'passed' ? '✓ passed' : r.verdict === 'failed' ? '✗ not met' : 'ⓘ'}</span>{' '}
+                <span className="dd-CheckName">{r.name}</span>
+                <span className="dd-CheckNumbers">
+                  statistic {r.statistic} · p {r.p}
+                </span>
+                {r.detail && <span className="dd-CheckDetail">{r.detail}</span>}
+              </li>
+            ))}
+          </ul>
         </div>
       )}
       <dl className="dd-AnswerFacts">
