@@ -15,6 +15,7 @@ from .hubclient import HubServiceClient
 # route modules under datadive_server_ext.handlers, listed explicitly (each exports ``routes``);
 # one per line, in alphabetical order: a module that fails to import stops the server loudly
 ROUTE_MODULES = [
+    "assist",
     "cells",
     "codebook",
     "hubproxy",

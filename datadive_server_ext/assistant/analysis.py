@@ -230,7 +230,21 @@ def assist(
         "apa": ns["apa"],
         "cell": cell(source, test, q.to_dict(), data_version or {"path": data_path}),
     }
-    return answer
+    return jsonable(answer)
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON values: numpy scalars as Python ones, NaN and infinities as None."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    value = py(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
 
 
 def _alternative(test: str | None, prep: Prepared, q: Question) -> dict[str, Any] | None:

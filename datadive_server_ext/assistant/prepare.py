@@ -400,6 +400,7 @@ def _repeated(prep: Prepared, q: Question) -> Prepared:
             f"least {MIN_PER_GROUP}"
         )
     prep.df = df
+    prep.code.append("long = df")
     prep.long, prep.subject, prep.within, prep.dv = df, subject, within, dv
     _repeated_constant(prep)
     return prep

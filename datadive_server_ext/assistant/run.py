@@ -230,8 +230,9 @@ def snippet(test: str, prep: Prepared, q: Question) -> list[str]:
             ]
         return [
             f"observed = pd.crosstab(df[{a!r}], df[{b!r}])",
-            "res = stats.fisher_exact(observed)",
-            "statistic, p, dof = res.statistic, res.pvalue, None",
+            "fisher = stats.fisher_exact(observed)",
+            "res = observed  # the table shown",
+            "statistic, p, dof = fisher.statistic, fisher.pvalue, None",
             "ci = stats.contingency.odds_ratio(observed.to_numpy(), kind='sample')"
             ".confidence_interval()",
             "effect = ('odds ratio', statistic, ci.low, ci.high)",
