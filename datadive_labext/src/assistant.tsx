@@ -10,7 +10,7 @@ import { Notification } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import * as React from 'react';
 
-import { insertCells } from './cells';
+import { insertCells, replaceCell } from './cells';
 import { CodebookEditor } from './codebook';
 import {
   IAssistAnswer,
@@ -354,8 +354,8 @@ function RecheckCard({ a }: { a: AssistantModel }): JSX.Element {
           <summary>Checks on the current data</summary>
           <AnswerView answer={r.answer} />
           {r.changed && r.answer.cell && (
-            <button className="jp-Button jp-mod-styled dd-Button" onClick={() => a.insert(r.answer)}>
-              Insert the new recommendation
+            <button className="jp-Button jp-mod-styled jp-mod-accept dd-Button dd-ReplaceCell" onClick={() => void a.replaceRechecked()}>
+              Replace the cell with the new test
             </button>
           )}
         </details>
@@ -383,6 +383,8 @@ export function registerAssistant(app: JupyterFrontEnd, tracker: INotebookTracke
   model.assistant.insertCell = cell => {
     insertCells(tracker, [cell]);
   };
+  model.assistant.replaceCell = (where, cell) => replaceCell(tracker, where.notebookPath, where.cellId, [cell]);
+  model.assistant.currentNotebook = () => tracker.currentWidget?.context.path ?? null;
   app.commands.addCommand(RECHECK_COMMAND, {
     label: 'Check again with the Datadive Assistant',
     caption: 'Run the assumption checks of this assistant cell on the current data and say whether the recommended test changed',
@@ -396,7 +398,7 @@ export function registerAssistant(app: JupyterFrontEnd, tracker: INotebookTracke
       }
       showPanel();
       // show the result in the Assistant tab of the project the cell's data belongs to
-      const dataPath = dataPathOf(found.meta, found.notebookPath);
+      const dataPath = dataPathOf(found.meta);
       const owner = model.projects.find(p => dataPath.startsWith(model.projectFolder(p) + '/'));
       if (owner && owner.id !== model.project?.id) {
         await model.openProject(owner.id);

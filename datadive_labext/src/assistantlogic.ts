@@ -229,10 +229,15 @@ export function missingPicks(q: IQuestion, codebook?: ICodebook | null): string[
   return out;
 }
 
-/** The body of `POST datadive/api/assist` for a question (keys not used are left out). */
-export function buildAssistRequest(q: IQuestion, folder = ''): Record<string, unknown> {
+/** The body of `POST datadive/api/assist` for a question (keys not used are left out);
+ * `notebook`: the notebook the cell will be inserted into. */
+export function buildAssistRequest(q: IQuestion, folder = '', notebook?: string | null): Record<string, unknown> {
   const path = folder ? `${folder.replace(/\/$/, '')}/${q.dataset}` : q.dataset;
   const body: Record<string, unknown> = { path };
+  if (notebook) {
+    // the cell loads the data relative to the notebook it goes into
+    body.notebook = notebook;
+  }
   const p = q.picks;
   switch (q.kind) {
     case 'compare':
@@ -501,19 +506,14 @@ export function normalizePath(path: string): string | null {
   return out.join('/');
 }
 
-/**
- * The data file an assistant cell was made from, as a contents path: the cell records the path
- * it loads (`data.path`), relative to the notebook's folder (the kernel's working directory) or
- * already from the root. Empty when not recorded or outside the root.
- */
-export function dataPathOf(meta: Record<string, any>, notebookPath = ''): string {
-  const p = meta.data?.path ?? meta.path ?? meta.request?.path ?? '';
+/** The data file an assistant cell was made from: the contents path its record keeps
+ * (`data.path`); empty when not recorded or outside the root. */
+export function dataPathOf(meta: Record<string, any>): string {
+  const p = meta.data?.path ?? meta.path ?? '';
   if (typeof p !== 'string' || !p || p.startsWith('/')) {
     return '';
   }
-  const dir = notebookPath.includes('/') ? notebookPath.slice(0, notebookPath.lastIndexOf('/')) : '';
-  const joined = dir && !p.startsWith(dir + '/') ? `${dir}/${p}` : p;
-  return normalizePath(joined) ?? '';
+  return normalizePath(p) ?? '';
 }
 
 /** What a recheck tells the researcher. */

@@ -66,6 +66,10 @@ export class AssistantModel {
 
   /** Inserts a cell into the active notebook (set by the plugin: the panel's insertion path). */
   insertCell: ((cell: IRenderedCell) => void) | null = null;
+  /** Replaces a cell of an open notebook (set by the plugin; false: the researcher declined). */
+  replaceCell: ((where: { notebookPath: string; cellId: string }, cell: IRenderedCell) => Promise<boolean>) | null = null;
+  /** Path of the notebook a cell would be inserted into (set by the plugin). */
+  currentNotebook: () => string | null = () => null;
 
   private get client() {
     return this.panel.client;
@@ -191,7 +195,7 @@ export class AssistantModel {
   async ask(): Promise<void> {
     let body: Record<string, unknown>;
     try {
-      body = buildAssistRequest(this.question, this.panel.project ? this.panel.projectFolder(this.panel.project) : '');
+      body = buildAssistRequest(this.question, this.panel.project ? this.panel.projectFolder(this.panel.project) : '', this.currentNotebook());
     } catch (err) {
       this.error = (err as Error).message;
       this.emit();
@@ -246,14 +250,14 @@ export class AssistantModel {
 
   /** Run the checks again for an inserted cell's record; the result is shown in the tab. */
   async recheck(meta: Record<string, any>, where: { cellId: string; notebookPath: string }): Promise<IRecheckShown | null> {
-    const path = dataPathOf(meta, where.notebookPath) || (this.question.dataset ? this.contentsPath(this.question.dataset) : '');
+    const path = dataPathOf(meta) || (this.question.dataset ? this.contentsPath(this.question.dataset) : '');
     this.view = 'ask';
     this.error = '';
     this.recheckResult = null;
     this.asking = true;
     this.emit();
     try {
-      const r = await this.client.request<IRecheckAnswer>('api/assist/recheck', { method: 'POST', body: JSON.stringify({ path, metadata: meta }) });
+      const r = await this.client.request<IRecheckAnswer>('api/assist/recheck', { method: 'POST', body: JSON.stringify({ path, metadata: meta, notebook: where.notebookPath }) });
       const before = meta.test ?? meta.answer?.test ?? meta.recommendation ?? meta.result?.test;
       const summary = recheckSummary(r, typeof before === 'string' ? before : undefined);
       this.recheckResult = { ...summary, answer: r.answer, ...where };
@@ -267,6 +271,25 @@ export class AssistantModel {
       this.asking = false;
       this.emit();
     }
+  }
+
+  /** Replace the rechecked cell with the new answer's cell. */
+  async replaceRechecked(): Promise<void> {
+    const r = this.recheckResult;
+    const cell = this.answerCell(r?.answer);
+    if (!r || !cell || !this.replaceCell) {
+      return;
+    }
+    try {
+      if (await this.replaceCell(r, cell)) {
+        Notification.success('The cell now runs the new recommendation; run it for the numbers.', { autoClose: 4000 });
+        this.recheckResult = null;
+      }
+    } catch (err) {
+      this.error = (err as Error).message;
+      Notification.error(this.error, { autoClose: 8000 });
+    }
+    this.emit();
   }
 
   dismissRecheck(): void {

@@ -120,6 +120,12 @@ describe('the request to datadive/api/assist', () => {
 
   it('relationship, association and one sample', () => {
     expect(buildAssistRequest({ ...emptyQuestion('relationship', 's.csv'), picks: { x: 'age', y: 'score' } })).toEqual({ path: 's.csv', x: 'age', y: 'score' });
+    expect(buildAssistRequest({ ...emptyQuestion('association', 's.csv'), picks: { x: 'smoker', y: 'sex' } }, 'S', 'S/nb.ipynb')).toEqual({
+      path: 'S/s.csv',
+      notebook: 'S/nb.ipynb',
+      x: 'smoker',
+      y: 'sex'
+    });
     expect(buildAssistRequest({ ...emptyQuestion('one_sample', 's.csv'), picks: { outcome: 'score' }, mu: ' 4.5' })).toEqual({ path: 's.csv', outcome: 'score', mu: 4.5 });
   });
 });
@@ -179,12 +185,12 @@ describe('inserted cells and recheck', () => {
   it('finds the assistant record and its data file in cell metadata', () => {
     const meta = { datadive: { assistant: { test: 'welch_t', inputs: { outcome: 'score' }, data: { path: 'survey.csv', sha256: 'ab' } } } };
     expect(assistantMetaOf(meta)).toEqual(meta.datadive.assistant);
-    // the path the cell loads is relative to the notebook's folder (the kernel's cwd)
-    expect(dataPathOf(assistantMetaOf(meta)!, 'My study/analysis.ipynb')).toBe('My study/survey.csv');
-    expect(dataPathOf({ data: { path: 'My study/survey.csv' } }, 'My study/analysis.ipynb')).toBe('My study/survey.csv');
-    expect(dataPathOf({ data: { path: '../other/x.csv' } }, 'My study/nb/a.ipynb')).toBe('My study/other/x.csv');
-    expect(dataPathOf({ data: { path: '../../etc/x.csv' } }, 'S/a.ipynb')).toBe('');
-    expect(dataPathOf({ data: { path: '/home/u/x.csv' } }, 'S/a.ipynb')).toBe('');
+    // the record keeps the contents path (from the server's root)
+    expect(dataPathOf(assistantMetaOf(meta)!)).toBe('survey.csv');
+    expect(dataPathOf({ data: { path: 'My study/./data/../survey.csv' } })).toBe('My study/survey.csv');
+    expect(dataPathOf({ data: { path: '../../etc/x.csv' } })).toBe('');
+    expect(dataPathOf({ data: { path: '/home/u/x.csv' } })).toBe('');
+    expect(dataPathOf({})).toBe('');
     expect(assistantMetaOf({ datadive: { template: 'x' } })).toBeNull();
     expect(assistantMetaOf(undefined)).toBeNull();
   });

@@ -218,9 +218,8 @@ def test_insert_runs_in_the_kernel_and_prints_apa(lab):
     lab.page.keyboard.press("Shift+Enter")
     lab.dismiss_dialogs()
     out = cell.locator(".jp-OutputArea")
-    # the clean kernel prints the APA line the panel showed
-    statistic = re.search(r"=\s*(-?[\d.]+)", state["apa"]).group(1)
-    out.get_by_text(re.compile(re.escape(statistic))).first.wait_for(timeout=120_000)
+    # the kernel prints exactly the APA line the panel showed
+    out.get_by_text(state["apa"]).first.wait_for(timeout=120_000)
     assert "Error" not in out.inner_text(), out.inner_text()
     cell.scroll_into_view_if_needed()
     lab.shot("assistant-cell-output")
@@ -324,3 +323,16 @@ def test_recheck_after_the_data_changed(lab, platform, researcher, tmp_path, tim
     assert failed.count() >= 1 and "Shapiro" in failed.first.inner_text()
     card.scroll_into_view_if_needed()
     lab.shot("recheck-changed")
+    # replace the cell with the new recommendation and run it on the new data
+    apa = card.locator(".dd-Apa").first.inner_text()
+    card.locator(".dd-ReplaceCell").click()
+    lab.page.wait_for_function(
+        "() => !document.querySelector('#datadive-panel .dd-Recheck')", timeout=30_000
+    )
+    source = cell.locator(".jp-InputArea-editor").inner_text()
+    assert "Mann-Whitney" in source, source
+    cell.locator(".jp-InputPrompt").click()
+    lab.page.keyboard.press("Shift+Enter")
+    cell.locator(".jp-OutputArea").get_by_text(apa).first.wait_for(timeout=120_000)
+    cell.scroll_into_view_if_needed()
+    lab.shot("recheck-cell-replaced-and-run")
