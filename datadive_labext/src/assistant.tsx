@@ -319,9 +319,12 @@ export function AnswerView({ answer }: { answer: IAssistAnswer }): JSX.Element {
 
 function AnswerCard({ a, answer }: { a: AssistantModel; answer: IAssistAnswer }): JSX.Element {
   useShownTiming(a, answer);
+  const card = React.useRef<HTMLElement>(null);
+  // a new answer is below the question in the sidebar: bring it into view
+  React.useEffect(() => card.current?.scrollIntoView({ block: 'start' }), [answer]);
   const code = a.answerCell(answer)?.source ?? answer.code ?? '';
   return (
-    <section className="dd-Answer" aria-label="The assistant's answer">
+    <section className="dd-Answer" aria-label="The assistant's answer" ref={card}>
       <AnswerView answer={answer} />
       <div className="dd-Row dd-Actions">
         <button className="jp-Button jp-mod-styled jp-mod-accept dd-Button dd-AssistInsert" disabled={!answer.cell} onClick={() => a.insert(answer)}>
@@ -340,8 +343,10 @@ function AnswerCard({ a, answer }: { a: AssistantModel; answer: IAssistAnswer })
 
 function RecheckCard({ a }: { a: AssistantModel }): JSX.Element {
   const r = a.recheckResult!;
+  const card = React.useRef<HTMLElement>(null);
+  React.useEffect(() => card.current?.scrollIntoView({ block: 'start' }), [r]);
   return (
-    <section className={`dd-Recheck ${r.changed ? 'dd-mod-changed' : 'dd-mod-same'}`} aria-label="Checked again" role="status">
+    <section className={`dd-Recheck ${r.changed ? 'dd-mod-changed' : 'dd-mod-same'}`} aria-label="Checked again" role="status" ref={card}>
       <div className="dd-Row">
         <h4 className="dd-GroupTitle">{r.changed ? 'The recommendation changed' : 'The recommendation still holds'}</h4>
         <button className="dd-Link" onClick={() => a.dismissRecheck()} aria-label="Close the recheck result">

@@ -45,6 +45,9 @@ def lab(request, browser, platform, researcher, labextension_installed):
 
     class AssistantLab(_lab_class(request.config)):
         def shot(self, name: str) -> Path:
+            news = self.page.locator(".jp-Notification-Toast", has_text="Jupyter news")
+            if news.count():  # Lab's question about its news hides the panel's corner
+                news.get_by_role("button", name="No").click()
             self.step += 1
             SHOTS.mkdir(parents=True, exist_ok=True)
             path = SHOTS / f"{self.step:02d}-{re.sub(r'[^a-z0-9]+', '-', name.lower())}.png"
@@ -190,7 +193,7 @@ def test_ask_shows_checks_and_recommendation(lab, platform, researcher, timings)
     assert answer.locator(".dd-Check-passed").count() >= 2, text
     assert answer.locator(".dd-Check-failed").count() == 0, text
     test = answer.locator(".dd-TestName").inner_text()
-    assert test in ("Student's t-test (independent samples)", "Welch's t-test"), test
+    assert test.startswith(("Student's t-test", "Welch's t-test")), test
     state["test"] = test
     apa = answer.locator(".dd-Apa").inner_text()
     assert re.search(r"t\(\s*[\d.]+\s*\)\s*=\s*-?[\d.]+", apa) and "p = .00" in apa, apa
@@ -198,8 +201,15 @@ def test_ask_shows_checks_and_recommendation(lab, platform, researcher, timings)
     assert answer.locator(".dd-Why li").count() >= 1
     assert "CI [" in answer.locator(".dd-EffectSize").inner_text()
     assert "Mann-Whitney" in answer.locator(".dd-Alternative").inner_text()
-    answer.scroll_into_view_if_needed()
     lab.shot("assistant-answer")
+    # asked again (warm: the server has its libraries loaded)
+    warm = []
+    for _ in range(3):
+        p.locator(".dd-Ask").click()
+        answer.wait_for(state="detached")
+        answer.wait_for(timeout=60_000)
+        warm.append(round(lab.page.evaluate("window.datadiveLastAssistMs"), 1))
+    timings["assistant_ask_to_answer_shown_warm_ms"] = warm
 
 
 def test_insert_runs_in_the_kernel_and_prints_apa(lab):
