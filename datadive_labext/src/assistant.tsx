@@ -22,6 +22,7 @@ import {
   columnLabels,
   columnsForRole,
   dataPathOf,
+  decidingLines,
   formatAlternative,
   formatEffectSize,
   missingPicks,
@@ -29,7 +30,6 @@ import {
   resultLine,
   rolesFor,
   testName,
-  whyLines
 } from './assistantlogic';
 import { AssistantModel } from './assistantmodel';
 import type { PanelModel } from './model';
@@ -231,7 +231,7 @@ function useShownTiming(a: AssistantModel, answer: IAssistAnswer): void {
 
 export function AnswerView({ answer }: { answer: IAssistAnswer }): JSX.Element {
   const rows = checkRows(answer.checks);
-  const why = whyLines(answer.why);
+  const why = decidingLines(answer.why, answer.checks);
   const effect = formatEffectSize(answer.effect_size);
   const alternative = formatAlternative(answer.alternative);
   const postHoc = postHocTable(answer.post_hoc);
@@ -243,16 +243,6 @@ export function AnswerView({ answer }: { answer: IAssistAnswer }): JSX.Element {
       <p className="dd-Apa" aria-label="Result in APA style">
         {answer.apa || resultLine(answer)}
       </p>
-      {why.length > 0 && (
-        <div className="dd-Why">
-          <h5>Why this test</h5>
-          <ul>
-            {why.map((w, i) => (
-              <li key={i}>{w}</li>
-            ))}
-          </ul>
-        </div>
-      )}
       {rows.length > 0 && (
         <div className="dd-Checks" role="region" aria-label="Assumption checks">
           <h5>Assumption checks on your data</h5>
@@ -261,11 +251,24 @@ export function AnswerView({ answer }: { answer: IAssistAnswer }): JSX.Element {
               <li key={i} className={`dd-CheckItem dd-Check-${r.verdict}`}>
                 <span className="dd-Verdict">{r.verdict === 'passed' ? '✓ passed' : r.verdict === 'failed' ? '✗ not met' : 'ⓘ'}</span>{' '}
                 <span className="dd-CheckName">{r.name}</span>
-                <span className="dd-CheckNumbers">
-                  statistic {r.statistic} · p {r.p}
-                </span>
-                {r.detail && <span className="dd-CheckDetail">{r.detail}</span>}
+                {r.detail ? (
+                  <span className="dd-CheckDetail">{r.detail}</span>
+                ) : (
+                  <span className="dd-CheckNumbers">
+                    statistic {r.statistic} · p {r.p}
+                  </span>
+                )}
               </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      {why.length > 0 && (
+        <div className="dd-Why">
+          <h5>Why this test</h5>
+          <ul>
+            {why.map((w, i) => (
+              <li key={i}>{w}</li>
             ))}
           </ul>
         </div>

@@ -467,10 +467,17 @@ export function whyLines(why: unknown): string[] {
   }
   return why
     ? String(why)
-        .split(/\n+|(?<=\.)\s+(?=[A-Z])/)
+        .split(/\n+|(?<=[.?!])\s+(?=[A-Z])/)
         .map(s => s.trim())
         .filter(Boolean)
     : [];
+}
+
+/** The reasoning without the sentences that repeat a check (the checks are listed with their
+ * numbers already): the question, the rule that decided, the alternative. */
+export function decidingLines(why: unknown, checks: ICheck[] | undefined): string[] {
+  const names = (checks ?? []).map(c => c.name).filter(Boolean);
+  return whyLines(why).filter(line => !names.some(n => line.startsWith(n)));
 }
 
 /** The main result in one line, for when the server sends no APA line. */

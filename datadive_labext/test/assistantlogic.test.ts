@@ -10,6 +10,7 @@ import {
   columnMissingText,
   columnsForRole,
   dataPathOf,
+  decidingLines,
   describeEdits,
   emptyQuestion,
   formatAlternative,
@@ -172,6 +173,9 @@ describe('the answer in words', () => {
     expect(formatDof([2, 27])).toBe('2, 27');
     expect(formatDof(17.4567)).toBe('17.46');
     expect(whyLines('Normal in both groups.\nVariances differ.')).toEqual(['Normal in both groups.', 'Variances differ.']);
+    expect(
+      decidingLines("Question: Do groups differ? Normality of 'score': W = 0.97, p = .41. Rule: normal → t-test.", [{ name: "Normality of 'score'" }])
+    ).toEqual(['Question: Do groups differ?', 'Rule: normal → t-test.']);
     expect(whyLines("Question: compare groups. Normality of 'score': W = 0.97, p = .41: normal. Rule: normal → t-test.")).toEqual([
       'Question: compare groups.',
       "Normality of 'score': W = 0.97, p = .41: normal.",
