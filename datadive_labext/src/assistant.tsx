@@ -231,9 +231,9 @@ function useShownTiming(a: AssistantModel, answer: IAssistAnswer): void {
 
 export function AnswerView({ answer }: { answer: IAssistAnswer }): JSX.Element {
   const rows = checkRows(answer.checks);
-  const why = decidingLines(answer.why, answer.checks);
   const effect = formatEffectSize(answer.effect_size);
   const alternative = formatAlternative(answer.alternative);
+  const why = decidingLines(answer.why, answer.checks, !!alternative);
   const postHoc = postHocTable(answer.post_hoc);
   return (
     <>
@@ -323,8 +323,11 @@ export function AnswerView({ answer }: { answer: IAssistAnswer }): JSX.Element {
 function AnswerCard({ a, answer }: { a: AssistantModel; answer: IAssistAnswer }): JSX.Element {
   useShownTiming(a, answer);
   const card = React.useRef<HTMLElement>(null);
-  // a new answer is below the question in the sidebar: bring it into view
-  React.useEffect(() => card.current?.scrollIntoView({ block: 'start' }), [answer]);
+  // a new answer is below the question in the sidebar: bring it into view (a block body: newer
+  // browsers return a promise from scrollIntoView, which React would take for a cleanup)
+  React.useEffect(() => {
+    card.current?.scrollIntoView({ block: 'start' });
+  }, [answer]);
   const code = a.answerCell(answer)?.source ?? answer.code ?? '';
   return (
     <section className="dd-Answer" aria-label="The assistant's answer" ref={card}>
@@ -347,7 +350,9 @@ function AnswerCard({ a, answer }: { a: AssistantModel; answer: IAssistAnswer })
 function RecheckCard({ a }: { a: AssistantModel }): JSX.Element {
   const r = a.recheckResult!;
   const card = React.useRef<HTMLElement>(null);
-  React.useEffect(() => card.current?.scrollIntoView({ block: 'start' }), [r]);
+  React.useEffect(() => {
+    card.current?.scrollIntoView({ block: 'start' });
+  }, [r]);
   return (
     <section className={`dd-Recheck ${r.changed ? 'dd-mod-changed' : 'dd-mod-same'}`} aria-label="Checked again" role="status" ref={card}>
       <div className="dd-Row">

@@ -474,9 +474,12 @@ export function whyLines(why: unknown): string[] {
 }
 
 /** The reasoning without the sentences that repeat a check (the checks are listed with their
- * numbers already): the question, the rule that decided, the alternative. */
-export function decidingLines(why: unknown, checks: ICheck[] | undefined): string[] {
+ * numbers already) or the alternative (when shown on its own): the question and the rule. */
+export function decidingLines(why: unknown, checks: ICheck[] | undefined, alternativeShown = false): string[] {
   const names = (checks ?? []).map(c => c.name).filter(Boolean);
+  if (alternativeShown) {
+    names.push('Robust alternative');
+  }
   return whyLines(why).filter(line => !names.some(n => line.startsWith(n)));
 }
 

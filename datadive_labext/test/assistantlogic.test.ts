@@ -176,6 +176,7 @@ describe('the answer in words', () => {
     expect(
       decidingLines("Question: Do groups differ? Normality of 'score': W = 0.97, p = .41. Rule: normal → t-test.", [{ name: "Normality of 'score'" }])
     ).toEqual(['Question: Do groups differ?', 'Rule: normal → t-test.']);
+    expect(decidingLines('Rule: normal → t-test. Robust alternative: Welch.', [], true)).toEqual(['Rule: normal → t-test.']);
     expect(whyLines("Question: compare groups. Normality of 'score': W = 0.97, p = .41: normal. Rule: normal → t-test.")).toEqual([
       'Question: compare groups.',
       "Normality of 'score': W = 0.97, p = .41: normal.",
