@@ -368,7 +368,7 @@ function RecheckCard({ a }: { a: AssistantModel }): JSX.Element {
           <AnswerView answer={r.answer} />
           {r.changed && r.answer.cell && (
             <button className="jp-Button jp-mod-styled jp-mod-accept dd-Button dd-ReplaceCell" onClick={() => void a.replaceRechecked()}>
-              Replace the cell with the new test
+              Replace the cell
             </button>
           )}
         </details>

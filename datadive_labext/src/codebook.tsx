@@ -24,62 +24,50 @@ export function CodebookEditor({ a }: { a: AssistantModel }): JSX.Element {
           ? 'Saved beside the dataset; everyone in the project sees the same codebook.'
           : 'Read from the file (not saved yet): check the levels, then save.'}
       </p>
-      <div className="dd-TableWrap dd-CodebookWrap" tabIndex={0} role="region" aria-label="Codebook columns">
-        <table className="dd-Table dd-CodebookTable">
-          <thead>
-            <tr>
-              <th scope="col">Column</th>
-              <th scope="col">Level</th>
-              <th scope="col">Personal data</th>
-              <th scope="col">Labels</th>
-              <th scope="col">Missing</th>
-            </tr>
-          </thead>
-          <tbody>
-            {answer.codebook.columns.map((c, i) => {
-              const edit = a.edits[c.name] ?? {};
-              const level = String(edit.level ?? levelOf(c));
-              const personal = Boolean(edit.personal_data ?? c.personal_data);
-              return (
-                <tr key={c.name} data-column={c.name} className={personal ? 'dd-mod-personal' : ''}>
-                  <th scope="row">
-                    <span className="dd-ColName">{c.name}</span>
-                    {c.question && <span className="dd-Question">{c.question}</span>}
-                  </th>
-                  <td>
-                    <label htmlFor={`dd-level-${i}`} className="dd-VisuallyHidden">
-                      Level of {c.name}
-                    </label>
-                    <select
-                      id={`dd-level-${i}`}
-                      className="dd-Select jp-mod-styled"
-                      value={level}
-                      title={LEVEL_HELP[level as keyof typeof LEVEL_HELP] ?? ''}
-                      onChange={e => a.setEdit(c.name, { level: e.target.value })}
-                    >
-                      {LEVELS.map(l => (
-                        <option key={l} value={l} title={LEVEL_HELP[l]}>
-                          {l}
-                        </option>
-                      ))}
-                    </select>
-                  </td>
-                  <td>
-                    <input
-                      type="checkbox"
-                      aria-label={`${c.name} is personal data`}
-                      checked={personal}
-                      onChange={e => a.setEdit(c.name, { personal_data: e.target.checked })}
-                    />
-                  </td>
-                  <td className="dd-Labels">{labelsText(c.values ?? c.labels)}</td>
-                  <td>{columnMissingText(c)}</td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+      <ul className="dd-List dd-CodebookList" aria-label="Codebook columns">
+        {answer.codebook.columns.map((c, i) => {
+          const edit = a.edits[c.name] ?? {};
+          const level = String(edit.level ?? levelOf(c));
+          const personal = Boolean(edit.personal_data ?? c.personal_data);
+          const labels = labelsText(c.values ?? c.labels);
+          const missing = columnMissingText(c);
+          return (
+            <li key={c.name} data-column={c.name} className={`dd-CodebookColumn${personal ? ' dd-mod-personal' : ''}`}>
+              <span className="dd-ColName">{c.name}</span>
+              {c.question && <span className="dd-Question">{c.question}</span>}
+              <span className="dd-CodebookControls">
+                <label htmlFor={`dd-level-${i}`} className="dd-VisuallyHidden">
+                  Level of {c.name}
+                </label>
+                <select
+                  id={`dd-level-${i}`}
+                  className="dd-Select jp-mod-styled"
+                  value={level}
+                  title={LEVEL_HELP[level as keyof typeof LEVEL_HELP] ?? ''}
+                  onChange={e => a.setEdit(c.name, { level: e.target.value })}
+                >
+                  {LEVELS.map(l => (
+                    <option key={l} value={l} title={LEVEL_HELP[l]}>
+                      {l}
+                    </option>
+                  ))}
+                </select>
+                <label className="dd-Check">
+                  <input
+                    type="checkbox"
+                    aria-label={`${c.name} is personal data`}
+                    checked={personal}
+                    onChange={e => a.setEdit(c.name, { personal_data: e.target.checked })}
+                  />
+                  personal data
+                </label>
+              </span>
+              {labels && <span className="dd-Labels">Labels: {labels}</span>}
+              {missing && <span className="dd-Labels">Missing: {missing}</span>}
+            </li>
+          );
+        })}
+      </ul>
       {changes.length > 0 && (
         <ul className="dd-Changes" aria-label="Unsaved changes">
           {changes.map(c => (

@@ -249,9 +249,9 @@ def test_codebook_edit_and_save(lab, platform, researcher):
     need_route(platform, researcher, f"codebook/{quote(state['project'])}/survey.csv")
     p = panel(lab)
     p.get_by_role("button", name="Codebook").click()
-    table = p.locator(".dd-CodebookTable")
+    table = p.locator(".dd-CodebookList")
     table.wait_for()
-    age = table.locator("tr[data-column='age']")
+    age = table.locator("li[data-column='age']")
     assert age.get_by_label("Level of age").input_value() == "scale"
     age.get_by_label("Level of age").select_option("ordinal")
     assert "age: level scale → ordinal" in p.get_by_label("Unsaved changes").inner_text()
@@ -276,7 +276,7 @@ def test_codebook_changed_by_someone_else(lab, platform, researcher):
     need_route(platform, researcher, f"codebook/{quote(state['project'])}/survey.csv")
     p = panel(lab)
     p.get_by_role("button", name="Codebook").click()
-    table = p.locator(".dd-CodebookTable")
+    table = p.locator(".dd-CodebookList")
     table.wait_for()
     # someone else saves meanwhile (with the hash they read)
     current = requests.get(
@@ -294,7 +294,7 @@ def test_codebook_changed_by_someone_else(lab, platform, researcher):
     )
     assert r.status_code == 200, r.text
     # this panel still has the old hash: its save is refused, nothing is overwritten
-    table.locator("tr[data-column='participant']").get_by_label(
+    table.locator("li[data-column='participant']").get_by_label(
         "participant is personal data"
     ).check()
     p.locator(".dd-SaveCodebook").click()
@@ -303,9 +303,9 @@ def test_codebook_changed_by_someone_else(lab, platform, researcher):
     assert "changed by someone else" in alert.inner_text() and "reload" in alert.inner_text()
     lab.shot("codebook-conflict")
     alert.get_by_role("button", name="Reload").click()
-    table.locator("tr[data-column='age']").get_by_label("Level of age").wait_for()
+    table.locator("li[data-column='age']").get_by_label("Level of age").wait_for()
     lab.page.wait_for_function(
-        "() => document.querySelector(\"#datadive-panel tr[data-column='age'] select\")?.value === 'scale'"
+        "() => document.querySelector(\"#datadive-panel li[data-column='age'] select\")?.value === 'scale'"
     )
     assert not p.locator(".dd-Codebook [role='alert']").count()
     lab.shot("codebook-reloaded")
