@@ -38,6 +38,14 @@ def assist_file(
 ) -> dict[str, Any]:
     """Answer ``question`` on the data file at ``path``; the cell loads it as ``shown_path``."""
     q = question if isinstance(question, Question) else Question.from_dict(question)
+    try:
+        import pingouin  # noqa: F401
+        import scipy  # noqa: F401
+    except ImportError as e:
+        raise AssistError(
+            f"The assistant needs the analysis packages ({e.name} is missing); install "
+            "datadive[analysis] in this server's environment"
+        ) from None
     df = read_table(path, reader=reader)
     shown = shown_path if shown_path is not None else str(path)
     qualtrics = Path(path).suffix.lower() == ".csv" and is_qualtrics_csv(Path(path))

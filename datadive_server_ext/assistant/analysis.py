@@ -133,8 +133,6 @@ def _contingency(a, b, checks, facts) -> None:
     checks.append(ck.expected_counts(t))
     facts["expected_ok"] = checks[-1]["passed"]
     facts["table_2x2"] = t.shape == (2, 2)
-    if facts["outcome"] == "binary" and t.shape != (2, 2) and a.nunique() == 2:
-        facts["outcome"] = "binary"
 
 
 def decide(kind: str, facts: dict[str, Any]) -> tuple[str, str]:
@@ -148,13 +146,17 @@ def decide(kind: str, facts: dict[str, Any]) -> tuple[str, str]:
     )
 
 
-def execute(test: str, prep: Prepared, q: Question) -> tuple[dict[str, Any], list[str]]:
+def execute(
+    test: str, prep: Prepared, q: Question, post_hoc: bool = True
+) -> tuple[dict[str, Any], list[str]]:
     """Run the test's lines on the prepared data; its namespace and the lines."""
     import numpy as np
     import pandas as pd
     import pingouin as pg
 
     lines = snippet(test, prep, q)
+    if not post_hoc:  # the robust alternative: its statistic only
+        lines = ["post_hoc = None" if ln.startswith("post_hoc = pg.") else ln for ln in lines]
     ns: dict[str, Any] = {"pd": pd, "pg": pg, "np": np, "df": prep.df, "long": prep.long}
     exec(helper_source(BASE_HELPERS + HELPERS[test]), ns)  # noqa: S102 - our own functions
     exec("import itertools\nfrom scipy import stats\n" + "\n".join(lines), ns)  # noqa: S102
@@ -253,7 +255,7 @@ def _alternative(test: str | None, prep: Prepared, q: Question) -> dict[str, Any
         return None
     out: dict[str, Any] = {"test": test, "name": table()["tests"][test]["name"]}
     try:
-        ns, _ = execute(test, prep, q)
+        ns, _ = execute(test, prep, q, post_hoc=False)
     except Exception as e:  # e.g. Fisher's exact test on a table larger than 2x2
         out.update(statistic=None, p=None, apa=None, note=f"not run on this data ({e})")
         return out

@@ -131,7 +131,7 @@ def discordant_pairs(b: int, c: int) -> dict[str, Any]:
     )
 
 
-def parallel_slopes(frame, dv: str, covariate: str, group: str, alpha: float) -> dict[str, Any]:
+def parallel_slopes(frame, dv: str, covariate: Any, group: Any, alpha: float) -> dict[str, Any]:
     """ANCOVA: the covariate's slope is the same in every group (group x covariate interaction)."""
     import numpy as np
     from scipy import stats

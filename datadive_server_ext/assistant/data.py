@@ -17,13 +17,21 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 Reader = Callable[[str], Any]
 
 
-def survey_reader() -> Reader | None:
-    """``datadive_server_ext.survey.read_table`` when that package is installed, else None."""
+def _survey():
     try:
-        from datadive_server_ext.survey import read_table as survey_read  # type: ignore
+        from datadive_server_ext import survey  # type: ignore[attr-defined]
     except ImportError:
         return None
-    return survey_read
+    return survey
+
+
+def survey_reader() -> Reader | None:
+    """``datadive_server_ext.survey.read_table`` when that package is installed and can also
+    write the same loading as pandas lines (``read_code``), so the cell agrees; else None."""
+    survey = _survey()
+    if survey is None or not hasattr(survey, "read_table") or not hasattr(survey, "read_code"):
+        return None
+    return survey.read_table
 
 
 def read_table(path: str | os.PathLike, reader: Reader | None = None):
@@ -71,7 +79,8 @@ def read_table(path: str | os.PathLike, reader: Reader | None = None):
 
 
 def _read_sav(p: Path):
-    """SPSS without the survey package: value labels applied, user-missing codes as NA."""
+    """SPSS without the survey package: value labels applied (categories ordered by their
+    codes, so Likert items are ordinal), user-missing codes as NA."""
     try:
         import pyreadstat
     except ImportError:
@@ -79,9 +88,17 @@ def _read_sav(p: Path):
             f"{p.name}: reading SPSS files needs pyreadstat; export the data as CSV instead"
         ) from None
     try:
-        df, _meta = pyreadstat.read_sav(str(p), apply_value_formats=True)
+        df, meta = pyreadstat.read_sav(str(p))  # user-missing codes become NA
     except Exception as e:
         raise AssistError(f"Could not read {p.name}: {e}") from None
+    import pandas as pd
+
+    for col, labels in meta.variable_value_labels.items():
+        df[col] = pd.Categorical(
+            df[col].map(labels),
+            categories=[labels[k] for k in sorted(labels)],
+            ordered=meta.variable_measure.get(col) != "nominal",
+        )
     return df
 
 
@@ -111,10 +128,15 @@ def file_version(path: str | os.PathLike, shown_path: str | None = None) -> dict
 def read_code(path: str, qualtrics: bool = False) -> list[str]:
     """pandas lines that load ``path`` into ``df`` in a clean kernel (no Datadive import)."""
     suffix = Path(path).suffix.lower()
+    if suffix in SURVEY_SUFFIXES and survey_reader() is not None:
+        return list(_survey().read_code(path))
     if suffix in (".sav", ".zsav"):
         return [
             "import pyreadstat",
-            f"df, meta = pyreadstat.read_sav({path!r}, apply_value_formats=True)",
+            f"df, meta = pyreadstat.read_sav({path!r})  # user-missing codes become NA",
+            "for col, labels in meta.variable_value_labels.items():  # labels, ordered by code",
+            "    df[col] = pd.Categorical(df[col].map(labels), categories=[labels[k] for k in "
+            "sorted(labels)], ordered=meta.variable_measure.get(col) != 'nominal')",
         ]
     if suffix in EXCEL_SUFFIXES:
         return [f"df = pd.read_excel({path!r})"]

@@ -21,7 +21,7 @@ class Prepared:
     df: Any  # pandas DataFrame, rows used
     measure: str  # numeric | binary | categorical | ordinal (of the outcome / x,y)
     code: list[str] = field(default_factory=list)
-    order: dict[str, list[Any]] = field(default_factory=dict)  # column -> values in order
+    order: dict[Any, list[Any]] = field(default_factory=dict)  # column -> values in order
     dv: str = ""  # the analysed outcome column (repeated wide: "value")
     long: Any = None  # repeated measures: long frame (subject, condition, value)
     subject: str = ""
@@ -57,12 +57,24 @@ def match_value(value: Any, series, what: str) -> Any:
     """The value of ``series`` the user meant (exact, or equal as text), else an error with a hint."""
     present = list(dict.fromkeys(series.dropna()))
     for v in present:
-        if py(v) == value and type(py(v)) is not bool or str(py(v)) == str(value):
+        pv = py(v)
+        same_kind = isinstance(pv, bool) == isinstance(value, bool)
+        if (same_kind and pv == value) or str(pv) == str(value) or _same_number(pv, value):
             return v
     raise AssistError(
         f"{value!r} is not a value of {series.name!r} ({what}); {_value_hint(value, present)} "
         "Pick one of the values in the data."
     )
+
+
+def _same_number(a: Any, b: Any) -> bool:
+    """``1.0`` in the data and ``"1"`` typed on the command line are the same value."""
+    if isinstance(a, bool) or not isinstance(a, int | float):
+        return False
+    try:
+        return float(b) == float(a)
+    except (TypeError, ValueError):
+        return False
 
 
 def measure_of(series) -> str:
@@ -81,7 +93,7 @@ def measure_of(series) -> str:
     return "binary" if s.nunique() <= 2 else "categorical"
 
 
-def as_number(df, col: str, code: list[str], why: str):
+def as_number(df, col: Any, code: list[str], why: str):
     """``df[col]`` as numbers; text that is not a number is an error naming examples."""
     import pandas as pd
 
@@ -111,8 +123,9 @@ def _order(series) -> list[Any]:
     import pandas as pd
 
     if isinstance(series.dtype, pd.CategoricalDtype):
-        return [c for c in series.cat.categories if (series == c).any()]
-    return list(dict.fromkeys(series.dropna()))
+        present = set(series.dropna().unique())
+        return [c for c in series.cat.categories if c in present]
+    return list(pd.unique(series.dropna()))
 
 
 def prepare(df, q: Question) -> Prepared:
@@ -179,7 +192,7 @@ def prepare(df, q: Question) -> Prepared:
     raise AssistError(f"Unknown design {kind!r}")
 
 
-def _constant(df, col: str) -> None:
+def _constant(df, col: Any) -> None:
     values = df[col].unique()
     if len(values) == 1:
         raise AssistError(
@@ -256,7 +269,8 @@ def _paired(prep: Prepared, q: Question) -> Prepared:
     df = prep.df
     a, b = q.outcome, q.paired_with
     ma, mb = measure_of(df[a]), measure_of(df[b])
-    if "binary" in (ma, mb) or q.level is not None:
+    text = any(measure_of(df[c]) == "categorical" and not _mostly_numbers(df[c]) for c in (a, b))
+    if "binary" in (ma, mb) or q.level is not None or text:
         prep.measure = "binary"
         _binary(prep, [a, b], q)
         return prep
@@ -274,7 +288,7 @@ def _paired(prep: Prepared, q: Question) -> Prepared:
     return prep
 
 
-def _binary(prep: Prepared, cols: list[str], q: Question) -> None:
+def _binary(prep: Prepared, cols: list[Any], q: Question) -> None:
     """Turn yes/no columns into 1 (the category of interest) / 0."""
     df = prep.df
     values = list(dict.fromkeys(v for c in cols for v in df[c].dropna()))
@@ -340,7 +354,8 @@ def _repeated(prep: Prepared, q: Question) -> Prepared:
         cols = list(q.within_columns)
         prep.order["condition"] = cols
         ms = {measure_of(df[c]) for c in cols}
-        if "binary" in ms or q.level is not None:
+        text = any(measure_of(df[c]) == "categorical" and not _mostly_numbers(df[c]) for c in cols)
+        if "binary" in ms or q.level is not None or text:
             prep.measure = "binary"
             _binary(prep, cols, q)
         else:
@@ -379,7 +394,7 @@ def _repeated(prep: Prepared, q: Question) -> Prepared:
             f"{py(row[within])!r}; give one row per subject and condition (average them first)"
         )
     m = measure_of(df[dv])
-    if m == "binary" or q.level is not None:
+    if m == "binary" or q.level is not None or (m == "categorical" and not _mostly_numbers(df[dv])):
         prep.measure = "binary"
         _binary(prep, [dv], q)
     else:
@@ -401,7 +416,7 @@ def _repeated(prep: Prepared, q: Question) -> Prepared:
         )
     prep.df = df
     prep.code.append("long = df")
-    prep.long, prep.subject, prep.within, prep.dv = df, subject, within, dv
+    prep.long, prep.subject, prep.within, prep.dv = df, str(subject), str(within), str(dv)
     _repeated_constant(prep)
     return prep
 
