@@ -206,6 +206,8 @@ def test_ask_shows_checks_and_recommendation(lab, platform, researcher, timings)
         alternative
     )
     lab.shot("assistant-answer")
+    problems = lab.axe("#datadive-panel")
+    assert not problems, f"serious/critical axe violations in the answer view: {problems}"
     # asked again (warm: the server has its libraries loaded)
     warm = []
     for _ in range(3):
@@ -256,6 +258,8 @@ def test_codebook_edit_and_save(lab, platform, researcher):
     age.get_by_label("Level of age").select_option("ordinal")
     assert "age: level scale → ordinal" in p.get_by_label("Unsaved changes").inner_text()
     lab.shot("codebook-edited")
+    problems = lab.axe("#datadive-panel")
+    assert not problems, f"serious/critical axe violations in the codebook editor: {problems}"
     p.locator(".dd-SaveCodebook").click()
     p.get_by_text("Saved beside the dataset").wait_for()
     assert not p.get_by_label("Unsaved changes").count()
