@@ -9,7 +9,7 @@ codebook: change a level and save (the outcome picker follows), a codebook someo
 meanwhile is refused with "changed by someone else, reload" → the data change (the treatment
 group becomes skewed) and "Check again with the Datadive Assistant" on the inserted cell says
 the recommendation changed.
-Screenshots go to test-artifacts/browser/assistant/; timings (keys ``assistant_*``) to
+Screenshots go to test-artifacts/browser-assistant/; timings (keys ``assistant_*``) to
 test-artifacts/browser/timings.json.
 """
 
@@ -26,7 +26,8 @@ import pytest
 import requests
 from datadive_platform import unavailable
 
-SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser" / "assistant"
+# beside test-artifacts/browser/, which test_panel.py's ``lab`` fixture empties when it starts
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser-assistant"
 state: dict = {}
 
 
@@ -41,7 +42,7 @@ def _lab_class(config):
 @pytest.fixture(scope="module")
 def lab(request, browser, platform, researcher, labextension_installed):
     """A signed-in Lab page like conftest's ``lab``, with screenshots in their own folder (the
-    conftest fixture empties test-artifacts/browser/, which holds test_panel.py's)."""
+    conftest fixture empties test-artifacts/browser/ whenever a module starts)."""
 
     class AssistantLab(_lab_class(request.config)):
         def shot(self, name: str) -> Path:
