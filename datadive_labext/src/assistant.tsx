@@ -201,6 +201,11 @@ function AskView({ a }: { a: AssistantModel }): JSX.Element {
           {a.asking ? 'Checking…' : 'Check and recommend'}
         </button>
       </div>
+      {a.asking && (
+        <p className="dd-Muted" role="status">
+          Running the checks on {q.dataset}… The first question after your server starts takes a few seconds (the statistics libraries load).
+        </p>
+      )}
       {missing.length > 0 && q.dataset && (
         <ul className="dd-Muted dd-Missing" aria-label="Still needed">
           {missing.map(m => (

@@ -181,6 +181,8 @@ def test_ask_shows_checks_and_recommendation(lab, platform, researcher, timings)
     p = panel(lab)
     started = time.perf_counter()
     p.locator(".dd-Ask").click()
+    # while the server works the panel says so
+    p.get_by_role("status").filter(has_text="Running the checks on survey.csv").wait_for()
     answer = p.locator(".dd-Answer")
     answer.wait_for(timeout=60_000)
     wall_ms = (time.perf_counter() - started) * 1000
