@@ -22,6 +22,7 @@ ROUTE_MODULES = [
     "landing",
     "sync",
     "templates",
+    "values",
 ]
 
 

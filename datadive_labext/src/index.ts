@@ -11,6 +11,7 @@ import { IStatusBar } from '@jupyterlab/statusbar';
 import { LabIcon } from '@jupyterlab/ui-components';
 
 import { DatadiveClient } from './api';
+import { registerAssistant } from './assistant';
 import { activeGeneratedCell, insertCells, replaceCell, targetBlocker } from './cells';
 import { CurrentProjectReporter } from './landing';
 import { copyTargets } from './savecopy';
@@ -385,6 +386,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
     tracker.activeCellChanged.connect(() => commands.notifyCommandChanged(CommandIDs.editCell));
+    const assistantCommands = registerAssistant(app, tracker, model, showPanel);
 
     commands.addCommand(CommandIDs.saveCopy, {
       label: 'Datadive: Save a Copy in a Project…',
@@ -435,7 +437,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         CommandIDs.insert,
         CommandIDs.editCell,
         CommandIDs.syncDetails,
-        CommandIDs.saveCopy
+        CommandIDs.saveCopy,
+        ...assistantCommands
       ]) {
         palette.addItem({ command, category });
       }

@@ -6,6 +6,7 @@ import { Notification } from '@jupyterlab/apputils';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { DatadiveClient } from './api';
+import { AssistantModel } from './assistantmodel';
 import {
   DraftStore,
   IFileEntry,
@@ -21,7 +22,7 @@ import {
 } from './logic';
 
 export type Page = 'projects' | 'project' | 'form';
-export type ProjectTab = 'files' | 'templates' | 'members';
+export type ProjectTab = 'files' | 'templates' | 'members' | 'assistant';
 
 export interface IEditTarget {
   /** Resolves the target cell again (the notebook may have changed meanwhile). */
@@ -74,6 +75,9 @@ export class PanelModel {
   ) {}
 
   settings: ISettings = { ...DEFAULT_SETTINGS };
+
+  /** The Assistant tab and the codebook editor (assistantmodel.ts). */
+  readonly assistant = new AssistantModel(this);
 
   /**
    * Called after files were uploaded to a project through the service: lists the project's

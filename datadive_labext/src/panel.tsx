@@ -9,6 +9,7 @@ import { FormComponent } from '@jupyterlab/ui-components';
 import validator from '@rjsf/validator-ajv8';
 import * as React from 'react';
 
+import { AssistantTab } from './assistant';
 import { LabelledFieldTemplate } from './fieldtemplate';
 import { PanelModel } from './model';
 import {
@@ -223,6 +224,7 @@ function ProjectView({ model, actions, project }: { model: PanelModel; actions: 
   const tabs: { id: typeof model.tab; label: string }[] = [
     { id: 'files', label: 'Files' },
     { id: 'templates', label: 'Templates' },
+    { id: 'assistant', label: 'Assistant' },
     { id: 'members', label: 'Members' }
   ];
   const select = (id: typeof model.tab) => {
@@ -319,6 +321,7 @@ function ProjectView({ model, actions, project }: { model: PanelModel; actions: 
         {model.tab === 'files' && <FilesView model={model} actions={actions} project={project} />}
         {model.tab === 'templates' && <Gallery model={model} />}
         {model.tab === 'members' && <MembersView model={model} project={project} />}
+        {model.tab === 'assistant' && <AssistantTab model={model} />}
       </div>
     </section>
   );
