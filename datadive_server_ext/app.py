@@ -19,8 +19,10 @@ ROUTE_MODULES = [
     "cells",
     "codebook",
     "hubproxy",
+    "landing",
     "sync",
     "templates",
+    "values",
 ]
 
 
@@ -43,7 +45,12 @@ def connect_contents(cm, client: ServiceClient) -> bool:
             if not cursor:
                 return out
 
+    async def create_project(name: str) -> dict:
+        return await client.request("POST", "projects", {"name": name})
+
     cm.project_source = projects
+    if getattr(cm, "project_creator", False) is None:
+        cm.project_creator = create_project
     cm.project_store_factory = lambda project_id: HubServiceStore(
         project_id,
         service_url=client.service_url,

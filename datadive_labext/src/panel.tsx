@@ -9,6 +9,7 @@ import { FormComponent } from '@jupyterlab/ui-components';
 import validator from '@rjsf/validator-ajv8';
 import * as React from 'react';
 
+import { AssistantTab } from './assistant';
 import { LabelledFieldTemplate } from './fieldtemplate';
 import { PanelModel } from './model';
 import {
@@ -223,6 +224,7 @@ function ProjectView({ model, actions, project }: { model: PanelModel; actions: 
   const tabs: { id: typeof model.tab; label: string }[] = [
     { id: 'files', label: 'Files' },
     { id: 'templates', label: 'Templates' },
+    { id: 'assistant', label: 'Assistant' },
     { id: 'members', label: 'Members' }
   ];
   const select = (id: typeof model.tab) => {
@@ -319,6 +321,7 @@ function ProjectView({ model, actions, project }: { model: PanelModel; actions: 
         {model.tab === 'files' && <FilesView model={model} actions={actions} project={project} />}
         {model.tab === 'templates' && <Gallery model={model} />}
         {model.tab === 'members' && <MembersView model={model} project={project} />}
+        {model.tab === 'assistant' && <AssistantTab model={model} />}
       </div>
     </section>
   );
@@ -695,7 +698,12 @@ function TemplateForm({ model, actions }: { model: PanelModel; actions: IPanelAc
             Update cell
           </button>
         ) : (
-          <button className="jp-Button jp-mod-styled jp-mod-accept dd-Button dd-Insert" disabled={model.busy || model.formErrors > 0} onClick={() => void actions.insert()}>
+          <button
+            className="jp-Button jp-mod-styled jp-mod-accept dd-Button dd-Insert"
+            disabled={model.busy || model.formErrors > 0 || !!model.insertBlocked}
+            aria-describedby={model.insertBlocked ? 'dd-insert-blocked' : undefined}
+            onClick={() => void actions.insert()}
+          >
             Insert
           </button>
         )}
@@ -705,6 +713,19 @@ function TemplateForm({ model, actions }: { model: PanelModel; actions: IPanelAc
           </button>
         )}
       </div>
+      {!editing && model.insertBlocked && (
+        <p id="dd-insert-blocked" className="dd-Muted dd-InsertBlocked" role="status">
+          {model.insertBlocked}
+          {model.onSaveCopy && (
+            <>
+              {' '}
+              <button className="dd-Link dd-SaveCopy" onClick={() => model.onSaveCopy?.()}>
+                Save a copy in a project…
+              </button>
+            </>
+          )}
+        </p>
+      )}
       {model.formErrors > 0 && (
         <p className="dd-Muted" role="status">
           Fix the {model.formErrors} marked field{model.formErrors > 1 ? 's' : ''} to {editing ? 'update' : 'insert'} the cell.

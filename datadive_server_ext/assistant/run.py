@@ -281,9 +281,10 @@ def _t_tail(nx: str, ny: str, paired: bool) -> list[str]:
     return [
         "r = res.iloc[0]",
         "statistic, p, dof = r['T'], r['p_val'], r['dof']",
-        f"lo, hi = pg.compute_esci(stat=r['cohen_d'], nx={nx}, ny={ny}, paired={paired}, "
+        "d = abs(float(r['cohen_d'])) * (1 if statistic >= 0 else -1)  # d takes t's sign",
+        f"lo, hi = pg.compute_esci(stat=d, nx={nx}, ny={ny}, paired={paired}, "
         "eftype='cohen', decimals=6)",
-        "effect = (\"Cohen's d\", r['cohen_d'], lo, hi)",
+        'effect = ("Cohen\'s d", d, lo, hi)',
         "post_hoc = None",
         f"apa = {APA_T!r}.format(apa_df(dof), apa_num(statistic), apa_p(p), apa_num(effect[1]), "
         "apa_num(lo), apa_num(hi))",

@@ -212,3 +212,21 @@ def test_recheck_says_whether_the_recommendation_changed(tmp_path):
     assert "now recommend Mann-Whitney U test instead of Student's t-test" in again["message"]
     with pytest.raises(AssistError, match="not a cell the assistant wrote"):
         recheck({"test": "x"}, path)
+
+
+def test_cohens_d_has_the_sign_of_t():
+    """pingouin reports |d|; a reader pairs t = -3.2 with d = -0.8, not d = 0.8."""
+    rng = np.random.default_rng(7)
+    df = pd.DataFrame(
+        {
+            "group": ["a"] * 30 + ["b"] * 30,
+            "score": np.r_[rng.normal(0, 1, 30), rng.normal(1, 1, 30)],
+        }
+    )
+    answer = ask(df, outcome="score", group="group")
+    assert answer["test"] in ("t_test_ind", "welch_t")
+    assert answer["statistic"] < 0
+    d = answer["effect_size"]
+    value = d["value"] if isinstance(d, dict) else d[1]
+    assert value < 0
+    assert "d = -" in answer["apa"]
