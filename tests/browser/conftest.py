@@ -13,10 +13,10 @@ labextension_installed
 browser
     Session-scoped Playwright ``Browser`` (Chromium with the flags the CI machine needs).
 researcher
-    Session-scoped JupyterHub user with a local password (created through the hub API).
+    Module-scoped JupyterHub user (a new one per test module) with a local password (created through the hub API).
 lab
     Session-scoped :class:`Lab`: a signed-in browser page on the researcher's JupyterLab, with
-    helpers to take numbered screenshots into test-artifacts/browser/ and to record timings.
+    helpers to take numbered screenshots into test-artifacts/browser/<module>/ and to record timings.
 timings
     Session-scoped dict of measured figures; written to test-artifacts/browser/timings.json
     and printed in the terminal summary at the end of the run.
@@ -30,7 +30,7 @@ import json
 import re
 import shutil
 import sys
-import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -87,9 +87,11 @@ def browser(chromium_path):
         b.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def researcher(platform):
-    return platform.user(f"ana{int(time.time()) % 100000}", password=True)
+    # one researcher per test module: what one module creates never shows in another's panel,
+    # so the modules pass in any order
+    return platform.user(f"ana{uuid.uuid4().hex[:8]}", password=True)
 
 
 _TIMINGS: dict = {}
@@ -114,8 +116,9 @@ def pytest_terminal_summary(terminalreporter):
 class Lab:
     """A signed-in JupyterLab page plus helpers."""
 
-    def __init__(self, page, url: str, user):
+    def __init__(self, page, url: str, user, shots: Path = ARTIFACTS):
         self.page = page
+        self.shots = shots
         self.url = url
         self.user = user
         self.step = 0
@@ -129,8 +132,8 @@ class Lab:
 
     def shot(self, name: str) -> Path:
         self.step += 1
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        path = ARTIFACTS / f"{self.step:02d}-{re.sub(r'[^a-z0-9]+', '-', name.lower())}.png"
+        self.shots.mkdir(parents=True, exist_ok=True)
+        path = self.shots / f"{self.step:02d}-{re.sub(r'[^a-z0-9]+', '-', name.lower())}.png"
         self.page.screenshot(path=str(path))
         return path
 
@@ -199,14 +202,17 @@ def sample_csv(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def lab(browser, platform, researcher, labextension_installed):
-    if ARTIFACTS.exists():
-        shutil.rmtree(ARTIFACTS)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+def lab(request, browser, platform, researcher, labextension_installed):
+    # screenshots of each module in a folder of its own (test_panel.py -> browser/panel/),
+    # emptied when that module starts
+    shots = ARTIFACTS / request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    if shots.exists():
+        shutil.rmtree(shots)
+    shots.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.set_default_timeout(30_000)
-    lab = Lab(page, platform.url, researcher)
+    lab = Lab(page, platform.url, researcher, shots)
     page.goto(f"{platform.url}/hub/login")
     page.fill("#username_input", researcher.name)
     page.fill("#password_input", researcher.password)
@@ -217,7 +223,7 @@ def lab(browser, platform, researcher, labextension_installed):
     lab.wait_lab()
     yield lab
     if lab.console:
-        (ARTIFACTS / "console.log").write_text("\n".join(lab.console) + "\n")
+        (shots / "console.log").write_text("\n".join(lab.console) + "\n")
     context.close()
 
 
@@ -230,6 +236,6 @@ def pytest_runtest_makereport(item, call):
         lab = item.funcargs["lab"]
         try:
             lab.shot(f"FAILED-{item.name}")
-            (ARTIFACTS / "console.log").write_text("\n".join(lab.console) + "\n")
+            (lab.shots / "console.log").write_text("\n".join(lab.console) + "\n")
         except Exception as e:  # noqa: BLE001 - the test's own failure is what matters
             print(f"could not save the failure screenshot: {e}")

@@ -5,7 +5,7 @@ lists the owner at once → File → New → Notebook from the read-only root la
 open in the panel → a template cell is inserted, one Ctrl+Z removes it (no empty cell left) →
 "Update cell" clears the old outputs → an error stays in the banner until dismissed → a viewer's
 notebook refuses Insert and says why → sign-in to a usable Lab, timed (p50).
-Screenshots: test-artifacts/browser/ (names start with "newcomer-").
+Screenshots: test-artifacts/browser/newcomer/.
 """
 
 from __future__ import annotations
