@@ -399,3 +399,106 @@ async def test_offline_push_keeps_the_file_journaled_and_says_so(tmp_path):
     finally:
         w.close()
         await store.close()
+
+
+# --- a kernel appending to a file while a folder listing pulls it ------------------------------
+
+
+class RacingStore(LocalDirectoryStore):
+    """Runs ``on_list`` after answering a LIST (so the listing is older than what happens next)
+    and ``on_get`` while a GET is in flight."""
+
+    on_list = None
+    on_get = None
+
+    async def list(self, prefix="", recursive=False):
+        listing = await super().list(prefix, recursive)
+        if self.on_list:
+            await self.on_list()
+        return listing
+
+    async def get(self, key, **kw):
+        got = await super().get(key, **kw)
+        if self.on_get:
+            self.on_get()
+        return got
+
+
+@pytest.fixture
+def racing(tmp_path):
+    from datadive_contents.workingcopy import WorkingCopy
+
+    store = RacingStore(str(tmp_path / "store"))
+    w = WorkingCopy(store, str(tmp_path / "wc"), str(tmp_path / "s" / "db"), project_id="p1")
+    yield w
+    w.close()
+
+
+def append(tmp_path, line):
+    with open(tmp_path / "wc" / "log.txt", "a") as f:
+        f.write(f"{line}\n")
+
+
+def lines(path):
+    return path.read_text().split() if path.exists() else None
+
+
+async def test_a_listing_older_than_the_last_upload_loses_no_appended_line(racing, tmp_path):
+    """The listing is taken outside the lock; the periodic scan uploads the log before the
+    listing's pull runs, and the kernel appends while that pull's GET is in flight. Every line
+    stays in the file and reaches the store (the pull used to rewrite the file with the store's
+    copy, dropping the line appended during the GET)."""
+
+    async def scan_between():
+        racing.store.on_list = None
+        append(tmp_path, 2)
+        await racing.scan()
+
+    append(tmp_path, 1)
+    await racing.scan()
+    racing.store.on_list = scan_between
+    racing.store.on_get = lambda: append(tmp_path, 3)
+    await racing.refresh_dir("")
+    append(tmp_path, 4)
+    await racing.scan()
+    assert lines(tmp_path / "wc" / "log.txt") == ["1", "2", "3", "4"]
+    assert lines(tmp_path / "store" / "log.txt") == ["1", "2", "3", "4"]
+    assert racing.conflicts == [] and conflict_files(tmp_path, "log") == []
+
+
+async def test_a_listing_older_than_the_last_upload_is_no_conflict(racing, tmp_path):
+    """Same stale listing, with the kernel appending after that upload: the store still has what
+    this server sent last, so nothing is moved aside as a conflict copy."""
+
+    async def scan_then_append():
+        racing.store.on_list = None
+        append(tmp_path, 2)
+        await racing.scan()
+        append(tmp_path, 3)
+
+    append(tmp_path, 1)
+    await racing.scan()
+    racing.store.on_list = scan_then_append
+    await racing.refresh_dir("")
+    await racing.scan()
+    assert lines(tmp_path / "wc" / "log.txt") == ["1", "2", "3"]
+    assert lines(tmp_path / "store" / "log.txt") == ["1", "2", "3"]
+    assert racing.conflicts == [] and conflict_files(tmp_path, "log") == []
+
+
+async def test_a_remote_change_never_overwrites_a_line_appended_during_its_download(
+    racing, tmp_path
+):
+    """Someone else changed the file; the local copy was unchanged when the pull began, but the
+    kernel appends while the GET is in flight: the file is not replaced under it, both versions
+    are kept as for any conflict."""
+    append(tmp_path, 1)
+    await racing.scan()
+    theirs = await racing.store.put("log.txt", b"their line\n")
+    racing.store.on_get = lambda: (setattr(racing.store, "on_get", None), append(tmp_path, 2))
+    await racing.pull("log.txt", theirs)
+    [mine] = conflict_files(tmp_path, "log")
+    assert lines(tmp_path / "store" / mine) == ["1", "2"], "the appended line is kept"
+    assert lines(tmp_path / "store" / "log.txt") == ["their", "line"]
+    assert lines(tmp_path / "wc" / "log.txt") == ["their", "line"]
+    assert [c["conflict_path"] for c in racing.conflicts] == [mine]
