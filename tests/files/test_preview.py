@@ -253,8 +253,10 @@ async def test_default_and_zero_rows(preview_store, fmt):
     assert len(r["rows"]) == DEFAULT_ROWS and r["truncated"] is True
     r = await preview(preview_store, f"t.{fmt}", rows=0)
     assert r["rows"] == [] and r["truncated"] is True
-    if fmt not in ("json", "jsonl"):  # JSON records carry their names: none read, none known
+    if fmt not in ("json", "jsonl"):
         assert [c["name"] for c in r["columns"]] == list(frame(1).columns)
+    else:  # JSON records carry their names: none read, none known
+        assert r["columns"] == []
 
 
 def _one_wide_record(fmt: str, width: int) -> bytes:
@@ -359,6 +361,17 @@ async def test_preview_reads_one_version_and_counts_its_requests(local_store):
     assert r["requests"] == store.gets and r["bytes_read"] == store.bytes
     r = await preview(local_store, "t.csv", rows=2)  # the change did happen
     assert [row[0] for row in r["rows"]] == [900_000, 900_001]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl", "json"])
+async def test_an_empty_file_counts_the_one_request_it_cost(local_store, fmt):
+    """An empty file's preview is one GET (which also tells the size): ``requests`` says 1, not
+    0, and nothing more is read."""
+    await local_store.put(f"empty.{fmt}", b"")
+    store = ChangingStore(local_store, f"empty.{fmt}", b"", change_after=0)
+    r = await preview(store, f"empty.{fmt}", rows=10)
+    assert r["columns"] == [] and r["rows"] == [] and r["size"] == 0 and r["truncated"] is False
+    assert r["requests"] == store.gets == 1 and r["bytes_read"] == 0
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "xlsx"])
