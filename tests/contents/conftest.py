@@ -17,9 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 
-import boto3
 import pytest
 from datadive_contents.stores.local import LocalDirectoryStore
 from datadive_contents.stores.s3 import S3Store
@@ -27,7 +25,7 @@ from datadive_contents.stores.s3 import S3Store
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from helpers import MotoServer, free_port  # noqa: E402
+from helpers import MotoServer, free_port, make_bucket  # noqa: E402
 
 sys.path.insert(0, os.path.join(HERE, "..", "files"))
 from hub_fixtures import hub_store  # noqa: E402,F401  HubServiceStore via a real service (tests/files)
@@ -39,21 +37,6 @@ def moto_server():
     srv.start()
     yield srv.url
     srv.stop()
-
-
-def make_bucket(endpoint: str, versioning: bool = True) -> str:
-    name = f"dd-{uuid.uuid4().hex[:12]}"
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        region_name="us-east-1",
-    )
-    s3.create_bucket(Bucket=name)
-    if versioning:
-        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
-    return name
 
 
 @pytest.fixture

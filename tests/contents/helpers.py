@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 import urllib.request
+import uuid
 
 VENV_BIN = os.path.dirname(sys.executable)
 
@@ -33,6 +34,29 @@ def wait_http(url: str, timeout: float = 30, proc: subprocess.Popen | None = Non
         except OSError:
             time.sleep(0.2)
     raise TimeoutError(f"{url} did not answer within {timeout}s")
+
+
+def s3_client(endpoint: str):
+    """A boto3 S3 client for the moto server at ``endpoint`` (any credentials work there)."""
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        region_name="us-east-1",
+    )
+
+
+def make_bucket(endpoint: str, versioning: bool = True, prefix: str = "dd") -> str:
+    """A fresh bucket (versioned unless told) on the moto server at ``endpoint``; its name."""
+    name = f"{prefix}-{uuid.uuid4().hex[:12]}"
+    s3 = s3_client(endpoint)
+    s3.create_bucket(Bucket=name)
+    if versioning:
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    return name
 
 
 class MotoServer:

@@ -115,19 +115,24 @@ def nb_with_rich_output(trusted: bool) -> dict:
     return {"type": "notebook", "content": nb}
 
 
+def s3_manager(tmp_path, endpoint: str, bucket: str) -> DatadiveContentsManager:
+    """A single-root manager on ``s3://<bucket>/root`` of the moto server, polling off."""
+    return DatadiveContentsManager(
+        root_dir=str(tmp_path / "w"),
+        store_url=f"s3://{bucket}/root",
+        s3_endpoint_url=endpoint,
+        s3_access_key_id="test",
+        s3_secret_access_key="test",
+        poll_interval=0,
+    )
+
+
 async def test_saved_notebook_is_signed_and_reopens_trusted(tmp_path, moto_server, s3_bucket):
     """check_and_sign's guarantee: the user's own (trusted) outputs stay trusted after a save;
     untrusted ones are not signed. The notary database is a file, as in a real server."""
     from nbformat.sign import NotebookNotary
 
-    cm = DatadiveContentsManager(
-        root_dir=str(tmp_path / "w"),
-        store_url=f"s3://{s3_bucket}/root",
-        s3_endpoint_url=moto_server,
-        s3_access_key_id="test",
-        s3_secret_access_key="test",
-        poll_interval=0,
-    )
+    cm = s3_manager(tmp_path, moto_server, s3_bucket)
     cm.notary = NotebookNotary(db_file=str(tmp_path / "nbsignatures.db"), secret=b"k")
     await cm.save(nb_with_rich_output(trusted=True), "mine.ipynb")
     await cm.save(nb_with_rich_output(trusted=False), "theirs.ipynb")
@@ -150,14 +155,7 @@ async def test_save_of_a_synced_file_costs_one_put(tmp_path, moto_server, s3_buc
     that only exists in the store is still refused."""
     import boto3
 
-    cm = DatadiveContentsManager(
-        root_dir=str(tmp_path / "w"),
-        store_url=f"s3://{s3_bucket}/root",
-        s3_endpoint_url=moto_server,
-        s3_access_key_id="test",
-        s3_secret_access_key="test",
-        poll_interval=0,
-    )
+    cm = s3_manager(tmp_path, moto_server, s3_bucket)
     await cm.save(nb_with_rich_output(trusted=True), "nb.ipynb")
     store = cm.single_store
     before = dict(store.requests)

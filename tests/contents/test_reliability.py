@@ -5,21 +5,12 @@ from __future__ import annotations
 import os
 import time
 
-import boto3
 import nbformat
 import pytest
-from helpers import JupyterServer, TcpProxy
+from helpers import JupyterServer, TcpProxy, s3_client
 from nbformat.v4 import new_markdown_cell, new_notebook
 
-
-def s3(endpoint):
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        region_name="us-east-1",
-    )
+s3 = s3_client
 
 
 def single_root_config(endpoint, bucket, prefix="root", user="alice", poll=0.3):

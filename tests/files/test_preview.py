@@ -60,20 +60,7 @@ def test_record_ends_respect_quoted_newlines():
 @pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl", "json", "parquet", "xlsx"])
 async def test_each_format_small(preview_store, fmt):
     df = frame(50)
-    buf = io.BytesIO()
-    if fmt == "csv":
-        df.to_csv(buf, index=False)
-    elif fmt == "tsv":
-        df.to_csv(buf, index=False, sep="\t")
-    elif fmt == "jsonl":
-        df.to_json(buf, orient="records", lines=True, date_format="iso")
-    elif fmt == "json":
-        df.to_json(buf, orient="records", date_format="iso")
-    elif fmt == "parquet":
-        df.to_parquet(buf)
-    else:
-        df.to_excel(buf, index=False)
-    await preview_store.put(f"data/t.{fmt}", buf.getvalue())
+    await preview_store.put(f"data/t.{fmt}", encode(df, fmt))
     r = await preview(preview_store, f"data/t.{fmt}", rows=10)
     assert r["format"] == fmt
     assert [c["name"] for c in r["columns"]] == list(df.columns)

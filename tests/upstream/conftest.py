@@ -24,9 +24,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import uuid
 
-import boto3
 import pytest
 from nbformat import writes
 from nbformat.v4 import new_notebook
@@ -35,7 +33,7 @@ from traitlets.config import Config
 sys.path.insert(
     0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "contents")
 )
-from helpers import MotoServer  # noqa: E402
+from helpers import MotoServer, make_bucket, s3_client  # noqa: E402
 
 from .sdist import TARGET, FetchError, fetch  # noqa: E402
 
@@ -117,21 +115,7 @@ def moto_endpoint():
 
 @pytest.fixture
 def s3_bucket(moto_endpoint):
-    name = f"up-{uuid.uuid4().hex[:12]}"
-    s3 = _client(moto_endpoint)
-    s3.create_bucket(Bucket=name)
-    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
-    return name
-
-
-def _client(endpoint):
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        region_name="us-east-1",
-    )
+    return make_bucket(moto_endpoint, prefix="up")
 
 
 def _datadive_traits(endpoint, bucket):
@@ -195,7 +179,7 @@ def contents_dir(tmp_path, jp_serverapp):
 @pytest.fixture
 def contents(contents_dir, moto_endpoint, s3_bucket):
     """Upstream's sample files, PUT into the bucket under root/ with boto3 (no folder markers)."""
-    s3 = _client(moto_endpoint)
+    s3 = s3_client(moto_endpoint)
     paths: dict = {"notebooks": [], "textfiles": [], "blobs": [], "contents_dir": contents_dir}
     for d, name in dirs:
         pre = f"root/{d}/" if d else "root/"
