@@ -351,6 +351,18 @@ async def test_preview_reads_one_version_and_counts_its_requests(local_store):
 
 
 @pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl", "json"])
+@pytest.mark.parametrize("rows", [10, 1000])
+async def test_a_file_inside_the_first_range_costs_one_request(local_store, fmt, rows):
+    """A small file is read whole by the first ranged GET: no second request (not even an empty
+    one at the end of the file), whether more rows are asked for than it has or fewer."""
+    await local_store.put(f"s.{fmt}", encode(frame(50), fmt))
+    store = ChangingStore(local_store, f"s.{fmt}", b"", change_after=0)
+    r = await preview(store, f"s.{fmt}", rows=rows)
+    assert len(r["rows"]) == min(rows, 50) and r["truncated"] is (rows < 50)
+    assert r["requests"] == store.gets == 1 and r["bytes_read"] == r["size"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl", "json"])
 async def test_an_empty_file_counts_the_one_request_it_cost(local_store, fmt):
     """An empty file's preview is one GET (which also tells the size): ``requests`` says 1, not
     0, and nothing more is read."""
