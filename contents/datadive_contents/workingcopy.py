@@ -414,8 +414,8 @@ class WorkingCopy:
 
     def _write_local_journaled(self, rel: str, data: bytes) -> os.stat_result:
         """(worker thread, ``self.lock`` held) write + fsync the local file, journal it."""
-        path = self._write_local_sync(rel, data)
-        st = os.stat(path)
+        self._write_local_sync(rel, data)
+        st = os.stat(self.local(rel))
         self._journal(rel)
         return st
 
