@@ -71,13 +71,26 @@ class MotoServer:
 
     def client(self):
         """A boto3 S3 client on this server."""
-        return boto3.client("s3", endpoint_url=self.url, **KEYS)
+        return s3_client(self.url)
 
     def make_bucket(self, name: str | None = None, versioning: bool = True) -> str:
         """Create bucket ``name`` (default: a fresh name), versioned unless told otherwise."""
-        name = name or f"dd-{uuid.uuid4().hex[:12]}"
-        s3 = self.client()
-        s3.create_bucket(Bucket=name)
-        if versioning:
-            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
-        return name
+        return make_bucket(self.url, name, versioning)
+
+
+def s3_client(url: str):
+    """A boto3 S3 client on the moto server at ``url``."""
+    return boto3.client("s3", endpoint_url=url, **KEYS)
+
+
+def make_bucket(
+    url: str, name: str | None = None, versioning: bool = True, prefix: str = "dd"
+) -> str:
+    """Create bucket ``name`` (default: a fresh ``<prefix>-...`` name) on the moto server at
+    ``url``, versioned unless told otherwise."""
+    name = name or f"{prefix}-{uuid.uuid4().hex[:12]}"
+    s3 = s3_client(url)
+    s3.create_bucket(Bucket=name)
+    if versioning:
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    return name

@@ -103,7 +103,12 @@ class RangeReader:
     """Ranged reads of one object, counting bytes and requests."""
 
     def __init__(
-        self, store: ObjectStore, key: str, info: ObjectInfo, max_bytes: int, first: bytes = b""
+        self,
+        store: ObjectStore,
+        key: str,
+        info: ObjectInfo,
+        max_bytes: int,
+        first: bytes | None = None,
     ) -> None:
         self.store = store
         self.key = key
@@ -111,9 +116,9 @@ class RangeReader:
         self.size = info.size
         self.version_id = info.version_id
         self.max_bytes = max_bytes
-        self.first = first  # bytes [0, len(first)) already read
-        self.bytes_read = len(first)
-        self.requests = 1 if first else 0
+        self.first = first or b""  # bytes [0, len(first)) already read (None: no GET yet)
+        self.bytes_read = len(self.first)
+        self.requests = 0 if first is None else 1  # an empty file's first GET counts too
 
     async def read(self, start: int, end: int, *, clip: bool = True) -> bytes:
         """Bytes ``[start, end)`` clipped to the object (one GET); with ``clip`` also to what is
@@ -476,7 +481,9 @@ def _looks_like_dates(values: list[Any]) -> bool:
 
 
 def _records_table(records: list[Any]) -> tuple[list[dict], list[list[Any]]]:
-    if records and all(isinstance(r, dict) for r in records):
+    if not records:  # none read, no names known (not a column called "value")
+        return [], []
+    if all(isinstance(r, dict) for r in records):
         names: list[str] = []
         seen: set[str] = set()
         for r in records:
@@ -486,7 +493,7 @@ def _records_table(records: list[Any]) -> tuple[list[dict], list[list[Any]]]:
                     names.append(k)
         rows = [[r.get(n) for n in names] for r in records]
         return _table([str(n) for n in names], rows)
-    if records and all(isinstance(r, list) for r in records):
+    if all(isinstance(r, list) for r in records):
         width = max(len(r) for r in records)
         return _table([f"column_{i + 1}" for i in range(width)], records)
     return _table(["value"], [[r] for r in records])
@@ -825,7 +832,7 @@ async def preview(
     fmt = format_for(key)
     if not isinstance(rows, int) or rows < 0 or rows > MAX_ROWS:
         raise PreviewFailed(f"rows must be a whole number from 0 to {MAX_ROWS}")
-    first = b""
+    first = None
     if info is None and fmt in ("csv", "tsv", "jsonl", "json"):
         # these read from the start: the first ranged GET also tells the size (no HEAD)
         first, info = await store.get(key, version_id=version_id, start=0, end=FIRST_RANGE)

@@ -44,6 +44,10 @@ CHECKPOINTS = ".datadive-checkpoints"
 STREAM_THRESHOLD = 8 << 20
 
 
+#: ``expect`` default of the local writes: replace the local file whatever it is now
+ANY = object()
+
+
 def is_internal(rel: str) -> bool:
     """True for storage-internal names (keep markers, checkpoint marks, temp files, state)."""
     return any(seg.startswith(INTERNAL_PREFIXES) for seg in rel.split("/"))
@@ -258,7 +262,10 @@ class WorkingCopy:
         return b is None or (b.mtime_ns, b.size) != (st.st_mtime_ns, st.st_size)
 
     # -- local file writes ---------------------------------------------------------------
-    def _write_local_sync(self, rel: str, data: bytes) -> str:
+    def _write_local_sync(self, rel: str, data: bytes, expect: object = ANY) -> str | None:
+        """Write ``data`` as the local ``rel`` (fsynced, renamed into place). With ``expect``
+        (the file's stat, or None for "absent") nothing is replaced if the file changed since:
+        returns None then."""
         path = self.local(rel)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.tmp_dir, prefix=".datadive-tmp-")
@@ -266,11 +273,23 @@ class WorkingCopy:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        return self._replace_unless_changed(tmp, path, expect)
+
+    @staticmethod
+    def _replace_unless_changed(tmp: str, path: str, expect: object) -> str | None:
+        if expect is not ANY and not _same_stat(_stat(path), expect):  # type: ignore[arg-type]
+            os.unlink(tmp)  # a kernel wrote the file meanwhile: it is not replaced under it
+            return None
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         os.replace(tmp, path)
         return path
 
-    async def _download(self, rel: str, info: ObjectInfo | None = None) -> ObjectInfo:
-        """Fetch ``rel`` from the store into the local copy and record the base."""
+    async def _download(
+        self, rel: str, info: ObjectInfo | None = None, expect: object = ANY, keep: str = ""
+    ) -> ObjectInfo | None:
+        """Fetch ``rel`` from the store into the local copy and record the base. With ``expect``
+        (the local stat the caller decided on) a file changed meanwhile is left alone and None is
+        returned; a store version whose etag is ``keep`` (the base) is not written again."""
         path = self.local(rel)
         if info is not None and info.size > STREAM_THRESHOLD:
             fd, tmp = tempfile.mkstemp(dir=self.tmp_dir, prefix=".datadive-tmp-")
@@ -279,11 +298,17 @@ class WorkingCopy:
                     await asyncio.to_thread(f.write, chunk)
             head = await self.store.head(rel)
             got = head or info
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            os.replace(tmp, path)
+            if keep and got.etag == keep and expect is not None:
+                os.unlink(tmp)
+                return got
+            if self._replace_unless_changed(tmp, path, expect) is None:
+                return None
         else:
             data, got = await self.store.get(rel)
-            await asyncio.to_thread(self._write_local_sync, rel, data)
+            if keep and got.etag == keep and expect is not None:
+                return got  # the store has what the local file was based on: nothing to take
+            if await asyncio.to_thread(self._write_local_sync, rel, data, expect) is None:
+                return None
         self._set_base(rel, got.etag, path)
         return got
 
@@ -389,8 +414,8 @@ class WorkingCopy:
 
     def _write_local_journaled(self, rel: str, data: bytes) -> os.stat_result:
         """(worker thread, ``self.lock`` held) write + fsync the local file, journal it."""
-        path = self._write_local_sync(rel, data)
-        st = os.stat(path)
+        self._write_local_sync(rel, data)
+        st = os.stat(self.local(rel))
         self._journal(rel)
         return st
 
@@ -473,14 +498,22 @@ class WorkingCopy:
         if base is not None and base.etag == remote.etag:
             return
         path = self.local(rel)
-        if not os.path.exists(path) or not self.local_changed(rel):
-            await self._download(rel, remote)
-            return
+        st = _stat(path)
+        if st is None or not self.local_changed(rel, st):
+            keep = base.etag if base is not None else ""
+            if await self._download(rel, remote, expect=st, keep=keep) is not None:
+                return
+            # a kernel wrote the file while the store's copy was downloading: a local change
         # local file differs from its base and the remote changed too
         local_md5 = await asyncio.to_thread(md5_file, path)
         if local_md5 == remote.etag:
             self._set_base(rel, remote.etag, path)
             return
+        if base is not None:
+            # ``remote`` may come from a listing taken before this server's last upload
+            current = await self.store.head(rel)
+            if current is not None and current.etag == base.etag:
+                return  # the store has what the local file started from: the scan sends it
         try:
             await self._resolve_conflict(rel)
         except SyncConflict as e:
@@ -689,6 +722,19 @@ class WorkingCopy:
     def close(self) -> None:
         self.db.close()
         self.jdb.close()
+
+
+def _stat(path: str) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        return None
+
+
+def _same_stat(a: os.stat_result | None, b: os.stat_result | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return (a.st_mtime_ns, a.st_size) == (b.st_mtime_ns, b.st_size)
 
 
 def _read(path: str) -> bytes:

@@ -1,6 +1,7 @@
-"""jupyter_server's own contents tests (vendored in tests/upstream) pass on DatadiveContentsManager
-with S3 (moto). They need pytest-jupyter's plugin, which takes over the event loop, so they run in
-their own pytest process with tests/upstream/pytest.ini."""
+"""jupyter_server's own contents tests pass on DatadiveContentsManager with S3 (moto). They are
+fetched from the installed version's sdist (tests/upstream/sdist.py) and need pytest-jupyter's
+plugin, which takes over the event loop, so they run in their own pytest process with
+tests/upstream/pytest.ini."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+from datadive_platform import unavailable
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -37,8 +39,11 @@ def test_upstream_contents_suite_passes_on_s3():
     tail = "\n".join(
         line for line in proc.stdout.splitlines()[-40:] if "Task was destroyed" not in line
     )
-    summary = re.findall(r"(\d+) (passed|failed|error|deselected)", proc.stdout)
+    summary = re.findall(r"(\d+) (passed|failed|error|deselected|skipped)", proc.stdout)
     print("upstream contents tests on S3:", summary)
     assert proc.returncode == 0, tail
     counts = {k: int(n) for n, k in summary}
+    missing = re.search(r"SKIPPED .*prerequisite missing: (.*)", proc.stdout)
+    if missing and not counts.get("passed", 0) > 3:
+        unavailable(missing.group(1))  # no network and no cached sdist (fails under CI)
     assert counts.get("passed", 0) >= 150 and not counts.get("failed")

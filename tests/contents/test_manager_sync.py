@@ -78,6 +78,7 @@ async def test_offline_save_is_503_and_journaled(tmp_path):
     assert (tmp_path / "w" / "a.txt").read_text() == "kept"
     status = await cm.sync_status()
     assert status["state"] == "offline" and status["pending"] == 1
+    assert dead.split("//")[1] in status["projects"][0]["message"]
 
 
 async def test_checkpoints_are_store_versions(cm, tmp_path):
@@ -115,19 +116,24 @@ def nb_with_rich_output(trusted: bool) -> dict:
     return {"type": "notebook", "content": nb}
 
 
+def s3_manager(tmp_path, endpoint: str, bucket: str) -> DatadiveContentsManager:
+    """A single-root manager on ``s3://<bucket>/root`` of the moto server, polling off."""
+    return DatadiveContentsManager(
+        root_dir=str(tmp_path / "w"),
+        store_url=f"s3://{bucket}/root",
+        s3_endpoint_url=endpoint,
+        s3_access_key_id="test",
+        s3_secret_access_key="test",
+        poll_interval=0,
+    )
+
+
 async def test_saved_notebook_is_signed_and_reopens_trusted(tmp_path, moto, s3_bucket):
     """check_and_sign's guarantee: the user's own (trusted) outputs stay trusted after a save;
     untrusted ones are not signed. The notary database is a file, as in a real server."""
     from nbformat.sign import NotebookNotary
 
-    cm = DatadiveContentsManager(
-        root_dir=str(tmp_path / "w"),
-        store_url=f"s3://{s3_bucket}/root",
-        s3_endpoint_url=moto.url,
-        s3_access_key_id="test",
-        s3_secret_access_key="test",
-        poll_interval=0,
-    )
+    cm = s3_manager(tmp_path, moto.url, s3_bucket)
     cm.notary = NotebookNotary(db_file=str(tmp_path / "nbsignatures.db"), secret=b"k")
     await cm.save(nb_with_rich_output(trusted=True), "mine.ipynb")
     await cm.save(nb_with_rich_output(trusted=False), "theirs.ipynb")
@@ -150,14 +156,7 @@ async def test_save_of_a_synced_file_costs_one_put(tmp_path, moto, s3_bucket):
     that only exists in the store is still refused."""
     import boto3
 
-    cm = DatadiveContentsManager(
-        root_dir=str(tmp_path / "w"),
-        store_url=f"s3://{s3_bucket}/root",
-        s3_endpoint_url=moto.url,
-        s3_access_key_id="test",
-        s3_secret_access_key="test",
-        poll_interval=0,
-    )
+    cm = s3_manager(tmp_path, moto.url, s3_bucket)
     await cm.save(nb_with_rich_output(trusted=True), "nb.ipynb")
     store = cm.single_store
     before = dict(store.requests)
@@ -399,3 +398,219 @@ async def test_offline_push_keeps_the_file_journaled_and_says_so(tmp_path):
     finally:
         w.close()
         await store.close()
+
+
+# --- a kernel appending to a file while a folder listing pulls it ------------------------------
+
+
+class RacingStore(LocalDirectoryStore):
+    """Runs ``on_list`` after answering a LIST (so the listing is older than what happens next)
+    and ``on_get`` while a GET is in flight."""
+
+    on_list = None
+    on_get = None
+    on_head = None
+    on_put = None
+
+    async def list(self, prefix="", recursive=False):
+        listing = await super().list(prefix, recursive)
+        if self.on_list:
+            await self.on_list()
+        return listing
+
+    async def get(self, key, **kw):
+        got = await super().get(key, **kw)
+        if self.on_get:
+            self.on_get()
+        return got
+
+    async def head(self, key, **kw):
+        got = await super().head(key, **kw)
+        if self.on_head:
+            await self.on_head()
+        return got
+
+    async def put(self, key, data, **kw):
+        got = await super().put(key, data, **kw)
+        if self.on_put:
+            await self.on_put()
+        return got
+
+
+@pytest.fixture
+def racing(tmp_path):
+    from datadive_contents.workingcopy import WorkingCopy
+
+    store = RacingStore(str(tmp_path / "store"))
+    w = WorkingCopy(store, str(tmp_path / "wc"), str(tmp_path / "s" / "db"), project_id="p1")
+    yield w
+    w.close()
+
+
+def append(tmp_path, line):
+    with open(tmp_path / "wc" / "log.txt", "a") as f:
+        f.write(f"{line}\n")
+
+
+def lines(path):
+    return path.read_text().split() if path.exists() else None
+
+
+async def test_a_listing_older_than_the_last_upload_loses_no_appended_line(racing, tmp_path):
+    """The listing is taken outside the lock; the periodic scan uploads the log before the
+    listing's pull runs, and the kernel appends while that pull's GET is in flight. Every line
+    stays in the file and reaches the store (the pull used to rewrite the file with the store's
+    copy, dropping the line appended during the GET)."""
+
+    async def scan_between():
+        racing.store.on_list = None
+        append(tmp_path, 2)
+        await racing.scan()
+
+    append(tmp_path, 1)
+    await racing.scan()
+    racing.store.on_list = scan_between
+    racing.store.on_get = lambda: append(tmp_path, 3)
+    await racing.refresh_dir("")
+    append(tmp_path, 4)
+    await racing.scan()
+    assert lines(tmp_path / "wc" / "log.txt") == ["1", "2", "3", "4"]
+    assert lines(tmp_path / "store" / "log.txt") == ["1", "2", "3", "4"]
+    assert racing.conflicts == [] and conflict_files(tmp_path, "log") == []
+
+
+async def test_a_listing_older_than_the_last_upload_is_no_conflict(racing, tmp_path):
+    """Same stale listing, with the kernel appending after that upload: the store still has what
+    this server sent last, so nothing is moved aside as a conflict copy."""
+
+    async def scan_then_append():
+        racing.store.on_list = None
+        append(tmp_path, 2)
+        await racing.scan()
+        append(tmp_path, 3)
+
+    append(tmp_path, 1)
+    await racing.scan()
+    racing.store.on_list = scan_then_append
+    await racing.refresh_dir("")
+    await racing.scan()
+    assert lines(tmp_path / "wc" / "log.txt") == ["1", "2", "3"]
+    assert lines(tmp_path / "store" / "log.txt") == ["1", "2", "3"]
+    assert racing.conflicts == [] and conflict_files(tmp_path, "log") == []
+
+
+async def test_a_remote_change_never_overwrites_a_line_appended_during_its_download(
+    racing, tmp_path
+):
+    """Someone else changed the file; the local copy was unchanged when the pull began, but the
+    kernel appends while the GET is in flight: the file is not replaced under it, both versions
+    are kept as for any conflict."""
+    append(tmp_path, 1)
+    await racing.scan()
+    theirs = await racing.store.put("log.txt", b"their line\n")
+    racing.store.on_get = lambda: (setattr(racing.store, "on_get", None), append(tmp_path, 2))
+    await racing.pull("log.txt", theirs)
+    [mine] = conflict_files(tmp_path, "log")
+    assert lines(tmp_path / "store" / mine) == ["1", "2"], "the appended line is kept"
+    assert lines(tmp_path / "store" / "log.txt") == ["their", "line"]
+    assert lines(tmp_path / "wc" / "log.txt") == ["their", "line"]
+    assert [c["conflict_path"] for c in racing.conflicts] == [mine]
+
+
+# --- the save path's remaining decisions (mutants of write / _confirm / _resolve_conflict) -------
+
+
+async def test_a_save_over_8_mib_goes_through_the_local_file(wc, tmp_path):
+    from datadive_contents.workingcopy import STREAM_THRESHOLD
+
+    big = bytes(range(256)) * (STREAM_THRESHOLD // 256) + b"tail"
+    info = await wc.write("big/data.bin", big)
+    assert (tmp_path / "wc" / "big" / "data.bin").read_bytes() == big
+    assert (tmp_path / "store" / "big" / "data.bin").read_bytes() == big
+    assert wc.base("big/data.bin").etag == info.etag and wc.pending() == []
+    assert not wc.local_changed("big/data.bin")
+
+
+async def test_a_new_file_saved_over_one_created_meanwhile_is_a_conflict(wc, tmp_path):
+    """No base: the save is sent only if the store has no such file (If-None-Match)."""
+    await wc.store.put("new.txt", b"theirs, created first")
+    with pytest.raises(SyncConflict) as e:
+        await wc.write("new.txt", b"mine")
+    assert stored(tmp_path, "new.txt") == "theirs, created first"
+    assert stored(tmp_path, e.value.conflict_path) == "mine"
+
+
+async def test_a_file_recreated_in_the_store_while_we_recreate_it_is_not_overwritten(
+    racing, tmp_path
+):
+    """Deleted in the store, edited here: ours is recreated only if nobody recreated it in
+    between (If-None-Match); if someone did, theirs stays and ours becomes a conflict copy."""
+    from datadive_contents.stores.base import Conflict
+
+    await racing.write("gone.txt", b"v1")
+    await racing.store.delete("gone.txt")
+    (tmp_path / "wc" / "gone.txt").write_text("v2 of mine")
+
+    async def someone_recreates_it():
+        racing.store.on_head = None
+        await LocalDirectoryStore(str(tmp_path / "store")).put("gone.txt", b"theirs")
+
+    racing.store.on_head = someone_recreates_it
+    with pytest.raises(Conflict):
+        await racing.push("gone.txt")
+    assert stored(tmp_path, "gone.txt") == "theirs"
+    with pytest.raises(SyncConflict) as e:
+        await racing.push("gone.txt")
+    assert stored(tmp_path, "gone.txt") == "theirs"
+    assert stored(tmp_path, e.value.conflict_path) == "v2 of mine"
+
+
+async def test_a_file_changed_again_while_its_save_is_in_flight_is_sent_next(racing, tmp_path):
+    """A kernel appends while the PUT of a save is in flight: the base keeps the stat of what was
+    sent, so the next scan uploads the appended line."""
+    import asyncio
+
+    async def kernel_appends():
+        racing.store.on_put = None
+        path = tmp_path / "wc" / "log.txt"
+        for _ in range(500):  # the local write runs in a thread beside the PUT
+            if path.exists() and path.read_bytes() == b"1\n":
+                break
+            await asyncio.sleep(0.01)
+        append(tmp_path, 2)
+
+    racing.store.on_put = kernel_appends
+    await racing.write("log.txt", b"1\n")
+    assert lines(tmp_path / "store" / "log.txt") == ["1"]
+    assert racing.local_changed("log.txt")
+    assert await racing.scan() == 1
+    assert lines(tmp_path / "store" / "log.txt") == ["1", "2"]
+
+
+async def test_a_failed_confirm_keeps_the_journal_and_reports_the_original_error(wc, tmp_path):
+    """The base and journal update is one transaction: when SQLite fails inside it, the error
+    that happened is raised (not one from the rollback), the file stays journaled, and the next
+    scan finds the store already has it: no conflict, nothing pending."""
+    import sqlite3
+
+    real = wc.db
+
+    class Failing:
+        def execute(self, sql, *args):
+            if sql.startswith("INSERT OR REPLACE INTO base"):
+                raise sqlite3.OperationalError("disk I/O error")
+            return real.execute(sql, *args)
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+    wc.db = Failing()
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="^disk I/O error$"):
+            await wc.write("j.txt", b"sent")
+    finally:
+        wc.db = real
+    assert wc.pending() == ["j.txt"] and stored(tmp_path, "j.txt") == "sent"
+    await wc.scan()
+    assert wc.pending() == [] and wc.conflicts == [] and not wc.local_changed("j.txt")
+    assert wc.base("j.txt").etag == (await wc.store.head("j.txt")).etag

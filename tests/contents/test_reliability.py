@@ -5,21 +5,11 @@ from __future__ import annotations
 import os
 import time
 
-import boto3
 import nbformat
 import pytest
 from helpers import JupyterServer, TcpProxy
+from moto_s3 import s3_client as s3
 from nbformat.v4 import new_markdown_cell, new_notebook
-
-
-def s3(endpoint):
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        region_name="us-east-1",
-    )
 
 
 def single_root_config(endpoint, bucket, prefix="root", user="alice", poll=0.3):

@@ -60,20 +60,7 @@ def test_record_ends_respect_quoted_newlines():
 @pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl", "json", "parquet", "xlsx"])
 async def test_each_format_small(preview_store, fmt):
     df = frame(50)
-    buf = io.BytesIO()
-    if fmt == "csv":
-        df.to_csv(buf, index=False)
-    elif fmt == "tsv":
-        df.to_csv(buf, index=False, sep="\t")
-    elif fmt == "jsonl":
-        df.to_json(buf, orient="records", lines=True, date_format="iso")
-    elif fmt == "json":
-        df.to_json(buf, orient="records", date_format="iso")
-    elif fmt == "parquet":
-        df.to_parquet(buf)
-    else:
-        df.to_excel(buf, index=False)
-    await preview_store.put(f"data/t.{fmt}", buf.getvalue())
+    await preview_store.put(f"data/t.{fmt}", encode(df, fmt))
     r = await preview(preview_store, f"data/t.{fmt}", rows=10)
     assert r["format"] == fmt
     assert [c["name"] for c in r["columns"]] == list(df.columns)
@@ -253,8 +240,10 @@ async def test_default_and_zero_rows(preview_store, fmt):
     assert len(r["rows"]) == DEFAULT_ROWS and r["truncated"] is True
     r = await preview(preview_store, f"t.{fmt}", rows=0)
     assert r["rows"] == [] and r["truncated"] is True
-    if fmt not in ("json", "jsonl"):  # JSON records carry their names: none read, none known
+    if fmt not in ("json", "jsonl"):
         assert [c["name"] for c in r["columns"]] == list(frame(1).columns)
+    else:  # JSON records carry their names: none read, none known
+        assert r["columns"] == []
 
 
 def _one_wide_record(fmt: str, width: int) -> bytes:
@@ -359,6 +348,29 @@ async def test_preview_reads_one_version_and_counts_its_requests(local_store):
     assert r["requests"] == store.gets and r["bytes_read"] == store.bytes
     r = await preview(local_store, "t.csv", rows=2)  # the change did happen
     assert [row[0] for row in r["rows"]] == [900_000, 900_001]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl", "json"])
+@pytest.mark.parametrize("rows", [10, 1000])
+async def test_a_file_inside_the_first_range_costs_one_request(local_store, fmt, rows):
+    """A small file is read whole by the first ranged GET: no second request (not even an empty
+    one at the end of the file), whether more rows are asked for than it has or fewer."""
+    await local_store.put(f"s.{fmt}", encode(frame(50), fmt))
+    store = ChangingStore(local_store, f"s.{fmt}", b"", change_after=0)
+    r = await preview(store, f"s.{fmt}", rows=rows)
+    assert len(r["rows"]) == min(rows, 50) and r["truncated"] is (rows < 50)
+    assert r["requests"] == store.gets == 1 and r["bytes_read"] == r["size"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl", "json"])
+async def test_an_empty_file_counts_the_one_request_it_cost(local_store, fmt):
+    """An empty file's preview is one GET (which also tells the size): ``requests`` says 1, not
+    0, and nothing more is read."""
+    await local_store.put(f"empty.{fmt}", b"")
+    store = ChangingStore(local_store, f"empty.{fmt}", b"", change_after=0)
+    r = await preview(store, f"empty.{fmt}", rows=10)
+    assert r["columns"] == [] and r["rows"] == [] and r["size"] == 0 and r["truncated"] is False
+    assert r["requests"] == store.gets == 1 and r["bytes_read"] == 0
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "xlsx"])

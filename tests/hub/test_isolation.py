@@ -25,7 +25,7 @@ from urllib.parse import quote
 import psutil
 import pytest
 import requests
-from datadive_platform import ROOT, free_port, start_platform, stop_platform
+from datadive_platform import ROOT, free_port, start_platform, stop_platform, unavailable
 
 from .kernel import execute
 from .server_python import NOBODY, reachable_python
@@ -60,9 +60,7 @@ def _require_root_and_python() -> str:
         reason = "useradd is missing (apt-get install passwd)"
     python, how = reachable_python() if reason is None else (None, reason)
     if python is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(how)
-        pytest.skip(how)
+        unavailable(how)
     return python
 
 
@@ -336,7 +334,7 @@ def test_root_with_unreachable_homes_says_single_user_and_why(tmp_path):
     """As root, but the data directory sits under a folder other accounts cannot pass (here
     pytest's 0700 temp dir): servers cannot run as their own accounts, and it says so."""
     if os.geteuid() != 0:
-        pytest.skip("needs root: this is what datadive up does as root")
+        unavailable("needs root: this is what datadive up does as root")
     tmp_path.chmod(0o700)
     cmd = [sys.executable, "-m", "datadive_hub.cli", "up", "--port", str(free_port())]
     proc = subprocess.Popen(

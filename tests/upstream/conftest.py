@@ -1,4 +1,10 @@
-"""Run jupyter_server 2.21.1's contents tests against DatadiveContentsManager on S3 (moto).
+"""Run jupyter_server's own contents tests against DatadiveContentsManager on S3 (moto).
+
+The tests are not kept here: ``sdist.py`` takes them from the sdist of the installed jupyter_server
+(downloaded once into ``.venv/upstream-cache/``, hash-checked) and writes them into ``fetched/``
+when this file is loaded. Without network (and no cached sdist) that fails:
+``test_sdist.py::test_upstream_tests_were_fetched`` then fails under ``CI`` with the reason and is
+skipped with it elsewhere.
 
 Fixtures (overriding pytest-jupyter's):
 - ``moto_endpoint`` (session): a moto S3 server subprocess on 127.0.0.1.
@@ -7,7 +13,8 @@ Fixtures (overriding pytest-jupyter's):
   working copy in the test's tmp dir. With ``UPSTREAM_CM=s3contents`` it is s3contents'
   S3ContentsManager on the same kind of bucket (to count how many tests the peer fails).
 - ``jp_server_config``: a ServerApp whose contents manager is the same.
-- ``contents_dir``, ``contents``, ``folders``, ``dirs``: upstream's sample tree, written into the
+- ``contents_dir``, ``contents``, ``folders``: upstream's sample tree (``dirs``, read from its
+  tests/conftest.py in the sdist), written into the
   bucket with boto3 (like any S3 tool: no folder marker objects) instead of onto the disk.
 Deselected tests are listed in ``DESELECTED`` with the reason for each.
 """
@@ -15,14 +22,25 @@ Deselected tests are listed in ``DESELECTED`` with the reason for each.
 from __future__ import annotations
 
 import os
-import uuid
+import shutil
 
-import boto3
 import pytest
-from moto_s3 import MotoServer  # tests/moto_s3.py (tests/ is on sys.path)
+from moto_s3 import MotoServer, make_bucket, s3_client  # tests/moto_s3.py (tests/ is on sys.path)
 from nbformat import writes
 from nbformat.v4 import new_notebook
 from traitlets.config import Config
+
+from .sdist import TARGET, FetchError, fetch
+
+#: why the upstream tests could not be fetched (None: they are in fetched/)
+FETCH_ERROR: str | None = None
+#: upstream's sample tree: (folder, name) pairs
+dirs: list[tuple[str, str]] = []
+try:
+    dirs = fetch()
+except FetchError as exc:
+    FETCH_ERROR = str(exc)
+    shutil.rmtree(TARGET, ignore_errors=True)  # no stale tests of another version
 
 PEER = os.environ.get("UPSTREAM_CM", "datadive")
 
@@ -77,7 +95,9 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_report_header(config):
-    return [f"contents manager under test: {PEER}; deselected (with reasons): see DESELECTED in {__file__}"]
+    return [
+        f"contents manager under test: {PEER}; deselected (with reasons): see DESELECTED in {__file__}"
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -90,18 +110,7 @@ def moto_endpoint():
 
 @pytest.fixture
 def s3_bucket(moto_endpoint):
-    name = f"up-{uuid.uuid4().hex[:12]}"
-    s3 = _client(moto_endpoint)
-    s3.create_bucket(Bucket=name)
-    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
-    return name
-
-
-def _client(endpoint):
-    return boto3.client(
-        "s3", endpoint_url=endpoint, aws_access_key_id="test", aws_secret_access_key="test",
-        region_name="us-east-1",
-    )
+    return make_bucket(moto_endpoint, prefix="up")
 
 
 def _datadive_traits(endpoint, bucket):
@@ -133,20 +142,28 @@ def jp_contents_manager(tmp_path, moto_endpoint, s3_bucket):
         return S3ContentsManager(**_s3contents_traits(moto_endpoint, s3_bucket))
     from datadive_contents.manager import DatadiveContentsManager
 
-    return DatadiveContentsManager(root_dir=str(tmp_path), **_datadive_traits(moto_endpoint, s3_bucket))
+    return DatadiveContentsManager(
+        root_dir=str(tmp_path), **_datadive_traits(moto_endpoint, s3_bucket)
+    )
 
 
 @pytest.fixture
 def jp_server_config(moto_endpoint, s3_bucket):
     if PEER == "s3contents":
-        return Config({
-            "ServerApp": {"contents_manager_class": "s3contents.S3ContentsManager"},
-            "S3ContentsManager": _s3contents_traits(moto_endpoint, s3_bucket),
-        })
-    return Config({
-        "ServerApp": {"contents_manager_class": "datadive_contents.manager.DatadiveContentsManager"},
-        "DatadiveContentsManager": _datadive_traits(moto_endpoint, s3_bucket),
-    })
+        return Config(
+            {
+                "ServerApp": {"contents_manager_class": "s3contents.S3ContentsManager"},
+                "S3ContentsManager": _s3contents_traits(moto_endpoint, s3_bucket),
+            }
+        )
+    return Config(
+        {
+            "ServerApp": {
+                "contents_manager_class": "datadive_contents.manager.DatadiveContentsManager"
+            },
+            "DatadiveContentsManager": _datadive_traits(moto_endpoint, s3_bucket),
+        }
+    )
 
 
 @pytest.fixture
@@ -154,32 +171,22 @@ def contents_dir(tmp_path, jp_serverapp):
     return tmp_path / jp_serverapp.root_dir
 
 
-dirs = [
-    ("", "inroot"),
-    ("Directory with spaces in", "inspace"),
-    ("unicodé", "innonascii"),
-    ("foo", "a"),
-    ("foo", "b"),
-    ("foo", "name with spaces"),
-    ("foo", "unicodé"),
-    ("foo/bar", "baz"),
-    ("ordering", "A"),
-    ("ordering", "b"),
-    ("ordering", "C"),
-    ("å b", "ç d"),
-]
-
-
 @pytest.fixture
 def contents(contents_dir, moto_endpoint, s3_bucket):
     """Upstream's sample files, PUT into the bucket under root/ with boto3 (no folder markers)."""
-    s3 = _client(moto_endpoint)
+    s3 = s3_client(moto_endpoint)
     paths: dict = {"notebooks": [], "textfiles": [], "blobs": [], "contents_dir": contents_dir}
     for d, name in dirs:
         pre = f"root/{d}/" if d else "root/"
-        s3.put_object(Bucket=s3_bucket, Key=f"{pre}{name}.ipynb", Body=writes(new_notebook(), version=4).encode())
+        s3.put_object(
+            Bucket=s3_bucket,
+            Key=f"{pre}{name}.ipynb",
+            Body=writes(new_notebook(), version=4).encode(),
+        )
         s3.put_object(Bucket=s3_bucket, Key=f"{pre}{name}.txt", Body=f"{name} text file".encode())
-        s3.put_object(Bucket=s3_bucket, Key=f"{pre}{name}.blob", Body=name.encode("utf-8") + b"\xff")
+        s3.put_object(
+            Bucket=s3_bucket, Key=f"{pre}{name}.blob", Body=name.encode("utf-8") + b"\xff"
+        )
         # like upstream, the folders also exist on the server's disk (empty: the files are only
         # in the bucket); tests that write files straight onto the disk need them
         (contents_dir / d).mkdir(parents=True, exist_ok=True)
