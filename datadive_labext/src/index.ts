@@ -15,6 +15,7 @@ import { activeGeneratedCell, insertCells, replaceCell } from './cells';
 import { DraftStore, IKeyValueStore, MemoryStore } from './logic';
 import { DEFAULT_SETTINGS, ISettings, PanelModel } from './model';
 import { DatadivePanel } from './panel';
+import { PreviewOpener } from './previewgrid';
 import { SyncStatus } from './status';
 
 const PLUGIN_ID = '@datadive/labextension:plugin';
@@ -153,6 +154,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
     // After an upload through the service, a listing of the project's folder makes the
     // working copy pull the new files, so kernels (and the file browser) see them at once.
     model.onFilesChanged = project => getPath(model.projectFolder(project), true);
+
+    // Previews open in a main-area tab on Lab's DataGrid (previewgrid.tsx).
+    const previews = new PreviewOpener(client, w => shell.add(w, 'main'), id => shell.activateById(id));
+    model.openPreview = (projectId, path) => void previews.show(projectId, path);
 
     const panel = new DatadivePanel(model, {
       openFile: path => void openFile(path),

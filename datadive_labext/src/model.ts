@@ -380,9 +380,16 @@ export class PanelModel {
     }
   }
 
+  /** Opens the preview tab of a project's file (set by the plugin: previewgrid.tsx). */
+  openPreview: ((projectId: string, path: string) => void) | null = null;
+
   async showPreview(path: string): Promise<void> {
     const project = this.project;
     if (!project) {
+      return;
+    }
+    if (this.openPreview) {
+      this.openPreview(project.id, path);
       return;
     }
     const data = await this.run(`Could not preview "${path}"`, () =>

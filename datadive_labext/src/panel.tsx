@@ -429,48 +429,6 @@ function FilesView({ model, actions, project }: { model: PanelModel; actions: IP
           ))}
         {!model.files.some(f => f.type !== 'directory') && <li className="dd-Muted">No data files yet: upload one.</li>}
       </ul>
-      {model.preview && <PreviewTable model={model} />}
-    </div>
-  );
-}
-
-function PreviewTable({ model }: { model: PanelModel }): JSX.Element {
-  const { path, data } = model.preview!;
-  return (
-    <div className="dd-Preview" aria-label={`Preview of ${path}`} role="region">
-      <div className="dd-Row">
-        <h4 className="dd-GroupTitle">Preview: {path}</h4>
-        <button className="dd-Link" onClick={() => { model.preview = null; model.emit(); }} aria-label="Close the preview">
-          Close
-        </button>
-      </div>
-      <p className="dd-Muted">
-        {data.columns.length} columns
-        {data.total_rows !== null && data.total_rows !== undefined ? `, ${data.total_rows} rows` : ''}; first {data.rows.length} rows shown.
-      </p>
-      <div className="dd-TableWrap" tabIndex={0} aria-label="Preview table, scrollable">
-        <table className="dd-Table">
-          <thead>
-            <tr>
-              {data.columns.map(c => (
-                <th key={c.name} scope="col">
-                  <span className="dd-ColName">{c.name}</span>
-                  <span className="dd-ColType">{c.type}</span>
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {data.rows.map((row, i) => (
-              <tr key={i}>
-                {row.map((v, j) => (
-                  <td key={j}>{v === null || v === undefined ? '' : String(v)}</td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
     </div>
   );
 }
