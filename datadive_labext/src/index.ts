@@ -158,6 +158,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     // Previews open in a main-area tab on Lab's DataGrid (previewgrid.tsx).
     const previews = new PreviewOpener(client, w => shell.add(w, 'main'), id => shell.activateById(id));
     model.openPreview = (projectId, path) => void previews.show(projectId, path);
+    // Template forms ask the kernel of the notebook cells go into for its data frames.
+    model.kernel = () => tracker.currentWidget?.sessionContext.session?.kernel ?? null;
 
     const panel = new DatadivePanel(model, {
       openFile: path => void openFile(path),

@@ -1,2 +1,3 @@
 import './base.css';
 import './previewgrid.css';
+import './forms.css';
