@@ -35,40 +35,47 @@ function hintOf(prop: any): any {
   return prop?.['x-datadive-input'] ?? prop?.items?.['x-datadive-input'] ?? {};
 }
 
-/** What kind of value a field takes, for the wording of its errors. */
-function fieldKind(prop: any): 'choose' | 'text' | 'number' {
+/** What an empty field needs, in words (the message sits under the field's own label). */
+function emptyMessage(prop: any): string {
   const hint = hintOf(prop);
-  if (['column', 'file', 'choice', 'level', 'dataset'].includes(hint.type) || prop?.enum || prop?.oneOf || prop?.items?.enum) {
-    return 'choose';
+  switch (hint.type) {
+    case 'column':
+      return prop?.type === 'array' ? 'Choose one or more columns.' : 'Choose a column.';
+    case 'file':
+    case 'dataset':
+      return Array.isArray(hint.extensions) && hint.extensions.length ? `Choose a file ending in ${hint.extensions.join(' or ')}.` : 'Choose a file.';
+    case 'level':
+      return "Choose one of the column's values.";
+    case 'variable':
+      return 'Enter the name of a data frame (for example df).';
+    case 'choice':
+      return prop?.type === 'array' ? 'Choose at least one option.' : 'Choose an option.';
+    default:
+      break;
+  }
+  if (prop?.enum || prop?.oneOf || prop?.items?.enum) {
+    return 'Choose an option.';
   }
   if (prop?.type === 'number' || prop?.type === 'integer') {
-    return 'number';
+    return 'Enter a number.';
   }
-  return 'text';
+  if (prop?.format === 'date') {
+    return 'Enter a date such as 2026-03-01.';
+  }
+  return 'Fill this in.';
 }
 
-/** The label a researcher sees for a field. */
-function titleOf(schema: any, field: string): string {
-  return String(schema?.properties?.[field]?.title ?? field);
-}
-
-/** One error in words ("Choose a CSV file", not "must have required property 'CSV file'"). */
+/** One error in words ("Choose a file ending in .csv.", not "must have required property 'CSV file'"). */
 export function errorInWords(e: IFormError, schema: any): string {
   const field = fieldOf(e);
   const prop = schema?.properties?.[field];
-  const title = titleOf(schema, field);
-  // "Group column" reads "a group column" mid-sentence; "CSV file" keeps its capitals
-  const lower = /^[A-Z][a-z]/.test(title) ? title.charAt(0).toLowerCase() + title.slice(1) : title;
   const hint = hintOf(prop);
   const p = e.params ?? {};
   switch (e.name) {
     case 'required':
-      return fieldKind(prop) === 'choose' ? `Choose ${article(lower)}.` : fieldKind(prop) === 'number' ? `Enter ${article(lower)}.` : `Fill in ${article(lower)}.`;
+      return emptyMessage(prop);
     case 'minLength':
-      if (Number(p.limit) <= 1) {
-        return fieldKind(prop) === 'choose' ? `Choose ${article(lower)}.` : `Fill in ${article(lower)}.`;
-      }
-      return `Use at least ${p.limit} characters.`;
+      return Number(p.limit) <= 1 ? emptyMessage(prop) : `Use at least ${p.limit} characters.`;
     case 'maxLength':
       return `Use at most ${p.limit} characters.`;
     case 'pattern':
@@ -93,7 +100,7 @@ export function errorInWords(e: IFormError, schema: any): string {
     case 'exclusiveMaximum':
       return `Enter less than ${p.limit}.`;
     case 'type':
-      return p.type === 'integer' ? 'Enter a whole number.' : p.type === 'number' ? 'Enter a number.' : `Enter ${article(lower)}.`;
+      return p.type === 'integer' ? 'Enter a whole number.' : p.type === 'number' ? 'Enter a number.' : emptyMessage(prop);
     case 'minItems':
       return Number(p.limit) === 1 ? 'Choose at least one.' : `Choose at least ${p.limit}.`;
     case 'maxItems':
@@ -107,13 +114,6 @@ export function errorInWords(e: IFormError, schema: any): string {
       return msg ? `The value must ${msg}.` : 'This value is not valid.';
     }
   }
-}
-
-function article(words: string): string {
-  if (/^(a|an|the)\s/i.test(words) || /s$/.test(words.split(' ')[0])) {
-    return words;
-  }
-  return /^[aeiou]/i.test(words) ? `an ${words}` : `a ${words}`;
 }
 
 /** The errors to show now: those of touched fields, or all once Insert was pressed. */

@@ -46,16 +46,18 @@ const required = (field: string, title: string): IFormError => ({
 
 describe('errors in words', () => {
   it('says what to do instead of JSON Schema wording', () => {
-    expect(errorInWords(required('file', 'CSV file'), loadCsv)).toBe('Choose a CSV file.');
+    expect(errorInWords(required('file', 'CSV file'), loadCsv)).toBe('Choose a file ending in .csv.');
     expect(errorInWords({ name: 'pattern', property: '.name', stack: '' }, loadCsv)).toBe(
       'Use a Python name: letters, digits and _, not starting with a digit (for example df).'
     );
     expect(errorInWords({ name: 'pattern', property: '.file', stack: '' }, loadCsv)).toBe('Choose a file ending in .csv.');
     expect(errorInWords({ name: 'minimum', property: '.rows', params: { limit: 1 }, stack: '' }, loadCsv)).toBe('Enter 1 or more.');
     expect(errorInWords({ name: 'type', property: '.rows', params: { type: 'integer' }, stack: '' }, loadCsv)).toBe('Enter a whole number.');
-    expect(errorInWords({ name: 'minLength', property: '.group', params: { limit: 1 }, stack: '' }, tTest)).toBe('Choose a group column.');
-    expect(errorInWords(required('value', 'Value column'), tTest)).toBe('Choose a value column.');
+    expect(errorInWords({ name: 'minLength', property: '.group', params: { limit: 1 }, stack: '' }, tTest)).toBe('Choose a column.');
+    expect(errorInWords(required('value', 'Value column'), tTest)).toBe('Choose a column.');
     expect(errorInWords({ name: 'minItems', property: '.labels', params: { limit: 1 }, stack: '' }, tTest)).toBe('Choose at least one.');
+    expect(errorInWords(required('first', 'First group'), tTest)).toBe("Choose one of the column's values.");
+    expect(errorInWords(required('data', 'Data frame'), tTest)).toBe('Enter the name of a data frame (for example df).');
     for (const e of [required('file', 'CSV file'), { name: 'pattern', property: '.name', stack: '' }]) {
       expect(errorInWords(e, loadCsv)).not.toMatch(/must|required property/);
     }
@@ -80,7 +82,7 @@ describe('errors only after touch or Insert', () => {
   });
   it('builds the error schema, one message per field', () => {
     expect(errorSchemaOf([...errors, required('file', 'CSV file')], loadCsv)).toEqual({
-      file: { __errors: ['Choose a CSV file.'] },
+      file: { __errors: ['Choose a file ending in .csv.'] },
       name: { __errors: ['Use a Python name: letters, digits and _, not starting with a digit (for example df).'] }
     });
   });
