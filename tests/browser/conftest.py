@@ -15,8 +15,9 @@ browser
 researcher
     Session-scoped JupyterHub user with a local password (created through the hub API).
 lab
-    Session-scoped :class:`Lab`: a signed-in browser page on the researcher's JupyterLab, with
-    helpers to take numbered screenshots into test-artifacts/browser/ and to record timings.
+    Module-scoped :class:`Lab`: a signed-in browser page on the researcher's JupyterLab, with
+    helpers to take numbered screenshots into test-artifacts/browser/ (a test module that sets
+    ``ARTIFACT_DIR = "name"`` gets its own subfolder) and to record timings.
 timings
     Session-scoped dict of measured figures; written to test-artifacts/browser/timings.json
     and printed in the terminal summary at the end of the run.
@@ -114,10 +115,11 @@ def pytest_terminal_summary(terminalreporter):
 class Lab:
     """A signed-in JupyterLab page plus helpers."""
 
-    def __init__(self, page, url: str, user):
+    def __init__(self, page, url: str, user, shots: Path = ARTIFACTS):
         self.page = page
         self.url = url
         self.user = user
+        self.shots = shots
         self.step = 0
         self.console: list[str] = []
         page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}"))
@@ -129,8 +131,8 @@ class Lab:
 
     def shot(self, name: str) -> Path:
         self.step += 1
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        path = ARTIFACTS / f"{self.step:02d}-{re.sub(r'[^a-z0-9]+', '-', name.lower())}.png"
+        self.shots.mkdir(parents=True, exist_ok=True)
+        path = self.shots / f"{self.step:02d}-{re.sub(r'[^a-z0-9]+', '-', name.lower())}.png"
         self.page.screenshot(path=str(path))
         return path
 
@@ -198,15 +200,21 @@ def sample_csv(tmp_path_factory) -> Path:
     return path
 
 
+_CLEANED: list[bool] = []
+
+
 @pytest.fixture(scope="module")
-def lab(browser, platform, researcher, labextension_installed):
-    if ARTIFACTS.exists():
-        shutil.rmtree(ARTIFACTS)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+def lab(request, browser, platform, researcher, labextension_installed):
+    if not _CLEANED:  # once per run: every module's screenshots stay
+        _CLEANED.append(True)
+        if ARTIFACTS.exists():
+            shutil.rmtree(ARTIFACTS)
+    shots = ARTIFACTS / getattr(request.module, "ARTIFACT_DIR", "")
+    shots.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.set_default_timeout(30_000)
-    lab = Lab(page, platform.url, researcher)
+    lab = Lab(page, platform.url, researcher, shots)
     page.goto(f"{platform.url}/hub/login")
     page.fill("#username_input", researcher.name)
     page.fill("#password_input", researcher.password)
@@ -217,7 +225,7 @@ def lab(browser, platform, researcher, labextension_installed):
     lab.wait_lab()
     yield lab
     if lab.console:
-        (ARTIFACTS / "console.log").write_text("\n".join(lab.console) + "\n")
+        (shots / "console.log").write_text("\n".join(lab.console) + "\n")
     context.close()
 
 
@@ -230,6 +238,6 @@ def pytest_runtest_makereport(item, call):
         lab = item.funcargs["lab"]
         try:
             lab.shot(f"FAILED-{item.name}")
-            (ARTIFACTS / "console.log").write_text("\n".join(lab.console) + "\n")
+            (lab.shots / "console.log").write_text("\n".join(lab.console) + "\n")
         except Exception as e:  # noqa: BLE001 - the test's own failure is what matters
             print(f"could not save the failure screenshot: {e}")
