@@ -29,6 +29,17 @@ import {
   rangeText
 } from './previewlogic';
 
+/** A React view re-rendered from `render` on every update (the tab's header and summaries). */
+class View extends ReactWidget {
+  constructor(private readonly draw: () => JSX.Element) {
+    super();
+  }
+
+  render(): JSX.Element {
+    return this.draw();
+  }
+}
+
 /** Rows of the preview as a DataGrid model: a row-number header, names + types as two header rows. */
 class PreviewDataModel extends DataModel {
   constructor(readonly preview: IGridPreview) {
@@ -105,7 +116,7 @@ export class PreviewGrid extends BoxPanel {
     super({ direction: 'top-to-bottom', spacing: 0 });
     this.addClass('dd-PreviewGrid');
     this.node.dataset.state = 'loading';
-    this.header = ReactWidget.create(<PreviewHeader grid={this} />);
+    this.header = new View(() => <PreviewHeader grid={this} />);
     this.header.addClass('dd-PreviewGrid-header');
     this.grid = new DataGrid({
       defaultSizes: { rowHeight: 22, columnWidth: 110, rowHeaderWidth: 56, columnHeaderHeight: 22 },
@@ -117,7 +128,7 @@ export class PreviewGrid extends BoxPanel {
     this.grid.keyHandler = new BasicKeyHandler();
     this.grid.mouseHandler = new BasicMouseHandler();
     this.grid.copyConfig = { ...this.grid.copyConfig, headers: 'column' };
-    this.summaries = ReactWidget.create(<SummaryTable grid={this} />);
+    this.summaries = new View(() => <SummaryTable grid={this} />);
     this.summaries.addClass('dd-PreviewGrid-summaries');
     this.addWidget(this.header);
     this.addWidget(this.grid);
@@ -153,8 +164,6 @@ export class PreviewGrid extends BoxPanel {
     this.node.dataset.state = 'loading';
     this.refreshViews();
     const route = `projects/${this.projectId}/preview/${encodePath(this.path)}`;
-    const summary = this.client.hub<IGridPreview>(route, {}, { rows: 0, summary: 1 });
-    summary.catch(() => undefined); // reported below, once the rows are in
     try {
       this.preview = await this.client.hub<IGridPreview>(route, {}, { rows: GRID_ROWS });
     } catch (err) {
@@ -178,7 +187,8 @@ export class PreviewGrid extends BoxPanel {
       })
     );
     try {
-      const s = await summary;
+      // asked once the rows are in, so that reading up to 4 MB never delays the grid
+      const s = await this.client.hub<IGridPreview>(route, {}, { rows: 0, summary: 1 });
       if (this.preview) {
         this.preview = {
           ...this.preview,
@@ -298,7 +308,7 @@ function SummaryTable({ grid }: { grid: PreviewGrid }): JSX.Element | null {
             <th scope="col">Type</th>
             <th scope="col">Missing</th>
             <th scope="col">Distinct</th>
-            <th scope="col">Range</th>
+            <th scope="col">Range or most frequent</th>
             <th scope="col">Distribution</th>
           </tr>
         </thead>

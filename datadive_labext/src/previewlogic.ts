@@ -106,7 +106,7 @@ export function missingText(c: Pick<IColumnSummary, 'count' | 'missing'>): strin
   }
   const total = c.count + c.missing;
   const pct = total ? (100 * c.missing) / total : 0;
-  return `${formatCount(c.missing)} (${pct < 0.1 ? '<0.1' : pct.toFixed(pct < 10 ? 1 : 0)}%)`;
+  return `${formatCount(c.missing)} (${pct < 0.1 ? '<0.1' : Number(pct.toFixed(1))}%)`;
 }
 
 /** The bars of a column's small distribution, heights 0..1, with a label for each. */
@@ -119,7 +119,7 @@ export function distributionBars(c: IColumnSummary): { height: number; label: st
       label: `${formatNumber(edges[i])} to ${formatNumber(edges[i + 1] ?? edges[i])}: ${formatCount(n)}`
     }));
   }
-  if (c.top && c.top.length) {
+  if (c.top && c.top.length && !allDistinct(c)) {
     const most = Math.max(...c.top.map(t => t[1]), 1);
     const bars = c.top.map(([v, n]) => ({ height: n / most, label: `${v === '' ? '(empty text)' : v}: ${formatCount(n)}` }));
     if (c.other) {
@@ -130,10 +130,18 @@ export function distributionBars(c: IColumnSummary): { height: number; label: st
   return [];
 }
 
+/** Every value differs (an identifier): a bar per value would say nothing. */
+export function allDistinct(c: IColumnSummary): boolean {
+  return c.count > 1 && c.distinct === c.count;
+}
+
 /** One sentence describing the distribution (the bars' accessible name). */
 export function distributionText(c: IColumnSummary): string {
   if (c.histogram) {
     return `Histogram of ${c.name} from ${formatNumber(c.min)} to ${formatNumber(c.max)}`;
+  }
+  if (allDistinct(c)) {
+    return `Every value of ${c.name} differs`;
   }
   if (c.top && c.top.length) {
     return `Most frequent values of ${c.name}: ${c.top
@@ -185,7 +193,13 @@ export function summaryOf(p: IGridPreview, name: string): IColumnSummary | undef
 /** A summary's "min – max · mean" text ('' when the column has none). */
 export function rangeText(c: IColumnSummary): string {
   if (c.min === undefined && c.max === undefined) {
-    return '';
+    if (allDistinct(c)) {
+      return 'every value differs';
+    }
+    return (c.top ?? [])
+      .slice(0, 3)
+      .map(([v, n]) => `${v} (${formatCount(n)})`)
+      .join(', ');
   }
   const range = `${formatNumber(c.min)} – ${formatNumber(c.max)}`;
   return typeof c.mean === 'number' ? `${range} · mean ${formatNumber(c.mean)}` : range;

@@ -73,13 +73,15 @@ const group: IColumnSummary = {
 
 describe('column summaries', () => {
   it('says missing values with a share', () => {
-    expect(missingText(age)).toBe('3 (3.0%)');
+    expect(missingText(age)).toBe('3 (3%)');
+    expect(missingText({ count: 7, missing: 1 })).toBe('1 (12.5%)');
     expect(missingText(group)).toBe('none');
     expect(missingText({ count: 99999, missing: 1 })).toBe('1 (<0.1%)');
   });
   it('formats range and mean', () => {
     expect(rangeText(age)).toBe('18 – 90 · mean 41.29');
-    expect(rangeText(group)).toBe('');
+    expect(rangeText(group)).toBe('a (6), b (3)');
+    expect(rangeText({ name: 'id', type: 'string', count: 5, missing: 0, distinct: 5, top: [['x', 1]] })).toBe('every value differs');
     expect(rangeText({ ...group, min: '2024-01-01', max: '2024-03-01' })).toBe('2024-01-01 – 2024-03-01');
   });
   it('scales histogram bars to the tallest, with labels', () => {
@@ -94,6 +96,9 @@ describe('column summaries', () => {
     expect(bars[1].height).toBeCloseTo(0.5);
     expect(distributionText(group)).toBe('Most frequent values of group: a (6), b (3)');
     expect(distributionBars({ name: 'x', type: 'empty', count: 0, missing: 5 })).toEqual([]);
+    const ids: IColumnSummary = { name: 'id', type: 'string', count: 3, missing: 0, distinct: 3, top: [['a', 1], ['b', 1], ['c', 1]] };
+    expect(distributionBars(ids)).toEqual([]); // an identifier: no bars
+    expect(distributionText(ids)).toBe('Every value of id differs');
   });
   it('says what the summaries cover', () => {
     expect(coverageText({ rows: 4, complete: true, columns: [] })).toBe('Summaries of all 4 rows.');
