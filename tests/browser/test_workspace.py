@@ -17,6 +17,7 @@ import time
 import uuid
 
 import pytest
+import requests
 
 ARTIFACT_DIR = "workspace"  # screenshots: test-artifacts/browser/workspace/
 SURVEY = (
@@ -313,9 +314,13 @@ def test_form_open_to_first_valid_insert_timing(ws, timings):
     cells_before = nb.locator(".jp-Cell").count()
     start = time.monotonic()
     panel(ws).locator(".dd-Form .dd-Insert").click()
-    nb.locator(".jp-CodeCell", has_text="pd.read_csv('survey.csv')").last.wait_for()
+    ws.page.wait_for_function(
+        "n => document.querySelectorAll("
+        "'.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell').length > n",
+        arg=cells_before,
+    )
     inserted_ms = (time.monotonic() - start) * 1000
-    assert nb.locator(".jp-Cell").count() > cells_before
+    assert nb.locator(".jp-CodeCell", has_text="pd.read_csv('survey.csv')").count() >= 2
     timings["form_open_to_valid_ms"] = round(t["ready"] - t["t0"], 1)
     timings["form_open_to_inserted_ms"] = round(t["ready"] - t["t0"] + inserted_ms, 1)
     ws.shot("form-inserted-without-typing")
@@ -361,6 +366,18 @@ def test_preview_of_a_100mb_csv_first_paint(ws, platform, researcher, timings):
     coverage = tab.locator(".dd-Coverage").inner_text()
     assert coverage.startswith("Summaries of the first ") and "MB" in coverage, coverage
     ws.shot("preview-100mb-csv")
+    # the same request without the browser (through the server's forwarder to the service)
+    url = (
+        f"{platform.url}/user/{researcher.name}/datadive/api/hub/projects/"
+        f"{state['project']['id']}/preview/big.csv"
+    )
+    direct = []
+    for _ in range(3):
+        t0 = time.monotonic()
+        r = requests.get(url, params={"rows": 1000}, headers=researcher.headers, timeout=60)
+        direct.append(round((time.monotonic() - t0) * 1000, 1))
+        assert r.status_code == 200 and r.json()["bytes_read"] < 1 << 20, r.text[:200]
+    timings["preview_100mb_request_1000_rows_ms"] = sorted(direct)
     paint = sorted(r["click_to_paint_ms"] for r in runs)
     timings["preview_100mb_click_to_first_paint_runs_ms"] = paint
     timings["preview_100mb_click_to_first_paint_median_ms"] = paint[len(paint) // 2]
