@@ -100,6 +100,12 @@ function themeStyle(): { style: DataGrid.Style; text: string; muted: string; fon
 
 export interface IPreviewTimings {
   path: string;
+  /** From the request to its answer (ms). */
+  rowsMs?: number;
+  /** From the request to the grid's model and sizes set (ms). */
+  modelSetMs?: number;
+  /** From the request to the next animation frame after that (ms). */
+  firstFrameMs?: number;
   /** From the request to the grid painted with the first rows (ms). */
   firstPaintMs?: number;
   /** From the request to the summaries shown (ms). */
@@ -172,6 +178,7 @@ export class PreviewGrid extends BoxPanel {
       this.refreshViews();
       return;
     }
+    this.timings.rowsMs = performance.now() - t0;
     this.grid.dataModel = new PreviewDataModel(this.preview);
     this.grid.selectionModel = new BasicSelectionModel({ dataModel: this.grid.dataModel });
     columnWidths(this.preview).forEach((w, i) => this.grid.resizeColumn('body', i, w));
@@ -179,13 +186,15 @@ export class PreviewGrid extends BoxPanel {
     this.loadingSummary = true;
     this.refreshViews();
     // the grid paints on the next animation frame; note the time after it
-    requestAnimationFrame(() =>
+    this.timings.modelSetMs = performance.now() - t0;
+    requestAnimationFrame(() => {
+      this.timings.firstFrameMs = performance.now() - t0;
       requestAnimationFrame(() => {
         this.timings.firstPaintMs = performance.now() - t0;
         this.node.dataset.state = 'rows';
         (window as any).datadivePreviewTimings = { ...this.timings };
-      })
-    );
+      });
+    });
     try {
       // asked once the rows are in, so that reading up to 4 MB never delays the grid
       const s = await this.client.hub<IGridPreview>(route, {}, { rows: 0, summary: 1 });

@@ -320,7 +320,7 @@ def test_form_open_to_first_valid_insert_timing(ws, timings):
         arg=cells_before,
     )
     inserted_ms = (time.monotonic() - start) * 1000
-    assert nb.locator(".jp-CodeCell", has_text="pd.read_csv('survey.csv')").count() >= 2
+    assert nb.locator(".jp-CodeCell", has_text="pd.read_csv('survey.csv', sep=").count() == 1
     timings["form_open_to_valid_ms"] = round(t["ready"] - t["t0"], 1)
     timings["form_open_to_inserted_ms"] = round(t["ready"] - t["t0"] + inserted_ms, 1)
     ws.shot("form-inserted-without-typing")
@@ -345,10 +345,9 @@ def test_preview_of_a_100mb_csv_first_paint(ws, platform, researcher, timings):
         size += len(chunk)
         i += 100_000
     data = (header + "".join(rows)).encode()
-    r = platform.call(
-        "PUT",
-        f"projects/{state['project']['id']}/files/big.csv",
-        researcher,
+    r = requests.put(
+        f"{platform.api}/projects/{state['project']['id']}/files/big.csv",
+        headers=researcher.headers,
         data=data,
         timeout=300,
     )
@@ -381,5 +380,12 @@ def test_preview_of_a_100mb_csv_first_paint(ws, platform, researcher, timings):
     paint = sorted(r["click_to_paint_ms"] for r in runs)
     timings["preview_100mb_click_to_first_paint_runs_ms"] = paint
     timings["preview_100mb_click_to_first_paint_median_ms"] = paint[len(paint) // 2]
-    timings["preview_100mb_summary_ms"] = round(runs[-1]["inner"].get("summaryMs", -1), 1)
+    timings["preview_100mb_request_in_browser_ms"] = sorted(
+        round(r["inner"]["rowsMs"], 1) for r in runs
+    )
+    timings["preview_100mb_inner_last_run"] = {
+        k: round(v, 1) for k, v in runs[-1]["inner"].items() if isinstance(v, float | int)
+    }
+    done = ws.page.evaluate("window.datadivePreviewTimings")
+    timings["preview_100mb_summary_ms"] = round(done.get("summaryMs", -1), 1)
     assert paint[len(paint) // 2] < 5000, paint
