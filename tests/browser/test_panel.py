@@ -116,6 +116,12 @@ def test_create_notebook(lab):
     lab.shot("notebook-created")
 
 
+def close_preview_tab(lab, file: str) -> None:
+    tab = lab.page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text=f"Preview: {file}")
+    tab.locator(".lm-TabBar-tabCloseIcon").click()
+    tab.wait_for(state="detached")
+
+
 def test_upload_and_preview_csv(lab, platform, researcher, sample_csv):
     p = panel(lab)
     lab.page.set_input_files("#dd-upload-input", str(sample_csv))
@@ -141,6 +147,7 @@ def test_upload_and_preview_csv(lab, platform, researcher, sample_csv):
     assert all(t for t in types), types  # every column shows an inferred type
     state["preview_types"] = types
     lab.shot("csv-preview")
+    close_preview_tab(lab, "survey.csv")  # the notebook is in front again
 
 
 THROTTLE_OFF = {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
@@ -543,6 +550,7 @@ def axe_views(lab, platform, researcher, prefix: str) -> dict:
     problems["project files"] = lab.axe("#datadive-panel")
     problems["preview tab"] = lab.axe(tab)
     lab.shot(f"{prefix}files-preview")
+    close_preview_tab(lab, "survey.csv")
     p.get_by_role("tab", name="Members").click()
     p.locator(".dd-Member").first.wait_for()
     problems["members"] = lab.axe("#datadive-panel")
