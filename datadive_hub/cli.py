@@ -1,4 +1,4 @@
-"""The ``datadive`` command: ``up``, ``db upgrade``, ``users``, ``templates``."""
+"""The ``datadive`` command: ``up``, ``db``, ``users``, ``templates``, ``assist``, ``codebook``."""
 
 import argparse
 import os
@@ -60,6 +60,91 @@ def cmd_users_add(args) -> int:
     return 0
 
 
+def cmd_codebook(args) -> int:
+    from datadive_server_ext.survey import SurveyError, build_codebook, codebook_path, load_codebook
+
+    target = Path(codebook_path(args.data_file))
+    try:
+        stored, _ = (None, None) if args.write else load_codebook(args.data_file)
+        codebook = stored or build_codebook(args.data_file)[1]
+    except SurveyError as e:
+        print(f"datadive codebook: {e}", file=sys.stderr)
+        return 1
+    if args.write:
+        if target.exists() and not args.force:
+            print(
+                f"datadive codebook: {target} exists (it may hold edits); delete it or pass "
+                "--force to rebuild it from the data",
+                file=sys.stderr,
+            )
+            return 1
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(codebook.dumps(), encoding="utf-8")
+        tmp.replace(target)  # all or nothing
+    if args.json:
+        print(codebook.dumps(), end="")
+        return 0
+    if args.write:
+        where = f"written to {target.name}"
+    elif stored:
+        where = f"stored in {target.name}"
+    else:
+        where = "built from the data (not saved; --write saves it)"
+    print(f"{args.data_file}: {len(codebook.columns)} columns; codebook {where}")
+    for c in codebook.columns:
+        flags = " personal" if c.personal_data else ""
+        extra = f" {len(c.values)} labels" if c.values else ""
+        missing = (
+            f" missing {c.missing + [list(r) for r in c.missing_ranges]}"
+            if c.missing or c.missing_ranges
+            else ""
+        )
+        question = f"  {c.question[:60]}" if c.question and c.question != c.name else ""
+        print(f"  {c.name:<24} {c.level:<10}{flags}{extra}{missing}{question}")
+    return 0
+
+
+def cmd_assist(args) -> int:
+    """``datadive assist``: the test assistant on a data file (exit 2 with a message on bad input)."""
+    import json
+
+    from datadive_server_ext.assistant import ANSWER_KEYS, AssistError, assist_file
+
+    question = {
+        k: getattr(args, k)
+        for k in (
+            "outcome",
+            "group",
+            "paired_with",
+            "within",
+            "subject",
+            "within_columns",
+            "x",
+            "y",
+            "covariate",
+            "groups",
+            "filter",
+            "mu",
+            "level",
+            "alpha",
+        )
+        if getattr(args, k) is not None
+    }
+    try:
+        answer = assist_file(args.data_file, question)
+    except AssistError as e:
+        print(f"datadive assist: {e}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps({k: answer[k] for k in ANSWER_KEYS}, indent=2, ensure_ascii=False))
+        return 0
+    print(f"{answer['test_name']}: {answer['apa']}")
+    for c in answer["checks"]:
+        print(f"  [{'ok' if c['passed'] else 'no'}] {c['name']}: {c['detail']}")
+    print(answer["why"])
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="datadive", description="Datadive for JupyterHub")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -105,6 +190,42 @@ def parser() -> argparse.ArgumentParser:
         u.add_argument("--admin", action="store_true", help="make the user a hub admin")
         u.add_argument("--data-dir", default="datadive-data")
         u.set_defaults(func=cmd_users_add)
+
+    cb = sub.add_parser(
+        "codebook",
+        help="the codebook of survey data (Qualtrics export + .qsf, SPSS .sav, CSV, Excel)",
+    )
+    cb.add_argument("data_file", help="the data file; its codebook is <file>.codebook.json")
+    cb.add_argument("--json", action="store_true", help="print the codebook as JSON")
+    cb.add_argument(
+        "--write", action="store_true", help="build it from the data and save it beside the file"
+    )
+    cb.add_argument("--force", action="store_true", help="with --write: replace a stored one")
+    cb.set_defaults(func=cmd_codebook)
+    assist = sub.add_parser(
+        "assist",
+        help="the test assistant: checks, the textbook test and an APA result for a data file",
+    )
+    assist.add_argument("data_file", help="CSV, Excel, SPSS .sav or a Qualtrics CSV export")
+    assist.add_argument("--filter", help='rows to use, as a pandas query: "age >= 18"')
+    assist.add_argument("--outcome", help="the variable compared")
+    design = assist.add_mutually_exclusive_group()
+    design.add_argument("--group", help="independent groups (or ANCOVA's factor)")
+    design.add_argument("--paired-with", help="a second measurement of the same people")
+    design.add_argument("--within", help="repeated measures, long format: the condition column")
+    design.add_argument(
+        "--within-columns", nargs="+", metavar="COL", help="repeated measures, one column each"
+    )
+    design.add_argument("--x", help="relationship of two variables: the first")
+    design.add_argument("--groups", nargs=2, metavar="COL", help="two factors (two-way ANOVA)")
+    assist.add_argument("--subject", help="with --within: who was measured")
+    assist.add_argument("--y", help="with --x: the second variable")
+    assist.add_argument("--covariate", help="with --group: a numeric covariate (ANCOVA)")
+    assist.add_argument("--mu", type=float, help="one sample: the reference value (default 0)")
+    assist.add_argument("--level", help="a yes/no outcome: the category of interest")
+    assist.add_argument("--alpha", type=float, help="significance level of the checks (0.05)")
+    assist.add_argument("--json", action="store_true", help="print the answer as JSON")
+    assist.set_defaults(func=cmd_assist)
 
     sub.add_parser(
         "templates", help="validate, render, list and publish cell templates", add_help=False

@@ -290,16 +290,6 @@ def up(
     log = data / "logs" / "jupyterhub.log"
     env = {**os.environ, "DATADIVE_DATA_DIR": str(data)}
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
-    with open(log, "ab") as logf:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyterhub", "-f", str(cfg)],
-            cwd=data,
-            env=env,
-            stdout=logf,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://{ip}:{port}"
     stopping = False
 
     def _stop(signum, frame):
@@ -308,8 +298,24 @@ def up(
             stopping = True
             raise KeyboardInterrupt
 
+    # Both signals stop everything, however ``up`` was started: a shell that runs it in the
+    # background (``&``, ``nohup``) sets SIGINT to "ignore", which Python keeps. Set before the
+    # hub starts, so that the hub (and the user servers it stops with SIGINT) get the default
+    # disposition back instead of inheriting the ignore.
     signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    url = f"http://{ip}:{port}"
+    proc: subprocess.Popen | None = None
     try:
+        with open(log, "ab") as logf:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "jupyterhub", "-f", str(cfg)],
+                cwd=data,
+                env=env,
+                stdout=logf,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         step(4, total, "Waiting for the hub and the Datadive service to answer")
         wait_until(lambda: _get(f"{url}/hub/health") == 200, 90, proc, "starting the hub", log)
         wait_until(
@@ -341,6 +347,7 @@ def up(
         print("\nStopping Datadive (JupyterHub, proxy, service, user servers)...", flush=True)
         return 0
     finally:
-        stop_tree(proc)
+        if proc is not None:
+            stop_tree(proc)
         stop_leftover_proxy(data / "proxy.pid")
         print("Stopped.", flush=True)

@@ -15,10 +15,14 @@ from .hubclient import HubServiceClient
 # route modules under datadive_server_ext.handlers, listed explicitly (each exports ``routes``);
 # one per line, in alphabetical order: a module that fails to import stops the server loudly
 ROUTE_MODULES = [
+    "assist",
     "cells",
+    "codebook",
     "hubproxy",
+    "landing",
     "sync",
     "templates",
+    "values",
 ]
 
 
@@ -41,7 +45,12 @@ def connect_contents(cm, client: HubServiceClient) -> bool:
             if not cursor:
                 return out
 
+    async def create_project(name: str) -> dict:
+        return await client.request("POST", "projects", {"name": name})
+
     cm.project_source = projects
+    if getattr(cm, "project_creator", False) is None:
+        cm.project_creator = create_project
     cm.project_store_factory = lambda project_id: HubServiceStore(
         project_id,
         service_url=client.service_url,
@@ -86,6 +95,13 @@ class DatadiveExtension(ExtensionApp):
         "falling back to the last list fetched or the built-in templates (answer: offline).",
     )
 
+    codebook_max_data_mb = Float(
+        100.0,
+        config=True,
+        help="Largest data file (MB) the codebook route reads to build or check a codebook; "
+        "larger files answer 413 (`datadive codebook FILE --write` has no limit).",
+    )
+
     @default("service_url")
     def _service_url_default(self):
         return os.environ.get("DATADIVE_SERVICE_URL", "")
@@ -94,6 +110,7 @@ class DatadiveExtension(ExtensionApp):
         client = HubServiceClient(self.service_url)
         self.settings["datadive_service"] = client
         self.settings["datadive_templates_timeout"] = self.templates_timeout
+        self.settings["datadive_codebook_max_data_mb"] = self.codebook_max_data_mb
         connect_contents(self.serverapp.contents_manager, client)
         stop_cleanly_on_sigint(self.serverapp, self.log)
         self.log.info(

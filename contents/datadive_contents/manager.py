@@ -35,6 +35,7 @@ from traitlets import Bool, Float, Instance, Int, Unicode, default
 
 from . import __version__
 from .checkpoints import DatadiveCheckpoints
+from .landing import ROOT_NOTICE, landing_mount
 from .mounts import (
     STATE_DIR,
     Mount,
@@ -197,6 +198,27 @@ class DatadiveContentsManager(AsyncContentsManager):
         help="Memory (MB) for the per-cell cache that makes saving a large notebook again cheap "
         "(its unchanged cells are not serialised, validated or hashed again); 0 disables it.",
     )
+    personal_project_name = Unicode(
+        "My work",
+        config=True,
+        help="Datadive mode: the personal project where a new notebook or file lands when it is "
+        "created where the user cannot write (the read-only root, a viewer's project) and no "
+        "writable project is open in the Datadive panel.",
+    )
+    create_personal_project = Bool(
+        True,
+        config=True,
+        help="Datadive mode: create the personal project (personal_project_name) on first use. "
+        "False: a new file made where nobody can write is refused with the list of writable "
+        "projects instead.",
+    )
+    project_creator = AnyTrait(
+        None,
+        allow_none=True,
+        config=True,
+        help="Datadive mode: callable (sync or async) name -> new project {id, name, role}; used "
+        "to create the personal project. Set by the datadive server extension.",
+    )
     # traitlets' stubs type klass as type[T], which mypy refuses for an abstract class
     single_store = Instance(  # type: ignore[call-overload]
         ObjectStore,
@@ -237,6 +259,8 @@ class DatadiveContentsManager(AsyncContentsManager):
         self._notary_pool: ThreadPoolExecutor | None = None
         self._thread_sig_store: SQLiteSignatureStore | None = None
         self._hide_re: tuple[tuple, Any] = ((), None)
+        #: id of the project open in the Datadive panel (PUT datadive/api/current-project)
+        self.current_project: str | None = None
         try:  # runs once the server's event loop starts
             from tornado.ioloop import IOLoop
 
@@ -431,6 +455,58 @@ class DatadiveContentsManager(AsyncContentsManager):
         if is_internal(rel):
             raise HTTPError(400, f"{path} is reserved for Datadive's storage; choose another name")
         return m
+
+    # -- where new files land ------------------------------------------------------------
+    async def landing_folder(self, path: str) -> str:
+        """The folder a new file made in ``path`` goes to: ``path`` itself where the user can
+        write, else the open project or the personal project (see :mod:`.landing`)."""
+        if not self.datadive_mode:
+            return path
+        m, _ = await self._resolve(path)
+        if m is not None and m.writable and m.attached:
+            return path
+
+        def refresh():
+            if self._projects is not None:
+                self._projects.invalidate()
+
+        target = await landing_mount(
+            self._mount_list,
+            refresh,
+            self.current_project,
+            self.personal_project_name,
+            self.project_creator,
+            self.create_personal_project,
+        )
+        self.log.info(
+            "new file asked for in %r (not writable) goes to project folder %r",
+            path or "/",
+            target.folder,
+        )
+        return target.folder
+
+    async def new_untitled(self, path="", type="", ext=""):
+        path = path.strip("/")
+        if type == "directory" and self.datadive_mode:
+            m, rel = await self._resolve(path)
+            if m is None:
+                raise HTTPError(
+                    403,
+                    f"{ROOT_NOTICE} Make a new folder inside a project folder, or create a "
+                    "project in the Datadive panel.",
+                )
+            return await super().new_untitled(path, type, ext)
+        return await super().new_untitled(await self.landing_folder(path), type, ext)
+
+    async def new(self, model=None, path=""):
+        path = path.strip("/")
+        parent, _, name = path.rpartition("/")
+        if self.datadive_mode and (model or {}).get("type") != "directory" and name:
+            folder = await self.landing_folder(parent)
+            if folder != parent:
+                path = await self.increment_filename(name, folder)
+                path = f"{folder}/{path}"
+        return await super().new(model, path)
 
     # -- existence ----------------------------------------------------------------------
     async def is_hidden(self, path):

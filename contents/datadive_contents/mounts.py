@@ -110,6 +110,10 @@ class ProjectList:
                 return self._projects  # type: ignore[return-value]
             return await self._fetch(source, timeout)
 
+    def invalidate(self) -> None:
+        """Ask the source again on the next ``get`` (a project was just created)."""
+        self._at = float("-inf")
+
     def _fresh(self, cache_seconds: float) -> bool:
         return self._projects is not None and time.monotonic() - self._at < cache_seconds
 

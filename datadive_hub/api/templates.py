@@ -29,6 +29,7 @@ from datadive_server_ext.templates import (
     template_from_document,
     version_key,
 )
+from datadive_server_ext.templates.model import sort_key
 from datadive_server_ext.templates.search import matches
 
 from ..models import utcnow
@@ -248,6 +249,7 @@ class TemplatesHandler(_Base):
             item = row_json(row, rows, document=False)
             if matches(item, q, category, tag):
                 out.append(item)
+        out.sort(key=sort_key)  # categories in the order of an analysis: Load, Clean, ...
         self.write_json({"templates": out})
 
     async def post(self):

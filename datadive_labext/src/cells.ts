@@ -3,25 +3,32 @@
  * generated cell in place (asking first when it was edited by hand).
  */
 import { Dialog, showDialog } from '@jupyterlab/apputils';
-import { ICellModel } from '@jupyterlab/cells';
-import { INotebookTracker, NotebookActions, NotebookPanel } from '@jupyterlab/notebook';
+import { ICellModel, ICodeCellModel, MarkdownCell } from '@jupyterlab/cells';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 
 import { IRenderedCell } from './api';
-import { datadiveMeta, isHandEdited, joinSource, sha256Hex } from './logic';
+import { insertBlocker, newCells, datadiveMetadata } from './insertion';
+import { datadiveMeta, isHandEdited, joinSource } from './logic';
 
-/** Metadata of a rendered cell, with a source hash recorded even if the server left it out. */
-function withHash(cell: IRenderedCell): Record<string, any> {
-  const meta = { ...(cell.metadata.datadive ?? {}) };
-  if (!meta.source_hash) {
-    meta.source_hash = 'sha256:' + sha256Hex(cell.source);
-  }
-  return meta;
-}
-
+/** Replace a cell's code: the old outputs and execution count go (they belong to the old code). */
 function fill(model: ICellModel, cell: IRenderedCell): void {
+  if (model.type === 'code') {
+    (model as ICodeCellModel).clearExecution();
+  }
   model.sharedModel.transact(() => {
     model.sharedModel.setSource(cell.source);
-    model.setMetadata('datadive', withHash(cell));
+    model.setMetadata('datadive', datadiveMetadata(cell));
+  });
+}
+
+/** Why Insert cannot write into the current notebook (null: it can). */
+export function targetBlocker(tracker: INotebookTracker): string | null {
+  const panel = tracker.currentWidget;
+  return insertBlocker({
+    path: panel?.context.path ?? '',
+    loading: !!panel && !panel.content.model,
+    readOnly: !!panel?.content.model?.readOnly,
+    writable: panel?.context.contentsModel?.writable ?? undefined
   });
 }
 
@@ -34,31 +41,33 @@ export function targetNotebook(tracker: INotebookTracker): NotebookPanel {
   return panel;
 }
 
-/** Insert rendered cells below the active cell of the current notebook; returns the code cell's index. */
+/**
+ * Insert rendered cells below the active cell of the current notebook, in one transaction (one
+ * undo removes them all); returns the code cell's index.
+ */
 export function insertCells(tracker: INotebookTracker, cells: IRenderedCell[], onFilled?: () => void): number {
   const panel = targetNotebook(tracker);
+  const blocked = targetBlocker(tracker);
+  if (blocked) {
+    throw new Error(blocked);
+  }
   const notebook = panel.content;
-  if (!notebook.model) {
-    throw new Error('The notebook is still loading; try again in a moment.');
-  }
-  if (notebook.model.readOnly) {
-    throw new Error('This notebook is read-only: you cannot insert cells into it.');
-  }
-  for (const cell of cells) {
-    NotebookActions.insertBelow(notebook);
-    if (cell.cell_type === 'markdown') {
-      NotebookActions.changeCellType(notebook, 'markdown');
-    } else if (notebook.activeCell?.model.type !== 'code') {
-      NotebookActions.changeCellType(notebook, 'code');
+  const shared = notebook.model!.sharedModel;
+  const at = Math.min(notebook.activeCellIndex + 1, shared.cells.length);
+  const undo = (shared as any).undoManager as { stopCapturing?: () => void } | undefined;
+  undo?.stopCapturing?.(); // not merged with an edit made just before
+  shared.transact(() => {
+    shared.insertCells(at, newCells(cells) as any);
+  });
+  undo?.stopCapturing?.();
+  cells.forEach((cell, i) => {
+    const widget = notebook.widgets[at + i];
+    if (cell.cell_type === 'markdown' && widget instanceof MarkdownCell) {
+      widget.rendered = true;
     }
-    const active = notebook.activeCell;
-    if (active) {
-      fill(active.model, cell);
-      if (cell.cell_type === 'markdown') {
-        (active as any).rendered = true;
-      }
-    }
-  }
+  });
+  const code = cells.findIndex(c => c.cell_type !== 'markdown');
+  notebook.activeCellIndex = at + (code >= 0 ? code : cells.length - 1);
   onFilled?.();
   return notebook.activeCellIndex;
 }

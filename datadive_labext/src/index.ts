@@ -11,7 +11,10 @@ import { IStatusBar } from '@jupyterlab/statusbar';
 import { LabIcon } from '@jupyterlab/ui-components';
 
 import { DatadiveClient } from './api';
-import { activeGeneratedCell, insertCells, replaceCell } from './cells';
+import { registerAssistant } from './assistant';
+import { activeGeneratedCell, insertCells, replaceCell, targetBlocker } from './cells';
+import { CurrentProjectReporter } from './landing';
+import { copyTargets } from './savecopy';
 import { DraftStore, IKeyValueStore, MemoryStore } from './logic';
 import { DEFAULT_SETTINGS, ISettings, PanelModel } from './model';
 import { DatadivePanel } from './panel';
@@ -30,6 +33,7 @@ export namespace CommandIDs {
   export const insert = 'datadive:insert';
   export const editCell = 'datadive:edit-cell';
   export const syncDetails = 'datadive:sync-details';
+  export const saveCopy = 'datadive:save-copy';
 }
 
 export const datadiveIcon = new LabIcon({
@@ -93,7 +97,6 @@ const plugin: JupyterFrontEndPlugin<void> = {
         console.debug(`datadive: rendered and inserted in ${ms.toFixed(0)} ms`);
       } catch (err) {
         model.setError((err as Error).message);
-        Notification.error((err as Error).message, { autoClose: 8000 });
       }
     };
 
@@ -114,7 +117,6 @@ const plugin: JupyterFrontEndPlugin<void> = {
         }
       } catch (err) {
         model.setError((err as Error).message);
-        Notification.error((err as Error).message, { autoClose: 8000 });
       }
     };
 
@@ -145,7 +147,6 @@ const plugin: JupyterFrontEndPlugin<void> = {
       } catch (err) {
         const message = `Could not open "${path}": ${(err as Error).message}`;
         model.setError(message);
-        Notification.error(message, { autoClose: 8000 });
         return;
       }
       await commands.execute('docmanager:open', { path });
@@ -168,7 +169,6 @@ const plugin: JupyterFrontEndPlugin<void> = {
         commands.execute('filebrowser:go-to-path', { path }).catch(err => {
           const message = `Could not open the folder "${path}" of ${project.name}: ${(err as Error).message ?? err}`;
           model.setError(message);
-          Notification.error(message, { autoClose: 8000 });
         });
       },
       insert: runInsert,
@@ -183,6 +183,29 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
     panel.title.icon = datadiveIcon;
+
+    // Where Lab's new notebooks and files land when made where the user cannot write: the
+    // project open here (the server is told whenever it changes).
+    const reporter = new CurrentProjectReporter(client);
+    model.changed.connect(() => void reporter.report(model.project?.id ?? null));
+
+    // Insert is refused (and says why) while the current notebook cannot take cells.
+    const checkTarget = () => {
+      const blocked = targetBlocker(tracker);
+      const readOnly = !!tracker.currentWidget && !!blocked && blocked.includes('read-only');
+      if (blocked !== model.insertBlocked || readOnly !== !!model.onSaveCopy) {
+        model.insertBlocked = blocked;
+        model.onSaveCopy = readOnly ? () => void commands.execute(CommandIDs.saveCopy) : null;
+        model.emit();
+        commands.notifyCommandChanged(CommandIDs.insert);
+      }
+    };
+    tracker.currentChanged.connect(checkTarget);
+    tracker.widgetAdded.connect((_, nb) => {
+      void nb.context.ready.then(checkTarget);
+      nb.context.fileChanged.connect(checkTarget);
+    });
+    model.changed.connect(checkTarget);
     // What was open before this page load; read now, before the first emit overwrites it.
     let savedUi: any = null;
     try {
@@ -340,7 +363,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     commands.addCommand(CommandIDs.insert, {
       label: 'Datadive: Insert Template Cell',
-      isEnabled: () => model.page === 'form' && !!model.template && !model.editTarget && model.formErrors === 0,
+      isEnabled: () => model.page === 'form' && !!model.template && !model.editTarget && model.formErrors === 0 && !model.insertBlocked,
       execute: runInsert
     });
     commands.addCommand(CommandIDs.editCell, {
@@ -370,6 +393,39 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
     tracker.activeCellChanged.connect(() => commands.notifyCommandChanged(CommandIDs.editCell));
+    const assistantCommands = registerAssistant(app, tracker, model, showPanel);
+
+    commands.addCommand(CommandIDs.saveCopy, {
+      label: 'Datadive: Save a Copy in a Project…',
+      caption: 'Copy the current notebook into a project you can write to, and open the copy',
+      isEnabled: () => !!tracker.currentWidget,
+      execute: async () => {
+        const current = tracker.currentWidget;
+        if (!current) {
+          return;
+        }
+        const targets = copyTargets(model.projects, model.project, p => model.projectFolder(p));
+        if (!targets.length) {
+          model.setError('You cannot write to any project yet: create one in the Datadive panel, then save the copy there.');
+          return;
+        }
+        const choice = await InputDialog.getItem({
+          title: `Save a copy of ${current.context.path.split('/').pop()}`,
+          label: 'Project',
+          items: targets,
+          current: targets[0]
+        });
+        if (!choice.button.accept || !choice.value) {
+          return;
+        }
+        try {
+          const copy = await app.serviceManager.contents.copy(current.context.path, choice.value);
+          await commands.execute('docmanager:open', { path: copy.path });
+        } catch (err) {
+          model.setError(`Could not save a copy in "${choice.value}": ${(err as Error).message}`);
+        }
+      }
+    });
 
     commands.addCommand(CommandIDs.syncDetails, {
       label: 'Datadive: Storage Sync Details',
@@ -387,7 +443,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
         CommandIDs.templates,
         CommandIDs.insert,
         CommandIDs.editCell,
-        CommandIDs.syncDetails
+        CommandIDs.syncDetails,
+        CommandIDs.saveCopy,
+        ...assistantCommands
       ]) {
         palette.addItem({ command, category });
       }

@@ -8,6 +8,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { DatadiveClient } from './api';
 import { IKernelFrame, distinctValues, frameNamed, kernelColumns, levelInputs, preselectFiles, withChoices } from './formlogic';
 import { IExpressionKernel, frameLevels, listFrames } from './kernelframes';
+import { AssistantModel } from './assistantmodel';
 import {
   DraftStore,
   IFileEntry,
@@ -23,7 +24,7 @@ import {
 } from './logic';
 
 export type Page = 'projects' | 'project' | 'form';
-export type ProjectTab = 'files' | 'templates' | 'members';
+export type ProjectTab = 'files' | 'templates' | 'members' | 'assistant';
 
 export interface IEditTarget {
   /** Resolves the target cell again (the notebook may have changed meanwhile). */
@@ -76,6 +77,9 @@ export class PanelModel {
   ) {}
 
   settings: ISettings = { ...DEFAULT_SETTINGS };
+
+  /** The Assistant tab and the codebook editor (assistantmodel.ts). */
+  readonly assistant = new AssistantModel(this);
 
   /**
    * Called after files were uploaded to a project through the service: lists the project's
@@ -153,25 +157,31 @@ export class PanelModel {
     this.emit();
   }
 
-  /** A failure beside the main action (which went on): shown inline and as a notification. */
+  /**
+   * A failure beside the main action (which went on): shown in the banner at the top of the
+   * panel, which stays until dismissed (a toast would vanish before it is read).
+   */
   warn(message: string): void {
     this.error = message;
-    Notification.warning(message, { autoClose: 8000 });
     console.warn(message);
     this.emit();
   }
 
-  /** Run an action; a failure is shown with the server's message, inline and as a notification. */
+  /** Why Insert cannot put cells into the current notebook (null: it can); set by the plugin. */
+  insertBlocked: string | null = null;
+  /** Offered beside a refused Insert when the notebook is read-only: save a copy elsewhere. */
+  onSaveCopy: (() => void) | null = null;
+
+  /** Run an action; a failure is shown with the server's message in the banner. */
   async run<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
+    // An earlier error stays in the banner until dismissed or replaced by a newer one.
     this.busy = true;
-    this.error = '';
     this.emit();
     try {
       return await fn();
     } catch (err) {
       const message = `${what}: ${(err as Error).message}`;
       this.error = message;
-      Notification.error(message, { autoClose: 8000 });
       console.error(message, err);
       return undefined;
     } finally {
@@ -216,6 +226,7 @@ export class PanelModel {
     if (project) {
       Notification.success(`Project "${project.name}" created.`, { autoClose: 3000 });
       await this.loadProjects();
+      this.tab = 'files'; // a new project starts on its Files tab, not the last one used
       await this.openProject(project.id);
     }
     return project;
@@ -264,7 +275,11 @@ export class PanelModel {
     this.members = [];
     this.emit();
     if (project) {
-      await this.loadProjectContent();
+      // the tab shown must show its content at once (the Members tab listed nobody before)
+      await Promise.all([
+        this.loadProjectContent(),
+        this.tab === 'members' ? this.loadMembers() : Promise.resolve()
+      ]);
     }
   }
 
@@ -375,7 +390,6 @@ export class PanelModel {
         const message = `Could not upload "${file.name}": ${(err as Error).message}`;
         this.upload = { name: file.name, loaded: 0, total: file.size, error: message };
         this.error = message;
-        Notification.error(message, { autoClose: 8000 });
         this.emit();
         return;
       }

@@ -7,6 +7,7 @@ import { ReactWidget } from '@jupyterlab/apputils';
 import type { Message } from '@lumino/messaging';
 import * as React from 'react';
 
+import { AssistantTab } from './assistant';
 import { PanelModel } from './model';
 import { Gallery } from './gallery';
 import { TemplateForm } from './templateform';
@@ -217,6 +218,7 @@ function ProjectView({ model, actions, project }: { model: PanelModel; actions: 
   const tabs: { id: typeof model.tab; label: string }[] = [
     { id: 'files', label: 'Files' },
     { id: 'templates', label: 'Templates' },
+    { id: 'assistant', label: 'Assistant' },
     { id: 'members', label: 'Members' }
   ];
   const select = (id: typeof model.tab) => {
@@ -313,6 +315,7 @@ function ProjectView({ model, actions, project }: { model: PanelModel; actions: 
         {model.tab === 'files' && <FilesView model={model} actions={actions} project={project} />}
         {model.tab === 'templates' && <Gallery model={model} />}
         {model.tab === 'members' && <MembersView model={model} project={project} />}
+        {model.tab === 'assistant' && <AssistantTab model={model} />}
       </div>
     </section>
   );

@@ -129,7 +129,12 @@ export function TemplateForm({ model, actions }: { model: PanelModel; actions: I
             Update cell
           </button>
         ) : (
-          <button className="jp-Button jp-mod-styled jp-mod-accept dd-Button dd-Insert" disabled={model.busy} onClick={submit}>
+          <button
+            className="jp-Button jp-mod-styled jp-mod-accept dd-Button dd-Insert"
+            disabled={model.busy || !!model.insertBlocked}
+            aria-describedby={model.insertBlocked ? 'dd-insert-blocked' : undefined}
+            onClick={submit}
+          >
             Insert
           </button>
         )}
@@ -139,6 +144,19 @@ export function TemplateForm({ model, actions }: { model: PanelModel; actions: I
           </button>
         )}
       </div>
+      {!editing && model.insertBlocked && (
+        <p id="dd-insert-blocked" className="dd-Muted dd-InsertBlocked" role="status">
+          {model.insertBlocked}
+          {model.onSaveCopy && (
+            <>
+              {' '}
+              <button className="dd-Link dd-SaveCopy" onClick={() => model.onSaveCopy?.()}>
+                Save a copy in a project…
+              </button>
+            </>
+          )}
+        </p>
+      )}
       {state.submitted && errors.length > 0 && (
         <p className="dd-Muted dd-FormStatus" role="status">
           Fix the {new Set(errors.map(fieldOf)).size} marked field{new Set(errors.map(fieldOf)).size > 1 ? 's' : ''} to {editing ? 'update' : 'insert'} the cell.

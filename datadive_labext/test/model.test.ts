@@ -177,7 +177,7 @@ describe('projects', () => {
     await model.loadProjects();
     expect(model.projects).toHaveLength(2);
     expect(model.error).toBe('Could not list recently deleted projects: The service is read-only right now');
-    expect(notes).toContainEqual({ kind: 'warning', message: model.error });
+    expect(notes).toEqual([]); // in the banner, not in a toast that vanishes
   });
 
   it('shows a failing project list with the server message', async () => {
@@ -185,7 +185,37 @@ describe('projects', () => {
     await model.loadProjects();
     expect(model.error).toBe('Could not list projects: Hub service unreachable');
     expect(model.projectsLoaded).toBe(false);
-    expect(notes.map(n => n.kind)).toEqual(['error']);
+    expect(notes).toEqual([]); // in the banner, not in a toast that vanishes
+  });
+
+  it('keeps an error in the banner until it is dismissed, also when later actions succeed', async () => {
+    let failing = true;
+    const client: any = fakeClient();
+    const listProjects = client.listProjects;
+    client.listProjects = (opts: any = {}) => (failing && !opts.deleted ? Promise.reject(new DatadiveError('Hub service unreachable', 502)) : listProjects(opts));
+    const { model } = makeModel(client);
+    await model.loadProjects();
+    failing = false;
+    await model.loadProjects();
+    expect(model.projects).toHaveLength(2);
+    expect(model.error).toBe('Could not list projects: Hub service unreachable');
+    model.setError('');
+    expect(model.error).toBe('');
+  });
+
+  it('opens a new project on its Files tab, and the Members tab of an opened project lists members', async () => {
+    const client: any = fakeClient();
+    client.createProject = async (name: string) => ({ id: 'p1', name, role: 'owner' });
+    client.listMembers = async () => [{ kind: 'user', name: 'ana', role: 'owner' }];
+    const { model } = makeModel(client);
+    await model.loadProjects();
+    model.tab = 'members'; // the last tab used in another project
+    await model.createProject('Sleep');
+    expect(model.page).toBe('project');
+    expect(model.tab).toBe('files');
+    model.tab = 'members';
+    await model.openProject('p2');
+    expect(model.members.map(m => m.name)).toEqual(['ana']);
   });
 
   it('opens a project: notebooks and files, storage internals hidden', async () => {

@@ -28,6 +28,7 @@ from ..templates import (
     render_cells,
     template_from_document,
 )
+from ..templates.model import sort_key
 from ..templates.search import matches
 from .base import DatadiveHandler
 
@@ -244,7 +245,8 @@ class TemplatesListHandler(TemplatesMixin, DatadiveHandler):
         q = self.get_argument("q", None)
         category = self.get_argument("category", None)
         tag = self.get_argument("tag", None)
-        items = [t for t in items if matches(t, q, category, tag)]
+        # categories in the order of an analysis (Load, Clean, Explore, Test, Plot)
+        items = sorted((t for t in items if matches(t, q, category, tag)), key=sort_key)
         self.finish(
             json.dumps(
                 {

@@ -16,6 +16,7 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from dataclasses import replace as dataclass_replace
 from functools import cached_property
 from importlib import resources
 from typing import Any
@@ -37,7 +38,16 @@ INPUT_TYPES = (
     "column",
     "file",
     "variable",
+    "level",
 )
+#: template categories in the order of an analysis (the panel's gallery shows them in this order;
+#: any other category comes after them)
+CATEGORIES = ("Load", "Clean", "Explore", "Test", "Plot")
+#: categories used by earlier built-in versions, shown where their successor is
+_CATEGORY_ALIASES = {"load data": "Load", "transform": "Clean", "model": "Test"}
+#: ``# datadive: WORD ...`` lines in a code body (see :func:`expand_code`)
+DIRECTIVE = re.compile(r"^([ \t]*)#[ \t]*datadive:[ \t]*(\S*)[ \t]*(.*?)[ \t]*$")
+_SNIPPET_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 LANGUAGES = ("python", "r")
 # {{ name }}: the only template syntax. Anything between the braces must be an input name.
 PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.S)
@@ -65,6 +75,7 @@ _TYPE_KEYS: dict[str, set[str]] = {
     "column": {"dataset", "multiple", "min_items", "max_items"},
     "file": {"extensions", "multiple", "min_items", "max_items"},
     "variable": set(),
+    "level": {"column", "dataset", "multiple", "min_items", "max_items"},
 }
 _COMMON_KEYS = {"name", "type", "title", "help", "required", "default", "placeholder"}
 
@@ -182,6 +193,7 @@ class Input:
     dataset: str | None = None
     extensions: tuple[str, ...] = ()
     placeholder: str | None = None
+    column: str | None = None
 
     @property
     def has_default(self) -> bool:
@@ -221,9 +233,12 @@ class Input:
                 s["pattern"] = f"(?i)({ext})$"
         elif t == "variable":
             s = {"type": "string", "pattern": r"^[^\W\d]\w*$"}
+        elif t == "level":
+            # a value of a column as the data holds it: text, a number or true/false
+            s = {"type": ["string", "number", "boolean"], "minLength": 1}
         else:  # pragma: no cover - rejected by validation
             raise ValueError(f"unknown input type {t!r}")
-        if self.multiple and t in ("choice", "column", "file", "text"):
+        if self.multiple and t in ("choice", "column", "file", "text", "level"):
             s = {"type": "array", "items": s, "uniqueItems": True}
             if self.min_items is not None:
                 s["minItems"] = self.min_items
@@ -242,6 +257,8 @@ class Input:
         hint: dict[str, Any] = {"type": self.type}
         if self.multiple:
             hint["multiple"] = True
+        if self.column:
+            hint["column"] = self.column
         if self.dataset:
             hint["dataset"] = self.dataset
         if self.extensions:
@@ -254,7 +271,7 @@ class Input:
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"name": self.name, "type": self.type}
-        for key in ("title", "help", "pattern", "dataset", "placeholder"):
+        for key in ("title", "help", "pattern", "column", "dataset", "placeholder"):
             if getattr(self, key):
                 d[key] = getattr(self, key)
         for key in ("minimum", "maximum", "min_length", "max_length", "min_items", "max_items"):
@@ -329,8 +346,24 @@ class Template:
 
     @cached_property
     def code_parts(self) -> tuple[str | tuple[str], ...]:
-        """The code split into text and ``(input_name,)`` placeholder parts (render is a join)."""
-        return _split(self.code)
+        """The code (every ``# datadive: if`` line kept) split into text and ``(input_name,)``
+        placeholder parts."""
+        return _split(expand_code(self.code))
+
+    @cached_property
+    def code_lines(self) -> tuple[tuple[str | None, tuple[str | tuple[str], ...]], ...]:
+        """The code with includes expanded, one ``(condition, parts)`` per line: ``condition`` is
+        the input a ``# datadive: if NAME`` line depends on (None: always emitted), ``parts`` the
+        line (with its newline) split into text and ``(input_name,)`` placeholder parts."""
+        pairs = _expanded_lines(self.code)
+        return tuple(
+            (cond, _split(text + ("\n" if i < len(pairs) - 1 else "")))
+            for i, (cond, text) in enumerate(pairs)
+        )
+
+    @property
+    def category_order(self) -> int:
+        return category_order(self.category)
 
     @cached_property
     def markdown_parts(self) -> tuple[str | tuple[str], ...]:
@@ -344,6 +377,7 @@ class Template:
             "title": self.title,
             "description": self.description,
             "category": self.category,
+            "category_order": self.category_order,
             "tags": list(self.tags),
             "language": self.language,
             "inputs": self.values_schema,
@@ -364,11 +398,146 @@ class Template:
                 hint["ui:widget"] = "textarea"
             elif i.type == "choice" and i.multiple:
                 hint["ui:widget"] = "checkboxes"
-            elif i.type == "boolean":
-                hint["ui:widget"] = "checkbox"
+            # a boolean gets no ui:widget: react-jsonschema-form then shows its title once, as
+            # the checkbox's label (naming the widget adds the title again above the box)
             if hint:
                 ui[i.name] = hint
         return ui
+
+
+def category_order(category: str) -> int:
+    """Position of ``category`` in :data:`CATEGORIES` (case-insensitive; earlier built-in names
+    such as "Load data" count as their successor); any other category sorts after them."""
+    folded = (category or "").strip().casefold()
+    folded = _CATEGORY_ALIASES.get(folded, folded).casefold()
+    for i, name in enumerate(CATEGORIES):
+        if name.casefold() == folded:
+            return i
+    return len(CATEGORIES)
+
+
+def sort_key(summary: dict[str, Any]) -> tuple:
+    """Order of a template list: by category (analysis order), then title, then id."""
+    order = summary.get("category_order")
+    if not isinstance(order, int):
+        order = category_order(summary.get("category") or "")
+    return (order, (summary.get("title") or "").casefold(), summary.get("id") or "")
+
+
+@functools.cache
+def snippet(name: str) -> str:
+    """The text of ``library/snippets/NAME.py`` (KeyError when there is no such snippet)."""
+    if not _SNIPPET_NAME.match(name):
+        raise KeyError(name)
+    entry = resources.files(__package__).joinpath("library", "snippets", f"{name}.py")
+    if not entry.is_file():
+        raise KeyError(name)
+    return entry.read_text("utf-8").rstrip("\n") + "\n"
+
+
+def snippet_names() -> list[str]:
+    folder = resources.files(__package__).joinpath("library", "snippets")
+    return sorted(
+        e.name[:-3]
+        for e in folder.iterdir()
+        if e.name.endswith(".py") and _SNIPPET_NAME.match(e.name[:-3])
+    )
+
+
+def _expanded_lines(code: str) -> list[tuple[str | None, str]]:
+    """``(condition, line)`` for each line of the code with its directives applied (the code was
+    validated, so each one is well formed): ``# datadive: include NAME`` becomes the snippet's
+    lines; ``# datadive: if NAME CODE`` becomes ``CODE`` at the directive's indentation, with
+    condition ``NAME`` (None for every other line)."""
+    out: list[tuple[str | None, str]] = []
+    for line in code.split("\n"):
+        m = DIRECTIVE.match(line)
+        if m is None:
+            out.append((None, line))
+        elif m.group(2) == "include":
+            out.extend((None, inc) for inc in snippet(m.group(3)).rstrip("\n").split("\n"))
+        else:  # if NAME CODE
+            name, _, rest = m.group(3).partition(" ")
+            out.append((name, m.group(1) + rest.strip()))
+    return out
+
+
+def expand_code(code: str) -> str:
+    """The code with includes expanded and every ``# datadive: if`` line kept."""
+    return "\n".join(text for _, text in _expanded_lines(code))
+
+
+def _directive_problems(code: str, kinds: dict[str, str | None]) -> list[tuple[int, str]]:
+    """(line in the body, message) for each malformed ``# datadive:`` directive."""
+    out = []
+    for lineno, line in enumerate(code.split("\n"), 1):
+        m = DIRECTIVE.match(line)
+        if m is None:
+            continue
+        indent, word, rest = m.groups()
+        if word == "include":
+            if indent:
+                out.append((lineno, "'# datadive: include' must start at the beginning of a line"))
+            elif not _SNIPPET_NAME.match(rest) or rest not in snippet_names():
+                out.append(
+                    (
+                        lineno,
+                        f"no snippet {rest!r} to include; snippets are: "
+                        f"{', '.join(snippet_names()) or 'none'}",
+                    )
+                )
+        elif word == "if":
+            name, _, body = rest.partition(" ")
+            if not body.strip() or not _IDENT.match(name):
+                out.append(
+                    (
+                        lineno,
+                        "write '# datadive: if INPUT_NAME code...': the line of code goes on "
+                        "the directive's line, after the input's name",
+                    )
+                )
+            elif name not in kinds:
+                declared = ", ".join(kinds) or "none"
+                out.append(
+                    (lineno, f"'# datadive: if {name}' names no input; inputs are: {declared}")
+                )
+        else:
+            out.append(
+                (
+                    lineno,
+                    f"unknown directive '# datadive: {word}'; use '# datadive: include SNIPPET' "
+                    "or '# datadive: if INPUT_NAME code...'",
+                )
+            )
+    return out
+
+
+def _for_checking(code: str) -> str:
+    """The code as checked: every ``if`` line kept, each include a ``pass`` (same line numbers;
+    snippets are plain Python shipped with the package)."""
+    lines = []
+    for line in code.split("\n"):
+        m = DIRECTIVE.match(line)
+        if m is None:
+            lines.append(line)
+        elif m.group(2) == "include":
+            lines.append(m.group(1) + "pass")
+        else:
+            lines.append(m.group(1) + m.group(3).partition(" ")[2].strip())
+    return "\n".join(lines)
+
+
+def _without_conditional_lines(code: str) -> tuple[str, list[int]]:
+    """The code as rendered when every ``# datadive: if`` input is empty, and the body line
+    number of each line kept (an include stays a comment: snippets are complete on their own)."""
+    lines, numbers = [], []
+    for lineno, line in enumerate(code.split("\n"), 1):
+        m = DIRECTIVE.match(line)
+        if m is not None and m.group(2) == "if":
+            continue
+        lines.append(line)
+        numbers.append(lineno)
+    return "\n".join(lines), numbers or [1]
 
 
 def _split(body: str) -> tuple[str | tuple[str], ...]:
@@ -516,6 +685,31 @@ def template_from_document(
                 )
             elif kinds[inp.dataset] not in ("variable", "file", None):
                 add((*p, "dataset"), f"dataset {inp.dataset!r} must be a variable or file input")
+        if inp.type == "level":
+            target = next((i for i in inputs if i.name == inp.column), None)
+            if not inp.column:
+                add(
+                    p,
+                    f"level input {inp.name!r} needs 'column': the name of the column input "
+                    "whose values it offers",
+                )
+            elif inp.column not in kinds:
+                add(
+                    (*p, "column"), f"column {inp.column!r} is not an input; inputs are: {declared}"
+                )
+            elif target is not None and (target.type != "column" or target.multiple):
+                add(
+                    (*p, "column"),
+                    f"column {inp.column!r} must be a column input that picks one column",
+                )
+            elif target is not None and inp.dataset and inp.dataset != target.dataset:
+                add(
+                    (*p, "dataset"),
+                    f"dataset {inp.dataset!r} differs from the dataset of column "
+                    f"{inp.column!r} ({target.dataset!r}); leave it out or make them equal",
+                )
+            elif target is not None and not inp.dataset:
+                inputs[inputs.index(inp)] = inp = dataclass_replace(inp, dataset=target.dataset)
         if inp.type == "variable" and not inp.required and not inp.has_default:
             add(p, f"variable input {inp.name!r} must be required or have a default")
         if inp.has_default:
@@ -553,8 +747,25 @@ def template_from_document(
     code = bodies["code"]
     if code is not None and doc.get("language") == "python":
         first = _body_line(lines, "code", code, 0)
-        for lineno, msg in _check_python_body(code, kinds):
+        directive_problems = _directive_problems(code, kinds)
+        for lineno, msg in directive_problems:
             add(("code",), msg, first + lineno - 1 if first is not None else None)
+        if not directive_problems:
+            for lineno, msg in _check_python_body(_for_checking(code), kinds):
+                add(("code",), msg, first + lineno - 1 if first is not None else None)
+            if not problems and any(DIRECTIVE.match(x) for x in code.split("\n")):
+                kept, numbers = _without_conditional_lines(code)
+                try:
+                    ast.parse(PLACEHOLDER.sub("x", kept))
+                except SyntaxError as e:
+                    at = numbers[min(max((e.lineno or 1) - 1, 0), len(numbers) - 1)]
+                    add(
+                        ("code",),
+                        "without its '# datadive: if' lines (left out when their input is "
+                        f"empty) the code is not valid Python: {e.msg}; keep a statement in "
+                        "every block",
+                        first + at - 1 if first is not None else None,
+                    )
 
     if problems:
         problems.sort(key=lambda p: p.line or 0)  # stable: in file order where lines are known
@@ -660,6 +871,7 @@ def _build_input(raw: dict[str, Any]) -> tuple[Input, list[tuple[Path, str]]]:
         dataset=raw.get("dataset"),
         extensions=tuple(raw.get("extensions") or ()),
         placeholder=raw.get("placeholder"),
+        column=raw.get("column"),
     )
     return inp, msgs
 

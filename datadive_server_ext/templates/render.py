@@ -241,19 +241,33 @@ def render_code(template: Template, values: dict[str, Any]) -> str:
         )
     kinds = {i.name: i.type for i in template.inputs}
     out = []
-    for part in template.code_parts:
-        if isinstance(part, str):
-            out.append(part)
-        else:
-            name = part[0]
-            value = values[name]
-            if kinds[name] == "variable":
-                if not is_variable_name(value):  # defence in depth: check_values already did this
-                    raise ValuesInvalid({name: _VARIABLE_MSG})
-                out.append(value)
+    for condition, parts in template.code_lines:
+        if condition is not None and is_empty(values.get(condition)):
+            continue  # '# datadive: if NAME' and NAME is empty: the line is left out
+        for part in parts:
+            if isinstance(part, str):
+                out.append(part)
             else:
-                out.append(python_literal(value))
-    return "".join(out)
+                name = part[0]
+                value = values[name]
+                if kinds[name] == "variable":
+                    if not is_variable_name(value):  # defence in depth: check_values did this
+                        raise ValuesInvalid({name: _VARIABLE_MSG})
+                    out.append(value)
+                else:
+                    out.append(python_literal(value))
+    return "".join(out).rstrip("\n")  # a left-out last line leaves no trailing newline
+
+
+def is_empty(value: Any) -> bool:
+    """What '# datadive: if NAME' leaves out: no value, false, blank text or an empty list."""
+    if value is None or value is False:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, list | tuple | dict):
+        return len(value) == 0
+    return False
 
 
 def render_markdown(template: Template, values: dict[str, Any]) -> str | None:

@@ -15,7 +15,12 @@ from datadive_platform import free_port
 pytestmark = pytest.mark.hub
 
 
-def start(data_dir, port):
+def ignore_sigint():
+    """What a shell does to a job started with ``&`` (or ``nohup``): SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def start(data_dir, port, preexec_fn=None):
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -30,6 +35,7 @@ def start(data_dir, port):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=preexec_fn,
     )
     lines = []
     deadline = time.monotonic() + 120
@@ -55,11 +61,11 @@ def sign_in(url, name, password) -> bool:
     return r.status_code == 200 and "Invalid username or password" not in r.text
 
 
-def stop(proc) -> list:
-    """Ctrl-C; returns the processes that were its children and are still alive."""
+def stop(proc, sig=signal.SIGINT) -> list:
+    """Ctrl-C (or ``sig``); returns the processes that were its children and are still alive."""
     children = psutil.Process(proc.pid).children(recursive=True)
     assert children, "datadive up should have started JupyterHub, the proxy and the service"
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     out, _ = proc.communicate(timeout=60)
     assert "Stopped." in out
     gone, alive = psutil.wait_procs(children, timeout=10)
@@ -123,6 +129,24 @@ def test_first_start_restart_and_clean_stop(tmp_path):
         assert [p["name"] for p in r.json()["projects"]] == ["Kept"]
     finally:
         assert stop(proc) == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_started_in_the_background_stops_on_sigint_and_sigterm(tmp_path, sig):
+    """``datadive up &`` (SIGINT ignored, as a shell does for background jobs): kill -INT and
+    kill -TERM both stop the hub, the proxy, the service and the user servers."""
+    proc, _ = start(tmp_path / "data", free_port(), preexec_fn=ignore_sigint)
+    try:
+        # the hub does not inherit the ignore (it stops user servers with SIGINT)
+        for child in psutil.Process(proc.pid).children():
+            status = open(f"/proc/{child.pid}/status").read()
+            ignored = int(re.search(r"^SigIgn:\s+([0-9a-f]+)", status, re.M).group(1), 16)
+            assert not ignored & (1 << (signal.SIGINT - 1)), f"{child.cmdline()} ignores SIGINT"
+        assert stop(proc, sig) == [], f"every child process must be gone after {sig.name}"
+        assert proc.returncode == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
 
 
 def test_bootstrap_token_is_an_admin_token(platform):

@@ -120,7 +120,7 @@ def test_validate_reports_every_problem_with_file_line_field(tmp_path):
         "inputs, language, markdown, tags, title, version",
         f"{f}:8: inputs[0]: variable input 'data' must be required or have a default",
         f"{f}:11: inputs[1].type: unknown input type 'slider'; use one of: text, number, "
-        "integer, boolean, choice, date, column, file, variable",
+        "integer, boolean, choice, date, column, file, variable, level",
         f"{f}:14: inputs[2].minimum: minimum 5 is greater than maximum 1",
         f"{f}:16: inputs[2].default: default 30 is not a valid value: must be at most 1",
         f"{f}:19: inputs[3].dataset: dataset 'frame' is not an input; inputs are: data, n, k, "
@@ -150,7 +150,7 @@ def test_validate_reports_file_line_field(tmp_path, builtins):
     assert len(oks) >= 12
     assert r.stdout.splitlines() == [
         f"{bad}:7: inputs[0].type: unknown input type 'slider'; use one of: text, number, "
-        "integer, boolean, choice, date, column, file, variable",
+        "integer, boolean, choice, date, column, file, variable, level",
         f"{bad}:10: code: placeholder {{{{ m }}}} has no input; declare it under inputs "
         "(inputs are: n)",
         *oks,

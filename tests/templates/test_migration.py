@@ -46,7 +46,7 @@ def test_upgrade_publish_downgrade(db_url):
             assert publish_builtins(s) == len(builtin_templates())
             assert publish_builtins(s) == 0  # idempotent
             rows = versions_of(s, "load-qualtrics")
-            assert [r.version for r in rows] == ["1.0.0"] and rows[0].builtin
+            assert [r.version for r in rows] == ["1.1.0"] and rows[0].builtin
             assert latest(rows).document["id"] == "load-qualtrics"
             assert rows[0].source and "ImportId" in rows[0].source
             n = len(s.scalars(select(TemplateVersion)).all())

@@ -49,12 +49,17 @@ def reader(hub):
 def test_builtins_published_at_start(hub, reader):
     r = hub.call("GET", "templates", reader)
     assert r.status_code == 200
-    items = {t["id"]: t for t in r.json()["templates"]}
+    listed = r.json()["templates"]
+    items = {t["id"]: t for t in listed}
     assert len([t for t in items.values() if t["builtin"]]) >= 12
     assert items["t-test"]["published_by"] == "datadive" and "document" not in items["t-test"]
+    # in the order of an analysis: Load, Clean, Explore, Test, Plot; "Load a CSV file" first
+    assert listed[0]["id"] == "load-csv" and items["t-test"]["category_order"] == 3
+    orders = [t["category_order"] for t in listed]
+    assert orders == sorted(orders)
     r = hub.call("GET", "templates/load-qualtrics", reader)
     assert r.json()["document"]["id"] == "load-qualtrics" and r.json()["versions"] == [
-        {"version": "1.0.0", "deprecated": False}
+        {"version": "1.1.0", "deprecated": False}
     ]
 
 

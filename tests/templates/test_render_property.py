@@ -320,7 +320,7 @@ def test_defaults_and_choice_messages(builtins):
         check_values(t, {"bins": 0})
     assert e.value.errors == {"column": "required: give a value", "bins": "must be at least 1"}
     v = check_values(t, {"column": "x"})
-    assert v == {"data": "df", "column": "x", "bins": 20, "title": ""}
+    assert v == {"data": "df", "column": "x", "bins": 20, "title": None}
     with pytest.raises(ValuesInvalid) as e:
         check_values(builtins["correlation"], {"columns": ["a", "b"], "method": "magic"})
     assert e.value.errors == {"method": "must be one of: 'pearson', 'spearman', 'kendall'"}

@@ -32,6 +32,10 @@ def test_list_falls_back_to_builtins_with_a_note(jupyter_server):
     assert "built-in templates only" in data["note"] and "not connected" in data["note"]
     ids = {t["id"] for t in data["templates"]}
     assert {"t-test", "load-qualtrics"} <= ids and len(ids) >= 12
+    # in the order of an analysis (Load, Clean, Explore, Test, Plot): "Load a CSV file" first
+    orders = [t["category_order"] for t in data["templates"]]
+    assert data["templates"][0]["id"] == "load-csv" and orders == sorted(orders)
+    assert orders[-1] == 4 and len(set(orders)) == 5
     tt = next(t for t in data["templates"] if t["id"] == "t-test")
     assert tt["inputs"]["properties"]["outcome"]["x-datadive-input"] == {
         "type": "column",
@@ -45,15 +49,15 @@ def test_list_falls_back_to_builtins_with_a_note(jupyter_server):
 
 def test_get_and_unknown_template(jupyter_server):
     data = call(jupyter_server, "templates", "anova")
-    assert data["version"] == "1.0.0" and data["document"]["code"].startswith("import pingouin")
-    data = call(jupyter_server, "templates", "anova", params={"version": "1.0.0"})
+    assert data["version"] == "1.1.0" and data["document"]["code"].startswith("import pingouin")
+    data = call(jupyter_server, "templates", "anova", params={"version": "1.1.0"})
     assert data["ui_schema"]["ui:order"] == ["data", "outcome", "group"]
     err = call(jupyter_server, "templates", "anova", params={"version": "2.0.0"}, expect=404)
-    assert "versions that exist: 1.0.0" in err["message"]
+    assert "versions that exist: 1.1.0" in err["message"]
     err = call(jupyter_server, "templates", "nope", expect=404)
     assert "No template 'nope'" in err["message"] and "t-test" in err["message"]
     err = call(jupyter_server, "templates", "anova", "versions", "9.0.0", expect=404)
-    assert "versions that exist: 1.0.0" in err["message"]
+    assert "versions that exist: 1.1.0" in err["message"]
 
 
 def test_render_and_per_field_422(jupyter_server):
@@ -123,7 +127,7 @@ def test_insert_update_delete_reorder(jupyter_server, notebook_path):
     )
     nb = read_nb(jupyter_server.root, path)
     assert nb.cells[2].id == code_id and up["index"] == 1
-    assert "== 'C'" in nb.cells[2].source and "equal_var=True" in nb.cells[2].source
+    assert "= 'A', 'C'" in nb.cells[2].source and "equal_var=True" in nb.cells[2].source
     assert "(A vs C)" in nb.cells[1].source
 
     # a hand edit is never overwritten silently
