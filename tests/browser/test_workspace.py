@@ -177,7 +177,26 @@ def field_errors(form) -> list[str]:
     return [t.strip() for t in form.locator(".validationErrors").all_inner_texts() if t.strip()]
 
 
+def ensure_notebook(lab):
+    """The project's notebook "explore.ipynb", open and in front (Insert needs a notebook)."""
+    nb = lab.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+    if state.get("notebook"):
+        lab.page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="explore.ipynb").click()
+        nb.locator(".jp-Notebook").wait_for()
+        return nb
+    open_project(lab)
+    open_tab(lab, "Files")
+    p = panel(lab)
+    p.get_by_label("New notebook name").fill("explore")
+    p.get_by_role("button", name="New notebook").click()
+    nb.locator(".jp-Notebook").wait_for(timeout=60_000)
+    lab.dismiss_dialogs()
+    state["notebook"] = True
+    return nb
+
+
 def test_form_errors_only_after_touch_or_insert_and_in_words(ws):
+    ensure_notebook(ws)
     open_project(ws)
     open_template(ws, "load-csv", "csv").click()
     form = panel(ws).locator(".dd-Form")
@@ -224,14 +243,8 @@ def active_notebook(lab):
 
 def test_kernel_data_frames_and_columns_offered(ws):
     """The notebook ran ``df = pd.read_csv(...)``: the form offers df and its columns."""
-    open_project(ws)
-    open_tab(ws, "Files")
+    nb = ensure_notebook(ws)
     p = panel(ws)
-    p.get_by_label("New notebook name").fill("explore")
-    p.get_by_role("button", name="New notebook").click()
-    nb = active_notebook(ws)
-    nb.locator(".jp-Notebook").wait_for(timeout=60_000)
-    ws.dismiss_dialogs()
     ws.page.locator(".jp-NotebookPanel .jp-Notebook-ExecutionIndicator").first.wait_for()
     ws.page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for(timeout=120_000)
     cell = nb.locator(".jp-CodeCell").first
