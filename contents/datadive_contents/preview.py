@@ -4,7 +4,11 @@
 
     {"format": "csv", "columns": [{"name": "age", "type": "integer"}, ...],
      "rows": [[34, "yes"], ...], "truncated": True, "total_rows": None,
-     "bytes_read": 65536, "requests": 1, "size": 104857600}
+     "total_rows_estimate": 1480000, "bytes_read": 65536, "requests": 1, "size": 104857600}
+
+``total_rows`` is exact when it is known (Parquet and Excel metadata, or a file read whole);
+otherwise ``total_rows_estimate`` is the size over the mean length of the records read.
+``summary=True`` adds per-column summaries (:mod:`.summary`) of the first few MB.
 
 Never downloads a whole large file: CSV/TSV/JSON lines read growing ranges from the start until
 the header and ``rows`` complete records are in; a JSON array is decoded element by element from
@@ -40,6 +44,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .stores.base import NotFound, ObjectInfo, ObjectStore
+from .summary import SUMMARY_BYTES, SUMMARY_ROWS, summarise
 
 #: file-name suffix → format name
 SUFFIXES = {
@@ -416,13 +421,31 @@ def _preview_delimited(reader: SyncReader, rows: int, fmt: str) -> dict:
     first_line = text.split("\n", 1)[0]
     sep = _sniff_delimiter(first_line, "\t" if fmt == "tsv" else ",")
     if not text.strip():
-        return {"columns": [], "rows": [], "truncated": False, "delimiter": sep}
+        return {"columns": [], "rows": [], "truncated": False, "delimiter": sep, "total_rows": 0}
     try:
         df = pd.read_csv(io.StringIO(text), sep=sep, nrows=rows, dtype_backend="numpy_nullable")
     except (pd.errors.ParserError, ValueError) as e:
         raise PreviewFailed(f"cannot read the first rows as {fmt.upper()}: {e}") from None
     columns, out_rows = _frame_table(df)
-    return {"columns": columns, "rows": out_rows, "truncated": more, "delimiter": sep}
+    out: dict[str, Any] = {"columns": columns, "rows": out_rows, "truncated": more}
+    out["delimiter"] = sep
+    if not more:
+        out["total_rows"] = len(df)  # the whole file was read: its exact row count
+    else:
+        out["total_rows_estimate"] = _estimate_rows(data, reader.size, len(df))
+    return out
+
+
+def _estimate_rows(data: bytes, size: int, records: int) -> int | None:
+    """Rows of a delimited file of ``size`` bytes from its first ``data`` bytes (header +
+    ``records`` records): the size after the header over the mean record length."""
+    header_end = record_ends(data, 1)
+    if not records or not header_end:
+        return None
+    body = len(data) - header_end[0]
+    if body <= 0:
+        return None
+    return max(records, round((size - header_end[0]) * records / body))
 
 
 def _frame_table(df: Any) -> tuple[list[dict], list[list[Any]]]:
@@ -558,7 +581,14 @@ def _preview_jsonl(reader: SyncReader, rows: int) -> dict:
         if len(records) >= rows or at_end:
             more = bool(buf[pos:].strip()) or not at_end
             columns, out = _records_table(records)
-            return {"columns": columns, "rows": out, "truncated": more}
+            result: dict[str, Any] = {"columns": columns, "rows": out, "truncated": more}
+            if not more:
+                result["total_rows"] = len(records)
+            elif records and pos:
+                result["total_rows_estimate"] = max(
+                    len(records), round(reader.size * len(records) / pos)
+                )
+            return result
 
 
 _WS = " \t\r\n"
@@ -611,7 +641,12 @@ def _preview_json(reader: SyncReader, rows: int) -> dict:
             raise PreviewFailed(f"not valid JSON: {e}") from None
         found = _records_from_object(obj)
         columns, out = _records_table(found[:rows])
-        return {"columns": columns, "rows": out, "truncated": len(found) > rows}
+        return {
+            "columns": columns,
+            "rows": out,
+            "truncated": len(found) > rows,
+            "total_rows": len(found),
+        }
     if text[i] != "[":
         raise PreviewFailed(
             "JSON previews need an array of records ([{...}, ...]) or JSON lines; "
@@ -653,7 +688,10 @@ def _preview_json(reader: SyncReader, rows: int) -> dict:
                 break
         ended = i < len(text) and text[i] == "]"
     columns, out = _records_table(records)
-    return {"columns": columns, "rows": out, "truncated": not ended}
+    result: dict[str, Any] = {"columns": columns, "rows": out, "truncated": not ended}
+    if ended:
+        result["total_rows"] = len(records)
+    return result
 
 
 def _records_from_object(obj: Any) -> list[Any]:
@@ -793,6 +831,70 @@ def _xlsx_sync(f: SyncRangedFile, rows: int, sheet: str | None, max_inflated: in
         wb.close()
 
 
+# ---------------------------------------------------------------- column summaries
+
+
+def _cut_records(data: bytes, at_end: bool) -> bytes:
+    """``data`` up to its last complete record (all of it at the end of the file)."""
+    if at_end:
+        return data
+    if b'"' not in data:
+        return data[: data.rfind(b"\n") + 1]
+    ends = record_ends(data, len(data))
+    return data[: ends[-1]] if ends else b""
+
+
+def _summary_delimited(reader: SyncReader, sep: str, budget: int) -> dict:
+    """Summaries from the first ``budget`` bytes of a CSV / TSV (whole records only)."""
+    import pandas as pd
+
+    data = reader.read(0, budget)
+    complete = len(data) >= reader.size
+    data = _cut_records(data, complete)
+    text = _decode(data)
+    if not text.strip():
+        return {"rows": 0, "bytes": len(data), "complete": complete, "columns": []}
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=sep, dtype_backend="numpy_nullable")
+    except (pd.errors.ParserError, ValueError) as e:
+        raise PreviewFailed(
+            f"cannot read the first {len(data) >> 10} KB to summarise: {e}"
+        ) from None
+    df.columns = _unique_names(df.columns)
+    return {"rows": len(df), "bytes": len(data), "complete": complete, "columns": summarise(df)}
+
+
+def _summary_jsonl(reader: SyncReader, budget: int) -> dict:
+    """Summaries from the first ``budget`` bytes of a JSON lines file."""
+    import pandas as pd
+
+    data = reader.read(0, budget)
+    complete = len(data) >= reader.size
+    if not complete:
+        data = data[: data.rfind(b"\n") + 1]
+    records = []
+    for line in data.splitlines():
+        if line.strip():
+            try:
+                records.append(_json_value(line))
+            except PreviewFailed:
+                raise
+            except ValueError as e:
+                raise PreviewFailed(f"a line is not valid JSON ({e})") from None
+    names, rows = _records_table(records)
+    df = pd.DataFrame(rows, columns=[c["name"] for c in names])
+    return {"rows": len(df), "bytes": len(data), "complete": complete, "columns": summarise(df)}
+
+
+def _summary_of_rows(result: dict, complete: bool) -> dict:
+    """Summaries of the rows a parser returned (Parquet, Excel, JSON arrays)."""
+    import pandas as pd
+
+    names = [c["name"] for c in result["columns"]]
+    df = pd.DataFrame(result["rows"], columns=names)
+    return {"rows": len(df), "bytes": None, "complete": complete, "columns": summarise(df)}
+
+
 # ---------------------------------------------------------------- entry point
 
 
@@ -821,8 +923,15 @@ async def preview(
     info: ObjectInfo | None = None,
     max_inflated: int = DEFAULT_MAX_INFLATED,
     timeout: float = DEFAULT_TIMEOUT,
+    summary: bool = False,
+    summary_bytes: int = SUMMARY_BYTES,
 ) -> dict:
     """Preview the first ``rows`` rows of ``key`` (see the module docstring for the result).
+
+    With ``summary``, the result also has ``"summary"``: per-column summaries
+    (:mod:`.summary`) of the first ``summary_bytes`` of a CSV / TSV / JSON lines file, or of the
+    first SUMMARY_ROWS rows of the other formats, with how many rows they cover and whether that
+    was the whole file (then ``total_rows`` is exact).
 
     Parsing runs in a worker thread, bounded by ``max_bytes`` read, ``max_inflated`` bytes
     inflated (xlsx), MAX_JSON_DEPTH and ``timeout`` seconds.
@@ -843,20 +952,40 @@ async def preview(
     reader = RangeReader(store, key, info, max_bytes, first)
     sync = SyncReader(reader, asyncio.get_running_loop(), deadline, timeout)
     result: dict[str, Any]
+    # formats without a byte-bounded summary read more rows for it, then return ``rows``
+    parse_rows = max(rows, SUMMARY_ROWS) if summary and fmt in ("json", "parquet", "xlsx") else rows
+    budget = max(0, min(summary_bytes, max_bytes))
     if fmt in ("csv", "tsv"):
         result = await _parse(_preview_delimited, sync, rows, fmt)
+        if summary:
+            result["summary"] = await _parse(_summary_delimited, sync, result["delimiter"], budget)
     elif fmt == "jsonl":
         result = await _parse(_preview_jsonl, sync, rows)
+        if summary:
+            result["summary"] = await _parse(_summary_jsonl, sync, budget)
     elif fmt == "json":
-        result = await _parse(_preview_json, sync, rows)
+        result = await _parse(_preview_json, sync, parse_rows)
     else:
         if info.size == 0:
             raise PreviewFailed(f"{key!r} is empty, not a {fmt} file")
         f = SyncRangedFile(sync)
         if fmt == "parquet":
-            result = await _parse(_parquet_sync, f, rows)
+            result = await _parse(_parquet_sync, f, parse_rows)
         else:
-            result = await _parse(_xlsx_sync, f, rows, sheet, max_inflated)
+            result = await _parse(_xlsx_sync, f, parse_rows, sheet, max_inflated)
+    if summary and "summary" not in result:
+        result["summary"] = await _parse(_summary_of_rows, result, not result["truncated"])
+        if len(result["rows"]) > rows:
+            result["rows"] = result["rows"][:rows]
+            result["truncated"] = True
+    if summary and result["summary"]["complete"] and result.get("total_rows") is None:
+        result["total_rows"] = result["summary"]["rows"]
+    if result.get("total_rows") is not None:
+        result.pop("total_rows_estimate", None)
+    elif summary and result["summary"].get("bytes") and result["summary"]["rows"]:
+        # a better estimate from the summary's larger sample
+        s = result["summary"]
+        result["total_rows_estimate"] = max(s["rows"], round(info.size * s["rows"] / s["bytes"]))
     result.setdefault("total_rows", None)
     return {
         "format": fmt,

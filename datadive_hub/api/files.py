@@ -589,7 +589,8 @@ class VersionsHandler(FilesBase):
 
 
 class PreviewHandler(FilesBase):
-    """``GET projects/{id}/preview/{path}?rows=100&sheet=&version_id=``: first rows + types."""
+    """``GET projects/{id}/preview/{path}?rows=100&sheet=&version_id=&summary=1``: first rows +
+    types (+ per-column summaries of the first few MB with ``summary=1``)."""
 
     async def get(self, project_id, path):
         store = self.project_store(project_id, Role.viewer)
@@ -604,6 +605,9 @@ class PreviewHandler(FilesBase):
             previews.format_for(key)
         except previews.UnsupportedFormat as e:
             raise web.HTTPError(415, str(e)) from None
+        summary = self.get_argument("summary", "0")
+        if summary not in ("0", "1", "true", "false"):
+            raise web.HTTPError(400, "summary must be 1 (with column summaries) or 0")
         max_bytes = int(getattr(self.service, "preview_max_bytes", previews.DEFAULT_MAX_BYTES))
         with store_errors(key):
             try:
@@ -614,6 +618,7 @@ class PreviewHandler(FilesBase):
                     version_id=self.get_argument("version_id", None) or None,
                     sheet=self.get_argument("sheet", None),
                     max_bytes=max_bytes,
+                    summary=summary in ("1", "true"),
                 )
             except previews.PreviewFailed as e:
                 raise web.HTTPError(422, f"Cannot preview {key!r}: {e}") from None

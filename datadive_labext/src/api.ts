@@ -260,10 +260,13 @@ export class DatadiveClient {
 
   /** The gallery; `offline` is set when the server could not reach the template library and
    * answered with its last list or the built-in templates. */
-  async listTemplates(): Promise<ITemplate[] & { offline?: boolean }> {
+  async listTemplates(): Promise<ITemplate[] & { offline?: boolean; categoryOrder?: string[] }> {
     const body = await this.request('api/templates');
-    const list: ITemplate[] & { offline?: boolean } = unwrapList<any>(body, 'templates').map(normalizeTemplate);
+    const list: ITemplate[] & { offline?: boolean; categoryOrder?: string[] } = unwrapList<any>(body, 'templates').map(normalizeTemplate);
     list.offline = Boolean(body?.offline);
+    if (Array.isArray(body?.category_order)) {
+      list.categoryOrder = body.category_order.map(String);
+    }
     return list;
   }
 

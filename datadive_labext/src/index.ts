@@ -18,6 +18,7 @@ import { copyTargets } from './savecopy';
 import { DraftStore, IKeyValueStore, MemoryStore } from './logic';
 import { DEFAULT_SETTINGS, ISettings, PanelModel } from './model';
 import { DatadivePanel } from './panel';
+import { PreviewOpener } from './previewgrid';
 import { SyncStatus } from './status';
 
 const PLUGIN_ID = '@datadive/labextension:plugin';
@@ -154,6 +155,12 @@ const plugin: JupyterFrontEndPlugin<void> = {
     // After an upload through the service, a listing of the project's folder makes the
     // working copy pull the new files, so kernels (and the file browser) see them at once.
     model.onFilesChanged = project => getPath(model.projectFolder(project), true);
+
+    // Previews open in a main-area tab on Lab's DataGrid (previewgrid.tsx).
+    const previews = new PreviewOpener(client, w => shell.add(w, 'main'), id => shell.activateById(id));
+    model.openPreview = (projectId, path) => void previews.show(projectId, path);
+    // Template forms ask the kernel of the notebook cells go into for its data frames.
+    model.kernel = () => tracker.currentWidget?.sessionContext.session?.kernel ?? null;
 
     const panel = new DatadivePanel(model, {
       openFile: path => void openFile(path),

@@ -43,6 +43,8 @@ export interface ITemplate {
   version: string | number;
   description: string;
   category: string;
+  /** The category's place in an analysis, when the server gives it (`category_order`). */
+  categoryOrder?: number;
   tags: string[];
   inputs: Record<string, any>;
   ui: Record<string, any>;
@@ -169,6 +171,7 @@ export function normalizeTemplate(raw: any): ITemplate {
     version: raw.version ?? '',
     description: String(raw.description ?? ''),
     category: String(raw.category ?? 'Other'),
+    categoryOrder: typeof raw.category_order === 'number' ? raw.category_order : undefined,
     tags: Array.isArray(raw.tags) ? raw.tags.map(String) : [],
     inputs,
     ui: raw.ui ?? raw.ui_schema ?? raw.uiSchema ?? raw.inputs?.ui ?? {}
@@ -215,7 +218,7 @@ export function templateFacets(templates: ITemplate[]): { categories: string[]; 
 /** What kind of picker a form field is: a column of a dataset, a project file, or a plain field. */
 export type PickerKind = { kind: 'column'; dataset: string | null; multiple: boolean } | { kind: 'file'; extensions: string[] } | null;
 
-const DATA_EXTENSIONS = ['.csv', '.tsv', '.parquet', '.xlsx', '.xls', '.json', '.feather'];
+export const DATA_EXTENSIONS = ['.csv', '.tsv', '.parquet', '.xlsx', '.xls', '.json', '.feather'];
 
 /**
  * Recognise column and file pickers. A template marks them in the property schema

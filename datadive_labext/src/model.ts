@@ -6,6 +6,8 @@ import { Notification } from '@jupyterlab/apputils';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { DatadiveClient } from './api';
+import { IKernelFrame, distinctValues, frameNamed, kernelColumns, levelInputs, preselectFiles, withChoices } from './formlogic';
+import { IExpressionKernel, frameLevels, listFrames } from './kernelframes';
 import { AssistantModel } from './assistantmodel';
 import {
   DraftStore,
@@ -123,6 +125,8 @@ export class PanelModel {
   galleryQuery = '';
   galleryCategory = '';
   galleryTags: string[] = [];
+  /** The categories in analysis order, when the listing gives them as a list. */
+  categoryOrder: string[] | null = null;
 
   template: ITemplate | null = null;
   values: Record<string, unknown> = {};
@@ -131,6 +135,14 @@ export class PanelModel {
   columns: Record<string, string[]> = {};
   columnsFrom = '';
   editTarget: IEditTarget | null = null;
+  /** Data frames of the notebook's running kernel (asked silently when a form opens). */
+  frames: IKernelFrame[] = [];
+  /** Why no frames are offered ('' when they are, or while asking). */
+  framesNote = '';
+  /** Values offered per `level` input (from the kernel frame or the file). */
+  levels: Record<string, string[]> = {};
+  /** The running kernel of the notebook cells are inserted into (set by the plugin). */
+  kernel: (() => IExpressionKernel | null) | null = null;
 
   get changed(): ISignal<this, void> {
     return this._changed;
@@ -394,9 +406,16 @@ export class PanelModel {
     }
   }
 
+  /** Opens the preview tab of a project's file (set by the plugin: previewgrid.tsx). */
+  openPreview: ((projectId: string, path: string) => void) | null = null;
+
   async showPreview(path: string): Promise<void> {
     const project = this.project;
     if (!project) {
+      return;
+    }
+    if (this.openPreview) {
+      this.openPreview(project.id, path);
       return;
     }
     const data = await this.run(`Could not preview "${path}"`, () =>
@@ -415,6 +434,7 @@ export class PanelModel {
       const list = await this.client.listTemplates();
       this.templates = list;
       this.templatesOffline = Boolean(list.offline);
+      this.categoryOrder = list.categoryOrder ?? null;
       this.templatesLoaded = true;
     });
   }
@@ -432,11 +452,35 @@ export class PanelModel {
     this.template = template;
     this.editTarget = opts.edit ?? null;
     const draft = opts.edit ? null : this.drafts.load(this.project?.id ?? null, template.id);
-    this.values = { ...schemaDefaults(template.inputs), ...(draft?.values ?? {}), ...(opts.values ?? {}) };
+    const values = { ...schemaDefaults(template.inputs), ...(draft?.values ?? {}), ...(opts.values ?? {}) };
+    // a project's only data file is the obvious choice for an empty file input
+    const files = this.files.filter(f => f.type === 'file').map(f => f.path);
+    this.values = opts.edit ? values : preselectFiles(template.inputs, template.ui, values, files);
     this.columns = {};
+    this.levels = {};
     this.page = 'form';
     this.emit();
+    await this.refreshFrames();
     await this.refreshColumns();
+  }
+
+  /** Ask the notebook's kernel (silently) which data frames it holds. */
+  async refreshFrames(): Promise<void> {
+    const kernel = this.kernel?.() ?? null;
+    if (!kernel) {
+      this.frames = [];
+      this.framesNote = 'No running kernel: open the notebook and run its cells to offer its data frames here.';
+      this.emit();
+      return;
+    }
+    try {
+      this.frames = await listFrames(kernel);
+      this.framesNote = this.frames.length ? '' : 'The notebook holds no data frame yet: run the cell that loads your data.';
+    } catch (err) {
+      this.frames = [];
+      this.framesNote = `Could not ask the kernel for its data frames: ${(err as Error).message}`;
+    }
+    this.emit();
   }
 
   closeForm(): void {
@@ -453,11 +497,13 @@ export class PanelModel {
     if (this.template && !this.editTarget) {
       this.drafts.save({ template: this.template.id, version: this.template.version, project: this.project?.id ?? null, values });
     }
-    // A changed dataset choice refills the column pickers.
+    // A changed dataset choice refills the column pickers; a changed column, the level values.
     const pickers = this.template ? pickersOf(this.template.inputs, this.template.ui) : {};
     const datasets = new Set(Object.values(pickers).flatMap(p => (p.kind === 'column' && p.dataset ? [p.dataset] : [])));
     if ([...datasets].some(d => before[d] !== values[d])) {
       void this.refreshColumns();
+    } else if (this.template && levelInputs(this.template.inputs).some(l => before[l.column] !== values[l.column] || (l.dataset && before[l.dataset] !== values[l.dataset]))) {
+      void this.refreshLevels();
     }
     this.emit();
   }
@@ -484,9 +530,10 @@ export class PanelModel {
     }
     const pickers = pickersOf(template.inputs, template.ui);
     const varDatasets = variableDatasets(template.inputs, template.ui);
-    const columns: Record<string, string[]> = {};
+    // a variable dataset naming one of the kernel's data frames takes that frame's columns
+    const columns: Record<string, string[]> = kernelColumns(template.inputs, template.ui, this.values, this.frames);
     for (const p of Object.values(pickers)) {
-      if (p.kind !== 'column' || !p.dataset) {
+      if (p.kind !== 'column' || !p.dataset || p.dataset in columns) {
         continue;
       }
       const path = varDatasets.includes(p.dataset) ? this.columnsFrom : (this.values[p.dataset] as string);
@@ -501,6 +548,42 @@ export class PanelModel {
     }
     this.columns = columns;
     this.emit();
+    await this.refreshLevels();
+  }
+
+  /** Values of the columns chosen for `level` inputs: from the kernel frame, else the file. */
+  async refreshLevels(): Promise<void> {
+    const template = this.template;
+    const project = this.project;
+    if (!template) {
+      return;
+    }
+    const levels: Record<string, string[]> = {};
+    const varDatasets = variableDatasets(template.inputs, template.ui);
+    for (const level of levelInputs(template.inputs)) {
+      const column = this.values[level.column];
+      if (typeof column !== 'string' || !column) {
+        continue;
+      }
+      const dsValue = level.dataset ? this.values[level.dataset] : undefined;
+      const frame = frameNamed(this.frames, dsValue);
+      const kernel = this.kernel?.() ?? null;
+      try {
+        if (frame && kernel) {
+          levels[level.name] = await frameLevels(kernel, frame.name, column);
+          continue;
+        }
+        const path = level.dataset && !varDatasets.includes(level.dataset) ? dsValue : this.columnsFrom;
+        if (project && typeof path === 'string' && path) {
+          const preview = await this.client.preview(project.id, path, 1000);
+          levels[level.name] = distinctValues(preview.columns, preview.rows, column);
+        }
+      } catch (err) {
+        this.setError(`Could not read the values of "${column}": ${(err as Error).message}`);
+      }
+    }
+    this.levels = levels;
+    this.emit();
   }
 
   /** The schema the form shows right now. */
@@ -509,7 +592,8 @@ export class PanelModel {
       return {};
     }
     const files = this.files.filter(f => f.type === 'file').map(f => f.path);
-    return formSchema(this.template.inputs, this.template.ui, { files, columns: this.columns });
+    const base = formSchema(this.template.inputs, this.template.ui, { files, columns: this.columns });
+    return withChoices(base, this.template.inputs, this.template.ui, this.values, this.frames, this.levels);
   }
 
   async render(): Promise<{ cells: { source: string; metadata: Record<string, any>; cell_type: string }[] } | undefined> {

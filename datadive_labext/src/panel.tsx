@@ -5,13 +5,12 @@
  */
 import { ReactWidget } from '@jupyterlab/apputils';
 import type { Message } from '@lumino/messaging';
-import { FormComponent } from '@jupyterlab/ui-components';
-import validator from '@rjsf/validator-ajv8';
 import * as React from 'react';
 
 import { AssistantTab } from './assistant';
-import { LabelledFieldTemplate } from './fieldtemplate';
 import { PanelModel } from './model';
+import { Gallery } from './gallery';
+import { TemplateForm } from './templateform';
 import {
   IFileEntry,
   IMember,
@@ -19,18 +18,13 @@ import {
   ROLES,
   canEdit,
   filterProjects,
-  filterTemplates,
-  formUiSchema,
   formatBytes,
-  friendlyErrors,
   isDataFile,
   isNotebook,
   isOwner,
   percent,
   sortProjects,
-  splitProjects,
-  templateFacets,
-  variableDatasets
+  splitProjects
 } from './logic';
 
 export interface IPanelActions {
@@ -432,48 +426,6 @@ function FilesView({ model, actions, project }: { model: PanelModel; actions: IP
           ))}
         {!model.files.some(f => f.type !== 'directory') && <li className="dd-Muted">No data files yet: upload one.</li>}
       </ul>
-      {model.preview && <PreviewTable model={model} />}
-    </div>
-  );
-}
-
-function PreviewTable({ model }: { model: PanelModel }): JSX.Element {
-  const { path, data } = model.preview!;
-  return (
-    <div className="dd-Preview" aria-label={`Preview of ${path}`} role="region">
-      <div className="dd-Row">
-        <h4 className="dd-GroupTitle">Preview: {path}</h4>
-        <button className="dd-Link" onClick={() => { model.preview = null; model.emit(); }} aria-label="Close the preview">
-          Close
-        </button>
-      </div>
-      <p className="dd-Muted">
-        {data.columns.length} columns
-        {data.total_rows !== null && data.total_rows !== undefined ? `, ${data.total_rows} rows` : ''}; first {data.rows.length} rows shown.
-      </p>
-      <div className="dd-TableWrap" tabIndex={0} aria-label="Preview table, scrollable">
-        <table className="dd-Table">
-          <thead>
-            <tr>
-              {data.columns.map(c => (
-                <th key={c.name} scope="col">
-                  <span className="dd-ColName">{c.name}</span>
-                  <span className="dd-ColType">{c.type}</span>
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {data.rows.map((row, i) => (
-              <tr key={i}>
-                {row.map((v, j) => (
-                  <td key={j}>{v === null || v === undefined ? '' : String(v)}</td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
     </div>
   );
 }
@@ -551,186 +503,5 @@ function MembersView({ model, project }: { model: PanelModel; project: IProject 
         </form>
       )}
     </div>
-  );
-}
-
-// ---------------------------------------------------------------------------------------------
-
-function Gallery({ model }: { model: PanelModel }): JSX.Element {
-  const { categories, tags } = templateFacets(model.templates);
-  const shown = filterTemplates(model.templates, { query: model.galleryQuery, category: model.galleryCategory, tags: model.galleryTags });
-  const drafts = new Set(model.drafts.list().filter(d => d.project === (model.project?.id ?? null)).map(d => d.template));
-  return (
-    <div className="dd-Gallery">
-      <div className="dd-Row">
-        <label htmlFor="dd-template-search" className="dd-VisuallyHidden">
-          Search templates
-        </label>
-        <input
-          id="dd-template-search"
-          type="search"
-          className="dd-Input jp-mod-styled"
-          placeholder="Search templates"
-          value={model.galleryQuery}
-          onChange={e => {
-            model.galleryQuery = e.target.value;
-            model.emit();
-          }}
-        />
-        <label htmlFor="dd-template-category" className="dd-VisuallyHidden">
-          Category
-        </label>
-        <select
-          id="dd-template-category"
-          className="dd-Select jp-mod-styled"
-          value={model.galleryCategory}
-          onChange={e => {
-            model.galleryCategory = e.target.value;
-            model.emit();
-          }}
-        >
-          <option value="">All categories</option>
-          {categories.map(c => (
-            <option key={c} value={c}>
-              {c}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div className="dd-Tags" role="group" aria-label="Filter by tag">
-        {tags.map(tag => {
-          const on = model.galleryTags.includes(tag);
-          return (
-            <button
-              key={tag}
-              className={`dd-Tag${on ? ' dd-mod-active' : ''}`}
-              aria-pressed={on}
-              onClick={() => {
-                model.galleryTags = on ? model.galleryTags.filter(t => t !== tag) : [...model.galleryTags, tag];
-                model.emit();
-              }}
-            >
-              {tag}
-            </button>
-          );
-        })}
-      </div>
-      {!model.templatesLoaded && model.busy && <p className="dd-Muted">Loading templates…</p>}
-      {model.templatesOffline && (
-        <p className="dd-Muted" role="status">
-          The template library is not answering; these are the templates this server already had. Try again later
-          for the newest ones.
-        </p>
-      )}
-      <ul className="dd-List dd-TemplateList" aria-label="Templates">
-        {shown.map(t => (
-          <li key={`${t.id}@${t.version}`} className="dd-Item dd-Template" data-template-id={t.id}>
-            <button className="dd-ItemMain dd-TemplateCard" onClick={() => void model.openForm(t.id, { version: t.version })}>
-              <span className="dd-ItemName">
-                {t.title}
-                {drafts.has(t.id) && <span className="dd-Badge">draft</span>}
-              </span>
-              <span className="dd-Muted">
-                {t.category}
-                {t.tags.length ? ` · ${t.tags.join(', ')}` : ''}
-              </span>
-              {t.description && <span className="dd-Description">{t.description}</span>}
-            </button>
-          </li>
-        ))}
-        {model.templatesLoaded && !shown.length && <li className="dd-Muted">No template matches.</li>}
-      </ul>
-    </div>
-  );
-}
-
-function TemplateForm({ model, actions }: { model: PanelModel; actions: IPanelActions }): JSX.Element {
-  const template = model.template;
-  if (!template) {
-    return <p className="dd-Muted">Choose a template first.</p>;
-  }
-  const schema = model.currentSchema();
-  const uiSchema = { ...formUiSchema(template.inputs, template.ui), 'ui:submitButtonOptions': { norender: true } };
-  const varDatasets = variableDatasets(template.inputs, template.ui);
-  const dataFiles = model.files.filter(f => f.type === 'file' && isDataFile(f.path)).map(f => f.path);
-  const editing = !!model.editTarget;
-  return (
-    <section className="dd-Section dd-Form" aria-label={`Template form: ${template.title}`}>
-      <div className="dd-Row">
-        <button className="dd-Link" onClick={() => model.closeForm()} aria-label="Back from the form">
-          ← Back
-        </button>
-      </div>
-      <h3 className="dd-ProjectName" tabIndex={-1} data-dd-autofocus>
-        {template.title}
-      </h3>
-      {template.description && <p className="dd-Description">{template.description}</p>}
-      {varDatasets.length > 0 && (
-        <div className="dd-Row">
-          <label htmlFor="dd-columns-from">Columns from file</label>
-          <select id="dd-columns-from" className="dd-Select jp-mod-styled" value={model.columnsFrom} onChange={e => model.setColumnsFrom(e.target.value)}>
-            <option value="">(type column names)</option>
-            {dataFiles.map(f => (
-              <option key={f} value={f}>
-                {f}
-              </option>
-            ))}
-          </select>
-        </div>
-      )}
-      <div className="dd-FormBody">
-        <FormComponent
-          schema={schema}
-          uiSchema={uiSchema}
-          formData={model.values as any}
-          validator={validator as any}
-          templates={{ FieldTemplate: LabelledFieldTemplate as any }}
-          liveValidate
-          transformErrors={errors => friendlyErrors(errors, schema)}
-          showErrorList={false}
-          idPrefix="dd-form"
-          onChange={e => model.setValues((e.formData ?? {}) as Record<string, unknown>, e.errors?.length ?? 0)}
-        />
-      </div>
-      <div className="dd-Row dd-Actions">
-        {editing ? (
-          <button className="jp-Button jp-mod-styled jp-mod-accept dd-Button dd-Update" disabled={model.busy || model.formErrors > 0} onClick={() => void actions.update()}>
-            Update cell
-          </button>
-        ) : (
-          <button
-            className="jp-Button jp-mod-styled jp-mod-accept dd-Button dd-Insert"
-            disabled={model.busy || model.formErrors > 0 || !!model.insertBlocked}
-            aria-describedby={model.insertBlocked ? 'dd-insert-blocked' : undefined}
-            onClick={() => void actions.insert()}
-          >
-            Insert
-          </button>
-        )}
-        {!editing && (
-          <button className="jp-Button jp-mod-styled dd-Button" onClick={() => model.discardDraft()}>
-            Reset
-          </button>
-        )}
-      </div>
-      {!editing && model.insertBlocked && (
-        <p id="dd-insert-blocked" className="dd-Muted dd-InsertBlocked" role="status">
-          {model.insertBlocked}
-          {model.onSaveCopy && (
-            <>
-              {' '}
-              <button className="dd-Link dd-SaveCopy" onClick={() => model.onSaveCopy?.()}>
-                Save a copy in a project…
-              </button>
-            </>
-          )}
-        </p>
-      )}
-      {model.formErrors > 0 && (
-        <p className="dd-Muted" role="status">
-          Fix the {model.formErrors} marked field{model.formErrors > 1 ? 's' : ''} to {editing ? 'update' : 'insert'} the cell.
-        </p>
-      )}
-    </section>
   );
 }

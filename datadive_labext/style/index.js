@@ -1,2 +1,4 @@
 import './base.css';
+import './previewgrid.css';
+import './forms.css';
 import './assistant.css';

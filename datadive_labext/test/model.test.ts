@@ -263,7 +263,7 @@ describe('template forms', () => {
     await model.openProject('p1');
     await model.openForm('load-csv');
     expect(model.page).toBe('form');
-    expect(model.values).toEqual({ name: 'df' });
+    expect(model.values).toEqual({ name: 'df', file: 'survey.csv' }); // the only CSV, preselected
     drafts.save({ template: 'load-csv', version: '1.0.0', project: 'p1', values: { name: 'half', file: 'survey.csv' } });
     await model.openForm('load-csv');
     expect(model.values).toEqual({ name: 'half', file: 'survey.csv' });
@@ -292,9 +292,8 @@ describe('template forms', () => {
     await model.loadProjects();
     await model.openProject('p1');
     await model.openForm('load-csv');
-    expect(model.columns).toEqual({});
-    model.setValues({ name: 'df', file: 'survey.csv' }, 0);
-    await flush();
+    // the project's only CSV is preselected, so its columns are there at once
+    expect(model.values.file).toBe('survey.csv');
     expect(model.columns).toEqual({ file: ['participant', 'age'] });
     expect(model.currentSchema().properties.x.enum).toEqual(['participant', 'age']);
     expect(model.currentSchema().properties.file.enum).toEqual(['survey.csv']);
@@ -302,6 +301,36 @@ describe('template forms', () => {
     model.setValues({ name: 'df2', file: 'survey.csv' }, 0); // same file: no new preview
     await flush();
     expect(client.calls.filter(c => c === 'preview').length).toBe(previews);
+  });
+
+  it("offers the kernel's data frames and takes the chosen frame's columns", async () => {
+    const { model } = makeModel(fakeClient());
+    const asked: any[] = [];
+    const frames = [{ name: 'df', columns: ['group', 'score'], rows: 4 }];
+    model.kernel = () => ({
+      requestExecute: (content: any) => {
+        asked.push(content);
+        const data = Buffer.from(JSON.stringify(frames)).toString('base64');
+        return { done: Promise.resolve({ content: { user_expressions: { value: { status: 'ok', data: { 'text/plain': `'${data}'` } } } } }) };
+      }
+    });
+    await model.loadProjects();
+    await model.openProject('p1');
+    await model.openForm('group-summary');
+    expect(asked[0]).toMatchObject({ code: '', silent: true, store_history: false });
+    expect(model.frames.map(f => f.name)).toEqual(['df']);
+    expect(model.columns).toEqual({ data: ['group', 'score'] });
+    expect(model.currentSchema().properties.group.enum).toEqual(['group', 'score']);
+    expect(model.currentSchema().properties.data.enum).toEqual(['df']);
+  });
+
+  it('says why no data frames are offered without a kernel', async () => {
+    const { model } = makeModel(fakeClient());
+    await model.loadProjects();
+    await model.openProject('p1');
+    await model.openForm('group-summary');
+    expect(model.frames).toEqual([]);
+    expect(model.framesNote).toMatch(/No running kernel/);
   });
 
   it('fills column pickers of a data-frame template from "columns from file"', async () => {

@@ -15,7 +15,7 @@ browser
 researcher
     Module-scoped JupyterHub user (a new one per test module) with a local password (created through the hub API).
 lab
-    Session-scoped :class:`Lab`: a signed-in browser page on the researcher's JupyterLab, with
+    Module-scoped :class:`Lab`: a signed-in browser page on the researcher's JupyterLab, with
     helpers to take numbered screenshots into test-artifacts/browser/<module>/ and to record timings.
 timings
     Session-scoped dict of measured figures; written to test-artifacts/browser/timings.json

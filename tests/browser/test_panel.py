@@ -116,6 +116,12 @@ def test_create_notebook(lab):
     lab.shot("notebook-created")
 
 
+def close_preview_tab(lab, file: str) -> None:
+    tab = lab.page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text=f"Preview: {file}")
+    tab.locator(".lm-TabBar-tabCloseIcon").click()
+    tab.wait_for(state="detached")
+
+
 def test_upload_and_preview_csv(lab, platform, researcher, sample_csv):
     p = panel(lab)
     lab.page.set_input_files("#dd-upload-input", str(sample_csv))
@@ -130,16 +136,18 @@ def test_upload_and_preview_csv(lab, platform, researcher, sample_csv):
         time.sleep(0.2)
     assert local.exists(), f"{local} not in the working copy after the upload"
     row.get_by_role("button", name="Preview survey.csv").click()
-    table = p.locator(".dd-Preview table")
-    table.wait_for()
-    headers = table.locator("th .dd-ColName").all_inner_texts()
-    assert headers == ["participant", "age", "score"]
-    types = table.locator("th .dd-ColType").all_inner_texts()
+    # the preview opens in a main-area tab (Lab's DataGrid + column summaries)
+    tab = lab.page.locator(".dd-PreviewTab:not(.lm-mod-hidden)", has_text="survey.csv")
+    tab.locator(".dd-PreviewGrid[data-state='rows']").wait_for()
+    assert tab.locator(".dd-PreviewCounts").inner_text() == "3 rows · 3 columns"
+    table = tab.locator(".dd-SummaryTable")
+    names = table.locator("tbody th").all_inner_texts()
+    assert names == ["participant", "age", "score"]
+    types = [r.locator("td").first.inner_text() for r in table.locator("tbody tr").all()]
     assert all(t for t in types), types  # every column shows an inferred type
-    assert table.locator("tbody tr").count() == 3
-    assert "p2" in table.locator("tbody").inner_text()
     state["preview_types"] = types
     lab.shot("csv-preview")
+    close_preview_tab(lab, "survey.csv")  # the notebook is in front again
 
 
 THROTTLE_OFF = {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
@@ -518,8 +526,7 @@ def axe_views(lab, platform, researcher, prefix: str) -> dict:
     form.locator("#dd-form_file").wait_for()
     form.locator("#dd-form_file").select_option("survey.csv")
     form.locator("#dd-form_name").fill("2x")  # an invalid name: its error message is checked too
-    form.get_by_role("status").wait_for()
-    form.get_by_text("must be a Python name").wait_for()  # in words, not ajv's regex
+    form.get_by_text("Use a Python name").wait_for()  # in words, not ajv's regex
     problems["form load-csv (with a field error)"] = lab.axe("#datadive-panel")
     lab.shot(f"{prefix}form-load-csv")
     form.locator("#dd-form_name").fill("df")
@@ -538,9 +545,12 @@ def axe_views(lab, platform, researcher, prefix: str) -> dict:
     problems["gallery: text contrast"] = low_contrast(lab)
     p.get_by_role("tab", name="Files").click()
     p.get_by_role("button", name="Preview survey.csv").click()
-    p.locator(".dd-Preview table").wait_for()
-    problems["project files + preview"] = lab.axe("#datadive-panel")
+    tab = ".dd-PreviewTab:not(.lm-mod-hidden)"
+    lab.page.locator(f"{tab} .dd-Coverage").wait_for()
+    problems["project files"] = lab.axe("#datadive-panel")
+    problems["preview tab"] = lab.axe(tab)
     lab.shot(f"{prefix}files-preview")
+    close_preview_tab(lab, "survey.csv")
     p.get_by_role("tab", name="Members").click()
     p.locator(".dd-Member").first.wait_for()
     problems["members"] = lab.axe("#datadive-panel")
