@@ -11,7 +11,7 @@ kept → column pickers filled from the chosen dataset → the sync status-bar i
 timings (Insert → cell; open panel → 200 projects, prefetched and cold) → rename, members,
 delete, restore → a group member → a project shared as viewer → the command palette and the
 keyboard only.
-Screenshots of every step go to test-artifacts/browser/panel/; timings to timings.json there.
+Screenshots of every step go to test-artifacts/browser/panel/; timings to test-artifacts/browser/timings.json.
 """
 
 from __future__ import annotations
