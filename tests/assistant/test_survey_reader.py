@@ -153,3 +153,10 @@ def test_the_cell_names_data_in_another_folder_relative_to_the_notebook(files):
     lines = read_code(files["sav"], shown_path="../data/study.sav")
     assert "_file = '../data/study.sav'" in lines
     assert len([s for s in lines if s.startswith("_codebook = ")]) == 1
+
+
+def test_read_code_on_the_survey_definition_says_what_to_open(files):
+    from datadive_server_ext.survey import SurveyError
+
+    with pytest.raises(SurveyError, match="open the CSV export"):
+        read_code(files["qualtrics"].with_suffix(".qsf"))
