@@ -49,7 +49,8 @@ def assist_file(
     df = read_table(path, reader=reader)
     shown = shown_path if shown_path is not None else str(path)
     qualtrics = Path(path).suffix.lower() == ".csv" and is_qualtrics_csv(Path(path))
-    return assist(df, q, shown, file_version(path, shown), qualtrics=qualtrics)
+    source = path if reader is None else None  # a reader of one's own: no survey loading code
+    return assist(df, q, shown, file_version(path, shown), qualtrics=qualtrics, source=source)
 
 
 def recheck(metadata: dict[str, Any], path: str | Path, shown_path: str | None = None):

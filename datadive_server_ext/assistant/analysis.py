@@ -196,8 +196,10 @@ def assist(
     data_path: str,
     data_version: dict[str, Any] | None = None,
     qualtrics: bool = False,
+    source: str | Path | None = None,
 ) -> dict[str, Any]:
-    """The full answer: the CLI keys plus ``test_name``, ``apa`` and ``cell``."""
+    """The full answer: the CLI keys plus ``test_name``, ``apa`` and ``cell``. ``data_path`` is
+    how the cell names the data file; ``source`` where it is now (default ``data_path``)."""
     prep = prepare(df, q)
     checks, facts = assess(prep, q)
     test, rule = decide(q.kind, facts)
@@ -207,7 +209,9 @@ def assist(
     alternative = _alternative(info.get("alternative"), prep, q)
     post = ns.get("post_hoc")
     why = _why(q, prep, checks, test, rule, alternative)
-    source = cell_source(test, info["name"], data_path, prep.code, lines, qualtrics=qualtrics)
+    code = cell_source(
+        test, info["name"], data_path, prep.code, lines, qualtrics=qualtrics, source=source
+    )
     answer = {
         "test": test,
         "statistic": _num(ns["statistic"]),
@@ -227,10 +231,10 @@ def assist(
         "alternative": alternative,
         "checks": checks,
         "why": why,
-        "code": source,
+        "code": code,
         "test_name": info["name"],
         "apa": ns["apa"],
-        "cell": cell(source, test, q.to_dict(), data_version or {"path": data_path}),
+        "cell": cell(code, test, q.to_dict(), data_version or {"path": data_path}),
     }
     return jsonable(answer)
 

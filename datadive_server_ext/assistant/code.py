@@ -24,13 +24,14 @@ def helper_source(names: list[str]) -> str:
 def cell_source(
     test: str, test_name: str, data_path: str, prep_code: list[str], lines: list[str], **kw: Any
 ) -> str:
-    """The whole cell: imports, helpers, loading, the same preparation steps, the test, output."""
+    """The whole cell: imports, helpers, loading, the same preparation steps, the test, output.
+    ``source``: where the data file is now (``data_path`` is how the cell names it)."""
     imports = ["import pandas as pd", "import pingouin as pg", *IMPORTS.get(test, [])]
     parts = [
         f"# {test_name} (written by the Datadive assistant; runs without Datadive)",
         "\n".join(sorted(imports, key=lambda s: (s.startswith("from"), s))),
         helper_source(BASE_HELPERS + HELPERS[test]),
-        "\n".join(read_code(data_path, qualtrics=kw.get("qualtrics", False)) + prep_code),
+        "\n".join(read_code(data_path, kw.get("qualtrics", False), kw.get("source")) + prep_code),
         "\n".join(
             [
                 *lines,

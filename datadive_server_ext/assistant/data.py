@@ -1,4 +1,6 @@
-"""Reading the data file (CSV, Excel; .sav and Qualtrics through the survey reader) and its version."""
+"""Reading the data file and its version. SPSS files, Qualtrics exports and any file with a
+codebook saved beside it go through the survey reader (the codebook's levels and missing codes
+apply) when it is installed; other CSV / Excel files are read with pandas."""
 
 from __future__ import annotations
 
@@ -18,11 +20,12 @@ Reader = Callable[[str], Any]
 
 
 def _survey():
+    import importlib
+
     try:
-        from datadive_server_ext import survey  # type: ignore[attr-defined]
+        return importlib.import_module("datadive_server_ext.survey")
     except ImportError:
         return None
-    return survey
 
 
 def survey_reader() -> Reader | None:
@@ -34,24 +37,39 @@ def survey_reader() -> Reader | None:
     return survey.read_table
 
 
+def uses_survey(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is read through the survey reader: it is installed and the file is SPSS /
+    Qualtrics (.sav, .qsf, a Qualtrics CSV export) or has a ``<file>.codebook.json`` beside it."""
+    survey = _survey()
+    if survey_reader() is None:
+        return False
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix in SURVEY_SUFFIXES:
+        return True
+    if hasattr(survey, "codebook_path") and Path(survey.codebook_path(p)).is_file():
+        return True
+    return suffix in (".csv", ".tsv", ".txt") and p.is_file() and is_qualtrics_csv(p)
+
+
 def read_table(path: str | os.PathLike, reader: Reader | None = None):
     """The data frame in ``path``. ``reader(path) -> (df, codebook)`` (or a bare frame) is used
-    when given, and for SPSS / Qualtrics files the survey reader when it is installed."""
+    when given, else the survey reader for the files :func:`uses_survey` names."""
     import pandas as pd
 
     p = Path(path)
     if not p.is_file():
         raise AssistError(f"No data file {str(path)!r}; check the path (it is case-sensitive)")
     suffix = p.suffix.lower()
-    if reader is None and suffix in SURVEY_SUFFIXES:
+    if reader is None and uses_survey(p):
         reader = survey_reader()
-        if reader is None:
-            if suffix in (".sav", ".zsav"):
-                return _read_sav(p)
-            raise AssistError(
-                f"{p.name}: reading {suffix} files needs the survey reader "
-                "(datadive_server_ext.survey); export the data as CSV or .sav instead"
-            )
+    elif reader is None and suffix in SURVEY_SUFFIXES:  # no survey reader installed
+        if suffix in (".sav", ".zsav"):
+            return _read_sav(p)
+        raise AssistError(
+            f"{p.name}: reading {suffix} files needs the survey reader "
+            "(datadive_server_ext.survey); export the data as CSV or .sav instead"
+        )
     try:
         if reader is not None:
             out = reader(str(p))
@@ -125,11 +143,16 @@ def file_version(path: str | os.PathLike, shown_path: str | None = None) -> dict
     }
 
 
-def read_code(path: str, qualtrics: bool = False) -> list[str]:
-    """pandas lines that load ``path`` into ``df`` in a clean kernel (no Datadive import)."""
+def read_code(
+    path: str, qualtrics: bool = False, source: str | os.PathLike | None = None
+) -> list[str]:
+    """pandas lines that load ``path`` into ``df`` in a clean kernel (no Datadive import), the
+    frame :func:`read_table` gives. ``path`` is how the cell names the file (relative to the
+    notebook); ``source`` is where the file is now: the survey package writes the lines when
+    it reads ``source`` (:func:`uses_survey`)."""
     suffix = Path(path).suffix.lower()
-    if suffix in SURVEY_SUFFIXES and survey_reader() is not None:
-        return list(_survey().read_code(path))
+    if source is not None and uses_survey(source):
+        return list(_survey().read_code(source, shown_path=path))
     if suffix in (".sav", ".zsav"):
         return [
             "import pyreadstat",

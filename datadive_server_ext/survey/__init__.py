@@ -18,6 +18,7 @@ from .codebook import (
     codebook_path,
 )
 from .labelled import apply_codebook
+from .loadcode import read_code
 
 __all__ = [
     "LEVELS",
@@ -30,6 +31,7 @@ __all__ = [
     "build_codebook",
     "codebook_path",
     "load_codebook",
+    "read_code",
     "read_raw",
     "read_table",
 ]

@@ -31,9 +31,10 @@ def test_a_qualtrics_export_skips_its_header_rows(frame, data_dir, kernel):
     pd.concat([header, frame.astype(str)]).to_csv(path, index=False)
     out = assist_file(path, {"outcome": "Q1", "group": "Q2"}, shown_path="qualtrics.csv")
     assert out["test"] in ("t_test_ind", "welch_t", "mann_whitney")
-    assert "skiprows=[1, 2]" in out["code"]
+    assert "'skiprows': [1, 2]" in out["code"]  # read as the survey package reads an export
     run = kernel.run(out["cell"]["source"])
     assert run.error is None and run.stdout.strip().splitlines()[-1] == out["apa"]
+    assert kernel.run("print(len(df))").stdout.strip() == "60"
 
 
 def test_excel(frame, data_dir, kernel):
@@ -79,12 +80,12 @@ def test_the_survey_package_plugs_in_with_its_loading_code(frame, tmp_path, monk
     qsf.write_text("{}")
     survey = types.ModuleType("datadive_server_ext.survey")
     survey.read_table = lambda p: (pd.read_csv(csv), {})
-    survey.read_code = lambda p: [f"df = pd.read_csv({str(csv)!r})  # survey reader"]
+    survey.read_code = lambda p, shown_path=None: [f"df = pd.read_csv({str(csv)!r})  # survey"]
     monkeypatch.setitem(sys.modules, "datadive_server_ext.survey", survey)
     # the real package may be imported already: the attribute on its parent is what is looked up
     monkeypatch.setattr(datadive_server_ext, "survey", survey, raising=False)
     out = assist_file(qsf, {"outcome": "Q1", "group": "Q2"})
-    assert "# survey reader" in out["code"]
+    assert "# survey" in out["code"]
     # without read_code the cell could not load the same frame: the survey reader is not used
     del survey.read_code
     with pytest.raises(AssistError, match="needs the survey reader"):
