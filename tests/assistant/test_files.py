@@ -72,8 +72,6 @@ def test_the_survey_package_plugs_in_with_its_loading_code(frame, tmp_path, monk
     import sys
     import types
 
-    import datadive_server_ext
-
     csv = tmp_path / "export.csv"
     frame.to_csv(csv, index=False)
     qsf = tmp_path / "survey.qsf"
@@ -82,8 +80,6 @@ def test_the_survey_package_plugs_in_with_its_loading_code(frame, tmp_path, monk
     survey.read_table = lambda p: (pd.read_csv(csv), {})
     survey.read_code = lambda p, shown_path=None: [f"df = pd.read_csv({str(csv)!r})  # survey"]
     monkeypatch.setitem(sys.modules, "datadive_server_ext.survey", survey)
-    # the real package may be imported already: the attribute on its parent is what is looked up
-    monkeypatch.setattr(datadive_server_ext, "survey", survey, raising=False)
     out = assist_file(qsf, {"outcome": "Q1", "group": "Q2"})
     assert "# survey" in out["code"]
     # without read_code the cell could not load the same frame: the survey reader is not used
