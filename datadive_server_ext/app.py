@@ -144,11 +144,15 @@ class DatadiveExtension(ExtensionApp):
             self.assistant_preload_thread = preload.start(self.log)
 
     async def stop_extension(self):
-        """Flush the working copy to the store before the server stops (also when culled)."""
+        """Flush the working copy to the store before the server stops (also when culled), then
+        close the stores' and the service client's connections."""
         flush = getattr(self.serverapp.contents_manager, "flush_all", None)
         if flush is not None:
             self.log.info("Datadive: flushing local working copies to the store")
             await flush()
+        close_stores = getattr(self.serverapp.contents_manager, "close_stores", None)
+        if close_stores is not None:  # their HTTP sessions ("Unclosed client session" otherwise)
+            await close_stores()
         client = getattr(self, "service_client", None)
         if client is not None:
             await client.close()
