@@ -8,7 +8,7 @@ import threading
 from datadive_contents.serviceclient import ServiceClient
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
-from traitlets import Float, Unicode, default
+from traitlets import Bool, Float, Unicode, default
 
 from . import __version__
 
@@ -102,6 +102,15 @@ class DatadiveExtension(ExtensionApp):
         "larger files answer 413 (`datadive codebook FILE --write` has no limit).",
     )
 
+    assistant_preload = Bool(
+        True,
+        config=True,
+        help="Warm the test assistant up in a background thread when the server starts (imports "
+        "pandas, scipy, statsmodels and pingouin: a few seconds of CPU and ~230 MB of memory), so "
+        "the panel's first question answers as fast as the next ones. Turn off on small servers "
+        "that rarely use the assistant: the first question then takes those seconds instead.",
+    )
+
     @default("service_url")
     def _service_url_default(self):
         return os.environ.get("DATADIVE_SERVICE_URL", "")
@@ -127,12 +136,23 @@ class DatadiveExtension(ExtensionApp):
             for pattern, handler in module.routes:
                 self.handlers.append((url_path_join(prefix, pattern), handler))
 
+    async def _start_jupyter_server_extension(self, serverapp):
+        """Once the server listens: start the assistant's warm-up (a daemon thread), if enabled."""
+        if self.assistant_preload:
+            from .assistant import preload
+
+            self.assistant_preload_thread = preload.start(self.log)
+
     async def stop_extension(self):
-        """Flush the working copy to the store before the server stops (also when culled)."""
+        """Flush the working copy to the store before the server stops (also when culled), then
+        close the stores' and the service client's connections."""
         flush = getattr(self.serverapp.contents_manager, "flush_all", None)
         if flush is not None:
             self.log.info("Datadive: flushing local working copies to the store")
             await flush()
+        close_stores = getattr(self.serverapp.contents_manager, "close_stores", None)
+        if close_stores is not None:  # their HTTP sessions ("Unclosed client session" otherwise)
+            await close_stores()
         client = getattr(self, "service_client", None)
         if client is not None:
             await client.close()

@@ -1213,13 +1213,24 @@ class DatadiveContentsManager(AsyncContentsManager):
         await self._mount_list()
         return await self.flush_all()
 
+    async def close_stores(self) -> None:
+        """Stop the periodic sync and close every project's store (its HTTP session); the
+        working copies stay open. The server extension calls it on stop, after :meth:`flush_all`."""
+        if self._poller is not None:
+            self._poller.cancel()
+        for m in list(self._mounts.values()):
+            try:
+                await m.store.close()
+            except Exception as e:  # closing is best effort; the process is stopping
+                self.log.warning("closing the store of %s failed: %s", m.folder or "/", e)
+
     async def shutdown(self) -> None:
         if self._poller is not None:
             self._poller.cancel()
         await self.flush_all()
+        await self.close_stores()
         for m in self._mounts.values():
             m.wc.close()
-            await m.store.close()
         if self._notary_pool is not None:
             self._notary_pool.shutdown(wait=True)
             self._notary_pool = None

@@ -71,14 +71,17 @@ async def test_offline_save_is_503_and_journaled(tmp_path):
         connect_timeout=1,
     )
     cm = DatadiveContentsManager(root_dir=str(tmp_path / "w"), single_store=store, poll_interval=0)
-    with pytest.raises(HTTPError) as e:
-        await cm.save(text("kept"), "a.txt")
-    assert e.value.status_code in (503,)
-    assert dead.split("//")[1] in e.value.log_message
-    assert (tmp_path / "w" / "a.txt").read_text() == "kept"
-    status = await cm.sync_status()
-    assert status["state"] == "offline" and status["pending"] == 1
-    assert dead.split("//")[1] in status["projects"][0]["message"]
+    try:
+        with pytest.raises(HTTPError) as e:
+            await cm.save(text("kept"), "a.txt")
+        assert e.value.status_code in (503,)
+        assert dead.split("//")[1] in e.value.log_message
+        assert (tmp_path / "w" / "a.txt").read_text() == "kept"
+        status = await cm.sync_status()
+        assert status["state"] == "offline" and status["pending"] == 1
+        assert dead.split("//")[1] in status["projects"][0]["message"]
+    finally:
+        await store.close()  # its aiohttp session ("Unclosed client session" otherwise)
 
 
 async def test_checkpoints_are_store_versions(cm, tmp_path):

@@ -94,3 +94,38 @@ def test_configuration_errors_say_what_to_set(monkeypatch):
     monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "abc")
     store = HubServiceStore("p")
     assert store.url == "http://127.0.0.1:1/services/datadive/api/v1/projects/p/files/"
+
+
+async def test_stopping_the_extension_closes_every_project_store(platform, tmp_path):
+    """A user server in Datadive mode opens one HubServiceStore (an HTTP session) per project;
+    the extension's stop path closes them all (else "Unclosed client session" at exit)."""
+    import logging
+    from types import SimpleNamespace
+
+    from datadive_contents import DatadiveContentsManager
+    from datadive_contents.serviceclient import ServiceClient
+
+    from datadive_server_ext.app import DatadiveExtension, connect_contents
+
+    owner = platform.user()
+    for name in ("Closing-one", "Closing-two"):
+        platform.project(owner, name)
+    client = ServiceClient(f"{platform.url}/services/datadive/", owner.token)
+    cm = DatadiveContentsManager(root_dir=str(tmp_path / "home"), poll_interval=0)
+    assert connect_contents(cm, client)
+    for name in ("Closing-one", "Closing-two"):
+        await cm.save({"type": "file", "format": "text", "content": "x"}, f"{name}/notes.txt")
+    stores = [m.store for m in cm._mounts.values()]
+    assert len(stores) == 2 and all(isinstance(s, HubServiceStore) for s in stores)
+    sessions = [s.client._session for s in stores]  # the aiohttp sessions the stores opened
+    assert all(x is not None and not x.closed for x in sessions)
+    ext = SimpleNamespace(
+        serverapp=SimpleNamespace(contents_manager=cm),
+        log=logging.getLogger("test"),
+        service_client=client,
+    )
+    await DatadiveExtension.stop_extension(ext)  # what the server runs when it stops
+    assert all(x.closed for x in sessions), "a project store's HTTP session was left open"
+    assert client._session is None
+    for m in cm._mounts.values():
+        m.wc.close()

@@ -309,15 +309,18 @@ async def test_template_source_revalidates_and_survives_an_outage(hub, reader):
     from datadive_server_ext.handlers.templates import TemplateSource
 
     client = ServiceClient(f"{hub.url}/services/datadive", reader.token)
-    src = TemplateSource(client)
-    first, source, note = await src.listing()
-    assert source == "service" and note is None
-    t = await src.get("t-test")
-    again, source, _ = await src.listing()
-    assert source == "service" and again is first  # 304 Not Modified: the cached list is reused
-    client.service_url = (
-        f"http://127.0.0.1:{free_port()}/services/datadive"  # the service goes away
-    )
-    stale, source, note = await src.listing()
-    assert source == "cache" and stale is first and "unreachable" in note
-    assert await src.get("t-test") is t  # the latest version seen is still served
+    try:
+        src = TemplateSource(client)
+        first, source, note = await src.listing()
+        assert source == "service" and note is None
+        t = await src.get("t-test")
+        again, source, _ = await src.listing()
+        assert source == "service" and again is first  # 304 Not Modified: the cached list reused
+        client.service_url = (
+            f"http://127.0.0.1:{free_port()}/services/datadive"  # the service goes away
+        )
+        stale, source, note = await src.listing()
+        assert source == "cache" and stale is first and "unreachable" in note
+        assert await src.get("t-test") is t  # the latest version seen is still served
+    finally:
+        await client.close()
