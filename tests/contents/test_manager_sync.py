@@ -3,7 +3,9 @@ files, conflicts, offline saves, checkpoints backed by store versions."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 
 import pytest
 from datadive_contents.manager import DatadiveContentsManager
@@ -28,9 +30,19 @@ def cm(tmp_path):
     )
 
 
+async def settled_status(cm, timeout: float = 10.0) -> dict:
+    """The sync status once no upload is in flight (a scan may still be running under load)."""
+    deadline = time.monotonic() + timeout
+    status = await cm.sync_status()
+    while status["state"] == "syncing" and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+        status = await cm.sync_status()
+    return status
+
+
 async def test_save_is_synced_and_kernel_files_upload(cm, tmp_path):
     await cm.save(text("hello"), "notes.txt")
-    status = await cm.sync_status()
+    status = await settled_status(cm)
     assert status["state"] == "synced" and status["pending"] == 0
     assert (tmp_path / "store" / "notes.txt").read_text() == "hello"
     (tmp_path / "work" / "out.csv").write_text("a\n1\n")  # what a kernel writes
