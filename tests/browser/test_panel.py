@@ -876,6 +876,35 @@ def test_add_group_member(lab, platform, researcher):
     p.get_by_label("Filter projects").fill("")
 
 
+def test_add_member_who_has_not_signed_in_yet(lab, platform, researcher):
+    """Members tab: a colleague without a hub account yet is added by name; the row says they
+    have not signed in, and the role works once they do."""
+    newcomer = f"Newcomer-{uuid.uuid4().hex[:4]}"
+    project = platform.project(researcher, f"invite {uuid.uuid4().hex[:4]}")
+    p = panel(lab)
+    lab.open_panel()
+    back = p.get_by_role("button", name="Back to all projects")
+    if back.count():
+        back.click()
+    p.get_by_role("button", name="Refresh the project list").click()
+    p.get_by_label("Filter projects").fill(project["name"])
+    p.locator(".dd-Project", has_text=project["name"]).locator(".dd-ItemMain").click()
+    p.get_by_role("tab", name="Members").click()
+    p.get_by_label("User or group name").fill(newcomer)
+    p.locator("#dd-member-role").select_option("viewer")
+    p.get_by_role("button", name="Add", exact=True).click()
+    row = p.locator(".dd-Member", has_text=newcomer.lower())
+    row.wait_for()
+    assert "not signed in yet" in row.inner_text()
+    assert "not signed in yet" not in p.locator(".dd-Member", has_text=researcher.name).inner_text()
+    lab.shot("member-not-signed-in-yet")
+    person = platform.user(newcomer.lower())
+    r = platform.call("GET", f"projects/{project['id']}", person)
+    assert r.status_code == 200 and r.json()["role"] == "viewer", r.text
+    p.get_by_role("button", name="Back to all projects").click()
+    p.get_by_label("Filter projects").fill("")
+
+
 def test_shared_project_shows_with_viewer_role(lab, platform, researcher):
     """A colleague's project shared with the researcher as viewer: listed under "Shared with
     me" with the role, and opened read only (no rename, delete, upload or new notebook)."""
