@@ -131,6 +131,10 @@ export class DatadiveClient {
     return this.hub('projects', { method: 'POST', body: JSON.stringify({ name, description }) });
   }
 
+  getProject(id: string): Promise<IProject> {
+    return this.hub(`projects/${id}`);
+  }
+
   renameProject(id: string, name: string): Promise<IProject> {
     return this.hub(`projects/${id}`, { method: 'PATCH', body: JSON.stringify({ name }) });
   }
