@@ -1,0 +1,188 @@
+"""Locks and environments with real uv (offline, from the test wheel folder) and real kernels."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from datadive_server_ext.environments import spec
+from datadive_server_ext.environments.build import BuildError, EnvironmentCache
+from datadive_server_ext.environments.lock import LockError, compile_lock
+from datadive_server_ext.environments.service import Environments, Project
+from datadive_server_ext.environments.uvcli import Sources
+
+VERSION = "import tinypkg; print(tinypkg.__version__)"
+
+
+@pytest.fixture
+def envs(tmp_path, sources):
+    return Environments(sources, tmp_path / "state", tmp_path / "kernels", logging.getLogger("t"))
+
+
+def project(tmp_path: Path, name: str, requirements: str | None, writable: bool = True) -> Project:
+    folder = tmp_path / "projects" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    if requirements is not None:
+        (folder / spec.REQUIREMENTS).write_text(requirements)
+    return Project(name.lower(), name, name, folder, writable)
+
+
+async def build(envs: Environments, p: Project) -> dict:
+    """Build ``p`` as the route does (re-locking into the project folder) and return its status."""
+    req_file, lock_file = p.dir / spec.REQUIREMENTS, p.dir / spec.LOCK
+
+    async def save_lock(text: str) -> None:
+        lock_file.write_text(text)
+
+    req = req_file.read_text() if req_file.exists() else None
+    lock = lock_file.read_text() if lock_file.exists() else None
+    envs.start_build(p, req, lock, save_lock if p.writable else None)
+    await envs.wait(p)
+    return envs.status(
+        p,
+        req_file.read_text() if req_file.exists() else None,
+        lock_file.read_text() if lock_file.exists() else None,
+    )
+
+
+async def test_build_registers_the_project_kernel_which_imports_the_locked_version(
+    tmp_path, envs, run_kernel
+):
+    alpha = project(tmp_path, "Alpha", "tinytop\ntinypkg<2\n")
+    status = await build(envs, alpha)
+    assert status["build"]["error"] is None, status["build"]["log"]
+    assert status["build"]["progress"] == 1.0 and not status["build"]["running"]
+    env = status["environment"]
+    assert env["current"] and env["kernel"] == "datadive-env-alpha"
+    assert sorted(env["installed"]) == ["tinydep==1.0", "tinypkg==1.0", "tinytop==1.0"]
+    assert status["lock"]["pins"] == ["tinydep==1.0", "tinypkg==1.0", "tinytop==1.0"]
+    assert not status["lock"]["stale"] and status["last_error"] is None
+    kernel = json.loads((tmp_path / "kernels" / "datadive-env-alpha" / "kernel.json").read_text())
+    assert kernel["display_name"] == "Python (Alpha)"
+    out = run_kernel(
+        tmp_path / "kernels",
+        "datadive-env-alpha",
+        VERSION + "\nimport sys, ipykernel, tinytop; print(sys.prefix)",
+    )
+    version, prefix = out.split()
+    assert version == "1.0", "the project's pin, in a real kernel"
+    assert prefix == str(envs.cache.path(env["key"])), "the kernel runs in the project environment"
+
+
+async def test_the_same_lock_is_a_cache_hit_shared_between_projects(tmp_path, envs, sources):
+    first = await build(envs, project(tmp_path, "Alpha", "tinypkg==2.0\n"))
+    key = first["environment"]["key"]
+    marker = envs.cache.path(key) / "datadive-env.json"
+    built_at = marker.stat().st_mtime_ns
+    again = await build(envs, project(tmp_path, "Alpha", None))
+    assert "from the cache" in again["build"]["log"]
+    other = await build(envs, project(tmp_path, "Beta", "tinypkg==2.0  # same pin\n"))
+    assert other["environment"]["key"] == key and "from the cache" in other["build"]["log"]
+    assert marker.stat().st_mtime_ns == built_at, "nothing was rebuilt"
+    assert [p.name for p in envs.cache.root.iterdir()] == [key]
+    # a server restart: a new service over the same cache finds it without building
+    fresh = EnvironmentCache(Sources(cache_dir=sources.cache_dir, index_urls=(), find_links=()))
+    hit = fresh.build((tmp_path / "projects" / "Alpha" / spec.LOCK).read_text())
+    assert hit.cached and hit.key == key and hit.seconds < 1.0
+
+
+async def test_conflicting_pins_in_two_projects_work_side_by_side(tmp_path, envs, run_kernel):
+    one = await build(envs, project(tmp_path, "One", "tinypkg==1.0\n"))
+    two = await build(envs, project(tmp_path, "Two", "tinypkg==2.0\n"))
+    assert one["environment"]["key"] != two["environment"]["key"]
+    assert run_kernel(tmp_path / "kernels", "datadive-env-one", VERSION).strip() == "1.0"
+    assert run_kernel(tmp_path / "kernels", "datadive-env-two", VERSION).strip() == "2.0"
+
+
+async def test_a_failed_build_keeps_the_previous_environment_and_says_which_package(
+    tmp_path, envs, run_kernel
+):
+    alpha = project(tmp_path, "Alpha", "tinypkg==1.0\n")
+    good = (await build(envs, alpha))["environment"]["key"]
+    (alpha.dir / spec.REQUIREMENTS).write_text("tinypkg==2.0\ntinybroken\n")
+    status = await build(envs, alpha)
+    error = status["last_error"]
+    assert error["package"] == "tinybroken"
+    assert "tinybroken failed to build" in error["message"]
+    assert "needs a C compiler" in error["log"], "the build log is kept for the panel"
+    assert status["build"]["error"] == error["message"]
+    assert status["environment"]["key"] == good and not status["environment"]["current"]
+    assert [p.name for p in envs.cache.root.iterdir()] == [good], "nothing half-built is left"
+    # the kernel tries the new lock, fails, and starts in the previous environment
+    assert run_kernel(tmp_path / "kernels", "datadive-env-alpha", VERSION).strip() == "1.0"
+
+
+async def test_a_lock_edited_into_nonsense_is_reported_and_nothing_changes(tmp_path, envs):
+    alpha = project(tmp_path, "Alpha", "tinypkg==1.0\n")
+    good = (await build(envs, alpha))["environment"]["key"]
+    (alpha.dir / spec.REQUIREMENTS).unlink()  # only the (hand-edited) lock is left
+    (alpha.dir / spec.LOCK).write_text("tinypkg==1.0\ntinypkg is great\n")
+    status = await build(envs, alpha)
+    assert "requirements.lock line 2 is not a pin" in status["last_error"]["message"]
+    assert "edit requirements.txt instead" in status["last_error"]["message"]
+    assert status["lock"]["error"] == status["last_error"]["message"]
+    assert status["environment"]["key"] == good
+
+
+async def test_another_members_lock_is_used_at_the_next_kernel_start(tmp_path, envs, run_kernel):
+    alpha = project(tmp_path, "Alpha", "tinypkg==1.0\n")
+    await build(envs, alpha)
+    # the sync brings a lock another member made (tinypkg 2.0); nobody presses Build here
+    (alpha.dir / spec.LOCK).write_text(compile_lock("tinypkg==2.0\n", envs.sources))
+    assert run_kernel(tmp_path / "kernels", "datadive-env-alpha", VERSION).strip() == "2.0"
+    state = envs.state(alpha)
+    assert state["env_key"] == envs.cache.key_of((alpha.dir / spec.LOCK).read_text())
+
+
+async def test_a_viewer_without_a_lock_is_told_to_ask_an_editor(tmp_path, envs):
+    status = await build(envs, project(tmp_path, "Shared", "tinypkg\n", writable=False))
+    assert "has no requirements.lock yet" in status["last_error"]["message"]
+    assert status["environment"] is None
+
+
+@pytest.mark.parametrize(
+    ("requirements", "package", "says"),
+    [
+        ("nosuchpkg\n", "nosuchpkg", "No package named 'nosuchpkg' in the allowed package indexes"),
+        ("tinypkg>3\n", "tinypkg", "cannot all be satisfied"),
+        ("tinypkg==1.0\ntinytop\ntinydep<1\n", None, "Loosen or change the version ranges"),
+    ],
+)
+def test_unresolvable_requirements_name_the_package_and_the_fix(
+    sources, requirements, package, says
+):
+    with pytest.raises(LockError) as e:
+        compile_lock(requirements, sources)
+    assert says in e.value.message
+    if package:
+        assert e.value.package == package
+
+
+def test_an_environment_over_the_size_limit_is_not_kept(tmp_path, wheels):
+    small = Sources(
+        cache_dir=tmp_path / "c", index_urls=(), find_links=(str(wheels),), max_env_mb=0.01
+    )
+    lock = compile_lock("purepkg1\n", small)
+    with pytest.raises(BuildError) as e:
+        EnvironmentCache(small).build(lock)
+    assert "more than the 0.01 MB allowed" in e.value.message and "purepkg1" in e.value.message
+    assert list((tmp_path / "c" / "envs").iterdir()) == []
+
+
+def test_project_packages_come_before_the_image(cache, sources):
+    built = cache.build(compile_lock("tinypkg==1.0\n", sources))
+    import subprocess
+
+    code = "import sys; print('\\n'.join(sys.path))"
+    paths = subprocess.run(
+        [built.python, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    import sysconfig
+
+    ours = [p for p in paths if p.startswith(str(built.path))]
+    image = sysconfig.get_paths()["purelib"]
+    assert ours and image in paths, "both the project's and the image's packages are importable"
+    assert paths.index(ours[0]) < paths.index(image), "the project's versions win"
