@@ -70,14 +70,14 @@ class EnvironmentHandler(DatadiveHandler):
     def path(self, project: Project, name: str) -> str:
         return f"{project.folder}/{name}" if project.folder else name
 
-    async def read(self, project: Project, name: str) -> str | None:
+    async def read_file(self, project: Project, name: str) -> str | None:
         cm, path = self.contents_manager, self.path(project, name)
         if not await ensure_async(cm.file_exists(path)):
             return None
         model = await ensure_async(cm.get(path, content=True, type="file", format="text"))
         return model["content"]
 
-    async def write(self, project: Project, name: str, text: str) -> None:
+    async def write_file(self, project: Project, name: str, text: str) -> None:
         await ensure_async(
             self.contents_manager.save(
                 {"type": "file", "format": "text", "content": text}, self.path(project, name)
@@ -93,8 +93,8 @@ class EnvironmentHandler(DatadiveHandler):
             )
 
     async def status(self, project: Project) -> dict:
-        req = await self.read(project, spec.REQUIREMENTS)
-        lock = await self.read(project, spec.LOCK)
+        req = await self.read_file(project, spec.REQUIREMENTS)
+        lock = await self.read_file(project, spec.LOCK)
         return self.envs().status(project, req, lock)
 
     async def start_build(self, project: Project) -> None:
@@ -103,8 +103,8 @@ class EnvironmentHandler(DatadiveHandler):
             raise web.HTTPError(
                 409, f"The environment of {project.name!r} is being built; wait for it"
             )
-        req = await self.read(project, spec.REQUIREMENTS)
-        lock = await self.read(project, spec.LOCK)
+        req = await self.read_file(project, spec.REQUIREMENTS)
+        lock = await self.read_file(project, spec.LOCK)
         if req is None and lock is None:
             raise web.HTTPError(
                 400,
@@ -112,12 +112,9 @@ class EnvironmentHandler(DatadiveHandler):
             )
 
         async def save_lock(text: str) -> None:
-            await self.contents_manager_save(project, text)
+            await self.write_file(project, spec.LOCK, text)
 
         envs.start_build(project, req, lock, save_lock if project.writable else None)
-
-    async def contents_manager_save(self, project: Project, text: str) -> None:
-        await self.write(project, spec.LOCK, text)
 
     def body(self) -> dict:
         if len(self.request.body or b"") > MAX_BODY:
@@ -161,7 +158,7 @@ class PackagesHandler(EnvironmentHandler):
             raise web.HTTPError(
                 409, f"The environment of {project.name!r} is being built; wait for it"
             )
-        old = await self.read(project, spec.REQUIREMENTS) or ""
+        old = await self.read_file(project, spec.REQUIREMENTS) or ""
         try:
             new = (
                 spec.add_package(old, add)[0]
@@ -175,8 +172,8 @@ class PackagesHandler(EnvironmentHandler):
         except LockError as e:
             raise web.HTTPError(400, e.message) from None
         # the lock first: requirements.txt never names a package the lock lacks
-        await self.write(project, spec.LOCK, lock)
-        await self.write(project, spec.REQUIREMENTS, new)
+        await self.write_file(project, spec.LOCK, lock)
+        await self.write_file(project, spec.REQUIREMENTS, new)
         self.log.info(
             "Datadive: %s %s in project %s",
             "added" if add else "removed",
