@@ -16,12 +16,12 @@ from __future__ import annotations
 import errno
 import fcntl
 import hashlib
-import importlib.metadata
 import json
 import os
 import platform
 import secrets
 import shutil
+import site
 import sysconfig
 import time
 from collections.abc import Callable
@@ -31,6 +31,7 @@ from pathlib import Path
 
 from packaging.markers import Marker
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from . import spec
 from .uvcli import Sources, UvFailed, explain, run
@@ -78,13 +79,35 @@ def env_key(pins: list[spec.Pin], sources: Sources) -> str:
 
 
 def image_packages() -> dict[str, str]:
-    """name → version of the distributions the server's environment has."""
+    """name → version of the distributions in the server's site-packages (the image's), read
+    from the ``*.dist-info`` folder names: a directory listing, not hundreds of metadata files."""
     out: dict[str, str] = {}
-    for dist in importlib.metadata.distributions():
-        name = dist.metadata["Name"]
-        if name:
-            out.setdefault(canonicalize_name(name), dist.version)
+    folders = dict.fromkeys(
+        [
+            *site.getsitepackages(),
+            sysconfig.get_paths()["purelib"],
+            sysconfig.get_paths()["platlib"],
+        ]
+    )
+    for folder in folders:
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for entry in names:
+            stem, dot, kind = entry.rpartition(".")
+            if kind not in ("dist-info", "egg-info") or "-" not in stem:
+                continue
+            name, _, version = stem.partition("-")
+            out.setdefault(canonicalize_name(name), version.split("-")[0])
     return out
+
+
+def same_version(have: str | None, pinned: str) -> bool:
+    try:
+        return have is not None and Version(have) == Version(pinned)
+    except InvalidVersion:
+        return have == pinned
 
 
 def applies(pin: spec.Pin) -> bool:
@@ -191,8 +214,8 @@ class EnvironmentCache:
             (site / BASE_PTH).write_text("".join(f"{p}\n" for p in ours))
             have = image_packages()
             wanted = [p for p in pins if applies(p)]
-            from_image = [p.line() for p in wanted if have.get(p.name) == p.version]
-            install = [p for p in wanted if have.get(p.name) != p.version]
+            from_image = [p.line() for p in wanted if same_version(have.get(p.name), p.version)]
+            install = [p for p in wanted if not same_version(have.get(p.name), p.version)]
             phase("installing packages", 0.2)
             if install:
                 (tmp / "datadive-sync.txt").write_text("".join(p.line() + "\n" for p in install))
