@@ -147,8 +147,8 @@ class DatadiveExtension(ExtensionApp):
     environments_cache_dir = Unicode(
         config=True,
         help="Where built environments and uv's download cache live, shared by projects (and "
-        "users) with the same lock. On Kubernetes, a persistent volume (helm-values/datadive.yaml"
-        "). Default: $DATADIVE_ENVIRONMENTS_CACHE, else ~/.cache/datadive/environments.",
+        "users) with the same lock. On Kubernetes, a shared persistent volume (helm-values/"
+        "examples/2000-users.yaml). Default: $DATADIVE_ENVIRONMENTS_CACHE, else ~/.cache/datadive/environments.",
     )
 
     environments_build_timeout = Float(
