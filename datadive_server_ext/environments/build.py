@@ -21,7 +21,6 @@ import os
 import platform
 import secrets
 import shutil
-import site
 import sysconfig
 import time
 from collections.abc import Callable
@@ -72,23 +71,16 @@ def env_key(pins: list[spec.Pin], sources: Sources) -> str:
             spec.lock_digest(pins),
             os.path.realpath(sources.python),
             platform.python_version(),
-            sysconfig.get_paths()["purelib"],
+            *sources.image_site,
         ]
     )
     return hashlib.sha256(basis.encode()).hexdigest()[:24]
 
 
-def image_packages() -> dict[str, str]:
+def image_packages(folders: tuple[str, ...]) -> dict[str, str]:
     """name → version of the distributions in the server's site-packages (the image's), read
     from the ``*.dist-info`` folder names: a directory listing, not hundreds of metadata files."""
     out: dict[str, str] = {}
-    folders = dict.fromkeys(
-        [
-            *site.getsitepackages(),
-            sysconfig.get_paths()["purelib"],
-            sysconfig.get_paths()["platlib"],
-        ]
-    )
     for folder in folders:
         try:
             names = os.listdir(folder)
@@ -204,15 +196,12 @@ class EnvironmentCache:
                 ],
                 on_line,
             )
-            site = Path(
+            site_dir = Path(
                 sysconfig.get_path("purelib", vars={"base": str(tmp), "platbase": str(tmp)})
             )
-            site.mkdir(parents=True, exist_ok=True)
-            ours = dict.fromkeys(
-                [sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
-            )
-            (site / BASE_PTH).write_text("".join(f"{p}\n" for p in ours))
-            have = image_packages()
+            site_dir.mkdir(parents=True, exist_ok=True)
+            (site_dir / BASE_PTH).write_text("".join(f"{p}\n" for p in self.sources.image_site))
+            have = image_packages(self.sources.image_site)
             wanted = [p for p in pins if applies(p)]
             from_image = [p.line() for p in wanted if same_version(have.get(p.name), p.version)]
             install = [p for p in wanted if not same_version(have.get(p.name), p.version)]
@@ -250,7 +239,7 @@ class EnvironmentCache:
             if size_mb > self.sources.max_env_mb:
                 raise BuildError(
                     f"The environment would take {size_mb:.0f} MB, more than the "
-                    f"{self.sources.max_env_mb:g} MB allowed (largest: {largest(site)}). Remove "
+                    f"{self.sources.max_env_mb:g} MB allowed (largest: {largest(site_dir)}). Remove "
                     "large packages from requirements.txt, or ask your administrator to raise "
                     "DatadiveExtension.environments_max_size_mb."
                 )

@@ -13,9 +13,10 @@ import sys
 import time
 from pathlib import Path
 
-from . import spec
+from . import piprecord, spec
 from .build import BuildError, EnvironmentCache
 from .kernelspec import read_json, write_json
+from .piprecord import STATE_ENV
 from .uvcli import Sources
 
 
@@ -58,7 +59,8 @@ def main(argv: list[str]) -> None:
             "usage: python -m datadive_server_ext.environments.launch STATE_FILE -f CONNECTION_FILE"
         )
     python = choose(Path(argv[1]))
-    args = [python, "-m", "ipykernel_launcher", *argv[2:]]
+    os.environ[STATE_ENV] = str(Path(argv[1]).resolve())
+    args = [python, "-m", "ipykernel_launcher", f"--ext={piprecord.__name__}", *argv[2:]]
     os.execv(python, args)
 
 

@@ -86,6 +86,7 @@ class Environments:
             project_id=project.id,
             name=project.name,
             project_dir=str(project.dir),
+            writable=project.writable,
             sources=self.sources.to_json(),
             **changes,
         )

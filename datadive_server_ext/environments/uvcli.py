@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import re
+import site
 import subprocess
 import sys
+import sysconfig
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +31,8 @@ class Sources:
     python: str = sys.executable
     max_env_mb: float = 2048.0
     timeout: float = 900.0
+    #: site-packages folders of the image (the server's environment), first the server's own
+    image_site: tuple[str, ...] = field(default_factory=lambda: server_site_packages())
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def index_args(self) -> list[str]:
@@ -51,6 +55,7 @@ class Sources:
             "python": self.python,
             "max_env_mb": self.max_env_mb,
             "timeout": self.timeout,
+            "image_site": list(self.image_site),
         }
 
     @classmethod
@@ -62,7 +67,14 @@ class Sources:
             python=d.get("python") or sys.executable,
             max_env_mb=float(d.get("max_env_mb", 2048.0)),
             timeout=float(d.get("timeout", 900.0)),
+            image_site=tuple(d.get("image_site") or server_site_packages()),
         )
+
+
+def server_site_packages() -> tuple[str, ...]:
+    """This interpreter's site-packages (its environment's first, then the base Python's)."""
+    paths = sysconfig.get_paths()
+    return tuple(dict.fromkeys([paths["purelib"], paths["platlib"], *site.getsitepackages()]))
 
 
 def uv_bin() -> str:

@@ -186,3 +186,35 @@ def test_project_packages_come_before_the_image(cache, sources):
     image = sysconfig.get_paths()["purelib"]
     assert ours and image in paths, "both the project's and the image's packages are importable"
     assert paths.index(ours[0]) < paths.index(image), "the project's versions win"
+
+
+async def test_pip_install_in_the_project_kernel_is_recorded_and_there_after_a_restart(
+    tmp_path, envs, run_kernel
+):
+    alpha = project(tmp_path, "Alpha", "tinypkg==1.0\n")
+    first = (await build(envs, alpha))["environment"]["key"]
+    out = run_kernel(
+        tmp_path / "kernels",
+        "datadive-env-alpha",
+        "%pip install nosuchpkg\n%pip install tinytop\nimport tinytop, tinydep\nprint(tinytop.__version__)",
+    )
+    assert "nothing installed, nothing recorded: No package named 'nosuchpkg'" in out
+    assert "installed tinytop in the project environment and recorded it" in out
+    assert out.strip().endswith("1.0"), "importable right away, in the running kernel"
+    assert (alpha.dir / spec.REQUIREMENTS).read_text() == "tinypkg==1.0\ntinytop\n"
+    assert "tinydep==1.0" in (alpha.dir / spec.LOCK).read_text()
+    assert not list(envs.cache.path(first).glob("lib/*/site-packages/tinytop")), (
+        "shared env untouched"
+    )
+    assert list(envs.cache.path(first).glob("lib/*/site-packages/tinypkg")), "(the path is right)"
+    # a restart (a new kernel) has it, from the cache
+    assert (
+        run_kernel(
+            tmp_path / "kernels", "datadive-env-alpha", "import tinytop; print('ok')"
+        ).strip()
+        == "ok"
+    )
+    status = envs.status(
+        alpha, (alpha.dir / spec.REQUIREMENTS).read_text(), (alpha.dir / spec.LOCK).read_text()
+    )
+    assert status["environment"]["current"] and "tinytop==1.0" in status["environment"]["installed"]
