@@ -218,3 +218,34 @@ async def test_pip_install_in_the_project_kernel_is_recorded_and_there_after_a_r
         alpha, (alpha.dir / spec.REQUIREMENTS).read_text(), (alpha.dir / spec.LOCK).read_text()
     )
     assert status["environment"]["current"] and "tinytop==1.0" in status["environment"]["installed"]
+
+
+def test_two_servers_building_the_same_lock_at_once_build_it_once(tmp_path, wheels):
+    import threading
+
+    lock = compile_lock(
+        "tinytop\n", Sources(cache_dir=tmp_path / "l", index_urls=(), find_links=(str(wheels),))
+    )
+    results = []
+
+    def one():
+        sources = Sources(cache_dir=tmp_path / "shared", index_urls=(), find_links=(str(wheels),))
+        results.append(EnvironmentCache(sources).build(lock))
+
+    threads = [threading.Thread(target=one) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({r.key for r in results}) == 1
+    assert sorted(r.cached for r in results) == [False, True, True]
+    assert [p.name for p in (tmp_path / "shared" / "envs").iterdir()] == [results[0].key]
+
+
+def test_a_full_disk_is_said_plainly():
+    from datadive_server_ext.environments.uvcli import explain
+
+    log = "error: Failed to install: tinypkg-1.0-py3-none-any.whl\n  cause: No space left on device (os error 28)\n"
+    message, _ = explain(log, Path("/srv/envs"))
+    assert "The environment cache (/srv/envs) is full" in message
+    assert "the previous environment keeps working" in message

@@ -35,10 +35,24 @@ c.DatadiveExtension.assistant_preload = False
 """
 
 
-@pytest.fixture(scope="module")
-async def server(tmp_path_factory, wheels):
+def start(base, name: str, store, cache, wheels):
+    """A user's server (own home and Jupyter data dir) over the shared store and cache."""
     from jpserver import JupyterServer
 
+    root = base / f"{name}-home"
+    root.mkdir(exist_ok=True)
+    env = {"JUPYTER_DATA_DIR": str(base / f"{name}-data")}
+    srv = JupyterServer(root, base / f"{name}-srv", env=env)
+    (srv.workdir / "config" / "jupyter_server_config.py").write_text(
+        CONFIG.format(store=str(store), wheels=str(wheels), cache=str(cache))
+    )
+    srv.start()
+    srv.store, srv.data, srv.cache = store, base / f"{name}-data", cache
+    return srv
+
+
+@pytest.fixture(scope="module")
+async def server(tmp_path_factory, wheels):
     base = tmp_path_factory.mktemp("envroutes")
     store, cache = base / "store", base / "cache"
     # the viewer's project already has a lock (made by its owner)
@@ -49,14 +63,8 @@ async def server(tmp_path_factory, wheels):
     await shared.put("requirements.txt", b"tinypkg==2.0\n")
     await shared.put("requirements.lock", lock.encode())
     await shared.close()
-    root = base / "home"
-    root.mkdir()
-    srv = JupyterServer(root, base / "srv", env={"JUPYTER_DATA_DIR": str(base / "data")})
-    (srv.workdir / "config" / "jupyter_server_config.py").write_text(
-        CONFIG.format(store=str(store), wheels=str(wheels), cache=str(cache))
-    )
-    srv.start()
-    srv.store, srv.data = store, base / "data"
+    srv = start(base, "carol", store, cache, wheels)
+    srv.base, srv.wheels = base, wheels
     try:
         yield srv
     finally:
@@ -167,3 +175,31 @@ def test_routes_need_authentication_and_a_project(server):
     call(server, "GET", "status/Nope", expect=404)
     data = call(server, "GET", "status", expect=400)
     assert "Give a project folder" in data["message"]
+
+
+def test_after_a_restart_and_for_another_member_the_environment_comes_from_the_cache(server):
+    call(server, "POST", "build/Alpha", expect=202)
+    mine = built(server, "Alpha")["environment"]
+    assert mine["current"]
+    envs = sorted(p.name for p in (server.cache / "envs").iterdir())
+    # another member of Alpha, on their own server, sharing the cache volume
+    bob = start(server.base, "bob", server.store, server.cache, server.wheels)
+    try:
+        status = call(bob, "GET", "status/Alpha")
+        assert status["lock"]["pins"] == ["tinypkg==1.0"], "the lock came with the project"
+        assert status["cached"] and status["environment"] is None
+        call(bob, "POST", "build/Alpha", expect=202)
+        status = built(bob, "Alpha")
+        assert status["environment"]["key"] == mine["key"]
+        assert "from the cache" in status["build"]["log"]
+        assert status["environment"]["kernel_display_name"] == "Python (Alpha)"
+    finally:
+        bob.stop()
+    # carol's server restarts: the environment and the kernel are still there, nothing built
+    server.stop()
+    server.start()
+    status = call(server, "GET", "status/Alpha")
+    assert status["environment"]["key"] == mine["key"] and status["environment"]["current"]
+    code, specs = server.request("GET", "api/kernelspecs")
+    assert mine["kernel"] in specs["kernelspecs"]
+    assert sorted(p.name for p in (server.cache / "envs").iterdir()) == envs, "nothing rebuilt"
