@@ -12,6 +12,8 @@ from traitlets import Bool, Float, List, TraitError, Unicode, default, validate
 
 from . import __version__
 
+INDEX_SCHEMES = ("https://", "http://", "file://")
+
 # route modules under datadive_server_ext.handlers, listed explicitly (each exports ``routes``);
 # one per line, in alphabetical order: a module that fails to import stops the server loudly
 ROUTE_MODULES = [
@@ -161,16 +163,6 @@ class DatadiveExtension(ExtensionApp):
             os.path.expanduser("~"), ".cache", "datadive", "environments"
         )
 
-    @validate("environments_index_urls")
-    def _check_index_urls(self, proposal):
-        for url in proposal.value:
-            if not url.startswith(("https://", "http://", "file://")):
-                raise TraitError(
-                    f"DatadiveExtension.environments_index_urls: {url!r} is not an index URL; "
-                    "give http(s):// or file:// URLs (a wheel folder goes in environments_find_links)"
-                )
-        return proposal.value
-
     @validate("environments_max_size_mb")
     def _check_max_size(self, proposal):
         if proposal.value <= 0:
@@ -189,7 +181,9 @@ class DatadiveExtension(ExtensionApp):
         self.settings["datadive_service"] = client
         self.settings["datadive_templates_timeout"] = self.templates_timeout
         self.settings["datadive_codebook_max_data_mb"] = self.codebook_max_data_mb
+        self.environments_off = ""
         self.settings["datadive_environments"] = self.make_environments()
+        self.settings["datadive_environments_off"] = self.environments_off
         connect_contents(self.serverapp.contents_manager, client)
         stop_cleanly_on_sigint(self.serverapp, self.log)
         self.log.info(
@@ -211,6 +205,16 @@ class DatadiveExtension(ExtensionApp):
         from .environments.service import Environments
         from .environments.uvcli import Sources, uv_bin
 
+        bad = [u for u in self.environments_index_urls if not u.startswith(INDEX_SCHEMES)]
+        if bad:
+            # fail closed: a typo must not fall back to an index the admin did not allow
+            self.environments_off = (
+                f"Project environments are off: DatadiveExtension.environments_index_urls has "
+                f"{bad[0]!r}, which is not an index URL; give http(s):// or file:// URLs (a "
+                "wheel folder goes in environments_find_links)"
+            )
+            self.log.error("Datadive: %s", self.environments_off)
+            return None
         sources = Sources(
             cache_dir=Path(self.environments_cache_dir),
             index_urls=tuple(self.environments_index_urls),

@@ -151,12 +151,12 @@ class EnvironmentCache:
         key = env_key(pins, self.sources)
         phase = on_phase or (lambda name, fraction: None)
         if self.ready(key):
-            return self._cached(key, started)
+            return self.cached(key, started)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             with self._locked(key):
                 if self.ready(key):
-                    return self._cached(key, started)
+                    return self.cached(key, started)
                 return self._build(key, pins, started, on_line, phase)
         except OSError as e:
             if e.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -169,7 +169,9 @@ class EnvironmentCache:
                 f"Could not write the environment cache ({e}); ask your administrator"
             ) from None
 
-    def _cached(self, key: str, started: float) -> Built:
+    def cached(self, key: str, started: float | None = None) -> Built:
+        """The built environment ``key`` (it must be ready)."""
+        started = time.monotonic() if started is None else started
         info = json.loads((self.path(key) / MARKER).read_text())
         return Built(
             key,

@@ -147,7 +147,7 @@ class Environments:
         key = state.get("env_key")
         env = None
         if key and self.cache.ready(key):
-            built = self.cache._cached(key, time.monotonic())
+            built = self.cache.cached(key)
             env = {
                 "key": key,
                 "installed": built.installed,

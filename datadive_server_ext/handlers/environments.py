@@ -38,9 +38,13 @@ class EnvironmentHandler(DatadiveHandler):
     def environments(self) -> Environments | None:
         return self.settings.get("datadive_environments")
 
+    @property
+    def off(self) -> str:
+        return self.settings.get("datadive_environments_off") or OFF
+
     def envs(self) -> Environments:
         if self.environments is None:
-            raise web.HTTPError(403, OFF)
+            raise web.HTTPError(403, self.off)
         return self.environments
 
     async def project(self, folder: str | None) -> Project:
@@ -135,7 +139,7 @@ class StatusHandler(EnvironmentHandler):
     @authorized
     async def get(self, folder=None):
         if self.environments is None:
-            self.finish({"enabled": False, "message": OFF})
+            self.finish({"enabled": False, "message": self.off})
             return
         self.finish(await self.status(await self.project(folder)))
 

@@ -203,3 +203,43 @@ def test_after_a_restart_and_for_another_member_the_environment_comes_from_the_c
     code, specs = server.request("GET", "api/kernelspecs")
     assert mine["kernel"] in specs["kernelspecs"]
     assert sorted(p.name for p in (server.cache / "envs").iterdir()) == envs, "nothing rebuilt"
+
+
+def test_turned_off_by_the_admin(tmp_path):
+    from jpserver import JupyterServer
+
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "requirements.txt").write_text("tinypkg\n")
+    srv = JupyterServer(
+        root, tmp_path / "srv", args=["--DatadiveExtension.environments_enabled=False"]
+    ).start()
+    try:
+        status = call(srv, "GET", "status")
+        assert status == {"enabled": False, "message": status["message"]}
+        assert "turned off on this hub" in status["message"]
+        data = call(srv, "POST", "build", expect=403)
+        assert "environments_enabled" in data["message"]
+        call(srv, "POST", "packages", {"add": "tinytop"}, expect=403)
+        assert (root / "requirements.txt").read_text() == "tinypkg\n"
+    finally:
+        srv.stop()
+
+
+def test_a_wrong_index_setting_turns_environments_off_and_says_why(tmp_path):
+    from jpserver import JupyterServer
+
+    (tmp_path / "root").mkdir()
+    srv = JupyterServer(
+        tmp_path / "root",
+        tmp_path / "srv",
+        args=["--DatadiveExtension.environments_index_urls=pypi.org/simple"],
+    ).start()
+    try:
+        status = call(srv, "GET", "status")
+        assert not status["enabled"]
+        assert "'pypi.org/simple', which is not an index URL" in status["message"]
+        data = call(srv, "POST", "build", expect=403)
+        assert "give http(s):// or file:// URLs" in data["message"]
+    finally:
+        srv.stop()
