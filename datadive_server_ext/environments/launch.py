@@ -8,6 +8,7 @@ be built, the last environment that built is used and the error is recorded for 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import time
@@ -31,11 +32,21 @@ def choose(state_file: Path) -> str:
         lock_text = lock_file.read_text(encoding="utf-8")
     except OSError:
         lock_text = None
-    if lock_text is not None:
+    digest = hashlib.sha256(lock_text.encode()).hexdigest() if lock_text is not None else None
+    if digest is not None and digest == state.get("failed_lock"):
+        # the same lock failed before: start at once in the last good environment
+        print(
+            "Datadive: this project's lock failed to build before (see the Environment tab); "
+            "using the previous environment. Press Build there to try again.",
+            file=sys.stderr,
+        )
+    elif lock_text is not None:
         try:
             built = cache.build(lock_text, on_line=lambda line: print(line, file=sys.stderr))
             if built.key != good or state.get("last_error"):
-                state.update(env_key=built.key, last_error=None, built_at=time.time())
+                state.update(
+                    env_key=built.key, last_error=None, failed_lock=None, built_at=time.time()
+                )
                 write_json(state_file, state)
             return built.python
         except BuildError as e:
@@ -45,6 +56,7 @@ def choose(state_file: Path) -> str:
                 "log": e.log[-5000:],
                 "at": time.time(),
             }
+            state["failed_lock"] = digest
             write_json(state_file, state)
             print(f"Datadive: the project environment did not build: {e.message}", file=sys.stderr)
     if good and cache.ready(good):

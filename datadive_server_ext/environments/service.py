@@ -10,6 +10,7 @@ of a running build.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -206,6 +207,7 @@ class Environments:
 
             loop.call_soon_threadsafe(set_)
 
+        failing: str | None = None
         try:
             stale = requirements is not None and (
                 lock is None or spec.lock_source_digest(lock) != _digest_or_none(requirements)
@@ -219,8 +221,12 @@ class Environments:
                     f"The project has no {spec.LOCK} yet; add a package (or write "
                     f"{spec.REQUIREMENTS}) and build as an editor of the project"
                 )
+            failing = hashlib.sha256(lock.encode()).hexdigest()  # if the build below fails
             built = await asyncio.to_thread(self.cache.build, lock, line, phase)
-            self._save_state(project, env_key=built.key, built_at=time.time(), last_error=None)
+            failing = None
+            self._save_state(
+                project, env_key=built.key, built_at=time.time(), last_error=None, failed_lock=None
+            )
             kernel = await asyncio.to_thread(self.register_kernel, project)
             progress.phase, progress.fraction = "done", 1.0
             progress.line(
@@ -241,6 +247,8 @@ class Environments:
                 for ln in e.log.splitlines()[-200:]:
                     progress.line(ln)
             log_text = "\n".join(progress.lines)[-20000:]
+            # a lock that failed to build is not retried at each kernel start (launch.py)
+            failed = {"failed_lock": failing} if failing else {}
             self._save_state(
                 project,
                 last_error={
@@ -249,6 +257,7 @@ class Environments:
                     "log": log_text,
                     "at": time.time(),
                 },
+                **failed,
             )
             self.log.warning(
                 "Datadive: environment of project %s failed: %s", project.name, e.message

@@ -14,7 +14,9 @@ contents manager, so a viewer of a project cannot change them (403) and edits re
 
 from __future__ import annotations
 
+import asyncio
 import os
+import weakref
 from pathlib import Path
 
 from jupyter_server.auth.decorator import authorized
@@ -27,6 +29,16 @@ from ..environments.service import Environments, Project
 from .base import DatadiveHandler
 
 MAX_BODY = 16 * 1024
+_edit_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+def _edit_lock(project_id: str) -> asyncio.Lock:
+    lock = _edit_locks.get(project_id)
+    if lock is None:
+        lock = _edit_locks[project_id] = asyncio.Lock()
+    return lock
+
+
 OFF = (
     "Project environments are turned off on this hub (DatadiveExtension.environments_enabled); "
     "ask your administrator, or use %pip install for this session only"
@@ -162,6 +174,20 @@ class PackagesHandler(EnvironmentHandler):
             raise web.HTTPError(
                 409, f"The environment of {project.name!r} is being built; wait for it"
             )
+        async with _edit_lock(project.id):  # two edits at once: the second sees the first's
+            await self.edit(project, envs, add, remove)
+        self.log.info(
+            "Datadive: %s %s in project %s",
+            "added" if add else "removed",
+            add or remove,
+            project.name,
+        )
+        if body.get("build"):
+            await self.start_build(project)
+            self.set_status(202)
+        self.finish(await self.status(project))
+
+    async def edit(self, project: Project, envs: Environments, add, remove) -> None:
         old = await self.read_file(project, spec.REQUIREMENTS) or ""
         try:
             new = (
@@ -178,16 +204,6 @@ class PackagesHandler(EnvironmentHandler):
         # the lock first: requirements.txt never names a package the lock lacks
         await self.write_file(project, spec.LOCK, lock)
         await self.write_file(project, spec.REQUIREMENTS, new)
-        self.log.info(
-            "Datadive: %s %s in project %s",
-            "added" if add else "removed",
-            add or remove,
-            project.name,
-        )
-        if body.get("build"):
-            await self.start_build(project)
-            self.set_status(202)
-        self.finish(await self.status(project))
 
 
 class BuildHandler(EnvironmentHandler):

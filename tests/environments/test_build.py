@@ -249,3 +249,23 @@ def test_a_full_disk_is_said_plainly():
     message, _ = explain(log, Path("/srv/envs"))
     assert "The environment cache (/srv/envs) is full" in message
     assert "the previous environment keeps working" in message
+
+
+async def test_a_lock_that_failed_is_not_rebuilt_at_every_kernel_start(tmp_path, envs, capsys):
+    from datadive_server_ext.environments.launch import choose
+
+    alpha = project(tmp_path, "Alpha", "tinypkg==1.0\n")
+    good = (await build(envs, alpha))["environment"]["key"]
+    # another member's lock arrives with a package that cannot build
+    (alpha.dir / spec.LOCK).write_text(compile_lock("tinybroken\n", envs.sources))
+    state = envs.state_file(alpha)
+    assert choose(state) == str(envs.cache.path(good) / "bin" / "python")
+    assert "did not build: tinybroken failed to build" in capsys.readouterr().err
+    assert envs.state(alpha)["last_error"]["package"] == "tinybroken"
+    assert choose(state) == str(envs.cache.path(good) / "bin" / "python")
+    assert "failed to build before" in capsys.readouterr().err, "not tried again"
+    # Build (the tab) tries again and, once it works, kernels follow the lock again
+    (alpha.dir / spec.REQUIREMENTS).write_text("tinypkg==2.0\n")
+    status = await build(envs, alpha)
+    assert status["environment"]["current"] and envs.state(alpha).get("failed_lock") is None
+    assert choose(state) == str(envs.cache.path(status["environment"]["key"]) / "bin" / "python")

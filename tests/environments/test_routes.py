@@ -137,6 +137,26 @@ def test_an_unknown_package_is_refused_and_nothing_is_written(server):
     assert (server.store / "p1" / "requirements.txt").read_text() == before
 
 
+def test_two_edits_at_once_keep_both(server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        codes = list(
+            pool.map(
+                lambda spec: server.request(
+                    "POST", "datadive/api/environments/packages/Alpha", {"add": spec}
+                )[0],
+                ["tinytop", "tinydep>=1"],
+            )
+        )
+    assert codes == [200, 200]
+    text = (server.store / "p1" / "requirements.txt").read_text()
+    assert "tinytop" in text and "tinydep>=1" in text
+    status = call(server, "POST", "packages/Alpha", {"remove": "tinytop"})
+    status = call(server, "POST", "packages/Alpha", {"remove": "tinydep"})
+    assert status["requirements"]["packages"] == ["tinypkg==1.0"]
+
+
 def test_a_failed_build_keeps_the_environment_and_shows_why(server):
     good = call(server, "GET", "status/Alpha")["environment"]["key"]
     call(server, "POST", "packages/Alpha", {"add": "tinybroken"})
