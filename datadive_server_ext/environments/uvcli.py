@@ -13,7 +13,7 @@ import site
 import subprocess
 import sys
 import sysconfig
-import time
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,7 +121,6 @@ def run(
     ):
         env.pop(var, None)  # only the admin's sources
     lines: list[str] = []
-    deadline = time.monotonic() + sources.timeout
     proc = subprocess.Popen(
         cmd,
         stdout=subprocess.PIPE,
@@ -132,20 +131,30 @@ def run(
         cwd=cwd,
     )
     assert proc.stdout is not None
+    timed_out = threading.Event()
+
+    def stop() -> None:  # also when uv hangs without a word
+        timed_out.set()
+        proc.kill()
+
+    watchdog = threading.Timer(sources.timeout, stop)
+    watchdog.start()
     try:
         for line in proc.stdout:
             lines.append(line)
             if on_line is not None:
                 on_line(line.rstrip("\n"))
-            if time.monotonic() > deadline:
-                proc.kill()
-                lines.append(f"stopped: uv took longer than {sources.timeout:g} s\n")
-                break
         rc = proc.wait()
     finally:
+        watchdog.cancel()
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+    if timed_out.is_set():
+        lines.append(
+            f"error: stopped after {sources.timeout:g} s (DatadiveExtension."
+            "environments_build_timeout); try again, or ask your administrator\n"
+        )
     log = "".join(lines)[-MAX_LOG_CHARS:]
     if rc != 0:
         raise UvFailed(log, rc)

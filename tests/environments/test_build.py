@@ -269,3 +269,12 @@ async def test_a_lock_that_failed_is_not_rebuilt_at_every_kernel_start(tmp_path,
     status = await build(envs, alpha)
     assert status["environment"]["current"] and envs.state(alpha).get("failed_lock") is None
     assert choose(state) == str(envs.cache.path(status["environment"]["key"]) / "bin" / "python")
+
+
+def test_a_uv_step_over_the_time_limit_is_stopped_and_said(tmp_path, wheels):
+    hasty = Sources(
+        cache_dir=tmp_path / "c", index_urls=(), find_links=(str(wheels),), timeout=0.001
+    )
+    with pytest.raises(LockError) as e:
+        compile_lock("tinypkg\n", hasty)
+    assert "stopped after 0.001 s (DatadiveExtension.environments_build_timeout)" in e.value.message
