@@ -153,6 +153,14 @@ class DatadiveExtension(ExtensionApp):
         "examples/2000-users.yaml). Default: $DATADIVE_ENVIRONMENTS_CACHE, else ~/.cache/datadive/environments.",
     )
 
+    environments_project_kernel_by_default = Bool(
+        True,
+        config=True,
+        help="A notebook of a project whose environment is built starts with the project's "
+        "kernel when it asks for the default Python kernel; other kernels start as asked. "
+        "False: project kernels start only when chosen in the kernel picker.",
+    )
+
     environments_build_timeout = Float(
         900.0, config=True, help="Seconds one uv step of a build may take before it is stopped."
     )
@@ -230,6 +238,15 @@ class DatadiveExtension(ExtensionApp):
             list(sources.find_links) or "none",
         )
         state_dir = Path(jupyter_data_dir()) / "datadive" / "environments"
+        if self.environments_project_kernel_by_default:
+            from .environments import defaultkernel
+
+            defaultkernel.install(
+                self.serverapp.kernel_manager,
+                self.serverapp.contents_manager,
+                default_kernels_dir(),
+                self.log,
+            )
         return Environments(sources, state_dir, default_kernels_dir(), self.log)
 
     def initialize_handlers(self):

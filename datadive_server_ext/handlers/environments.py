@@ -24,6 +24,7 @@ from jupyter_server.utils import ensure_async
 from tornado import web
 
 from ..environments import spec
+from ..environments.defaultkernel import project_identity
 from ..environments.lock import LockError
 from ..environments.service import Environments, Project
 from .base import DatadiveHandler
@@ -71,11 +72,7 @@ class EnvironmentHandler(DatadiveHandler):
                 400, "Give a project folder: /datadive/api/environments/status/<project folder>"
             )
         model = await ensure_async(cm.get(folder, content=False, type="directory"))
-        mount = getattr(cm, "_by_folder", {}).get(folder)
-        pid = getattr(mount, "project_id", None) or (folder or "root")
-        name = (
-            getattr(mount, "name", None) or folder or os.path.basename(os.path.abspath(cm.root_dir))
-        )
+        pid, name = project_identity(cm, folder)
         local = (
             cm.local_path(folder)
             if hasattr(cm, "local_path")

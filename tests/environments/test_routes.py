@@ -184,6 +184,20 @@ def test_a_viewer_cannot_change_the_packages_but_can_build_the_lock(server):
     assert kernel["display_name"] == "Python (Shared)"
 
 
+def test_project_notebooks_start_with_the_project_kernel(server):
+    def session(path: str, kernel: str) -> str:
+        body = {"path": path, "type": "notebook", "name": path, "kernel": {"name": kernel}}
+        code, data = server.request("POST", "api/sessions", body)
+        assert code == 201, (code, data)
+        server.request("DELETE", f"api/sessions/{data['id']}")
+        return data["kernel"]["name"]
+
+    assert session("Alpha/analysis.ipynb", "python3") == "datadive-env-p1"
+    assert session("Alpha/sub/deeper.ipynb", "python3") == "datadive-env-p1"
+    # another kernel chosen in the picker starts as asked
+    assert session("Alpha/other.ipynb", "datadive-env-p2") == "datadive-env-p2"
+
+
 def test_routes_need_authentication_and_a_project(server):
     for method, path in (
         ("GET", "status/Alpha"),
