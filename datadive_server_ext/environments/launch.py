@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import piprecord, spec
+from . import piprecord, prune, spec
 from .build import BuildError, EnvironmentCache
 from .kernelspec import read_json, write_json
 from .piprecord import STATE_ENV
@@ -48,6 +48,7 @@ def choose(state_file: Path) -> str:
                     env_key=built.key, last_error=None, failed_lock=None, built_at=time.time()
                 )
                 write_json(state_file, state)
+            prune.touch(built.path)
             return built.python
         except BuildError as e:
             state["last_error"] = {
@@ -60,6 +61,7 @@ def choose(state_file: Path) -> str:
             write_json(state_file, state)
             print(f"Datadive: the project environment did not build: {e.message}", file=sys.stderr)
     if good and cache.ready(good):
+        prune.touch(cache.path(good))
         return str(cache.path(good) / "bin" / "python")
     print("Datadive: no project environment is built; using the server's Python", file=sys.stderr)
     return sys.executable

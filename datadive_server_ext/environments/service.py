@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import kernelspec, spec
+from . import kernelspec, prune, spec
 from .build import BuildError, EnvironmentCache
 from .lock import LockError, compile_lock
 from .uvcli import Sources
@@ -224,6 +224,7 @@ class Environments:
             failing = hashlib.sha256(lock.encode()).hexdigest()  # if the build below fails
             built = await asyncio.to_thread(self.cache.build, lock, line, phase)
             failing = None
+            prune.touch(built.path)
             self._save_state(
                 project, env_key=built.key, built_at=time.time(), last_error=None, failed_lock=None
             )

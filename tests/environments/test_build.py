@@ -304,3 +304,29 @@ def test_pip_install_refuses_options_and_records_nothing_for_a_viewer(
     assert "for this kernel only: you are a viewer" in said[-1]
     assert (shared.dir / spec.REQUIREMENTS).read_text() == "tinypkg==1.0\n"
     assert not (shared.dir / spec.LOCK).exists()
+
+
+async def test_prune_removes_unused_environments_and_dead_builds(tmp_path, envs, sources, capsys):
+    import os
+    import time
+
+    from datadive_server_ext.environments import prune
+
+    used = (await build(envs, project(tmp_path, "One", "tinypkg==1.0\n")))["environment"]["key"]
+    idle = (await build(envs, project(tmp_path, "Two", "tinypkg==2.0\n")))["environment"]["key"]
+    dead = envs.cache.root / ".building-abc-1234"  # a server killed mid-build
+    dead.mkdir()
+    long_ago = time.time() - 40 * 86400
+    for path in (
+        envs.cache.path(idle) / "last-used",
+        envs.cache.path(idle) / "datadive-env.json",
+        dead,
+    ):
+        os.utime(path, (long_ago, long_ago))
+    prune.main([str(sources.cache_dir), "--dry-run"])
+    assert "would remove 2 folders" in capsys.readouterr().out
+    assert prune.prune(sources.cache_dir, unused_days=30) == [".building-abc-1234", idle]
+    assert [p.name for p in envs.cache.root.iterdir()] == [used]
+    # a project that needs it again builds it again
+    again = await build(envs, project(tmp_path, "Two", None))
+    assert again["environment"]["key"] == idle and "built in" in again["build"]["log"]
