@@ -174,6 +174,15 @@ class DatadiveService(Application):
         raw = os.environ.get("DATADIVE_TEMPLATE_AUTHOR_GROUPS", "datadive-template-authors")
         return [g.strip() for g in raw.split(",") if g.strip()]
 
+    member_name_pattern = Unicode(
+        r"[^/\s]{1,255}",
+        config=True,
+        help="Names a project owner may add as a member before that person has signed in (a "
+        "pending membership, in effect from their first sign-in). Set it to the authenticator's "
+        "Authenticator.username_pattern where one is set, so only names that could sign in are "
+        "accepted. Names are lower-cased first, as JupyterHub's default normalize_username does.",
+    )
+
     publish_builtin_templates = Bool(
         True, config=True, help="Publish the built-in template library at start-up."
     )

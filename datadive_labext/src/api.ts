@@ -132,6 +132,10 @@ export class DatadiveClient {
     return this.hub('projects', { method: 'POST', body: JSON.stringify({ name, description }) });
   }
 
+  getProject(id: string): Promise<IProject> {
+    return this.hub(`projects/${id}`);
+  }
+
   renameProject(id: string, name: string): Promise<IProject> {
     return this.hub(`projects/${id}`, { method: 'PATCH', body: JSON.stringify({ name }) });
   }
@@ -146,10 +150,12 @@ export class DatadiveClient {
 
   async listMembers(id: string): Promise<IMember[]> {
     const body = await this.hub(`projects/${id}/members`);
-    return unwrapList<any>(body, 'members').map(m => ({
-      kind: (m.kind ?? m.type ?? (m.group ? 'group' : 'user')) === 'group' ? 'group' : 'user',
-      name: String(m.name ?? m.user ?? m.group ?? m.username ?? ''),
-      role: m.role
+    // the service's Member schema (datadive_hub/api/openapi/projects.yaml)
+    return (body as { members: IMember[] }).members.map(m => ({
+      kind: m.kind,
+      name: m.name,
+      role: m.role,
+      pending: m.pending === true
     }));
   }
 

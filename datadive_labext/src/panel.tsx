@@ -445,6 +445,11 @@ function MembersView({ model, project }: { model: PanelModel; project: IProject 
           <li key={`${m.kind}:${m.name}`} className="dd-Item dd-Member">
             <span className="dd-ItemName">
               {m.name} <span className="dd-Muted">({m.kind})</span>
+              {m.pending && (
+                <span className="dd-Muted dd-Pending" title="Added before their first sign-in: the role takes effect when they sign in">
+                  not signed in yet
+                </span>
+              )}
             </span>
             {owner ? (
               <>
