@@ -6,6 +6,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import type { IEnvironmentStatus } from './environmentlogic';
 import {
   IFileEntry,
   IMember,
@@ -296,6 +297,32 @@ export class DatadiveClient {
   }
 
   // ---- sync -----------------------------------------------------------------------------------
+
+  // ---- project environments (docs/environments.md) -------------------------------------------
+
+  /** The environment of the project in `folder` (its folder in the file tree). */
+  environmentStatus(folder: string): Promise<IEnvironmentStatus> {
+    return this.request(`api/environments/status/${encodeURIComponent(folder)}`);
+  }
+
+  /** Add (or change the version range of) a package; re-locks; `build` also starts a build. */
+  addPackage(folder: string, spec: string, build = false): Promise<IEnvironmentStatus> {
+    return this.request(`api/environments/packages/${encodeURIComponent(folder)}`, {
+      method: 'POST',
+      body: JSON.stringify({ add: spec, build })
+    });
+  }
+
+  removePackage(folder: string, name: string): Promise<IEnvironmentStatus> {
+    return this.request(`api/environments/packages/${encodeURIComponent(folder)}`, {
+      method: 'POST',
+      body: JSON.stringify({ remove: name })
+    });
+  }
+
+  buildEnvironment(folder: string): Promise<IEnvironmentStatus> {
+    return this.request(`api/environments/build/${encodeURIComponent(folder)}`, { method: 'POST' });
+  }
 
   sync(): Promise<any> {
     return this.request('api/sync');

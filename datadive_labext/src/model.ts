@@ -24,7 +24,7 @@ import {
 } from './logic';
 
 export type Page = 'projects' | 'project' | 'form';
-export type ProjectTab = 'files' | 'templates' | 'members' | 'assistant';
+export type ProjectTab = 'files' | 'templates' | 'members' | 'assistant' | 'environment';
 
 export interface IEditTarget {
   /** Resolves the target cell again (the notebook may have changed meanwhile). */
