@@ -267,10 +267,8 @@ class DatadiveService(Application):
         )
 
     def publish_builtins(self) -> None:
-        try:
-            from .api.templates import publish_builtins
-        except ImportError:
-            return
+        from .api.templates import publish_builtins
+
         with self.session_factory() as session:
             publish_builtins(session)
 

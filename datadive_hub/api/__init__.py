@@ -17,14 +17,10 @@ ROUTE_MODULES = [
 
 
 def api_routes(prefix: str) -> list[tuple[str, type[web.RequestHandler]]]:
-    """All API routes, anchored at ``prefix`` (e.g. ``/services/datadive/api/v1/``)."""
+    """All API routes, anchored at ``prefix`` (e.g. ``/services/datadive/api/v1/``). A module that
+    fails to import stops the service: no area may silently lose its routes."""
     routes = []
     for name in ROUTE_MODULES:
-        try:
-            module = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as e:
-            if e.name != f"{__name__}.{name}":
-                raise
-            continue  # an area that is not part of this build
+        module = importlib.import_module(f"{__name__}.{name}")
         routes += [(prefix + pattern, handler) for pattern, handler in module.routes]
     return routes

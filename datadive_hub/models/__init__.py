@@ -1,5 +1,6 @@
 """SQLAlchemy models of the Datadive hub service (one module per area)."""
 
+from . import templates  # noqa: F401 - registers the template tables
 from .base import Base, utcnow
 from .links import PublicLink
 from .projects import Membership, Notebook, PrincipalKind, Project, Role
@@ -14,9 +15,3 @@ __all__ = [
     "Role",
     "utcnow",
 ]
-
-# Areas added later register their tables by being imported here.
-try:  # noqa: SIM105 - the templates area is optional while it is being built
-    from . import templates  # noqa: F401
-except ImportError:  # pragma: no cover
-    pass
