@@ -177,4 +177,5 @@ def project_for(handler, project_id: str, need: Role, *, deleted: bool = False) 
             "Ask an owner of the project to change your role",
         )
     handler.role = role
+    handler.audit_project = project.id
     return project

@@ -145,6 +145,7 @@ class PublicHandler(web.RequestHandler):
                 await self._notebook(store, link)
             else:
                 await self._file(store, link, name)
+            self.service.audit.record(link.project_id, "(public)", "opened a public link", name)
         except NotFound:
             raise web.HTTPError(404, NOT_FOUND) from None
         except StoreError:

@@ -21,6 +21,7 @@ from traitlets.config import Application
 
 from . import __version__, db, public
 from .api import api_routes
+from .audit import AuditLog
 from .hubapi import CoalescingHubOAuth, HubUsers
 
 
@@ -236,6 +237,7 @@ class DatadiveService(Application):
         self.hub_users = HubUsers(self.hub_api_url, token)
         self.public_rate_limiter = public.RateLimiter(self.public_requests_per_minute)
         self.public_pages = public.PageCache()
+        self.audit = AuditLog(self.session_factory, self.log)
         self.log.info(
             "Datadive service %s: database %s, store %s (%s), JupyterHub API %s",
             __version__,
@@ -280,6 +282,7 @@ class DatadiveService(Application):
         # authentication; this cap is for everything else (the OAuth callback, unknown URLs)
         server = HTTPServer(self.make_app(), xheaders=True, max_body_size=self.max_json_body_bytes)
         server.listen(url.port or 80, url.hostname or "127.0.0.1")
+        self.audit.start()
         self.log.info(
             "Datadive service listening on %s (prefix %s)", self.service_url, self.service_prefix
         )
@@ -289,6 +292,7 @@ class DatadiveService(Application):
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         server.stop()
+        self.audit.stop()  # writes what is still queued
         await self.store.close()
         self.engine.dispose()
 

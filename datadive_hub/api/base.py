@@ -244,6 +244,28 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
             raise web.HTTPError(400, f"Missing field(s): {', '.join(missing)}")
         return body
 
+    # -- audit log ------------------------------------------------------------------------
+
+    #: verb -> what the project's audit log records when such a request succeeds
+    audit_actions: dict[str, str] = {}
+    #: set by a handler whose action depends on the request (overrides audit_actions)
+    audit_action: str | None = None
+    #: set by access.project_for: the project the request acted on
+    audit_project: str | None = None
+    #: what it acted on (default: the path's arguments other than the project id)
+    audit_target: str | None = None
+
+    def on_finish(self) -> None:
+        """End the database session; record a successful request in the project's audit log."""
+        self.release_db()
+        action = self.audit_action or self.audit_actions.get(self.request.method.lower())
+        if action and self.audit_project and self.get_status() < 400:
+            target = self.audit_target
+            if target is None:
+                args = {k: v for k, v in self.path_kwargs.items() if k != "project_id"}
+                target = " ".join(str(v) for v in args.values())
+            self.service.audit.record(self.audit_project, self.user.name, action, target)
+
     def write_json(self, obj: Any, status: int = 200) -> None:
         self.set_status(status)
         self.finish(json.dumps(obj, default=str))
@@ -288,9 +310,6 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
             )
             return
         super().log_exception(typ, value, tb)
-
-    def on_finish(self):
-        self.release_db()
 
 
 # verbs a handler does not define answer 405, but only after a deferred 401/403/413

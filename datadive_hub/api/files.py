@@ -202,6 +202,7 @@ class _UploadAborted(Exception):
 
 @web.stream_request_body
 class FileHandler(FilesBase):
+    audit_actions = {"get": "downloaded", "put": "uploaded", "delete": "deleted"}
     """``GET/HEAD/PUT/DELETE projects/{id}/files/{path}``: one file (DELETE: or a folder)."""
 
     _upload: asyncio.Future | None = None
@@ -501,6 +502,7 @@ class CopyMoveHandler(FilesBase):
         if not isinstance(body["from"], str) or not isinstance(body["to"], str):
             raise web.HTTPError(400, "'from' and 'to' must be paths (strings)")
         src, dst = self.rel(body["from"]), self.rel(body["to"])
+        self.audit_action, self.audit_target = f"{action.rstrip('e')}ed", f"{src} -> {dst}"
         overwrite = body.get("overwrite", False) is True
         if src == dst:
             raise web.HTTPError(
@@ -546,6 +548,8 @@ class CopyMoveHandler(FilesBase):
 
 class VersionsHandler(FilesBase):
     """``GET projects/{id}/versions/{path}`` lists; ``POST`` ``{"version_id"}`` restores."""
+
+    audit_actions = {"post": "restored a version"}
 
     async def get(self, project_id, path):
         store = self.project_store(project_id, Role.viewer)

@@ -80,6 +80,8 @@ async def _personal_columns(store, key: str) -> list[str]:
 
 
 class LinksHandler(APIHandler):
+    audit_actions = {"post": "published"}
+
     def get(self, project_id):
         project = access.project_for(self, project_id, Role.viewer)
         rows = self.db.query(PublicLink).filter_by(project_id=project.id)
@@ -143,12 +145,15 @@ class LinksHandler(APIHandler):
         access.project_for(self, pid, Role.editor)  # again, after the awaits
         self.db.add(link)
         self.commit()
+        self.audit_target = f"{key} (link {link.id})"
         out = link_json(link)
         out["url"] = url_path_join(self.service.service_prefix, "public", token)
         self.write_json(out, status=201)
 
 
 class LinkHandler(APIHandler):
+    audit_actions = {"delete": "revoked a link"}
+
     def delete(self, project_id, link_id):
         project = access.project_for(self, project_id, Role.editor)
         link = self.db.get(PublicLink, link_id)

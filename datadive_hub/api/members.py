@@ -63,6 +63,8 @@ async def _mark_pending(handler, members: list[dict]) -> list[dict]:
 
 
 class MembersHandler(APIHandler):
+    audit_actions = {"post": "shared"}
+
     async def get(self, project_id):
         project = access.project_for(self, project_id, Role.viewer)
         members = [serialize.member(m) for m in project.members]
@@ -93,6 +95,7 @@ class MembersHandler(APIHandler):
                 409, f"{kind} {name!r} is already a member; change the role with PATCH instead"
             )
         m = Membership(kind=kind, name=name, role=role)
+        self.audit_target = f"{kind} {name} as {role.name}"
         project.members.append(m)
         self.commit()
         self.write_json(serialize.member(m, pending), status=201)
@@ -114,10 +117,13 @@ class MembersHandler(APIHandler):
 
 
 class MemberHandler(APIHandler):
+    audit_actions = {"patch": "changed a role", "delete": "removed a member"}
+
     async def patch(self, project_id, kind, name):
         project = access.project_for(self, project_id, Role.owner)
         m = _find(project, _kind(kind), name)
         role = _role(self.json_body(required=("role",))["role"])
+        self.audit_target = f"{kind} {name} to {role.name}"
         _keep_an_owner(project, m, role)
         m.role = role
         self.commit()

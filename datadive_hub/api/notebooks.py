@@ -85,6 +85,8 @@ def find_notebook(handler, project_id: str, notebook_id) -> Notebook:
 
 
 class NotebooksHandler(APIHandler):
+    audit_actions = {"post": "created a notebook"}
+
     async def get(self, project_id):
         pid = access.project_for(self, project_id, Role.viewer).id
         self.release_db()
@@ -117,6 +119,8 @@ class NotebooksHandler(APIHandler):
 
 
 class NotebookHandler(APIHandler):
+    audit_actions = {"patch": "changed a notebook", "delete": "deleted a notebook"}
+
     def get(self, project_id, notebook_id):
         pid = access.project_for(self, project_id, Role.viewer).id
         self.write_json(serialize.notebook(find_notebook(self, pid, notebook_id)))

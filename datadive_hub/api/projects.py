@@ -114,6 +114,8 @@ class ProjectsHandler(APIHandler):
 
 
 class ProjectHandler(APIHandler):
+    audit_actions = {"patch": "changed the project", "delete": "deleted the project"}
+
     def get(self, project_id):
         project = access.project_for(self, project_id, Role.viewer)
         self.write_json(serialize.project(project, self.role))
@@ -121,6 +123,7 @@ class ProjectHandler(APIHandler):
     def patch(self, project_id):
         project = access.project_for(self, project_id, Role.owner)
         body = self.json_body()
+        self.audit_target = ", ".join(f"{k} {v!r}" for k, v in body.items())[:1024]
         unknown = set(body) - {"name", "description"}
         if unknown or not body:
             raise web.HTTPError(400, "Send a JSON object with 'name' and/or 'description'")
@@ -151,6 +154,8 @@ class ProjectHandler(APIHandler):
 
 
 class RestoreHandler(APIHandler):
+    audit_actions = {"post": "restored the project"}
+
     def post(self, project_id):
         project = access.project_for(self, project_id, Role.owner, deleted=True)
         _check_unique(self, project.name, project.created_by, exclude=project.id)

@@ -243,6 +243,8 @@ def example(op_id: str, world: dict, people: People) -> tuple[dict, dict]:
         "restoreFileVersion": (data, {"json": {"version_id": world["version_id"]}}),
         "previewFile": (data, {}),
         "listLinks": (pid, {}),
+        "listAuditEvents": (pid, {}),
+        "exportAuditEvents": (pid, {}),
         "createLink": (pid, {"json": {"path": "data.csv"}}),
     }
     assert op_id in table, f"operation {op_id} has no example in the authorization matrix; add one"
