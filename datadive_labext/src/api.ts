@@ -9,6 +9,7 @@ import { ServerConnection } from '@jupyterlab/services';
 import type { IEnvironmentStatus } from './environmentlogic';
 import {
   IFileEntry,
+  ILink,
   IMember,
   IPreview,
   IProject,
@@ -130,6 +131,18 @@ export class DatadiveClient {
 
   createProject(name: string, description = ''): Promise<IProject> {
     return this.hub('projects', { method: 'POST', body: JSON.stringify({ name, description }) });
+  }
+
+  async listLinks(id: string): Promise<ILink[]> {
+    return (await this.hub<{ links: ILink[] }>(`projects/${id}/links`)).links;
+  }
+
+  createLink(id: string, path: string, hideCode: boolean): Promise<ILink> {
+    return this.hub(`projects/${id}/links`, { method: 'POST', body: JSON.stringify({ path, hide_code: hideCode }) });
+  }
+
+  deleteLink(id: string, linkId: string): Promise<void> {
+    return this.hub(`projects/${id}/links/${linkId}`, { method: 'DELETE' });
   }
 
   getProject(id: string): Promise<IProject> {

@@ -30,6 +30,19 @@ export interface IMember {
   pending?: boolean;
 }
 
+/** A public link of the project (the service's PublicLink schema); `url` only when just made. */
+export interface ILink {
+  id: string;
+  path: string;
+  kind: 'file' | 'notebook';
+  hide_code: boolean;
+  created_by: string;
+  created_at: string;
+  expires_at: string | null;
+  expired: boolean;
+  url?: string;
+}
+
 export interface IFileEntry {
   path: string;
   name: string;

@@ -12,6 +12,7 @@ import { AssistantModel } from './assistantmodel';
 import {
   DraftStore,
   IFileEntry,
+  ILink,
   IMember,
   IPreview,
   IProject,
@@ -115,6 +116,7 @@ export class PanelModel {
   files: IFileEntry[] = [];
   notebooks: IFileEntry[] = [];
   members: IMember[] = [];
+  links: ILink[] = [];
   preview: { path: string; data: IPreview } | null = null;
   upload: IUploadState | null = null;
 
@@ -273,11 +275,13 @@ export class PanelModel {
     this.files = [];
     this.notebooks = [];
     this.members = [];
+    this.links = [];
     this.emit();
     if (project) {
       // the tab shown must show its content at once (the Members tab listed nobody before)
       await Promise.all([
         this.loadProjectContent(),
+        this.loadLinks(),
         this.tab === 'members' ? this.loadMembers() : Promise.resolve()
       ]);
     }
@@ -343,6 +347,48 @@ export class PanelModel {
     });
     if (filesError) {
       this.warn(`Could not list the files of "${project.name}": ${filesError}`);
+    }
+  }
+
+  async loadLinks(): Promise<void> {
+    const project = this.project;
+    if (project) {
+      const links = await this.run('Could not list the public links', () => this.client.listLinks(project.id));
+      if (links && this.project?.id === project.id) {
+        this.links = links;
+        this.emit();
+      }
+    }
+  }
+
+  /**
+   * Publish a file or notebook of the open project as a public link; the answer carries the
+   * absolute URL (shown only now: the service keeps no copy of it), or undefined on failure.
+   */
+  async publish(path: string, hideCode: boolean): Promise<ILink | undefined> {
+    const project = this.project;
+    if (!project) {
+      return undefined;
+    }
+    const link = await this.run(`Could not publish "${path}"`, () => this.client.createLink(project.id, path, hideCode));
+    if (link) {
+      await this.loadLinks();
+    }
+    return link;
+  }
+
+  async revokeLink(link: ILink): Promise<void> {
+    const project = this.project;
+    if (!project) {
+      return;
+    }
+    const done = await this.run(`Could not revoke the link to "${link.path}"`, async () => {
+      await this.client.deleteLink(project.id, link.id);
+      return true;
+    });
+    if (done) {
+      Notification.success(`The public link to "${link.path}" is withdrawn.`, { autoClose: 3000 });
+      await this.loadLinks();
     }
   }
 

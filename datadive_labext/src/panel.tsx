@@ -3,7 +3,7 @@
  * Plain buttons, inputs and lists with labels, so everything works with the keyboard and a
  * screen reader; colours and fonts come from the Lab theme (--jp-* variables, style/base.css).
  */
-import { ReactWidget } from '@jupyterlab/apputils';
+import { Dialog, ReactWidget, showDialog } from '@jupyterlab/apputils';
 import type { Message } from '@lumino/messaging';
 import * as React from 'react';
 
@@ -404,6 +404,11 @@ function FilesView({ model, actions, project }: { model: PanelModel; actions: IP
             <button className="dd-ItemMain" onClick={() => open(nb)} aria-label={`Open notebook ${nb.path}`}>
               <span className="dd-ItemName">{nb.path}</span>
             </button>
+            {editable && (
+              <button className="dd-Link" onClick={() => void publishWithDialogs(model, nb.path)} aria-label={`Publish ${nb.path} as a public link`}>
+                Publish
+              </button>
+            )}
           </li>
         ))}
         {!model.notebooks.length && <li className="dd-Muted">No notebooks yet.</li>}
@@ -425,11 +430,87 @@ function FilesView({ model, actions, project }: { model: PanelModel; actions: IP
                   Preview
                 </button>
               )}
+              {editable && (
+                <button className="dd-Link" onClick={() => void publishWithDialogs(model, f.path)} aria-label={`Publish ${f.path} as a public link`}>
+                  Publish
+                </button>
+              )}
             </li>
           ))}
         {!model.files.some(f => f.type !== 'directory') && <li className="dd-Muted">No data files yet: upload one.</li>}
       </ul>
+      <LinksList model={model} editable={editable} />
     </div>
+  );
+}
+
+/**
+ * Publish a file or notebook as a public link: ask first (for a notebook: with or without its
+ * code), then show the URL once, with a button that copies it.
+ */
+async function publishWithDialogs(model: PanelModel, path: string): Promise<void> {
+  const notebook = isNotebook(path);
+  const ask = await showDialog({
+    title: `Publish "${path}"?`,
+    body: notebook
+      ? 'Anyone with the link can read this notebook as it is now (a static page; nothing is run), without signing in. Later changes are not published. You can withdraw the link at any time.'
+      : 'Anyone with the link can download this file as it is now, without signing in. Later changes are not published. You can withdraw the link at any time.',
+    buttons: notebook
+      ? [Dialog.cancelButton(), Dialog.okButton({ label: 'Publish with code', displayType: 'default' }), Dialog.okButton({ label: 'Publish without code' })]
+      : [Dialog.cancelButton(), Dialog.okButton({ label: 'Publish' })]
+  });
+  if (!ask.button.accept) {
+    return;
+  }
+  const link = await model.publish(path, ask.button.label === 'Publish without code');
+  if (!link?.url) {
+    return;
+  }
+  const url = new URL(link.url, window.location.origin).href;
+  const shown = await showDialog({
+    title: 'Public link',
+    body: (
+      <div className="dd-LinkShown">
+        <label htmlFor="dd-public-url">Copy it now: it is shown only this once.</label>
+        <input id="dd-public-url" className="dd-Input jp-mod-styled" readOnly value={url} onFocus={e => e.currentTarget.select()} />
+      </div>
+    ),
+    buttons: [Dialog.cancelButton({ label: 'Close' }), Dialog.okButton({ label: 'Copy link' })]
+  });
+  if (shown.button.accept) {
+    await navigator.clipboard?.writeText(url).catch(() => undefined);
+  }
+}
+
+function LinksList({ model, editable }: { model: PanelModel; editable: boolean }): JSX.Element | null {
+  if (!model.links.length) {
+    return null;
+  }
+  return (
+    <>
+      <h4 className="dd-GroupTitle" id="dd-links-title">
+        Public links
+      </h4>
+      <ul className="dd-List" aria-labelledby="dd-links-title">
+        {model.links.map(link => (
+          <li key={link.id} className="dd-Item dd-PublicLink">
+            <span className="dd-ItemName">
+              {link.path}
+              <span className="dd-Muted dd-Pending">
+                by {link.created_by}
+                {link.kind === 'notebook' && link.hide_code ? ', without code' : ''}
+                {link.expired ? ', expired' : link.expires_at ? `, until ${link.expires_at.slice(0, 10)}` : ''}
+              </span>
+            </span>
+            {editable && (
+              <button className="dd-Link" onClick={() => void model.revokeLink(link)} aria-label={`Withdraw the public link to ${link.path}`}>
+                Withdraw
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+    </>
   );
 }
 

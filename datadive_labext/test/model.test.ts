@@ -63,6 +63,7 @@ function fakeClient(fail: Record<string, DatadiveError> = {}) {
     calls.push(name);
     return fail[name] ? Promise.reject(fail[name]) : Promise.resolve(value);
   };
+  const links: any[] = [];
   const files: IFileEntry[] = [
     { path: 'survey.csv', name: 'survey.csv', type: 'file', size: 10 },
     { path: '.datadive-checkpoints/x', name: 'x', type: 'file' },
@@ -76,6 +77,16 @@ function fakeClient(fail: Record<string, DatadiveError> = {}) {
         : answer('listProjects', live),
     listNotebooks: () => answer('listNotebooks', [{ path: 'analysis.ipynb', name: 'analysis.ipynb', type: 'notebook' }]),
     listFiles: () => answer('listFiles', files),
+    listLinks: () => answer('listLinks', links),
+    createLink: (_id: string, path: string, hideCode: boolean) => {
+      const link = { id: `l${links.length + 1}`, path, kind: path.endsWith('.ipynb') ? 'notebook' : 'file', hide_code: hideCode, created_by: 'ana', created_at: '2026-12-03T08:00:00Z', expires_at: null, expired: false };
+      links.push(link);
+      return answer('createLink', { ...link, url: `/services/datadive/public/tok${links.length}` });
+    },
+    deleteLink: (_id: string, linkId: string) => {
+      links.splice(links.findIndex(l => l.id === linkId), 1);
+      return answer('deleteLink', undefined);
+    },
     preview: (_id: string, path: string) =>
       answer('preview', { columns: path === 'survey.csv' ? [{ name: 'participant', type: 'str' }, { name: 'age', type: 'int' }] : [], rows: [] }),
     getTemplate: (id: string) => answer('getTemplate', id === 'load-csv' ? loadCsv : groupSummary),
@@ -201,6 +212,23 @@ describe('projects', () => {
     expect(model.error).toBe('Could not list projects: Hub service unreachable');
     model.setError('');
     expect(model.error).toBe('');
+  });
+
+  it('publishes a file as a public link, lists it without its URL, and revokes it', async () => {
+    const client: any = fakeClient();
+    const { model } = makeModel(client);
+    await model.loadProjects();
+    await model.openProject('p1');
+    expect(model.links).toEqual([]);
+    const link = await model.publish('analysis.ipynb', true);
+    expect(link?.url).toBe('/services/datadive/public/tok1');
+    expect(model.links.map(l => [l.path, l.kind, l.hide_code, l.url])).toEqual([['analysis.ipynb', 'notebook', true, undefined]]);
+    await model.revokeLink(model.links[0]);
+    expect(model.links).toEqual([]);
+    expect(notes).toEqual([{ kind: 'success', message: 'The public link to "analysis.ipynb" is withdrawn.' }]);
+    client.createLink = () => Promise.reject(new DatadiveError('The codebook of \'s.csv\' flags email as personal data', 409));
+    expect(await model.publish('s.csv', false)).toBeUndefined();
+    expect(model.error).toBe('Could not publish "s.csv": The codebook of \'s.csv\' flags email as personal data');
   });
 
   it('shows a role another owner changed, and leaves a project the user was removed from', async () => {

@@ -981,6 +981,48 @@ def test_a_role_changed_by_the_owner_shows_without_a_reload(lab, platform, resea
     p.get_by_label("Filter projects").fill("")
 
 
+def test_publish_a_notebook_without_code_and_withdraw_it(lab, platform, researcher):
+    """Files tab: Publish on a notebook asks (with or without code), shows the URL once; the
+    link works signed out, is listed, and Withdraw takes it down at once."""
+    project = platform.project(researcher, f"Publish {uuid.uuid4().hex[:4]}")
+    r = platform.call(
+        "POST", f"projects/{project['id']}/notebooks", researcher, json={"name": "Table 2"}
+    )
+    assert r.status_code == 201, r.text
+    nb_path = r.json()["path"]
+    p = panel(lab)
+    lab.open_panel()
+    back = p.get_by_role("button", name="Back to all projects")
+    if back.count():
+        back.click()
+    p.get_by_role("button", name="Refresh the project list").click()
+    p.get_by_label("Filter projects").fill(project["name"])
+    p.locator(".dd-Project", has_text=project["name"]).locator(".dd-ItemMain").click()
+    p.get_by_role("tab", name="Files").click()
+    p.get_by_role("button", name=f"Publish {nb_path} as a public link").click()
+    dialog = lab.page.locator(".jp-Dialog")
+    dialog.get_by_text("nothing is run").wait_for()
+    lab.shot("publish-asks")
+    dialog.get_by_role("button", name="Publish without code").click()
+    url_box = lab.page.locator("#dd-public-url")
+    url_box.wait_for()
+    url = url_box.input_value()
+    assert url.startswith(platform.url + "/services/datadive/public/"), url
+    lab.shot("publish-url-shown-once")
+    lab.page.locator(".jp-Dialog").get_by_role("button", name="Close").click()
+    page = requests.get(url, timeout=60)
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    row = p.locator(".dd-PublicLink", has_text=nb_path)
+    row.wait_for()
+    assert "without code" in row.inner_text()
+    lab.shot("public-link-listed")
+    p.get_by_role("button", name=f"Withdraw the public link to {nb_path}").click()
+    row.wait_for(state="detached")
+    assert requests.get(url, timeout=60).status_code == 404
+    p.get_by_role("button", name="Back to all projects").click()
+    p.get_by_label("Filter projects").fill("")
+
+
 def focus_by_tab(lab, selector: str, limit: int = 40) -> None:
     """Press Tab until the element matching ``selector`` has the focus."""
     for _ in range(limit):
