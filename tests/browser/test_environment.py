@@ -3,7 +3,8 @@
 One session, in order: the researcher opens a project in the Datadive panel → the Environment
 tab says the project lists no packages → adds ``tinypkg==2.0`` with "Add and build" → the tab
 shows the build running (phase and progress bar), then "Ready" with tinypkg 2.0 installed by the
-project → a new notebook of the project starts with the kernel "Python (<project>)" and
+project, and the Launcher offers the kernel "Python (<project>)" → a new notebook of the project
+starts with that kernel (the toolbar names it) and
 ``import tinypkg; print(tinypkg.__version__)`` prints ``2.0``.
 
 No package registry is reached: the researcher's server reads its own Jupyter config
@@ -74,11 +75,15 @@ def researcher(researcher, platform, tmp_path_factory):
     return researcher
 
 
-@pytest.fixture(scope="module")
-def env_lab(lab):
+def dismiss_news(lab) -> None:
     news = lab.page.get_by_role("button", name="No", exact=True)  # Lab's "Jupyter news?" toast
     if news.count():
         news.first.click()
+
+
+@pytest.fixture(scope="module")
+def env_lab(lab):
+    dismiss_news(lab)
     return lab
 
 
@@ -154,6 +159,8 @@ def test_add_package_builds_with_progress(env_lab):
     assert box and panel_box and box["x"] + box["width"] <= panel_box["x"] + panel_box["width"] + 1
     assert pre.evaluate("e => getComputedStyle(e).whiteSpace") == "pre-wrap"
     assert pre.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), "the log is cut at the edge"
+    # Lab knows the new kernel by its name at once (the Launcher offers it), not a minute later
+    lab.page.locator(".jp-LauncherCard", has_text=f"Python ({name})").first.wait_for()
     lab.shot("environment-ready-installed")
 
 
@@ -169,6 +176,7 @@ def test_project_notebook_runs_in_the_project_kernel(env_lab):
     name = state["project"]["name"]
     # the notebook asked for the default Python kernel and got the project's
     nb.locator(".jp-Toolbar-kernelName", has_text=f"Python ({name})").wait_for(timeout=60_000)
+    dismiss_news(lab)
     cell = nb.locator(".jp-CodeCell").first
     cell.locator(".jp-InputArea-editor").click()
     lab.page.keyboard.type("import tinypkg; print(tinypkg.__version__)")
