@@ -161,6 +161,7 @@ def test_add_package_builds_with_progress(env_lab):
     assert pre.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), "the log is cut at the edge"
     # Lab knows the new kernel by its name at once (the Launcher offers it), not a minute later
     lab.page.locator(".jp-LauncherCard", has_text=f"Python ({name})").first.wait_for()
+    dismiss_news(lab)
     lab.shot("environment-ready-installed")
 
 
