@@ -16,7 +16,15 @@ import {
   stateLine
 } from './environmentlogic';
 
-export function EnvironmentTab({ client, folder }: { client: DatadiveClient; folder: string }): JSX.Element {
+export function EnvironmentTab({
+  client,
+  folder,
+  onKernelsChanged
+}: {
+  client: DatadiveClient;
+  folder: string;
+  onKernelsChanged?: () => void;
+}): JSX.Element {
   const [status, setStatus] = React.useState<IEnvironmentStatus | null>(null);
   const [error, setError] = React.useState('');
   const [spec, setSpec] = React.useState('');
@@ -44,6 +52,14 @@ export function EnvironmentTab({ client, folder }: { client: DatadiveClient; fol
     const timer = window.setTimeout(() => void load(), delay);
     return () => window.clearTimeout(timer);
   }, [status, load]);
+
+  // a built environment registers the kernel "Python (project)": let Lab know it by its name
+  const envKey = status?.environment?.key;
+  React.useEffect(() => {
+    if (envKey) {
+      onKernelsChanged?.();
+    }
+  }, [envKey, onKernelsChanged]);
 
   const act = async (what: () => Promise<IEnvironmentStatus>) => {
     setBusy(true);

@@ -174,6 +174,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     const panel = new DatadivePanel(model, {
       openFile: path => void openFile(path),
+      // Lab reads the kernel specs at start (then about once a minute): a project kernel built
+      // since then would show by its id ("datadive-env-...") instead of "Python (project)"
+      kernelsChanged: () => void app.serviceManager.kernelspecs.refreshSpecs(),
       openProjectFolder: project => {
         const path = model.projectFolder(project);
         commands.execute('filebrowser:go-to-path', { path }).catch(err => {

@@ -35,6 +35,8 @@ export interface IPanelActions {
   update(): Promise<void>;
   prompt(title: string, label: string, value?: string): Promise<string | null>;
   confirm(title: string, body: string, ok: string): Promise<boolean>;
+  /** A project kernel was (re)registered: ask the server for the kernel specs again. */
+  kernelsChanged?(): void;
 }
 
 export class DatadivePanel extends ReactWidget {
@@ -318,7 +320,7 @@ function ProjectView({ model, actions, project }: { model: PanelModel; actions: 
         {model.tab === 'templates' && <Gallery model={model} />}
         {model.tab === 'members' && <MembersView model={model} project={project} />}
         {model.tab === 'assistant' && <AssistantTab model={model} />}
-        {model.tab === 'environment' && <EnvironmentTab client={model.client} folder={model.projectFolder(project)} />}
+        {model.tab === 'environment' && <EnvironmentTab client={model.client} folder={model.projectFolder(project)} onKernelsChanged={actions.kernelsChanged} />}
       </div>
     </section>
   );

@@ -2,3 +2,4 @@ import './base.css';
 import './previewgrid.css';
 import './forms.css';
 import './assistant.css';
+import './environment.css';
