@@ -169,5 +169,5 @@ class LinkHandler(APIHandler):
 
 routes = [
     (rf"projects/{ID}/links/?", LinksHandler),
-    (rf"projects/{ID}/links/(?P<link_id>[0-9a-f]{{1,32}})", LinkHandler),
+    (rf"projects/{ID}/links/(?P<link_id>[^/]+)", LinkHandler),
 ]
