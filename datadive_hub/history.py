@@ -10,6 +10,7 @@ and a message that says what to do; nothing in the project changes before a chec
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -54,6 +55,23 @@ def manifest_key(project_id: str, snapshot_id: str) -> str:
 
 
 # ---------------------------------------------------------------- authors of versions
+
+BAD_CURSOR = "cursor is not one this service gave out; use the 'next' value of the previous page"
+
+
+def encode_cursor(version_id: str) -> str:
+    """The opaque cursor after ``version_id`` (so that a made-up value is refused, not sent on)."""
+    return base64.urlsafe_b64encode(b"v1:" + version_id.encode()).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4))
+        if raw.startswith(b"v1:") and len(raw) > 3:
+            return raw[3:].decode()
+    except (ValueError, UnicodeError):
+        pass
+    raise HistoryError(400, BAD_CURSOR)
 
 
 def record_writes(
@@ -118,15 +136,13 @@ async def versions_page(
     """One page of ``key``'s versions, newest first, each with its author: one LIST and one HEAD
     on S3, one query for the authors. A version the service did not record (written by another
     S3 tool, or before this index existed) gets its author from the object's metadata."""
+    after = None if cursor is None else decode_cursor(cursor)
     try:
-        page, nxt = await store.list_versions_page(key, limit, cursor)
+        page, nxt = await store.list_versions_page(key, limit, after)
     except NotFound:
         if cursor is None:
             raise
-        raise HistoryError(
-            400,
-            "cursor is not one this service gave out; use the 'next' value of the previous page",
-        ) from None
+        raise HistoryError(400, BAD_CURSOR) from None
     current = await store.head(key)
     if not page and current is None and cursor is None:
         raise HistoryError(404, f"No file {key!r} (and no history of it) in this project")
@@ -147,7 +163,7 @@ async def versions_page(
     return {
         "path": key,
         "versions": [version_json(v, known.get(v.version_id) or v.author, current) for v in page],
-        "next": nxt,
+        "next": encode_cursor(nxt) if nxt else None,
     }
 
 

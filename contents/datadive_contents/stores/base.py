@@ -170,9 +170,10 @@ class ObjectStore(abc.ABC):
     async def list_versions_page(
         self, key: str, limit: int, after: str | None = None
     ) -> tuple[builtins.list[ObjectInfo], str | None]:
-        """At most ``limit`` versions of ``key``, newest first, starting after the version id
-        ``after``; and the id to continue after (None: no more). Backends override it to read
-        only one page from the backend."""
+        """At most ``limit`` versions of ``key``, newest first, continuing from ``after``; and
+        the token to continue from (None: no more; the last version's id, except through the
+        service, whose token is its opaque cursor). Backends override it to read only one page
+        from the backend. An ``after`` that names no version raises NotFound."""
         versions = await self.list_versions(key)
         start = 0
         if after is not None:

@@ -350,8 +350,7 @@ class HubServiceStore(ObjectStore):
             )
         except NotFound:
             return [], None
-        page = [_info_from_json(v) for v in out.get("versions", [])]
-        return page, (page[-1].version_id if out.get("next") and page else None)
+        return [_info_from_json(v) for v in out.get("versions", [])], out.get("next")
 
     async def restore_version(self, key, version_id, *, author=None):
         key = normalize_path(key, allow_root=False)
