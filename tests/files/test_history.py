@@ -287,3 +287,42 @@ def test_who_may_take_snapshots(team, role):
     r = team.call("POST", "snapshots", user, json={"name": "mine"})
     assert r.status_code == (403 if role == "viewer" else 404)
     assert team.call("GET", "snapshots").json()["snapshots"] == []
+
+
+async def test_a_user_servers_working_copy_records_its_user(team, tmp_path):
+    """A user server holds no storage credentials: its saves, a kernel's files, renames and
+    deletes reach the store through the service with the user's token, so each version names
+    that user; a rename moves the history's head, it does not put the old name in the trash."""
+    from datadive_contents.stores.hub import HubServiceStore
+    from datadive_contents.workingcopy import WorkingCopy
+
+    def server_store(user):
+        return HubServiceStore(
+            team.pid, service_url=f"{team.platform.url}/services/datadive/", token=user.token
+        )
+
+    owner_store, editor_store = server_store(team.owner), server_store(team.editor)
+    wc = WorkingCopy(
+        editor_store, str(tmp_path / "wc"), str(tmp_path / "state.db"), project_id=team.pid
+    )
+    try:
+        await owner_store.put("analysis.py", b"print(1)\n", author="someone-else")
+        await wc.ensure_local("analysis.py")  # the editor opens it in Lab
+        await wc.write("analysis.py", b"print(2)\n")  # and saves
+        (tmp_path / "wc" / "out.csv").write_bytes(b"a\n1\n")  # a kernel writes a file
+        assert await wc.scan() == 1
+        await editor_store.move("analysis.py", "main.py")  # a rename in Lab
+        await owner_store.delete("out.csv")
+    finally:
+        wc.close()
+        await owner_store.close()
+        await editor_store.close()
+    assert [v["author"] for v in versions(team, "analysis.py")] == [
+        team.editor.name,
+        team.owner.name,
+    ]
+    assert [v["author"] for v in versions(team, "out.csv")] == [team.editor.name]
+    assert [v["author"] for v in versions(team, "main.py")] == [team.editor.name]
+    assert content(team, "main.py") == b"print(2)\n"
+    trash = team.call("GET", "trash").json()["trash"]
+    assert [(t["path"], t["deleted_by"]) for t in trash] == [("out.csv", team.owner.name)]

@@ -151,6 +151,13 @@ class ObjectStore(abc.ABC):
     async def copy(self, src: str, dst: str, *, author: str | None = None) -> ObjectInfo:
         """Server-side copy of ``src`` to ``dst`` (NotFound if src is missing)."""
 
+    async def move(self, src: str, dst: str, *, author: str | None = None) -> ObjectInfo:
+        """Rename ``src`` to ``dst`` (a copy, then a delete; both keep their history). Through
+        the service it is one request, recorded as a rename (nothing goes to the trash)."""
+        info = await self.copy(src, dst, author=author)
+        await self.delete(src)
+        return info
+
     @abc.abstractmethod
     async def list(self, prefix: str = "", recursive: bool = False) -> Listing:
         """Objects directly under folder ``prefix`` (all below it if recursive) and, unless

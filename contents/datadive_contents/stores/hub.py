@@ -316,6 +316,23 @@ class HubServiceStore(ObjectStore):
             raise NotFound(f"{dst} not found after copying")
         return info
 
+    async def move(self, src, dst, *, author=None):
+        src, dst = normalize_path(src, allow_root=False), normalize_path(dst, allow_root=False)
+        try:
+            await self._json(
+                "move",
+                "POST",
+                self.base + "files:move",
+                src,
+                json_body={"from": src, "to": dst, "overwrite": True},
+            )
+        except NotFound:
+            raise NotFound(f"{src} not found") from None
+        info = await self.head(dst)
+        if info is None:  # pragma: no cover - removed right after the move
+            raise NotFound(f"{dst} not found after moving")
+        return info
+
     async def list(self, prefix="", recursive=False):
         prefix = normalize_path(prefix)
         params = {"prefix": prefix, "recursive": "1" if recursive else "0"}
