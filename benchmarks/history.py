@@ -14,6 +14,9 @@ Keys:
   authors read from each version's S3 metadata (a HEAD per version): what a store-only design
   without the service's index would cost;
 - ``snapshot_10000_s``: taking a snapshot of a project of 10,000 files (median of 3);
+  ``raw_list_versions_10000_s``: the endpoint's floor, the same ListObjectVersions pages alone
+  (moto answers them far slower than ListObjectsV2: ``raw_list_objects_10000_s``);
+  ``snapshot_vs_raw_list_versions``: ours over that floor;
   ``snapshot_10000_requests``: S3 requests it made (target: one LIST per 1,000 keys + one PUT
   of the manifest); ``snapshot_bytes_copied``: bytes of project files copied (0: only version
   ids are recorded); ``snapshot_manifest_bytes``: size of the manifest object;
@@ -144,7 +147,9 @@ async def bench_snapshot(root, sessions, n: int, runs: int = 3) -> dict:
         manifest = len((await root.get(snap.manifest_key))[0])
         # what the store holds now, minus what it held before and the manifest
         copied.append(await stored_bytes(root) - stored - manifest)
+    floors = await list_floors(root, f"projects/{pid}/") if isinstance(root, S3Store) else {}
     return {
+        **floors,
         "s": round(statistics.median(times), 3),
         "runs_s": [round(t, 3) for t in times],
         "requests": max(requests),
@@ -152,6 +157,29 @@ async def bench_snapshot(root, sessions, n: int, runs: int = 3) -> dict:
         "manifest_bytes": manifest,
         "pid": pid,
     }
+
+
+async def list_floors(root: S3Store, prefix: str) -> dict:
+    """The endpoint's floor: the same LIST pages, with nothing else done (same client)."""
+    out = {}
+    for op, key in (("list_object_versions", "versions"), ("list_objects_v2", "objects")):
+        t = time.perf_counter()
+        kwargs: dict = {"Prefix": root.prefix + prefix, "MaxKeys": 1000}
+        pages = 0
+        while True:
+            resp = await root._call(op, **kwargs)
+            pages += 1
+            if not resp.get("IsTruncated"):
+                break
+            kwargs = {"Prefix": root.prefix + prefix, "MaxKeys": 1000}
+            if op == "list_objects_v2":
+                kwargs["ContinuationToken"] = resp["NextContinuationToken"]
+            else:
+                kwargs["KeyMarker"] = resp["NextKeyMarker"]
+                kwargs["VersionIdMarker"] = resp["NextVersionIdMarker"]
+        out[f"raw_list_{key}_s"] = round(time.perf_counter() - t, 3)
+        out[f"raw_list_{key}_pages"] = pages
+    return out
 
 
 async def stored_bytes(root) -> int:
@@ -220,6 +248,10 @@ async def main(n_files: int, n_versions: int) -> dict:
                 snapshot_10000_requests=snap["requests"],
                 snapshot_bytes_copied=snap["bytes_copied"],
                 snapshot_manifest_bytes=snap["manifest_bytes"],
+                raw_list_versions_10000_s=snap["raw_list_versions_s"],
+                raw_list_versions_10000_pages=snap["raw_list_versions_pages"],
+                raw_list_objects_10000_s=snap["raw_list_objects_s"],
+                snapshot_vs_raw_list_versions=round(snap["s"] / snap["raw_list_versions_s"], 2),
             )
             log(json.dumps(out))
             log("peer: a snapshot by server-side copies of 1,000 files ...")
