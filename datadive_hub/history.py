@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from datadive_contents.stores.base import NotFound, ObjectInfo, ObjectStore, StoreError
+from datadive_contents.stores.base import NotFound, ObjectInfo, ObjectStore
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -424,12 +424,15 @@ async def take_snapshot(
         db.add(snap)
         try:
             db.commit()
-        except IntegrityError:
+            out = snapshot_json(snap)
+        except IntegrityError:  # the same name, taken at the same moment
             db.rollback()
-            raise HistoryError(
-                409, f"This project already has a snapshot named {name!r}; choose another name"
-            ) from None
-        out = snapshot_json(snap)
+            out = None
+    if out is None:
+        await root.delete(snap.manifest_key)
+        raise HistoryError(
+            409, f"This project already has a snapshot named {name!r}; choose another name"
+        )
     return Taken(out, root.request_count - before, attempt)
 
 
@@ -523,7 +526,6 @@ async def restore_snapshot(
 
 __all__ = [
     "HistoryError",
-    "StoreError",
     "add_trash",
     "authors_of",
     "record_writes",
