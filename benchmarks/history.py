@@ -10,6 +10,7 @@ Keys:
   that has 1,000 versions, each with its author — median of 25; ``versions_1000_requests``: S3
   requests one page costs (one LIST of the versions, one HEAD for "is current"; authors come
   from the service's index, one SQL query);
+- ``raw_list_versions_page_p50_ms``: the endpoint's floor, that page's one LIST alone;
 - peer ``metadata_authors_versions_1000_p50_ms`` / ``..._requests``: the same page with the
   authors read from each version's S3 metadata (a HEAD per version): what a store-only design
   without the service's index would cost;
@@ -119,6 +120,12 @@ async def bench_versions(root: S3Store, sessions, n: int) -> dict:
         )
         assert all(h.author for h in heads)
 
+    async def raw_page():  # the endpoint's floor: the one LIST of the page, nothing else
+        await root._call(
+            "list_object_versions", Prefix=f"{root.prefix}projects/{pid}/results.csv", MaxKeys=51
+        )
+
+    floor_p50, _ = await timed(raw_page, 25)
     before = root.request_count
     await by_metadata()
     peer_requests = root.request_count - before
@@ -126,6 +133,7 @@ async def bench_versions(root: S3Store, sessions, n: int) -> dict:
     return {
         "versions_1000_p50_ms": round(p50 * 1000, 1),
         "versions_1000_requests": requests,
+        "raw_list_versions_page_p50_ms": round(floor_p50 * 1000, 1),
         "metadata_authors_versions_1000_p50_ms": round(peer_p50 * 1000, 1),
         "metadata_authors_versions_1000_requests": peer_requests,
     }
