@@ -347,7 +347,7 @@ def _configure_local_spawner(c, opts: dict) -> None:
     """User servers as local processes: all as the hub's account ('local') or each as its own
     system account ('system-users', see datadive_hub.system_users)."""
     python = opts["server_python"] or sys.executable
-    c.Spawner.cmd = [python, "-m", "jupyterhub.singleuser"]
+    c.Spawner.cmd = [python, "-m", "datadive_server_ext.singleuser"]
     # kernels and terminals find the server's Python first
     path = os.pathsep.join([os.path.dirname(python), os.environ.get("PATH", os.defpath)])
     c.Spawner.environment = {**c.Spawner.get("environment", {}), "PATH": path}

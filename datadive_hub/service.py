@@ -19,7 +19,7 @@ from tornado.httpserver import HTTPServer
 from traitlets import Bool, Dict, Integer, List, Unicode, default, validate
 from traitlets.config import Application
 
-from . import __version__, db
+from . import __version__, db, public
 from .api import api_routes
 from .hubapi import CoalescingHubOAuth, HubUsers
 
@@ -174,6 +174,22 @@ class DatadiveService(Application):
         raw = os.environ.get("DATADIVE_TEMPLATE_AUTHOR_GROUPS", "datadive-template-authors")
         return [g.strip() for g in raw.split(",") if g.strip()]
 
+    member_name_pattern = Unicode(
+        r"[^/\s]{1,255}",
+        config=True,
+        help="Names a project owner may add as a member before that person has signed in (a "
+        "pending membership, in effect from their first sign-in). Set it to the authenticator's "
+        "Authenticator.username_pattern where one is set, so only names that could sign in are "
+        "accepted. Names are lower-cased first, as JupyterHub's default normalize_username does.",
+    )
+
+    public_requests_per_minute = Integer(
+        60,
+        config=True,
+        help="Requests per minute one client address may make to public links "
+        "(<prefix>/public/<token>), unknown tokens included; more answer 429 with Retry-After.",
+    )
+
     publish_builtin_templates = Bool(
         True, config=True, help="Publish the built-in template library at start-up."
     )
@@ -218,6 +234,8 @@ class DatadiveService(Application):
             api_token=token, api_url=self.hub_api_url, cache_max_age=self.token_cache_seconds
         )
         self.hub_users = HubUsers(self.hub_api_url, token)
+        self.public_rate_limiter = public.RateLimiter(self.public_requests_per_minute)
+        self.public_pages = public.PageCache()
         self.log.info(
             "Datadive service %s: database %s, store %s (%s), JupyterHub API %s",
             __version__,
@@ -234,6 +252,7 @@ class DatadiveService(Application):
             (prefix.rstrip("/") + "/?", RootHandler),
             (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
             *api_routes(api_prefix),
+            *[(url_path_join(prefix, pattern), h) for pattern, h in public.routes],
         ]
         return web.Application(
             handlers,

@@ -8,9 +8,11 @@ import threading
 from datadive_contents.serviceclient import ServiceClient
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
-from traitlets import Bool, Float, Unicode, default
+from traitlets import Bool, Float, List, TraitError, Unicode, default, validate
 
 from . import __version__
+
+INDEX_SCHEMES = ("https://", "http://", "file://")
 
 # route modules under datadive_server_ext.handlers, listed explicitly (each exports ``routes``);
 # one per line, in alphabetical order: a module that fails to import stops the server loudly
@@ -18,6 +20,7 @@ ROUTE_MODULES = [
     "assist",
     "cells",
     "codebook",
+    "environments",
     "hubproxy",
     "landing",
     "sync",
@@ -111,6 +114,72 @@ class DatadiveExtension(ExtensionApp):
         "that rarely use the assistant: the first question then takes those seconds instead.",
     )
 
+    environments_enabled = Bool(
+        True,
+        config=True,
+        help="Project environments (docs/environments.md): each project's requirements.txt is "
+        "locked with uv and built into a cached environment with its own kernel. False turns "
+        "the Environment routes off (%pip install then lasts until the server stops).",
+    )
+
+    environments_index_urls = List(
+        Unicode(),
+        ["https://pypi.org/simple"],
+        config=True,
+        help="Package indexes environments may install from (the first is uv's --index-url, "
+        "the others --extra-index-url). An empty list allows no index: only "
+        "environments_find_links (an offline wheel folder).",
+    )
+
+    environments_find_links = List(
+        Unicode(),
+        [],
+        config=True,
+        help="Folders (or URLs) of wheels and sdists uv may install from (uv --find-links), "
+        "e.g. an offline wheel folder on a shared volume.",
+    )
+
+    environments_max_size_mb = Float(
+        2048.0,
+        config=True,
+        help="Largest environment (MB, what a project installs on top of the image); a larger "
+        "build fails with the biggest packages named and the previous environment stays.",
+    )
+
+    environments_cache_dir = Unicode(
+        config=True,
+        help="Where built environments and uv's download cache live, shared by projects (and "
+        "users) with the same lock. On Kubernetes, a shared persistent volume (helm-values/"
+        "examples/2000-users.yaml). Default: $DATADIVE_ENVIRONMENTS_CACHE, else ~/.cache/datadive/environments.",
+    )
+
+    environments_project_kernel_by_default = Bool(
+        True,
+        config=True,
+        help="A notebook of a project whose environment is built starts with the project's "
+        "kernel when it asks for the default Python kernel; other kernels start as asked. "
+        "False: project kernels start only when chosen in the kernel picker.",
+    )
+
+    environments_build_timeout = Float(
+        900.0, config=True, help="Seconds one uv step of a build may take before it is stopped."
+    )
+
+    @default("environments_cache_dir")
+    def _environments_cache_dir_default(self):
+        return os.environ.get("DATADIVE_ENVIRONMENTS_CACHE") or os.path.join(
+            os.path.expanduser("~"), ".cache", "datadive", "environments"
+        )
+
+    @validate("environments_max_size_mb")
+    def _check_max_size(self, proposal):
+        if proposal.value <= 0:
+            raise TraitError(
+                "DatadiveExtension.environments_max_size_mb must be more than 0; to turn "
+                "environments off set environments_enabled = False"
+            )
+        return proposal.value
+
     @default("service_url")
     def _service_url_default(self):
         return os.environ.get("DATADIVE_SERVICE_URL", "")
@@ -120,6 +189,9 @@ class DatadiveExtension(ExtensionApp):
         self.settings["datadive_service"] = client
         self.settings["datadive_templates_timeout"] = self.templates_timeout
         self.settings["datadive_codebook_max_data_mb"] = self.codebook_max_data_mb
+        self.environments_off = ""
+        self.settings["datadive_environments"] = self.make_environments()
+        self.settings["datadive_environments_off"] = self.environments_off
         connect_contents(self.serverapp.contents_manager, client)
         stop_cleanly_on_sigint(self.serverapp, self.log)
         self.log.info(
@@ -128,6 +200,54 @@ class DatadiveExtension(ExtensionApp):
             self.service_url or "(not connected)",
             type(self.serverapp.contents_manager).__name__,
         )
+
+    def make_environments(self):
+        """The project-environment service, or None when turned off."""
+        if not self.environments_enabled:
+            return None
+        from pathlib import Path
+
+        from jupyter_core.paths import jupyter_data_dir
+
+        from .environments.kernelspec import default_kernels_dir
+        from .environments.service import Environments
+        from .environments.uvcli import Sources, uv_bin
+
+        bad = [u for u in self.environments_index_urls if not u.startswith(INDEX_SCHEMES)]
+        if bad:
+            # fail closed: a typo must not fall back to an index the admin did not allow
+            self.environments_off = (
+                f"Project environments are off: DatadiveExtension.environments_index_urls has "
+                f"{bad[0]!r}, which is not an index URL; give http(s):// or file:// URLs (a "
+                "wheel folder goes in environments_find_links)"
+            )
+            self.log.error("Datadive: %s", self.environments_off)
+            return None
+        sources = Sources(
+            cache_dir=Path(self.environments_cache_dir),
+            index_urls=tuple(self.environments_index_urls),
+            find_links=tuple(self.environments_find_links),
+            max_env_mb=self.environments_max_size_mb,
+            timeout=self.environments_build_timeout,
+        )
+        self.log.info(
+            "Datadive environments: uv %s, cache %s, indexes %s, find-links %s",
+            uv_bin(),
+            sources.cache_dir,
+            list(sources.index_urls) or "none",
+            list(sources.find_links) or "none",
+        )
+        state_dir = Path(jupyter_data_dir()) / "datadive" / "environments"
+        if self.environments_project_kernel_by_default:
+            from .environments import defaultkernel
+
+            defaultkernel.install(
+                self.serverapp.kernel_manager,
+                self.serverapp.contents_manager,
+                default_kernels_dir(),
+                self.log,
+            )
+        return Environments(sources, state_dir, default_kernels_dir(), self.log)
 
     def initialize_handlers(self):
         prefix = "/datadive"  # ExtensionApp prepends the server's base_url

@@ -5,7 +5,16 @@ import importlib
 from tornado import web
 
 # Each module exports ``routes = [(pattern relative to api/v1/, Handler), ...]``.
-ROUTE_MODULES = ["projects", "members", "notebooks", "files", "history", "templates", "openapi"]
+ROUTE_MODULES = [
+    "projects",
+    "members",
+    "notebooks",
+    "files",
+    "links",
+    "history",
+    "templates",
+    "openapi",
+]
 
 
 def api_routes(prefix: str) -> list[tuple[str, type[web.RequestHandler]]]:

@@ -1,4 +1,12 @@
-"""projects/{id}/members: users and JupyterHub groups with a role; a project keeps a user owner."""
+"""projects/{id}/members: users and JupyterHub groups with a role; a project keeps a user owner.
+
+A user may be added before they have signed in: the membership is kept under the (normalised)
+name and is *pending* until JupyterHub knows the user; access is decided by name, so it takes
+effect at their first sign-in.
+"""
+
+import asyncio
+import re
 
 from tornado import web
 
@@ -42,10 +50,24 @@ def _keep_an_owner(project, changing: Membership, new_role: Role | None):
         )
 
 
+async def _mark_pending(handler, members: list[dict]) -> list[dict]:
+    """Set ``pending`` on serialised members: users JupyterHub does not know yet (one look-up per
+    user, concurrent; the hub's answers are cached briefly)."""
+
+    async def mark(m: dict) -> dict:
+        if m["kind"] == str(PrincipalKind.user):
+            m["pending"] = not await handler.service.hub_users.user_exists(m["name"])
+        return m
+
+    return list(await asyncio.gather(*(mark(m) for m in members)))
+
+
 class MembersHandler(APIHandler):
-    def get(self, project_id):
+    async def get(self, project_id):
         project = access.project_for(self, project_id, Role.viewer)
-        self.write_json({"members": [serialize.member(m) for m in project.members]})
+        members = [serialize.member(m) for m in project.members]
+        self.release_db()  # not held across the hub's await
+        self.write_json({"members": await _mark_pending(self, members)})
 
     async def post(self, project_id):
         access.project_for(self, project_id, Role.owner)
@@ -55,17 +77,16 @@ class MembersHandler(APIHandler):
         name, role = body["name"], _role(body["role"])
         if not isinstance(name, str) or not name:
             raise web.HTTPError(400, "name must be a non-empty string")
-        exists = (
-            self.service.hub_users.user_exists
-            if kind == PrincipalKind.user
-            else self.service.hub_users.group_exists
-        )
-        if not await exists(name):
-            raise web.HTTPError(
-                400,
-                f"JupyterHub has no {kind} named {name!r}; check the spelling, "
-                "or ask a hub admin to create it first",
-            )
+        pending = False
+        if kind == PrincipalKind.group:
+            if not await self.service.hub_users.group_exists(name):
+                raise web.HTTPError(
+                    400,
+                    f"JupyterHub has no group named {name!r}; check the spelling, "
+                    "or ask a hub admin to create it first",
+                )
+        elif not await self.service.hub_users.user_exists(name):
+            name, pending = await self._user_not_signed_in_yet(name)
         project = access.project_for(self, project_id, Role.owner)  # again, after the await
         if any(m.kind == kind and m.name == name for m in project.members):
             raise web.HTTPError(
@@ -74,18 +95,35 @@ class MembersHandler(APIHandler):
         m = Membership(kind=kind, name=name, role=role)
         project.members.append(m)
         self.commit()
-        self.write_json(serialize.member(m), status=201)
+        self.write_json(serialize.member(m, pending), status=201)
+
+    async def _user_not_signed_in_yet(self, typed: str) -> tuple[str, bool]:
+        """The name to keep for a user JupyterHub does not know (yet): lower-cased as JupyterHub's
+        default ``normalize_username`` does, and one the authenticator could accept."""
+        name = typed.strip().lower()
+        if name != typed and await self.service.hub_users.user_exists(name):
+            return name, False
+        pattern = self.service.member_name_pattern
+        if not re.fullmatch(pattern, name):
+            raise web.HTTPError(
+                400,
+                f"{typed!r} is not a JupyterHub user, and not a name that could sign in here "
+                f"(names must match {pattern!r}); check the spelling",
+            )
+        return name, True
 
 
 class MemberHandler(APIHandler):
-    def patch(self, project_id, kind, name):
+    async def patch(self, project_id, kind, name):
         project = access.project_for(self, project_id, Role.owner)
         m = _find(project, _kind(kind), name)
         role = _role(self.json_body(required=("role",))["role"])
         _keep_an_owner(project, m, role)
         m.role = role
         self.commit()
-        self.write_json(serialize.member(m))
+        out = serialize.member(m)
+        self.release_db()  # not held across the hub's await
+        self.write_json((await _mark_pending(self, [out]))[0])
 
     def delete(self, project_id, kind, name):
         project = access.project_for(self, project_id, Role.owner)

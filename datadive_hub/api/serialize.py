@@ -25,8 +25,16 @@ def project(p: Project, role: Role | None, members=None) -> dict:
     }
 
 
-def member(m: Membership) -> dict:
-    return {"kind": str(m.kind), "name": m.name, "role": m.role.name, "added_at": iso(m.created_at)}
+def member(m: Membership, pending: bool = False) -> dict:
+    """A member; ``pending``: a user JupyterHub does not know yet (in effect from their first
+    sign-in)."""
+    return {
+        "kind": str(m.kind),
+        "name": m.name,
+        "role": m.role.name,
+        "added_at": iso(m.created_at),
+        "pending": pending,
+    }
 
 
 def notebook(n: Notebook) -> dict:

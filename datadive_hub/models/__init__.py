@@ -2,6 +2,7 @@
 
 from .base import Base, utcnow
 from .history import FileVersion, Snapshot, TrashEntry
+from .links import PublicLink
 from .projects import Membership, Notebook, PrincipalKind, Project, Role
 
 __all__ = [
@@ -11,6 +12,7 @@ __all__ = [
     "Notebook",
     "PrincipalKind",
     "Project",
+    "PublicLink",
     "Role",
     "Snapshot",
     "TrashEntry",

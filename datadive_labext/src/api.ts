@@ -6,6 +6,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import type { IEnvironmentStatus } from './environmentlogic';
 import {
   IFileEntry,
   IMember,
@@ -131,6 +132,10 @@ export class DatadiveClient {
     return this.hub('projects', { method: 'POST', body: JSON.stringify({ name, description }) });
   }
 
+  getProject(id: string): Promise<IProject> {
+    return this.hub(`projects/${id}`);
+  }
+
   renameProject(id: string, name: string): Promise<IProject> {
     return this.hub(`projects/${id}`, { method: 'PATCH', body: JSON.stringify({ name }) });
   }
@@ -145,10 +150,12 @@ export class DatadiveClient {
 
   async listMembers(id: string): Promise<IMember[]> {
     const body = await this.hub(`projects/${id}/members`);
-    return unwrapList<any>(body, 'members').map(m => ({
-      kind: (m.kind ?? m.type ?? (m.group ? 'group' : 'user')) === 'group' ? 'group' : 'user',
-      name: String(m.name ?? m.user ?? m.group ?? m.username ?? ''),
-      role: m.role
+    // the service's Member schema (datadive_hub/api/openapi/projects.yaml)
+    return (body as { members: IMember[] }).members.map(m => ({
+      kind: m.kind,
+      name: m.name,
+      role: m.role,
+      pending: m.pending === true
     }));
   }
 
@@ -290,6 +297,32 @@ export class DatadiveClient {
   }
 
   // ---- sync -----------------------------------------------------------------------------------
+
+  // ---- project environments (docs/environments.md) -------------------------------------------
+
+  /** The environment of the project in `folder` (its folder in the file tree). */
+  environmentStatus(folder: string): Promise<IEnvironmentStatus> {
+    return this.request(`api/environments/status/${encodeURIComponent(folder)}`);
+  }
+
+  /** Add (or change the version range of) a package; re-locks; `build` also starts a build. */
+  addPackage(folder: string, spec: string, build = false): Promise<IEnvironmentStatus> {
+    return this.request(`api/environments/packages/${encodeURIComponent(folder)}`, {
+      method: 'POST',
+      body: JSON.stringify({ add: spec, build })
+    });
+  }
+
+  removePackage(folder: string, name: string): Promise<IEnvironmentStatus> {
+    return this.request(`api/environments/packages/${encodeURIComponent(folder)}`, {
+      method: 'POST',
+      body: JSON.stringify({ remove: name })
+    });
+  }
+
+  buildEnvironment(folder: string): Promise<IEnvironmentStatus> {
+    return this.request(`api/environments/build/${encodeURIComponent(folder)}`, { method: 'POST' });
+  }
 
   sync(): Promise<any> {
     return this.request('api/sync');

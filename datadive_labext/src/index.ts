@@ -45,6 +45,8 @@ export const datadiveIcon = new LabIcon({
 
 /** Remembers which form was open so a reload reopens it (with its draft). */
 const UI_KEY = 'datadive:ui';
+/** How often an open project's role is re-read (another owner may change it). */
+const ROLE_REFRESH_MS = 10000;
 
 function storage(): IKeyValueStore {
   try {
@@ -76,6 +78,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const drafts = new DraftStore(store);
     const user = PageConfig.getOption('hubUser') || '';
     const model = new PanelModel(client, drafts, user);
+    // a role another owner changes shows in an open panel without a reload
+    const refreshRole = () => {
+      if (model.project && model.page !== 'projects' && document.visibilityState !== 'hidden') {
+        void model.refreshRole();
+      }
+    };
+    window.setInterval(refreshRole, ROLE_REFRESH_MS);
+    window.addEventListener('focus', refreshRole);
 
     const saveUi = () => {
       const state = model.page === 'form' && model.template && !model.editTarget

@@ -26,6 +26,8 @@ export interface IMember {
   kind: 'user' | 'group';
   name: string;
   role: Role | string;
+  /** a user JupyterHub does not know yet: the role takes effect at their first sign-in */
+  pending?: boolean;
 }
 
 export interface IFileEntry {

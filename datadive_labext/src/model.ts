@@ -5,7 +5,7 @@
 import { Notification } from '@jupyterlab/apputils';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { DatadiveClient } from './api';
+import { DatadiveClient, DatadiveError } from './api';
 import { IKernelFrame, distinctValues, frameNamed, kernelColumns, levelInputs, preselectFiles, withChoices } from './formlogic';
 import { IExpressionKernel, frameLevels, listFrames } from './kernelframes';
 import { AssistantModel } from './assistantmodel';
@@ -24,7 +24,7 @@ import {
 } from './logic';
 
 export type Page = 'projects' | 'project' | 'form';
-export type ProjectTab = 'files' | 'templates' | 'members' | 'assistant';
+export type ProjectTab = 'files' | 'templates' | 'members' | 'assistant' | 'environment';
 
 export interface IEditTarget {
   /** Resolves the target cell again (the notebook may have changed meanwhile). */
@@ -281,6 +281,41 @@ export class PanelModel {
         this.tab === 'members' ? this.loadMembers() : Promise.resolve()
       ]);
     }
+  }
+
+  /**
+   * Re-read the open project's role: another owner may have changed it (or removed the user)
+   * while this panel is open. A new role is shown at once; a project the user lost goes back to
+   * the list with a message. Other failures wait for the next call. Called by the plugin every
+   * few seconds while a project is shown, and when the window gets the focus back.
+   */
+  async refreshRole(): Promise<void> {
+    const project = this.project;
+    if (!project) {
+      return;
+    }
+    let role: string;
+    try {
+      role = (await this.client.getProject(project.id)).role ?? '';
+    } catch (err) {
+      if (err instanceof DatadiveError && err.status === 404 && this.project?.id === project.id) {
+        this.projects = this.projects.filter(p => p.id !== project.id);
+        this.project = null;
+        if (this.page === 'project') {
+          this.page = 'projects';
+        }
+        this.warn(`You are no longer a member of "${project.name}"; ask its owner if you need it.`);
+      }
+      return;
+    }
+    if (this.project?.id !== project.id || role === project.role) {
+      return;
+    }
+    const updated = { ...this.project, role };
+    this.project = updated;
+    this.projects = this.projects.map(p => (p.id === project.id ? updated : p));
+    Notification.info(`Your role in "${project.name}" is now ${role}.`, { autoClose: 5000 });
+    this.emit();
   }
 
   async loadProjectContent(): Promise<void> {

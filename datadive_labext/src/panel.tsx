@@ -8,6 +8,7 @@ import type { Message } from '@lumino/messaging';
 import * as React from 'react';
 
 import { AssistantTab } from './assistant';
+import { EnvironmentTab } from './environment';
 import { PanelModel } from './model';
 import { Gallery } from './gallery';
 import { TemplateForm } from './templateform';
@@ -219,6 +220,7 @@ function ProjectView({ model, actions, project }: { model: PanelModel; actions: 
     { id: 'files', label: 'Files' },
     { id: 'templates', label: 'Templates' },
     { id: 'assistant', label: 'Assistant' },
+    { id: 'environment', label: 'Environment' },
     { id: 'members', label: 'Members' }
   ];
   const select = (id: typeof model.tab) => {
@@ -316,6 +318,7 @@ function ProjectView({ model, actions, project }: { model: PanelModel; actions: 
         {model.tab === 'templates' && <Gallery model={model} />}
         {model.tab === 'members' && <MembersView model={model} project={project} />}
         {model.tab === 'assistant' && <AssistantTab model={model} />}
+        {model.tab === 'environment' && <EnvironmentTab client={model.client} folder={model.projectFolder(project)} />}
       </div>
     </section>
   );
@@ -442,6 +445,11 @@ function MembersView({ model, project }: { model: PanelModel; project: IProject 
           <li key={`${m.kind}:${m.name}`} className="dd-Item dd-Member">
             <span className="dd-ItemName">
               {m.name} <span className="dd-Muted">({m.kind})</span>
+              {m.pending && (
+                <span className="dd-Muted dd-Pending" title="Added before their first sign-in: the role takes effect when they sign in">
+                  not signed in yet
+                </span>
+              )}
             </span>
             {owner ? (
               <>

@@ -33,3 +33,27 @@ describe('api helpers', () => {
     expect(renderedCells({ source: 'x', metadata: {} })[0]).toEqual({ source: 'x', metadata: {}, cell_type: 'code' });
   });
 });
+
+describe('environment routes', () => {
+  it('puts the action before the project folder', async () => {
+    const c = new DatadiveClient({ baseUrl: 'http://h/user/ana/' } as any);
+    const calls: [string, RequestInit][] = [];
+    (c as any).fetchUrl = async (url: string, init: RequestInit) => {
+      calls.push([url, init]);
+      return { enabled: true };
+    };
+    await c.environmentStatus('My study');
+    await c.addPackage('My study', 'semopy>=2.3', true);
+    await c.removePackage('My study', 'semopy');
+    await c.buildEnvironment('My study');
+    expect(calls.map(([u]) => u)).toEqual([
+      'http://h/user/ana/datadive/api/environments/status/My%20study',
+      'http://h/user/ana/datadive/api/environments/packages/My%20study',
+      'http://h/user/ana/datadive/api/environments/packages/My%20study',
+      'http://h/user/ana/datadive/api/environments/build/My%20study'
+    ]);
+    expect(JSON.parse(calls[1][1].body as string)).toEqual({ add: 'semopy>=2.3', build: true });
+    expect(JSON.parse(calls[2][1].body as string)).toEqual({ remove: 'semopy' });
+    expect(calls[3][1].method).toBe('POST');
+  });
+});

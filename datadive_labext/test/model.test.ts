@@ -203,6 +203,33 @@ describe('projects', () => {
     expect(model.error).toBe('');
   });
 
+  it('shows a role another owner changed, and leaves a project the user was removed from', async () => {
+    const client: any = fakeClient();
+    let answer: () => Promise<IProject> = async () => ({ id: 'p1', name: 'Sleep', role: 'owner' });
+    client.getProject = () => answer();
+    const { model } = makeModel(client);
+    await model.loadProjects();
+    await model.openProject('p1');
+    await model.refreshRole();
+    expect(model.project?.role).toBe('owner');
+    expect(notes).toEqual([]);
+    answer = async () => ({ id: 'p1', name: 'Sleep', role: 'viewer' });
+    await model.refreshRole();
+    expect(model.project?.role).toBe('viewer');
+    expect(model.projects.find(p => p.id === 'p1')?.role).toBe('viewer');
+    expect(notes).toEqual([{ kind: 'info', message: 'Your role in "Sleep" is now viewer.' }]);
+    answer = () => Promise.reject(new DatadiveError('Hub service unreachable', 502));
+    await model.refreshRole(); // tried again next time; nothing changes
+    expect(model.project?.role).toBe('viewer');
+    expect(model.page).toBe('project');
+    answer = () => Promise.reject(new DatadiveError('No project p1; list yours with GET projects', 404));
+    await model.refreshRole();
+    expect(model.project).toBeNull();
+    expect(model.page).toBe('projects');
+    expect(model.projects.map(p => p.id)).toEqual(['p2']);
+    expect(model.error).toBe('You are no longer a member of "Sleep"; ask its owner if you need it.');
+  });
+
   it('opens a new project on its Files tab, and the Members tab of an opened project lists members', async () => {
     const client: any = fakeClient();
     client.createProject = async (name: string) => ({ id: 'p1', name, role: 'owner' });

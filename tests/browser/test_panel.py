@@ -876,6 +876,35 @@ def test_add_group_member(lab, platform, researcher):
     p.get_by_label("Filter projects").fill("")
 
 
+def test_add_member_who_has_not_signed_in_yet(lab, platform, researcher):
+    """Members tab: a colleague without a hub account yet is added by name; the row says they
+    have not signed in, and the role works once they do."""
+    newcomer = f"Newcomer-{uuid.uuid4().hex[:4]}"
+    project = platform.project(researcher, f"invite {uuid.uuid4().hex[:4]}")
+    p = panel(lab)
+    lab.open_panel()
+    back = p.get_by_role("button", name="Back to all projects")
+    if back.count():
+        back.click()
+    p.get_by_role("button", name="Refresh the project list").click()
+    p.get_by_label("Filter projects").fill(project["name"])
+    p.locator(".dd-Project", has_text=project["name"]).locator(".dd-ItemMain").click()
+    p.get_by_role("tab", name="Members").click()
+    p.get_by_label("User or group name").fill(newcomer)
+    p.locator("#dd-member-role").select_option("viewer")
+    p.get_by_role("button", name="Add", exact=True).click()
+    row = p.locator(".dd-Member", has_text=newcomer.lower())
+    row.wait_for()
+    assert "not signed in yet" in row.inner_text()
+    assert "not signed in yet" not in p.locator(".dd-Member", has_text=researcher.name).inner_text()
+    lab.shot("member-not-signed-in-yet")
+    person = platform.user(newcomer.lower())
+    r = platform.call("GET", f"projects/{project['id']}", person)
+    assert r.status_code == 200 and r.json()["role"] == "viewer", r.text
+    p.get_by_role("button", name="Back to all projects").click()
+    p.get_by_label("Filter projects").fill("")
+
+
 def test_shared_project_shows_with_viewer_role(lab, platform, researcher):
     """A colleague's project shared with the researcher as viewer: listed under "Shared with
     me" with the role, and opened read only (no rename, delete, upload or new notebook)."""
@@ -910,6 +939,45 @@ def test_shared_project_shows_with_viewer_role(lab, platform, researcher):
         assert not p.get_by_role("button", name=name, exact=True).count(), name
     lab.shot("shared-project-read-only")
     p.get_by_role("button", name="Back to all projects").click()
+    p.get_by_label("Filter projects").fill("")
+
+
+def test_a_role_changed_by_the_owner_shows_without_a_reload(lab, platform, researcher):
+    """The researcher has a colleague's project open as editor; the colleague makes them a
+    viewer, then removes them: the open panel follows both without a reload."""
+    colleague = platform.user()
+    project = platform.project(colleague, f"Live role {uuid.uuid4().hex[:4]}")
+    members = f"projects/{project['id']}/members"
+    r = platform.call(
+        "POST", members, colleague, json={"name": researcher.name, "role": "editor"}
+    )
+    assert r.status_code == 201, r.text
+    p = panel(lab)
+    lab.open_panel()
+    back = p.get_by_role("button", name="Back to all projects")
+    if back.count():
+        back.click()
+    p.get_by_role("button", name="Refresh the project list").click()
+    p.get_by_label("Filter projects").fill(project["name"])
+    p.locator(".dd-Project", has_text=project["name"]).locator(".dd-ItemMain").click()
+    p.get_by_role("tab", name="Files").click()
+    badge = p.locator(".dd-ProjectHeader .dd-Role")
+    badge.wait_for()
+    assert badge.inner_text() == "editor"
+    p.get_by_role("button", name="New notebook", exact=True).wait_for()
+    r = platform.call(
+        "PATCH", f"{members}/user/{researcher.name}", colleague, json={"role": "viewer"}
+    )
+    assert r.status_code == 200, r.text
+    p.locator(".dd-ProjectHeader .dd-Role", has_text="viewer").wait_for(timeout=25_000)
+    assert not p.get_by_role("button", name="New notebook", exact=True).count()
+    lab.page.get_by_text(f'Your role in "{project["name"]}" is now viewer.').first.wait_for()
+    lab.shot("role-changed-to-viewer")
+    r = platform.call("DELETE", f"{members}/user/{researcher.name}", colleague)
+    assert r.status_code == 204, r.text
+    p.get_by_text(f'You are no longer a member of "{project["name"]}"').wait_for(timeout=25_000)
+    p.get_by_label("Filter projects").wait_for()
+    lab.shot("removed-from-project")
     p.get_by_label("Filter projects").fill("")
 
 

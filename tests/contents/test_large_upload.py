@@ -26,6 +26,9 @@ def test_1gb_chunked_upload_peak_rss(tmp_path):
     cfg = (
         f"c.DatadiveContentsManager.store_url = 'file://{store_dir}'\n"
         "c.DatadiveContentsManager.poll_interval = 1\n"
+        # the assistant's warm-up imports pandas/scipy/pingouin (~230 MB, see docs/assistant.md);
+        # this test measures what the upload itself costs
+        "c.DatadiveExtension.assistant_preload = False\n"
     )
     srv = JupyterServer(str(tmp_path / "root"), cfg, name="big")
     srv.start()

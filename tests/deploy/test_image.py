@@ -9,7 +9,7 @@ then its ``COPY ... ${CONDA_DIR}/...`` lines (the server configuration into ``et
 first build takes about a minute.
 
 Then, from that environment only: ``jupyter server extension list`` and ``jupyter labextension
-list`` show the datadive parts enabled and valid; a real hub spawns ``jupyterhub-singleuser`` from
+list`` show the datadive parts enabled and valid; a real hub spawns ``datadive-singleuser`` from
 it (``configure(c, contents_manager=False)`` and no PYTHONPATH, so the ContentsManager class and
 the code can come from nowhere but the image's files), the ContentsManager serves the Datadive
 projects, the server extension answers, a kernel imports the analysis stack, and Lab (headless
@@ -53,7 +53,7 @@ DISABLED = json.loads((IMAGE / "jupyter-config/labconfig/page_config.json").read
 CONFIG = """
 import datadive_hub
 datadive_hub.configure(c, data_dir={data_dir!r}, service_port={service_port}, contents_manager=False)
-# the user server is the image's: its jupyterhub-singleuser, its PATH, none of the hub's Python
+# the user server is the image's: its datadive-singleuser, its PATH, none of the hub's Python
 c.Spawner.cmd = [{singleuser!r}]
 c.Spawner.env_keep = ["LANG", "LC_ALL"]
 c.Spawner.environment = {{**c.Spawner.environment, "PATH": {path!r}}}
@@ -194,7 +194,7 @@ async def image_hub(start_hub, tmp_path_factory, free_port, image_env) -> Hub:
     config = CONFIG.format(
         data_dir=str(data_dir),
         service_port=free_port(),
-        singleuser=str(image_env.bin / "jupyterhub-singleuser"),
+        singleuser=str(image_env.bin / "datadive-singleuser"),
         path=image_env.clean_env()["PATH"],
     )
     hub = await start_hub(config)
@@ -245,7 +245,7 @@ async def researcher(image_hub):
 def test_the_server_runs_from_the_image_environment(image_env, researcher):
     pid = researcher["server"]["state"]["pid"]
     argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    assert argv[1].decode() == str(image_env.bin / "jupyterhub-singleuser"), argv
+    assert argv[1].decode() == str(image_env.bin / "datadive-singleuser"), argv
     assert argv[0].decode().startswith(str(image_env.bin)), argv
     environ = dict(
         item.split("=", 1)

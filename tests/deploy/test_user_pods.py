@@ -104,7 +104,7 @@ async def test_image_command_and_environment(kubeconfig, values):
     pod, _ = await render(values)
     nb = notebook(pod)
     assert nb["image"] == "ghcr.io/datadive/datadive-singleuser:0.1.0"
-    assert nb["args"][0] == "jupyterhub-singleuser"
+    assert nb["args"][0] == "datadive-singleuser"
     env = env_of(nb)
     assert env["DATADIVE_SERVICE_URL"] == "http://hub:10101/services/datadive/"
     assert env["JUPYTERHUB_USER"] == "alice"

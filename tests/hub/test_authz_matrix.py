@@ -214,6 +214,8 @@ def make_world(platform, people: People, deleted: bool = False) -> dict:
 def example(op_id: str, world: dict, people: People) -> tuple[dict, dict]:
     if "Template" in op_id:  # cell templates (issue 4)
         return template_example(op_id, people)
+    if op_id == "deleteLink":
+        return {"project_id": world["project_id"], "link_id": link_to_revoke(world, people)}, {}
     pid = {"project_id": world["project_id"]}
     nb = {**pid, "notebook_id": world["notebook_id"]}
     data = {**pid, "path": "data.csv"}
@@ -254,9 +256,20 @@ def example(op_id: str, world: dict, people: People) -> tuple[dict, dict]:
         "createSnapshot": (pid, {"json": {"name": f"s-{uuid.uuid4().hex[:8]}"}}),
         "getSnapshot": ({**pid, "name": "snap"}, {}),
         "restoreSnapshot": ({**pid, "name": "snap"}, {}),
+        "listLinks": (pid, {}),
+        "createLink": (pid, {"json": {"path": "data.csv"}}),
     }
     assert op_id in table, f"operation {op_id} has no example in the authorization matrix; add one"
     return table[op_id]
+
+
+def link_to_revoke(world: dict, people: People) -> str:
+    """A fresh public link of the world's data file (made by its owner) for each DELETE."""
+    r = people.platform.call(
+        "POST", f"projects/{world['project_id']}/links", people.owner, json={"path": "data.csv"}
+    )
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
 
 
 def template_example(op_id: str, people: People) -> tuple[dict, dict]:

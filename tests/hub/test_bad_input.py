@@ -83,8 +83,9 @@ def test_unknown_ids(any_platform, owner):
 def test_unknown_users_and_groups_and_roles(any_platform, owner):
     p = any_platform.project(owner)
     members = f"projects/{p['id']}/members"
-    r = any_platform.call("POST", members, owner, json={"name": "nobody-here", "role": "viewer"})
-    assert "no user named 'nobody-here'" in error(r, 400)
+    for bad in ("a/b", "two words", "x" * 256):
+        r = any_platform.call("POST", members, owner, json={"name": bad, "role": "viewer"})
+        assert "not a name that could sign in here" in error(r, 400)
     r = any_platform.call(
         "POST", members, owner, json={"kind": "group", "name": "no-such-group", "role": "viewer"}
     )
