@@ -149,9 +149,9 @@ def test_hostile_paths_are_refused_and_touch_nothing_outside(team):
         p.call("GET", f"projects/{other['id']}/files/secret.txt", other_owner).content == b"SECRET"
     )
     # keys only ever live under projects/<id>/ (and snapshots' manifests under snapshots/<id>/)
-    assert all(
-        k.startswith(("projects/", "snapshots/")) for k in after if not k.startswith(".")
-    ), sorted(after)
+    assert all(k.startswith(("projects/", "snapshots/")) for k in after if not k.startswith(".")), (
+        sorted(after)
+    )
 
 
 def _formats() -> dict[str, bytes]:
