@@ -981,11 +981,13 @@ class DatadiveContentsManager(AsyncContentsManager):
             else:
                 raise HTTPError(404, f"File or directory does not exist: {old_path}")
             for src, dst in pairs:
-                await m2.store.put(
-                    dst, (await m.store.get(src))[0]
-                ) if m2 is not m else await m.store.copy(src, dst)
-            for src, _ in pairs:
-                await m.store.delete(src)
+                if m2 is m:  # a rename: through the service, no trash entry for the old name
+                    await m.store.move(src, dst)
+                else:
+                    await m2.store.put(dst, (await m.store.get(src))[0])
+            if m2 is not m:
+                for src, _ in pairs:
+                    await m.store.delete(src)
             # move the local copy and its sync state along
             async with m.wc.lock:
                 old_local, new_local = m.wc.local(rel), m2.wc.local(rel2)

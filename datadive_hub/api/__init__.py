@@ -11,6 +11,7 @@ ROUTE_MODULES = [
     "notebooks",
     "files",
     "links",
+    "history",
     "audit",
     "templates",
     "openapi",

@@ -31,9 +31,11 @@ from datadive_contents.stores.base import (
 )
 from tornado import iostream, web
 
-from .. import access
+from .. import access, history
+from ..history import HistoryError
 from ..models import Role
 from .base import APIHandler
+from .projects import page_size
 
 ID = r"(?P<project_id>[^/]+)"
 #: uploads are passed to the store in pieces of this size
@@ -122,6 +124,8 @@ def store_errors(path: str) -> Iterator[None]:
     """Turn store errors into HTTP errors whose message says what to do."""
     try:
         yield
+    except HistoryError as e:
+        raise web.HTTPError(e.status, e.message) from None
     except PathRejected as e:
         raise web.HTTPError(400, str(e)) from None
     except NotFound:
@@ -163,6 +167,15 @@ class FilesBase(APIHandler):
         self.project_id = project.id
         self.release_db()
         return project_store(self.store, project.id)
+
+    @property
+    def sessions(self):
+        """Short database sessions for the history index (opened after the store's awaits)."""
+        return self.settings["session_factory"]
+
+    def record(self, infos) -> None:
+        """Remember that the caller wrote these versions (their authors)."""
+        history.record_writes(self.sessions, self.project_id, infos, self.user.name)
 
     def rel(self, path: str, *, allow_root: bool = False) -> str:
         try:
@@ -273,6 +286,7 @@ class FileHandler(FilesBase):
                 self._body_chunks(),
                 if_match=match_tag if match_tag not in (None, "*") else None,
                 if_none_match=if_none_match is not None,
+                author=self.user.name,
             )
         )
         # an upload abandoned by the client is never awaited: collect its outcome here
@@ -335,6 +349,7 @@ class FileHandler(FilesBase):
         await self._feed(None)
         with store_errors(self._key):
             info = await self._upload
+        self.record([info])
         self.log.info(
             "%s uploaded %s (%s bytes) to project %s",
             self.user.name,
@@ -476,13 +491,16 @@ class FileHandler(FilesBase):
             raise web.HTTPError(400, "only= must be 'file' or 'folder'")
         deleted = 0
         with store_errors(key):
-            if only != "folder" and await store.head(key) is not None:
+            info = await store.head(key) if only != "folder" else None
+            if info is not None:
                 await store.delete(key)
-                deleted = 1
+                deleted, kind, files = 1, "file", [info]
             elif only != "file":
-                deleted = await store.delete_prefix(key)
+                files = await store.list_latest(key)  # each file's version, for the trash
+                deleted, kind = await store.delete_prefix(key), "folder"
         if not deleted:
             raise web.HTTPError(404, f"No file or folder {key!r} in this project; nothing deleted")
+        history.add_trash(self.sessions, self.project_id, key, kind, files, self.user.name)
         self.log.info(
             "%s deleted %s (%s objects) in project %s",
             self.user.name,
@@ -529,8 +547,8 @@ class CopyMoveHandler(FilesBase):
                         f"{existing[0]!r} already exists; choose another 'to' or send "
                         '"overwrite": true (the old content stays in its history)',
                     )
-            for s, d in pairs:
-                await store.copy(s, d)
+            written = [await store.copy(s, d, author=self.user.name) for s, d in pairs]
+            self.record(written)
             if action == "move":
                 for s, _ in pairs:
                     await store.delete(s)
@@ -547,28 +565,25 @@ class CopyMoveHandler(FilesBase):
 
 
 class VersionsHandler(FilesBase):
-    """``GET projects/{id}/versions/{path}`` lists; ``POST`` ``{"version_id"}`` restores."""
+    """``GET projects/{id}/versions/{path}?limit=&cursor=`` lists a page (newest first, with
+    authors); ``POST`` ``{"version_id"}`` restores (rolls forward)."""
 
     audit_actions = {"post": "restored a version"}
 
     async def get(self, project_id, path):
         store = self.project_store(project_id, Role.viewer)
         key = self.rel(path)
-        with store_errors(key):
-            versions = await store.list_versions(key)
-            current = await store.head(key)
-        if not versions and current is None:
-            raise web.HTTPError(404, f"No file {key!r} (and no history of it) in this project")
-        if not versions and current is not None:
-            versions = [current]
-        out = []
-        for v in versions:
-            item = file_json(v)
-            item["is_current"] = current is not None and (
-                v.version_id == current.version_id if v.version_id else v.etag == current.etag
+        limit = page_size(self)
+        cursor = self.get_argument("cursor", "") or None
+        if cursor is not None and len(cursor) > 1024:
+            raise web.HTTPError(
+                400, "cursor is too long; use the 'next' value of the previous page"
             )
-            out.append(item)
-        self.write_json({"path": key, "versions": out})
+        with store_errors(key):
+            page = await history.versions_page(
+                store, self.sessions, self.project_id, key, limit, cursor
+            )
+        self.write_json(page)
 
     async def post(self, project_id, path):
         store = self.project_store(project_id, Role.editor)
@@ -577,15 +592,10 @@ class VersionsHandler(FilesBase):
         vid = body["version_id"]
         if not isinstance(vid, str) or not vid:
             raise web.HTTPError(400, "version_id must be a version id from GET .../versions/<path>")
-        try:
-            with store_errors(key):
-                info = await store.restore_version(key, vid)
-        except web.HTTPError as e:
-            if e.status_code == 404:
-                raise web.HTTPError(
-                    404, f"No version {vid!r} of {key!r}; list them with GET .../versions/{key}"
-                ) from None
-            raise
+        with store_errors(key):
+            info = await history.restore_version(
+                store, self.sessions, self.project_id, key, vid, self.user.name
+            )
         self.log.info(
             "%s restored %s to version %s in project %s", self.user.name, key, vid, self.project_id
         )

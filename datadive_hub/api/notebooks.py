@@ -13,7 +13,7 @@ from datadive_contents.stores import Conflict, PathRejected
 from sqlalchemy import select
 from tornado import web
 
-from .. import access
+from .. import access, history
 from ..models import Notebook, Role
 from . import serialize
 from .base import APIHandler
@@ -103,11 +103,14 @@ class NotebooksHandler(APIHandler):
         body = self.json_body()
         path = notebook_path(body.get("path") or body.get("name") or "")
         try:
-            await project_store(self.store, pid).put(path, empty_notebook(), if_none_match=True)
+            info = await project_store(self.store, pid).put(
+                path, empty_notebook(), if_none_match=True, author=self.user.name
+            )
         except Conflict:
             raise web.HTTPError(
                 409, f"{path!r} already exists in this project; choose another name"
             ) from None
+        history.record_writes(self.settings["session_factory"], pid, [info], self.user.name)
         nb = self.db.scalar(
             select(Notebook).where(Notebook.project_id == pid, Notebook.path == path)
         )
@@ -146,8 +149,9 @@ class NotebookHandler(APIHandler):
                 store = project_store(self.store, pid)
                 if await store.head(path) is not None:
                     raise web.HTTPError(409, f"{path!r} already exists; choose another name")
-                await store.copy(old, path)
-                await store.delete(old)
+                info = await store.copy(old, path, author=self.user.name)
+                await store.delete(old)  # a rename, not a delete: nothing goes to the trash
+                history.record_writes(self.settings["session_factory"], pid, [info], self.user.name)
         nb = find_notebook(self, pid, notebook_id)
         if "archived" in body:
             nb.archived = body["archived"]
@@ -159,7 +163,13 @@ class NotebookHandler(APIHandler):
         pid = access.project_for(self, project_id, Role.editor).id
         path = find_notebook(self, pid, notebook_id).path
         self.release_db()
-        await project_store(self.store, pid).delete(path)
+        store = project_store(self.store, pid)
+        info = await store.head(path)
+        await store.delete(path)
+        if info is not None:
+            history.add_trash(
+                self.settings["session_factory"], pid, path, "file", [info], self.user.name
+            )
         nb = self.db.get(Notebook, notebook_id)
         if nb is not None:
             self.db.delete(nb)

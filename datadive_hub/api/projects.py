@@ -26,7 +26,7 @@ def _check_unique(handler: APIHandler, name: str, creator: str, exclude: str | N
         raise web.HTTPError(409, f"You already have a project named {name!r}; choose another name")
 
 
-def _page_size(handler: APIHandler) -> int:
+def page_size(handler: APIHandler) -> int:
     """``?limit=``: the service's default page size if absent, at most its maximum (as
     JupyterHub's own API pages)."""
     most = handler.service.api_page_max_limit
@@ -68,7 +68,7 @@ class ProjectsHandler(APIHandler):
     def get(self):
         deleted = self.get_argument("deleted", "0") in ("1", "true")
         everything = self.get_argument("all", "0") in ("1", "true")
-        limit = _page_size(self)
+        limit = page_size(self)
         cursor = self.get_argument("cursor", "")
         after = _decode_cursor(cursor) if cursor else None
         # a read-only listing: an autocommit connection, no session (nothing to roll back)
@@ -169,6 +169,7 @@ class PurgeHandler(APIHandler):
         pid = access.project_for(self, project_id, Role.owner, deleted=True).id
         self.release_db()  # not held across the store's await
         removed = await self.store.delete_prefix(f"projects/{pid}/")
+        await self.store.delete_prefix(f"snapshots/{pid}/")  # the snapshots' manifests
         project = self.db.get(Project, pid)
         if project is not None:
             self.db.delete(project)

@@ -3,17 +3,21 @@
 from . import templates  # noqa: F401 - registers the template tables
 from .audit import AuditEvent
 from .base import Base, utcnow
+from .history import FileVersion, Snapshot, TrashEntry
 from .links import PublicLink
 from .projects import Membership, Notebook, PrincipalKind, Project, Role
 
 __all__ = [
     "AuditEvent",
     "Base",
+    "FileVersion",
     "Membership",
     "Notebook",
     "PrincipalKind",
     "Project",
     "PublicLink",
     "Role",
+    "Snapshot",
+    "TrashEntry",
     "utcnow",
 ]

@@ -148,8 +148,10 @@ def test_hostile_paths_are_refused_and_touch_nothing_outside(team):
     assert (
         p.call("GET", f"projects/{other['id']}/files/secret.txt", other_owner).content == b"SECRET"
     )
-    # keys only ever live under projects/<id>/
-    assert all(k.startswith("projects/") for k in after if not k.startswith(".")), sorted(after)
+    # keys only ever live under projects/<id>/ (and snapshots' manifests under snapshots/<id>/)
+    assert all(k.startswith(("projects/", "snapshots/")) for k in after if not k.startswith(".")), (
+        sorted(after)
+    )
 
 
 def _formats() -> dict[str, bytes]:

@@ -169,7 +169,7 @@ def test_versions_list_and_restore(team):
     r = team.call("POST", "versions/hist.txt", json={"version_id": v2["version_id"]})
     assert r.status_code == 200 and team.get("hist.txt").content == b"two"
     r = team.call("POST", "versions/hist.txt", json={"version_id": "no-such-version"})
-    assert r.status_code == 404 and "list them" in r.json()["message"]
+    assert r.status_code == 404 and "GET .../versions/hist.txt" in r.json()["message"]
     assert team.call("GET", "versions/never.txt").status_code == 404
 
 

@@ -197,6 +197,14 @@ def make_world(platform, people: People, deleted: bool = False) -> dict:
         r = platform.call("GET", f"projects/{pid}/versions/data.csv", people.owner)
         versions = r.json()["versions"]
         world["version_id"] = versions[-1]["version_id"]
+    if "/projects/{project_id}/trash" in document()["paths"]:
+        # a deleted file in the trash and a snapshot (issue 13)
+        r = platform.call("PUT", f"projects/{pid}/files/gone.csv", people.owner, data=CSV)
+        assert r.status_code == 201, r.text
+        r = platform.call("DELETE", f"projects/{pid}/files/gone.csv", people.owner)
+        assert r.status_code == 200, r.text
+        r = platform.call("POST", f"projects/{pid}/snapshots", people.owner, json={"name": "snap"})
+        assert r.status_code == 201, r.text
     if deleted:
         assert platform.call("DELETE", f"projects/{pid}", people.owner).status_code == 200
     return world
@@ -242,6 +250,12 @@ def example(op_id: str, world: dict, people: People) -> tuple[dict, dict]:
         "listFileVersions": (data, {}),
         "restoreFileVersion": (data, {"json": {"version_id": world["version_id"]}}),
         "previewFile": (data, {}),
+        "listTrash": (pid, {}),
+        "restoreFromTrash": (pid, {"json": {"path": "gone.csv"}}),
+        "listSnapshots": (pid, {}),
+        "createSnapshot": (pid, {"json": {"name": f"s-{uuid.uuid4().hex[:8]}"}}),
+        "getSnapshot": ({**pid, "name": "snap"}, {}),
+        "restoreSnapshot": ({**pid, "name": "snap"}, {}),
         "listLinks": (pid, {}),
         "listAuditEvents": (pid, {}),
         "exportAuditEvents": (pid, {}),
@@ -399,6 +413,7 @@ def assert_no_project_data(text: str, principal: str, people: People, world, ask
     if world.get("version_id"):
         secrets[world["version_id"]] = "a version id"
     secrets["data.csv"] = "a file name"
+    secrets["gone.csv"] = "a file name"
     for secret, what in secrets.items():
         if secret in asked or (caller is not None and secret == caller.name):
             continue

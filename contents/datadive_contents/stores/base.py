@@ -10,6 +10,7 @@ from __future__ import annotations
 import abc
 import builtins
 import collections
+import dataclasses
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,7 +44,9 @@ class ObjectInfo:
     """One stored object (or one version of it).
 
     ``etag`` is an opaque string without quotes (the content md5 hex for single-part writes);
-    ``version_id`` is None where the backend keeps no versions.
+    ``version_id`` is None where the backend keeps no versions; ``author`` is the hub user who
+    wrote it where the writer named one (S3 object metadata, the local store's version sidecar;
+    None where the answer does not carry it, e.g. an S3 listing).
     """
 
     key: str
@@ -51,6 +54,7 @@ class ObjectInfo:
     etag: str
     last_modified: datetime
     version_id: str | None = None
+    author: str | None = None
 
 
 @dataclass
@@ -83,10 +87,17 @@ class ObjectStore(abc.ABC):
 
     @abc.abstractmethod
     async def put(
-        self, key: str, data: bytes, *, if_match: str | None = None, if_none_match: bool = False
+        self,
+        key: str,
+        data: bytes,
+        *,
+        if_match: str | None = None,
+        if_none_match: bool = False,
+        author: str | None = None,
     ) -> ObjectInfo:
         """Store ``data`` at ``key``. ``if_match``: only if the current ETag equals it (else
-        Conflict; NotFound counts as a mismatch); ``if_none_match``: only if no object exists."""
+        Conflict; NotFound counts as a mismatch); ``if_none_match``: only if no object exists;
+        ``author``: the hub user who wrote it, kept with the new version."""
 
     @abc.abstractmethod
     async def put_stream(
@@ -96,6 +107,7 @@ class ObjectStore(abc.ABC):
         *,
         if_match: str | None = None,
         if_none_match: bool = False,
+        author: str | None = None,
     ) -> ObjectInfo:
         """Like ``put`` but from an async iterable of byte chunks (multipart on S3)."""
 
@@ -136,8 +148,15 @@ class ObjectStore(abc.ABC):
         """Delete every object under the folder ``prefix``; return how many."""
 
     @abc.abstractmethod
-    async def copy(self, src: str, dst: str) -> ObjectInfo:
+    async def copy(self, src: str, dst: str, *, author: str | None = None) -> ObjectInfo:
         """Server-side copy of ``src`` to ``dst`` (NotFound if src is missing)."""
+
+    async def move(self, src: str, dst: str, *, author: str | None = None) -> ObjectInfo:
+        """Rename ``src`` to ``dst`` (a copy, then a delete; both keep their history). Through
+        the service it is one request, recorded as a rename (nothing goes to the trash)."""
+        info = await self.copy(src, dst, author=author)
+        await self.delete(src)
+        return info
 
     @abc.abstractmethod
     async def list(self, prefix: str = "", recursive: bool = False) -> Listing:
@@ -149,8 +168,41 @@ class ObjectStore(abc.ABC):
         """Versions of ``key``, newest first (the first is the current one if it exists)."""
 
     @abc.abstractmethod
-    async def restore_version(self, key: str, version_id: str) -> ObjectInfo:
-        """Make the content of ``version_id`` the current content (as a new version)."""
+    async def restore_version(
+        self, key: str, version_id: str, *, author: str | None = None
+    ) -> ObjectInfo:
+        """Make the content of ``version_id`` the current content (as a new version; also when
+        ``key`` was deleted since)."""
+
+    async def list_versions_page(
+        self, key: str, limit: int, after: str | None = None
+    ) -> tuple[builtins.list[ObjectInfo], str | None]:
+        """At most ``limit`` versions of ``key``, newest first, continuing from ``after``; and
+        the token to continue from (None: no more; the last version's id, except through the
+        service, whose token is its opaque cursor). Backends override it to read only one page
+        from the backend. An ``after`` that names no version raises NotFound."""
+        versions = await self.list_versions(key)
+        start = 0
+        if after is not None:
+            ids = [v.version_id for v in versions]
+            if after not in ids:
+                raise NotFound(f"version {after} of {key} not found")
+            start = ids.index(after) + 1
+        page = versions[start : start + limit]
+        more = start + limit < len(versions)
+        return page, (page[-1].version_id if more and page else None)
+
+    async def list_latest(self, prefix: str = "") -> builtins.list[ObjectInfo]:
+        """Every object below folder ``prefix`` with its current ``version_id`` (what a snapshot
+        records). S3 reads them from the version listing (one LIST per 1,000 versions)."""
+        listing = await self.list(prefix, recursive=True)
+        out = []
+        for f in listing.files:
+            if f.version_id is None:
+                head = await self.head(f.key)
+                f = head or f
+            out.append(f)
+        return out
 
     async def presign_get(self, key: str, expires: int = 300) -> str | None:
         """A URL that downloads ``key`` without credentials, or None where unsupported."""
@@ -182,19 +234,19 @@ class PrefixStore(ObjectStore):
         return self.prefix + key.strip("/") if key.strip("/") else self.prefix.rstrip("/")
 
     def _info(self, info: ObjectInfo) -> ObjectInfo:
-        return ObjectInfo(
-            info.key[len(self.prefix) :], info.size, info.etag, info.last_modified, info.version_id
-        )
+        return dataclasses.replace(info, key=info.key[len(self.prefix) :])
 
-    async def put(self, key, data, *, if_match=None, if_none_match=False):
+    async def put(self, key, data, *, if_match=None, if_none_match=False, author=None):
         return self._info(
-            await self.inner.put(self._k(key), data, if_match=if_match, if_none_match=if_none_match)
+            await self.inner.put(
+                self._k(key), data, if_match=if_match, if_none_match=if_none_match, author=author
+            )
         )
 
-    async def put_stream(self, key, chunks, *, if_match=None, if_none_match=False):
+    async def put_stream(self, key, chunks, *, if_match=None, if_none_match=False, author=None):
         return self._info(
             await self.inner.put_stream(
-                self._k(key), chunks, if_match=if_match, if_none_match=if_none_match
+                self._k(key), chunks, if_match=if_match, if_none_match=if_none_match, author=author
             )
         )
 
@@ -217,8 +269,8 @@ class PrefixStore(ObjectStore):
     async def delete_prefix(self, prefix):
         return await self.inner.delete_prefix(self._k(prefix) if prefix.strip("/") else self.prefix)
 
-    async def copy(self, src, dst):
-        return self._info(await self.inner.copy(self._k(src), self._k(dst)))
+    async def copy(self, src, dst, *, author=None):
+        return self._info(await self.inner.copy(self._k(src), self._k(dst), author=author))
 
     async def list(self, prefix="", recursive=False):
         inner = await self.inner.list(self._k(prefix), recursive=recursive)
@@ -228,8 +280,16 @@ class PrefixStore(ObjectStore):
     async def list_versions(self, key):
         return [self._info(v) for v in await self.inner.list_versions(self._k(key))]
 
-    async def restore_version(self, key, version_id):
-        return self._info(await self.inner.restore_version(self._k(key), version_id))
+    async def restore_version(self, key, version_id, *, author=None):
+        return self._info(await self.inner.restore_version(self._k(key), version_id, author=author))
+
+    async def list_versions_page(self, key, limit, after=None):
+        page, nxt = await self.inner.list_versions_page(self._k(key), limit, after)
+        return [self._info(v) for v in page], nxt
+
+    async def list_latest(self, prefix=""):
+        inner = await self.inner.list_latest(self._k(prefix) if prefix.strip("/") else self.prefix)
+        return [self._info(f) for f in inner]
 
     async def presign_get(self, key, expires=300):
         return await self.inner.presign_get(self._k(key), expires)

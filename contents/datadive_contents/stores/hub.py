@@ -64,6 +64,7 @@ def _info_from_json(d: dict) -> ObjectInfo:
         d["etag"],
         _parse_time(d.get("last_modified")),
         d.get("version_id"),
+        d.get("author"),
     )
 
 
@@ -160,11 +161,19 @@ class HubServiceStore(ObjectStore):
 
     # -- interface -----------------------------------------------------------------------
 
-    async def put(self, key, data, *, if_match=None, if_none_match=False):
+    # ``author`` is not sent: the service records the hub user whose token made the request
+
+    async def put(self, key, data, *, if_match=None, if_none_match=False, author=None):
         return await self._put(key, bytes(data), if_match, if_none_match)
 
     async def put_stream(
-        self, key, chunks: AsyncIterable[bytes], *, if_match=None, if_none_match=False
+        self,
+        key,
+        chunks: AsyncIterable[bytes],
+        *,
+        if_match=None,
+        if_none_match=False,
+        author=None,
     ):
         return await self._put(key, chunks, if_match, if_none_match)
 
@@ -290,7 +299,7 @@ class HubServiceStore(ObjectStore):
             return 0
         return int(out.get("deleted", 0))
 
-    async def copy(self, src, dst):
+    async def copy(self, src, dst, *, author=None):
         src, dst = normalize_path(src, allow_root=False), normalize_path(dst, allow_root=False)
         try:
             await self._json(
@@ -307,6 +316,23 @@ class HubServiceStore(ObjectStore):
             raise NotFound(f"{dst} not found after copying")
         return info
 
+    async def move(self, src, dst, *, author=None):
+        src, dst = normalize_path(src, allow_root=False), normalize_path(dst, allow_root=False)
+        try:
+            await self._json(
+                "move",
+                "POST",
+                self.base + "files:move",
+                src,
+                json_body={"from": src, "to": dst, "overwrite": True},
+            )
+        except NotFound:
+            raise NotFound(f"{src} not found") from None
+        info = await self.head(dst)
+        if info is None:  # pragma: no cover - removed right after the move
+            raise NotFound(f"{dst} not found after moving")
+        return info
+
     async def list(self, prefix="", recursive=False):
         prefix = normalize_path(prefix)
         params = {"prefix": prefix, "recursive": "1" if recursive else "0"}
@@ -318,13 +344,32 @@ class HubServiceStore(ObjectStore):
 
     async def list_versions(self, key):
         key = normalize_path(key, allow_root=False)
-        try:
-            out = await self._json("list_versions", "GET", self._file_path(key, "versions"), key)
-        except NotFound:
-            return []
-        return [_info_from_json(v) for v in out.get("versions", [])]
+        versions: list[ObjectInfo] = []
+        query: dict = {"limit": "200"}
+        while True:
+            try:
+                out = await self._json(
+                    "list_versions", "GET", self._file_path(key, "versions"), key, query=query
+                )
+            except NotFound:
+                return versions
+            versions += [_info_from_json(v) for v in out.get("versions", [])]
+            if not out.get("next"):
+                return versions
+            query = {"limit": "200", "cursor": out["next"]}
 
-    async def restore_version(self, key, version_id):
+    async def list_versions_page(self, key, limit, after=None):
+        key = normalize_path(key, allow_root=False)
+        query = {"limit": str(limit), **({"cursor": after} if after else {})}
+        try:
+            out = await self._json(
+                "list_versions", "GET", self._file_path(key, "versions"), key, query=query
+            )
+        except NotFound:
+            return [], None
+        return [_info_from_json(v) for v in out.get("versions", [])], out.get("next")
+
+    async def restore_version(self, key, version_id, *, author=None):
         key = normalize_path(key, allow_root=False)
         out = await self._json(
             "restore",

@@ -2,7 +2,9 @@
 
 Versions live beside them in ``<root>/.datadive-versions/<key>/<version-id>`` (hard links of
 the data written, so keeping a version costs no extra copy); ``.meta.json`` there records the
-current version's ETag (content md5) and stat, so listings never re-hash unchanged files.
+current version's ETag (content md5), author and stat, so listings never re-hash unchanged files;
+``.v-<version-id>.json`` beside each version (its sidecar) records its ETag and author. A deleted
+file keeps its versions (the equivalent of S3's delete marker: no current file, history intact).
 Writes go to a temp file, are fsynced and swapped in with ``os.replace`` under a lock file, so
 readers never see half a file and if_match / if_none_match are checked atomically.
 
@@ -37,6 +39,8 @@ VERSIONS_DIR = ".datadive-versions"
 TMP_PREFIX = ".datadive-tmp-"
 OWNER_PREFIX = TMP_PREFIX + "owner-"
 META = ".meta.json"
+#: per-version sidecar: ``.v-<version-id>.json`` with the version's etag and author
+SIDECAR = ".v-{}.json"
 #: seconds between sweeps for temp files left by killed writers (one also runs at start-up)
 SWEEP_EVERY = 3600.0
 #: a temp file without an owner (older releases) is stale once untouched this long
@@ -189,7 +193,9 @@ class LocalDirectoryStore(ObjectStore):
         meta = self._read_meta(key)
         mtime = datetime.fromtimestamp(st.st_mtime, UTC)
         if meta and meta.get("mtime_ns") == st.st_mtime_ns and meta.get("size") == st.st_size:
-            return ObjectInfo(key, st.st_size, meta["etag"], mtime, meta.get("version_id"))
+            return ObjectInfo(
+                key, st.st_size, meta["etag"], mtime, meta.get("version_id"), meta.get("author")
+            )
         # changed outside the store: hash it and remember
         etag = _md5_file(path)
         try:
@@ -210,7 +216,13 @@ class LocalDirectoryStore(ObjectStore):
         os.replace(tmp, os.path.join(vdir, META))
 
     def _commit(
-        self, key: str, tmp: str, etag: str, if_match: str | None, if_none_match: bool
+        self,
+        key: str,
+        tmp: str,
+        etag: str,
+        if_match: str | None,
+        if_none_match: bool,
+        author: str | None = None,
     ) -> ObjectInfo:
         """Check preconditions and swap ``tmp`` in (under the lock); keep it as a new version."""
         path = self._path(key)
@@ -227,7 +239,7 @@ class LocalDirectoryStore(ObjectStore):
                 )
             if current is not None and current.version_id is None:
                 # content written outside the store: keep it as a version before replacing it
-                self._archive(key, path, _new_version_id())
+                self._archive(key, path, _new_version_id(), etag=current.etag)
             vid = _new_version_id()
             parent = os.path.dirname(path)
             if os.path.isfile(parent) or any(
@@ -237,16 +249,26 @@ class LocalDirectoryStore(ObjectStore):
                 os.unlink(tmp)
                 raise Conflict(f"cannot store {key}: a parent folder is a file")
             os.makedirs(parent, exist_ok=True)
-            self._archive(key, tmp, vid)
+            self._archive(key, tmp, vid, etag=etag, author=author)
             os.replace(tmp, path)
             st = os.stat(path)
             self._write_meta(
                 key,
-                {"etag": etag, "mtime_ns": st.st_mtime_ns, "size": st.st_size, "version_id": vid},
+                {
+                    "etag": etag,
+                    "mtime_ns": st.st_mtime_ns,
+                    "size": st.st_size,
+                    "version_id": vid,
+                    "author": author,
+                },
             )
-            return ObjectInfo(key, st.st_size, etag, datetime.fromtimestamp(st.st_mtime, UTC), vid)
+            return ObjectInfo(
+                key, st.st_size, etag, datetime.fromtimestamp(st.st_mtime, UTC), vid, author
+            )
 
-    def _archive(self, key: str, src: str, vid: str) -> None:
+    def _archive(
+        self, key: str, src: str, vid: str, *, etag: str | None = None, author: str | None = None
+    ) -> None:
         vdir = self._vdir(key)
         os.makedirs(vdir, exist_ok=True)
         dst = os.path.join(vdir, vid)
@@ -254,6 +276,19 @@ class LocalDirectoryStore(ObjectStore):
             os.link(src, dst)
         except OSError:
             shutil.copyfile(src, dst)
+        if etag is not None:  # the sidecar: listings need neither hash the version nor guess
+            f, tmp = self._tmpfile(key)
+            with f:
+                f.write(json.dumps({"etag": etag, "author": author}).encode())
+            os.replace(tmp, os.path.join(vdir, SIDECAR.format(vid)))
+
+    def _sidecar(self, key: str, vid: str) -> dict:
+        try:
+            with open(os.path.join(self._vdir(key), SIDECAR.format(vid))) as f:
+                got = json.load(f)
+            return got if isinstance(got, dict) else {}
+        except (OSError, ValueError):
+            return {}
 
     def _tmpfile(self, key: str):
         if time.monotonic() - self._last_sweep > SWEEP_EVERY:
@@ -263,7 +298,7 @@ class LocalDirectoryStore(ObjectStore):
         return os.fdopen(fd, "wb"), tmp
 
     # -- interface -----------------------------------------------------------------------
-    async def put(self, key, data, *, if_match=None, if_none_match=False):
+    async def put(self, key, data, *, if_match=None, if_none_match=False, author=None):
         key = self._key(key)
         self.requests["put"] += 1
 
@@ -273,12 +308,20 @@ class LocalDirectoryStore(ObjectStore):
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
-            return self._commit(key, tmp, hashlib.md5(data).hexdigest(), if_match, if_none_match)
+            return self._commit(
+                key, tmp, hashlib.md5(data).hexdigest(), if_match, if_none_match, author
+            )
 
         return await asyncio.to_thread(work)
 
     async def put_stream(
-        self, key, chunks: AsyncIterable[bytes], *, if_match=None, if_none_match=False
+        self,
+        key,
+        chunks: AsyncIterable[bytes],
+        *,
+        if_match=None,
+        if_none_match=False,
+        author=None,
     ):
         key = self._key(key)
         self.requests["put"] += 1
@@ -295,7 +338,7 @@ class LocalDirectoryStore(ObjectStore):
             os.unlink(tmp)
             raise
         return await asyncio.to_thread(
-            self._commit, key, tmp, h.hexdigest(), if_match, if_none_match
+            self._commit, key, tmp, h.hexdigest(), if_match, if_none_match, author
         )
 
     def _source(self, key: str, version_id: str | None) -> tuple[str, ObjectInfo]:
@@ -304,10 +347,15 @@ class LocalDirectoryStore(ObjectStore):
             if info is None:
                 raise NotFound(f"{key} not found")
             return self._path(key), info
-        for v in self._versions_sync(key):
-            if v.version_id == version_id:
-                return os.path.join(self._vdir(key), version_id), v
-        raise NotFound(f"version {version_id} of {key} not found")
+        path = os.path.join(self._vdir(key), version_id)
+        if (
+            version_id.startswith(".")
+            or "/" in version_id
+            or os.sep in version_id
+            or not os.path.isfile(path)
+        ):
+            raise NotFound(f"version {version_id} of {key} not found")
+        return path, self._version_sync(key, version_id)
 
     async def get(self, key, *, version_id=None, start=None, end=None):
         key = self._key(key)
@@ -363,7 +411,7 @@ class LocalDirectoryStore(ObjectStore):
                 if info is None:
                     return
                 if info.version_id is None:
-                    self._archive(key, self._path(key), _new_version_id())
+                    self._archive(key, self._path(key), _new_version_id(), etag=info.etag)
                 os.unlink(self._path(key))
                 try:
                     os.unlink(os.path.join(self._vdir(key), META))
@@ -387,7 +435,7 @@ class LocalDirectoryStore(ObjectStore):
             await self.delete(f.key)
         return len(listing.files)
 
-    async def copy(self, src, dst):
+    async def copy(self, src, dst, *, author=None):
         src, dst = self._key(src), self._key(dst)
         self.requests["copy"] += 1
 
@@ -396,7 +444,7 @@ class LocalDirectoryStore(ObjectStore):
             f, tmp = self._tmpfile(dst)
             f.close()
             shutil.copyfile(path, tmp)
-            return self._commit(dst, tmp, info.etag, None, False)
+            return self._commit(dst, tmp, info.etag, None, False, author)
 
         return await asyncio.to_thread(work)
 
@@ -445,42 +493,88 @@ class LocalDirectoryStore(ObjectStore):
             ]
         except (FileNotFoundError, NotADirectoryError):
             names = []
-        out = []
-        for vid in sorted(names, reverse=True):
-            p = os.path.join(vdir, vid)
-            st = os.stat(p)
-            out.append(
-                ObjectInfo(
-                    key, st.st_size, _md5_file(p), datetime.fromtimestamp(st.st_mtime, UTC), vid
-                )
+        return [self._version_sync(key, vid) for vid in sorted(names, reverse=True)]
+
+    def _version_names(self, key: str) -> builtins.list[str]:
+        vdir = self._vdir(key)
+        try:
+            return sorted(
+                (n for n in os.listdir(vdir) if not n.startswith(".")),
+                reverse=True,
             )
-        return out
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+
+    def _version_sync(self, key: str, vid: str) -> ObjectInfo:
+        p = os.path.join(self._vdir(key), vid)
+        st = os.stat(p)
+        side = self._sidecar(key, vid)
+        etag = side.get("etag") or _md5_file(p)
+        return ObjectInfo(
+            key, st.st_size, etag, datetime.fromtimestamp(st.st_mtime, UTC), vid, side.get("author")
+        )
+
+    def _adopt_sync(self, key: str) -> None:
+        """Keep a file written outside the store as a version (so it has a version id)."""
+        cur = self._info_sync(key)
+        if cur is not None and cur.version_id is None:
+            with self._locked():
+                vid = _new_version_id()
+                self._archive(key, self._path(key), vid, etag=cur.etag)
+                st = os.stat(self._path(key))
+                self._write_meta(
+                    key,
+                    {
+                        "etag": cur.etag,
+                        "mtime_ns": st.st_mtime_ns,
+                        "size": st.st_size,
+                        "version_id": vid,
+                    },
+                )
+
+    async def list_versions_page(self, key, limit, after=None):
+        key = self._key(key)
+        self.requests["list_versions"] += 1
+
+        def work():
+            self._adopt_sync(key)
+            names = self._version_names(key)
+            start = 0
+            if after is not None:
+                if after not in names:
+                    raise NotFound(f"version {after} of {key} not found")
+                start = names.index(after) + 1
+            page = [self._version_sync(key, vid) for vid in names[start : start + limit]]
+            more = start + limit < len(names)
+            return page, (page[-1].version_id if more and page else None)
+
+        return await asyncio.to_thread(work)
+
+    async def list_latest(self, prefix=""):
+        self.requests["list"] += 1
+
+        def work():
+            out = []
+            for f in self._list_sync(prefix, True).files:
+                if f.version_id is None:
+                    self._adopt_sync(f.key)
+                    f = self._info_sync(f.key) or f
+                out.append(f)
+            return out
+
+        return await asyncio.to_thread(work)
 
     async def list_versions(self, key):
         key = self._key(key)
         self.requests["list_versions"] += 1
 
         def work():
-            cur = self._info_sync(key)
-            if cur is not None and cur.version_id is None:  # changed outside the store
-                with self._locked():
-                    vid = _new_version_id()
-                    self._archive(key, self._path(key), vid)
-                    st = os.stat(self._path(key))
-                    self._write_meta(
-                        key,
-                        {
-                            "etag": cur.etag,
-                            "mtime_ns": st.st_mtime_ns,
-                            "size": st.st_size,
-                            "version_id": vid,
-                        },
-                    )
+            self._adopt_sync(key)  # changed outside the store: keep it as a version first
             return self._versions_sync(key)
 
         return await asyncio.to_thread(work)
 
-    async def restore_version(self, key, version_id):
+    async def restore_version(self, key, version_id, *, author=None):
         key = self._key(key)
         self.requests["restore"] += 1
 
@@ -489,6 +583,6 @@ class LocalDirectoryStore(ObjectStore):
             f, tmp = self._tmpfile(key)
             f.close()
             shutil.copyfile(path, tmp)
-            return self._commit(key, tmp, info.etag, None, False)
+            return self._commit(key, tmp, info.etag, None, False, author)
 
         return await asyncio.to_thread(work)

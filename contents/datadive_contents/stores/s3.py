@@ -16,6 +16,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterable, AsyncIterator
 from datetime import UTC, datetime
+from urllib.parse import quote, unquote
 
 from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
@@ -37,6 +38,18 @@ from .base import (
 _NOT_FOUND = {"NoSuchKey", "404", "NotFound", "NoSuchVersion", "InvalidVersion"}
 _CONFLICT = {"PreconditionFailed", "412", "ConditionalRequestConflict"}
 _UNSUPPORTED = {"NotImplemented", "501"}
+#: user metadata key (``x-amz-meta-datadive-author``) naming the hub user who wrote a version
+AUTHOR_META = "datadive-author"
+
+
+def _meta(author: str | None) -> dict:
+    """put/copy arguments that record ``author`` (metadata values must be ASCII: quoted)."""
+    return {"Metadata": {AUTHOR_META: quote(author, safe="")}} if author else {}
+
+
+def _author(resp: dict) -> str | None:
+    raw = (resp.get("Metadata") or {}).get(AUTHOR_META)
+    return unquote(raw) if raw else None
 
 
 def _utc(dt: datetime | None) -> datetime:
@@ -196,7 +209,9 @@ class S3Store(ObjectStore):
         lm = _utc(resp.get("LastModified"))
         if size is None:
             size = resp.get("ContentLength", resp.get("Size", 0))
-        return ObjectInfo(key, int(size), _etag(resp.get("ETag")), lm, resp.get("VersionId"))
+        return ObjectInfo(
+            key, int(size), _etag(resp.get("ETag")), lm, resp.get("VersionId"), _author(resp)
+        )
 
     async def _precondition_by_head(
         self, key: str, if_match: str | None, if_none_match: bool
@@ -241,15 +256,28 @@ class S3Store(ObjectStore):
             raise
 
     # -- interface -----------------------------------------------------------------------
-    async def put(self, key, data, *, if_match=None, if_none_match=False):
+    async def put(self, key, data, *, if_match=None, if_none_match=False, author=None):
         key = normalize_path(key, allow_root=False)
-        resp = await self._conditional("put_object", key, if_match, if_none_match, Body=data)
+        resp = await self._conditional(
+            "put_object", key, if_match, if_none_match, Body=data, **_meta(author)
+        )
         return ObjectInfo(
-            key, len(data), _etag(resp.get("ETag")), datetime.now(UTC), resp.get("VersionId")
+            key,
+            len(data),
+            _etag(resp.get("ETag")),
+            datetime.now(UTC),
+            resp.get("VersionId"),
+            author,
         )
 
     async def put_stream(
-        self, key, chunks: AsyncIterable[bytes], *, if_match=None, if_none_match=False
+        self,
+        key,
+        chunks: AsyncIterable[bytes],
+        *,
+        if_match=None,
+        if_none_match=False,
+        author=None,
     ):
         key = normalize_path(key, allow_root=False)
         buf = bytearray()
@@ -265,7 +293,9 @@ class S3Store(ObjectStore):
                     if upload_id is None:
                         if self.conditional_writes == "head":
                             await self._precondition_by_head(key, if_match, if_none_match)
-                        resp = await self._call("create_multipart_upload", Key=full)
+                        resp = await self._call(
+                            "create_multipart_upload", Key=full, **_meta(author)
+                        )
                         upload_id = resp["UploadId"]
                     body = bytes(buf[: self.part_size])
                     del buf[: self.part_size]
@@ -276,7 +306,7 @@ class S3Store(ObjectStore):
                     parts.append({"ETag": r["ETag"], "PartNumber": n})
             if upload_id is None:
                 return await self.put(
-                    key, bytes(buf), if_match=if_match, if_none_match=if_none_match
+                    key, bytes(buf), if_match=if_match, if_none_match=if_none_match, author=author
                 )
             if buf:
                 n = len(parts) + 1
@@ -296,7 +326,12 @@ class S3Store(ObjectStore):
             upload_id = None
             await self._abort_stale_uploads()
             return ObjectInfo(
-                key, total, _etag(resp.get("ETag")), datetime.now(UTC), resp.get("VersionId")
+                key,
+                total,
+                _etag(resp.get("ETag")),
+                datetime.now(UTC),
+                resp.get("VersionId"),
+                author,
             )
         finally:
             if upload_id is not None:
@@ -401,10 +436,13 @@ class S3Store(ObjectStore):
             )
         return len(keys)
 
-    async def copy(self, src, dst):
+    async def copy(self, src, dst, *, author=None):
         src, dst = normalize_path(src, allow_root=False), normalize_path(dst, allow_root=False)
         resp = await self._call(
-            "copy_object", Key=self._k(dst), CopySource={"Bucket": self.bucket, "Key": self._k(src)}
+            "copy_object",
+            Key=self._k(dst),
+            CopySource={"Bucket": self.bucket, "Key": self._k(src)},
+            **self._copy_meta(author),
         )
         r = resp.get("CopyObjectResult", {})
         info = await self.head(dst)
@@ -476,13 +514,79 @@ class S3Store(ObjectStore):
         # S3 returns the versions of a key newest first
         return out
 
-    async def restore_version(self, key, version_id):
+    @staticmethod
+    def _copy_meta(author: str | None) -> dict:
+        """A copy made by ``author`` records them (the source's other metadata is not kept)."""
+        return {**_meta(author), "MetadataDirective": "REPLACE"} if author else {}
+
+    async def list_versions_page(self, key, limit, after=None):
+        """One LIST (``MaxKeys`` = limit + 1) per page: S3 pages a key's versions natively."""
+        key = normalize_path(key, allow_root=False)
+        full = self._k(key)
+        out: list[ObjectInfo] = []
+        kwargs: dict = {"Prefix": full, "MaxKeys": min(1000, limit + 1)}
+        if after:
+            kwargs.update(KeyMarker=full, VersionIdMarker=after)
+        while True:
+            resp = await self._call("list_object_versions", **kwargs)
+            entries = sorted(
+                [(v, False) for v in resp.get("Versions", [])]
+                + [(d, True) for d in resp.get("DeleteMarkers", [])],
+                key=lambda e: (e[0]["Key"] != full, e[0]["Key"], -e[0]["LastModified"].timestamp()),
+            )
+            other_key = False
+            for v, marker in entries:
+                if v["Key"] != full:
+                    other_key = True
+                    break
+                if marker:
+                    continue
+                if len(out) == limit:
+                    return out, out[-1].version_id
+                out.append(self._version_info(key, v))
+            if other_key or not resp.get("IsTruncated"):
+                return out, None
+            kwargs = {
+                "Prefix": full,
+                "MaxKeys": min(1000, limit + 1 - len(out)),
+                "KeyMarker": resp.get("NextKeyMarker"),
+                "VersionIdMarker": resp.get("NextVersionIdMarker"),
+            }
+
+    def _version_info(self, key: str, v: dict) -> ObjectInfo:
+        return ObjectInfo(
+            key, v["Size"], _etag(v.get("ETag")), _utc(v["LastModified"]), v.get("VersionId")
+        )
+
+    async def list_latest(self, prefix=""):
+        """The current version of every object below ``prefix``: read from the version listing
+        (IsLatest), so it costs one LIST per 1,000 versions and no request per object."""
+        full = self.prefix + folder_prefix(normalize_path(prefix))
+        out: list[ObjectInfo] = []
+        kwargs: dict = {"Prefix": full, "MaxKeys": 1000}
+        while True:
+            resp = await self._call("list_object_versions", **kwargs)
+            for v in resp.get("Versions", []):
+                if v.get("IsLatest") and not v["Key"].endswith("/"):
+                    out.append(self._version_info(self._rel(v["Key"]), v))
+            if not resp.get("IsTruncated"):
+                break
+            kwargs = {
+                "Prefix": full,
+                "MaxKeys": 1000,
+                "KeyMarker": resp.get("NextKeyMarker"),
+                "VersionIdMarker": resp.get("NextVersionIdMarker"),
+            }
+        return out
+
+    async def restore_version(self, key, version_id, *, author=None):
         key = normalize_path(key, allow_root=False)
         full = self._k(key)
         resp = await self._call(
             "copy_object",
             Key=full,
             CopySource={"Bucket": self.bucket, "Key": full, "VersionId": version_id},
+            **self._copy_meta(author),
         )
         r = resp.get("CopyObjectResult", {})
         info = await self.head(key)
