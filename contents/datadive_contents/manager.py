@@ -82,6 +82,9 @@ def _dt(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
+#: a path in an unknown project folder re-reads the project list if it is older than this (s)
+RELIST_AFTER_MISS = 1.0
+
 class DatadiveContentsManager(AsyncContentsManager):
     """Contents on object stores (S3 or a local directory store) with local working copies."""
 
@@ -432,9 +435,19 @@ class DatadiveContentsManager(AsyncContentsManager):
             return None, ""
         folder, _, rest = path.partition("/")
         m = self._by_folder.get(folder)
+        if m is None and self._projects is not None and self._projects.age() > RELIST_AFTER_MISS:
+            # a project made or shared since the list was read (the panel opens it at once):
+            # ask the service again, at most once a second however many misses arrive
+            self._projects.invalidate()
+            await self._mount_list()
+            m = self._by_folder.get(folder)
         if m is not None:
             return m, rest
         raise HTTPError(404, f"No such project folder: {folder}")
+
+    def project_at(self, folder: str) -> Mount | None:
+        """The project shown at top-level ``folder`` as last listed (None: no such folder)."""
+        return self._by_folder.get(folder)
 
     def _api_path(self, m: Mount, rel: str) -> str:
         return "/".join(p for p in (m.folder, rel) if p)

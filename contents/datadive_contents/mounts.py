@@ -110,6 +110,10 @@ class ProjectList:
                 return self._projects  # type: ignore[return-value]
             return await self._fetch(source, timeout)
 
+    def age(self) -> float:
+        """Seconds since the list was last fetched (infinite before the first)."""
+        return time.monotonic() - self._at
+
     def invalidate(self) -> None:
         """Ask the source again on the next ``get`` (a project was just created)."""
         self._at = float("-inf")

@@ -17,7 +17,7 @@ from .kernelspec import kernel_name
 
 def project_identity(cm, folder: str) -> tuple[str, str]:
     """(project id, project name) of the project shown at ``folder`` ("" = the single root)."""
-    mount = getattr(cm, "_by_folder", {}).get(folder)
+    mount = cm.project_at(folder) if hasattr(cm, "project_at") else None
     pid = getattr(mount, "project_id", None) or (folder or "root")
     name = getattr(mount, "name", None) or folder or os.path.basename(os.path.abspath(cm.root_dir))
     return str(pid), str(name)

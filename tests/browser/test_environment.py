@@ -68,9 +68,6 @@ def researcher(researcher, platform, tmp_path_factory):
         )
     )
     # datadive up makes the home private to the user's account (and hands it over) at spawn.
-    # The project exists before the server starts: a server lists the projects again only every
-    # project_cache_seconds, and until then the Environment tab of a project created after it
-    # started says "No such project folder" (reported in the module's notes, not worked around).
     state["project"] = platform.project(researcher, f"Env study {uuid.uuid4().hex[:4]}")
     return researcher
 

@@ -234,3 +234,35 @@ async def test_many_requests_opening_many_projects_at_once_all_succeed(tmp_path)
     homes = os.listdir(tmp_path / "home" / ".datadive-workingcopy" / "projects")
     assert len(homes) == 40
     await cm.shutdown()
+
+
+async def test_a_project_made_after_the_list_was_read_opens_at_once(tmp_path):
+    """The panel creates a project and opens its folder straight away: the server's cached
+    project list (project_cache_seconds) must not answer "No such project folder"; a folder
+    that does not exist still does, and misses do not ask the service more than once a second."""
+    import time
+
+    from tornado.web import HTTPError
+
+    projects = [p("p1", "Alpha")]
+    asked = []
+
+    def source():
+        asked.append(time.monotonic())
+        return list(projects)
+
+    cm = manager(tmp_path, projects)
+    cm.project_source = source
+    cm.project_cache_seconds = 600
+    assert [e["name"] for e in (await cm.get(""))["content"]] == ["Alpha"]
+    projects.append(p("p2", "Made later"))
+    time.sleep(1.1)
+    await cm.save({"type": "file", "format": "text", "content": "hi"}, "Made later/a.txt")
+    assert (await cm.get("Made later/a.txt"))["content"] == "hi"
+    before = len(asked)
+    for _ in range(5):
+        with pytest.raises(HTTPError) as e:
+            await cm.get("Nowhere/x.txt")
+        assert e.value.status_code == 404
+    assert len(asked) - before <= 1, "misses re-read the list at most once a second"
+    await cm.shutdown()
