@@ -184,8 +184,11 @@ async def test_100mb_csv_preview_reads_little(preview_store):
 
 async def test_first_rows_too_large_is_refused(preview_store):
     await preview_store.put("wide.csv", b"a\n" + b"x" * (3 << 20) + b"\n1\n")
-    with pytest.raises(PreviewFailed, match="fewer rows"):
-        await preview(preview_store, "wide.csv", rows=1, max_bytes=1 << 20)
+    with pytest.raises(PreviewFailed) as e:
+        await preview(preview_store, "wide.csv", rows=1, max_bytes=2 << 20)
+    assert str(e.value) == (
+        "the first rows of 'wide.csv' need more than 2 MB; ask for fewer rows or download the file"
+    )
 
 
 # ---------------------------------------------------------------- limits, at their boundaries
@@ -319,12 +322,14 @@ class ChangingStore:
         self.store, self.key, self.new, self.change_after = store, key, new, change_after
         self.gets = 0
         self.bytes = 0
+        self.ranges: list[tuple] = []  # (start, end) of each GET
 
     async def head(self, key, **kw):
         return await self.store.head(key, **kw)
 
     async def get(self, key, **kw):
         data, info = await self.store.get(key, **kw)
+        self.ranges.append((kw.get("start"), kw.get("end")))
         self.gets += 1
         self.bytes += len(data)
         if self.gets == self.change_after:
@@ -380,3 +385,17 @@ async def test_requests_and_bytes_read_are_what_the_store_served(local_store, fm
     r = await preview(store, f"t.{fmt}", rows=10)
     assert len(r["rows"]) == 10
     assert r["requests"] == store.gets >= 1 and r["bytes_read"] == store.bytes
+
+
+async def test_csv_reads_grow_fourfold_from_64_kib(local_store):
+    """Rows that need more than the first 64 KiB are read in ranges four times larger each
+    time (64 KiB, 256 KiB, 1 MiB, ...; docs/files-api.md): the GETs the store served and
+    ``bytes_read`` show it, and the rows are the first 1000, in order."""
+    row = b"," + b"p" * 393 + b"\n"  # 400-byte rows: 1000 rows need ~400 KB, the file is 2 MB
+    await local_store.put("t.csv", b"n,pad\n" + b"".join(b"%05d" % i + row for i in range(5000)))
+    store = ChangingStore(local_store, "t.csv", b"", change_after=0)
+    r = await preview(store, "t.csv", rows=1000)
+    kib = 1 << 10
+    assert store.ranges == [(0, 64 * kib), (64 * kib, 320 * kib), (320 * kib, 1344 * kib)]
+    assert r["bytes_read"] == 1344 * kib and r["requests"] == 3
+    assert [row[0] for row in r["rows"]] == list(range(1000)) and r["truncated"] is True
