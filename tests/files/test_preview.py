@@ -73,6 +73,7 @@ async def test_each_format_small(preview_store, fmt):
     assert first[0] == 0 and first[2] in ("control", "treated") and first[4] is True
     assert first[3].startswith("2024-01-01")
     assert r["bytes_read"] <= r["size"] and r["requests"] >= 1
+    assert "summary" not in r  # only when asked for
     json.dumps(r)  # JSON-ready
     if fmt in ("parquet", "xlsx"):
         assert r["total_rows"] == 50
@@ -321,10 +322,12 @@ class ChangingStore:
     def __init__(self, store, key: str, new: bytes, change_after: int) -> None:
         self.store, self.key, self.new, self.change_after = store, key, new, change_after
         self.gets = 0
+        self.heads = 0
         self.bytes = 0
         self.ranges: list[tuple] = []  # (start, end) of each GET
 
     async def head(self, key, **kw):
+        self.heads += 1
         return await self.store.head(key, **kw)
 
     async def get(self, key, **kw):
@@ -399,3 +402,38 @@ async def test_csv_reads_grow_fourfold_from_64_kib(local_store):
     assert store.ranges == [(0, 64 * kib), (64 * kib, 320 * kib), (320 * kib, 1344 * kib)]
     assert r["bytes_read"] == 1344 * kib and r["requests"] == 3
     assert [row[0] for row in r["rows"]] == list(range(1000)) and r["truncated"] is True
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "xlsx"])
+async def test_parquet_and_excel_read_the_end_of_the_file_first(local_store, fmt):
+    """Parquet's footer and an xlsx's zip directory are at the end: the first GET reads there
+    (after one HEAD for the size), not the start of the file (docs/files-api.md)."""
+    await local_store.put(f"t.{fmt}", encode(frame(20_000), fmt))  # ~0.5 MB: several blocks
+    store = ChangingStore(local_store, f"t.{fmt}", b"", change_after=0)
+    r = await preview(store, f"t.{fmt}", rows=10)
+    assert store.heads == 1 and store.ranges[0][0] > 0 and store.ranges[0][1] == r["size"]
+    assert [row[0] for row in r["rows"]] == list(range(10))
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "xlsx"])
+async def test_an_empty_parquet_or_excel_file_is_refused_as_empty(local_store, fmt):
+    await local_store.put(f"e.{fmt}", b"")
+    with pytest.raises(PreviewFailed) as e:
+        await preview(local_store, f"e.{fmt}")
+    assert str(e.value) == f"'e.{fmt}' is empty, not a {fmt} file"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
+async def test_an_older_version_previews_its_own_rows(local_store, fmt):
+    """``version_id`` previews that version (rows, size, etag, version id), not the current one."""
+    await local_store.put(f"v.{fmt}", encode(frame(20), fmt))
+    old = await local_store.head(f"v.{fmt}")
+    await local_store.put(f"v.{fmt}", encode(frame(30).assign(id=lambda d: d.id + 100), fmt))
+    new = await local_store.head(f"v.{fmt}")
+    r = await preview(local_store, f"v.{fmt}", rows=3, version_id=old.version_id)
+    assert [row[0] for row in r["rows"]] == [0, 1, 2]
+    assert (r["version_id"], r["etag"], r["size"]) == (old.version_id, old.etag, old.size)
+    r = await preview(local_store, f"v.{fmt}", rows=3)
+    assert [row[0] for row in r["rows"]] == [100, 101, 102]
+    assert (r["version_id"], r["etag"], r["size"]) == (new.version_id, new.etag, new.size)
+    assert old.version_id != new.version_id and old.etag != new.etag
