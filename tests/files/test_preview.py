@@ -86,6 +86,15 @@ async def test_all_rows_when_file_is_short(preview_store):
     assert r["truncated"] is False
 
 
+async def test_tsv_values_may_hold_commas(preview_store):
+    """A TSV is split at tabs only, even when its header has no tab and its values commas."""
+    await preview_store.put("names.tsv", b"full name\nSmith, J\nLee, K\n")
+    r = await preview(preview_store, "names.tsv", rows=5, summary=True)
+    assert r["delimiter"] == "\t" and r["rows"] == [["Smith, J"], ["Lee, K"]]
+    assert [c["name"] for c in r["columns"]] == ["full name"]
+    assert [c["name"] for c in r["summary"]["columns"]] == ["full name"]
+
+
 async def test_quoted_newlines_missing_values_and_encodings(preview_store):
     text = 'name,n,note\n"Smith, J",1,"line one\nline two"\nMüller,,ok\nLee,3,\n'
     await preview_store.put("q.csv", b"\xef\xbb\xbf" + text.encode())

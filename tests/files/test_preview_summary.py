@@ -164,6 +164,7 @@ async def test_summary_of_a_one_column_csv_counts_the_whole_file(preview_store):
     await preview_store.put("one.csv", b"city\nZurich\nBern\nZurich\n")
     r = await preview(preview_store, "one.csv", rows=1, summary=True)
     assert r["rows"] == [["Zurich"]] and r["truncated"] is True
+    assert [c["name"] for c in r["summary"]["columns"]] == ["city"]
     assert r["summary"]["columns"][0]["top"] == [["Zurich", 2], ["Bern", 1]]
     assert r["total_rows"] == 3 and "total_rows_estimate" not in r
 
