@@ -91,6 +91,9 @@ async def test_jsonl_read_whole_counts_rows(preview_store):
     r = await preview(preview_store, "t.jsonl", rows=10, summary=True)
     assert r["total_rows"] == 3
     assert r["summary"]["columns"][0]["missing"] == 1
+    r = await preview(preview_store, "t.jsonl", rows=1, summary=True)  # the file, not the row
+    assert (r["summary"]["rows"], r["summary"]["bytes"]) == (3, r["size"])
+    assert r["total_rows"] == 3 and r["truncated"] is True
 
 
 def test_summarise_dates_and_empty_columns():
