@@ -153,6 +153,29 @@ async def test_xlsx_sheet_choice(preview_store):
         await preview(preview_store, "book.xlsx", sheet="third")
 
 
+async def test_xlsx_with_empty_rows_above_its_header(local_store):
+    """A sheet whose table starts below empty rows: its first non-empty row is the header, the
+    rows asked for all come back, and ``total_rows`` counts the rows below the header only."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A3"], ws["B3"] = "name", "n"
+    for i in range(5):
+        ws.append([f"p{i}", i])
+    buf = io.BytesIO()
+    wb.save(buf)
+    await local_store.put("low.xlsx", buf.getvalue())
+    r = await preview(local_store, "low.xlsx", rows=2)
+    assert [c["name"] for c in r["columns"]] == ["name", "n"]
+    assert r["rows"] == [["p0", 0], ["p1", 1]] and r["truncated"] is True
+    assert r["total_rows"] == 5
+    r = await preview(local_store, "low.xlsx", rows=5)
+    assert len(r["rows"]) == 5 and r["truncated"] is False and r["total_rows"] == 5
+    r = await preview(local_store, "low.xlsx", rows=2, summary=True)
+    assert r["total_rows"] == r["summary"]["rows"] == 5 and len(r["rows"]) == 2
+
+
 async def test_large_files_are_read_in_ranges(preview_store):
     n = 200_000
     df = frame(n)
