@@ -159,6 +159,8 @@ async def test_summary_of_json_excel_parquet_covers_the_first_1000_rows(local_st
     r = await preview(local_store, f"small.{fmt}", rows=40, summary=True)
     assert r["summary"]["rows"] == 40 and r["summary"]["complete"] is True
     assert len(r["rows"]) == 40 and r["truncated"] is False and r["total_rows"] == 40
+    r = await preview(local_store, f"small.{fmt}", rows=10, summary=True)  # all 40 were parsed
+    assert len(r["rows"]) == 10 and r["truncated"] is True and r["summary"]["rows"] == 40
 
 
 async def test_summary_of_a_one_column_csv_counts_the_whole_file(preview_store):
