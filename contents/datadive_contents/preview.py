@@ -803,11 +803,15 @@ def _xlsx_sync(f: SyncRangedFile, rows: int, sheet: str | None, max_inflated: in
         if sheet is not None and sheet not in names:
             raise PreviewFailed(f"no sheet named {sheet!r}; the sheets are: {', '.join(names)}")
         ws = wb[sheet] if sheet is not None else wb.worksheets[0]
-        raw = []
-        for r in ws.iter_rows(max_row=rows + 2, values_only=True):
+        raw: list[list[Any]] = []  # the header and up to rows + 1 rows below it
+        blank = 0  # empty rows above the header
+        for r in ws.iter_rows(values_only=True):
+            if not raw and all(v is None for v in r):
+                blank += 1
+                continue
             raw.append(list(r))
-        while raw and all(v is None for v in raw[0]):
-            raw.pop(0)
+            if len(raw) > rows + 1:
+                break
         header = raw[0] if raw else []
         body = raw[1 : rows + 1]
         width = len(header)
@@ -818,7 +822,7 @@ def _xlsx_sync(f: SyncRangedFile, rows: int, sheet: str | None, max_inflated: in
         ):
             width -= 1
         columns, out = _table(_unique_names(header[:width]), [r[:width] for r in body])
-        total = ws.max_row - 1 if ws.max_row else None
+        total = max(0, ws.max_row - blank - 1) if ws.max_row else None
         return {
             "columns": columns,
             "rows": out,

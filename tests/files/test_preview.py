@@ -73,6 +73,7 @@ async def test_each_format_small(preview_store, fmt):
     assert first[0] == 0 and first[2] in ("control", "treated") and first[4] is True
     assert first[3].startswith("2024-01-01")
     assert r["bytes_read"] <= r["size"] and r["requests"] >= 1
+    assert "summary" not in r  # only when asked for
     json.dumps(r)  # JSON-ready
     if fmt in ("parquet", "xlsx"):
         assert r["total_rows"] == 50
@@ -83,6 +84,15 @@ async def test_all_rows_when_file_is_short(preview_store):
     r = await preview(preview_store, "s.csv", rows=100)
     assert r["delimiter"] == ";" and r["rows"] == [[1, "x"], [2, "y"]]
     assert r["truncated"] is False
+
+
+async def test_tsv_values_may_hold_commas(preview_store):
+    """A TSV is split at tabs only, even when its header has no tab and its values commas."""
+    await preview_store.put("names.tsv", b"full name\nSmith, J\nLee, K\n")
+    r = await preview(preview_store, "names.tsv", rows=5, summary=True)
+    assert r["delimiter"] == "\t" and r["rows"] == [["Smith, J"], ["Lee, K"]]
+    assert [c["name"] for c in r["columns"]] == ["full name"]
+    assert [c["name"] for c in r["summary"]["columns"]] == ["full name"]
 
 
 async def test_quoted_newlines_missing_values_and_encodings(preview_store):
@@ -143,6 +153,29 @@ async def test_xlsx_sheet_choice(preview_store):
         await preview(preview_store, "book.xlsx", sheet="third")
 
 
+async def test_xlsx_with_empty_rows_above_its_header(local_store):
+    """A sheet whose table starts below empty rows: its first non-empty row is the header, the
+    rows asked for all come back, and ``total_rows`` counts the rows below the header only."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A3"], ws["B3"] = "name", "n"
+    for i in range(5):
+        ws.append([f"p{i}", i])
+    buf = io.BytesIO()
+    wb.save(buf)
+    await local_store.put("low.xlsx", buf.getvalue())
+    r = await preview(local_store, "low.xlsx", rows=2)
+    assert [c["name"] for c in r["columns"]] == ["name", "n"]
+    assert r["rows"] == [["p0", 0], ["p1", 1]] and r["truncated"] is True
+    assert r["total_rows"] == 5
+    r = await preview(local_store, "low.xlsx", rows=5)
+    assert len(r["rows"]) == 5 and r["truncated"] is False and r["total_rows"] == 5
+    r = await preview(local_store, "low.xlsx", rows=2, summary=True)
+    assert r["total_rows"] == r["summary"]["rows"] == 5 and len(r["rows"]) == 2
+
+
 async def test_large_files_are_read_in_ranges(preview_store):
     n = 200_000
     df = frame(n)
@@ -184,8 +217,11 @@ async def test_100mb_csv_preview_reads_little(preview_store):
 
 async def test_first_rows_too_large_is_refused(preview_store):
     await preview_store.put("wide.csv", b"a\n" + b"x" * (3 << 20) + b"\n1\n")
-    with pytest.raises(PreviewFailed, match="fewer rows"):
-        await preview(preview_store, "wide.csv", rows=1, max_bytes=1 << 20)
+    with pytest.raises(PreviewFailed) as e:
+        await preview(preview_store, "wide.csv", rows=1, max_bytes=2 << 20)
+    assert str(e.value) == (
+        "the first rows of 'wide.csv' need more than 2 MB; ask for fewer rows or download the file"
+    )
 
 
 # ---------------------------------------------------------------- limits, at their boundaries
@@ -318,13 +354,17 @@ class ChangingStore:
     def __init__(self, store, key: str, new: bytes, change_after: int) -> None:
         self.store, self.key, self.new, self.change_after = store, key, new, change_after
         self.gets = 0
+        self.heads = 0
         self.bytes = 0
+        self.ranges: list[tuple] = []  # (start, end) of each GET
 
     async def head(self, key, **kw):
+        self.heads += 1
         return await self.store.head(key, **kw)
 
     async def get(self, key, **kw):
         data, info = await self.store.get(key, **kw)
+        self.ranges.append((kw.get("start"), kw.get("end")))
         self.gets += 1
         self.bytes += len(data)
         if self.gets == self.change_after:
@@ -380,3 +420,52 @@ async def test_requests_and_bytes_read_are_what_the_store_served(local_store, fm
     r = await preview(store, f"t.{fmt}", rows=10)
     assert len(r["rows"]) == 10
     assert r["requests"] == store.gets >= 1 and r["bytes_read"] == store.bytes
+
+
+async def test_csv_reads_grow_fourfold_from_64_kib(local_store):
+    """Rows that need more than the first 64 KiB are read in ranges four times larger each
+    time (64 KiB, 256 KiB, 1 MiB, ...; docs/files-api.md): the GETs the store served and
+    ``bytes_read`` show it, and the rows are the first 1000, in order."""
+    row = b"," + b"p" * 393 + b"\n"  # 400-byte rows: 1000 rows need ~400 KB, the file is 2 MB
+    await local_store.put("t.csv", b"n,pad\n" + b"".join(b"%05d" % i + row for i in range(5000)))
+    store = ChangingStore(local_store, "t.csv", b"", change_after=0)
+    r = await preview(store, "t.csv", rows=1000)
+    kib = 1 << 10
+    assert store.ranges == [(0, 64 * kib), (64 * kib, 320 * kib), (320 * kib, 1344 * kib)]
+    assert r["bytes_read"] == 1344 * kib and r["requests"] == 3
+    assert [row[0] for row in r["rows"]] == list(range(1000)) and r["truncated"] is True
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "xlsx"])
+async def test_parquet_and_excel_read_the_end_of_the_file_first(local_store, fmt):
+    """Parquet's footer and an xlsx's zip directory are at the end: the first GET reads there
+    (after one HEAD for the size), not the start of the file (docs/files-api.md)."""
+    await local_store.put(f"t.{fmt}", encode(frame(20_000), fmt))  # ~0.5 MB: several blocks
+    store = ChangingStore(local_store, f"t.{fmt}", b"", change_after=0)
+    r = await preview(store, f"t.{fmt}", rows=10)
+    assert store.heads == 1 and store.ranges[0][0] > 0 and store.ranges[0][1] == r["size"]
+    assert [row[0] for row in r["rows"]] == list(range(10))
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "xlsx"])
+async def test_an_empty_parquet_or_excel_file_is_refused_as_empty(local_store, fmt):
+    await local_store.put(f"e.{fmt}", b"")
+    with pytest.raises(PreviewFailed) as e:
+        await preview(local_store, f"e.{fmt}")
+    assert str(e.value) == f"'e.{fmt}' is empty, not a {fmt} file"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
+async def test_an_older_version_previews_its_own_rows(local_store, fmt):
+    """``version_id`` previews that version (rows, size, etag, version id), not the current one."""
+    await local_store.put(f"v.{fmt}", encode(frame(20), fmt))
+    old = await local_store.head(f"v.{fmt}")
+    await local_store.put(f"v.{fmt}", encode(frame(30).assign(id=lambda d: d.id + 100), fmt))
+    new = await local_store.head(f"v.{fmt}")
+    r = await preview(local_store, f"v.{fmt}", rows=3, version_id=old.version_id)
+    assert [row[0] for row in r["rows"]] == [0, 1, 2]
+    assert (r["version_id"], r["etag"], r["size"]) == (old.version_id, old.etag, old.size)
+    r = await preview(local_store, f"v.{fmt}", rows=3)
+    assert [row[0] for row in r["rows"]] == [100, 101, 102]
+    assert (r["version_id"], r["etag"], r["size"]) == (new.version_id, new.etag, new.size)
+    assert old.version_id != new.version_id and old.etag != new.etag

@@ -91,6 +91,9 @@ async def test_jsonl_read_whole_counts_rows(preview_store):
     r = await preview(preview_store, "t.jsonl", rows=10, summary=True)
     assert r["total_rows"] == 3
     assert r["summary"]["columns"][0]["missing"] == 1
+    r = await preview(preview_store, "t.jsonl", rows=1, summary=True)  # the file, not the row
+    assert (r["summary"]["rows"], r["summary"]["bytes"]) == (3, r["size"])
+    assert r["total_rows"] == 3 and r["truncated"] is True
 
 
 def test_summarise_dates_and_empty_columns():
@@ -123,3 +126,62 @@ def test_summary_through_the_service(team):
     ]
     r = team.call("GET", "preview/data/survey.csv", team.viewer, params={"summary": "yes"})
     assert r.status_code == 400 and "summary must be" in r.json()["message"]
+
+
+def _frame(n: int) -> pd.DataFrame:
+    return pd.DataFrame({"id": np.arange(n), "g": ["x", "y"] * (n // 2)})
+
+
+def _encode(df: pd.DataFrame, fmt: str) -> bytes:
+    buf = io.BytesIO()
+    if fmt == "json":
+        df.to_json(buf, orient="records")
+    elif fmt == "xlsx":
+        df.to_excel(buf, index=False)
+    else:
+        df.to_parquet(buf)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["json", "xlsx", "parquet"])
+async def test_summary_of_json_excel_parquet_covers_the_first_1000_rows(local_store, fmt):
+    """A JSON array, xlsx or Parquet file is summarised from its first 1000 rows (``complete``
+    false when it has more), while ``rows`` still come back as asked; a file of fewer rows is
+    summarised whole and, when all its rows were asked for, is not ``truncated``."""
+    await local_store.put(f"big.{fmt}", _encode(_frame(1500), fmt))
+    r = await preview(local_store, f"big.{fmt}", rows=10, summary=True)
+    s = r["summary"]
+    assert s["rows"] == 1000 and s["complete"] is False and s["bytes"] is None
+    ids = next(c for c in s["columns"] if c["name"] == "id")
+    assert (ids["min"], ids["max"]) == (0, 999)
+    assert [row[0] for row in r["rows"]] == list(range(10)) and r["truncated"] is True
+    await local_store.put(f"small.{fmt}", _encode(_frame(40), fmt))
+    r = await preview(local_store, f"small.{fmt}", rows=40, summary=True)
+    assert r["summary"]["rows"] == 40 and r["summary"]["complete"] is True
+    assert len(r["rows"]) == 40 and r["truncated"] is False and r["total_rows"] == 40
+    r = await preview(local_store, f"small.{fmt}", rows=10, summary=True)  # all 40 were parsed
+    assert len(r["rows"]) == 10 and r["truncated"] is True and r["summary"]["rows"] == 40
+
+
+async def test_summary_of_a_one_column_csv_counts_the_whole_file(preview_store):
+    """One column (no delimiter in the file at all); the summary read the file whole, so
+    ``total_rows`` is exact even though only one row was asked for, and there is no estimate."""
+    await preview_store.put("one.csv", b"city\nZurich\nBern\nZurich\n")
+    r = await preview(preview_store, "one.csv", rows=1, summary=True)
+    assert r["rows"] == [["Zurich"]] and r["truncated"] is True
+    assert [c["name"] for c in r["summary"]["columns"]] == ["city"]
+    assert r["summary"]["columns"][0]["top"] == [["Zurich", 2], ["Bern", 1]]
+    assert r["total_rows"] == 3 and "total_rows_estimate" not in r
+
+
+async def test_row_estimate_comes_from_the_summary_sample(local_store):
+    """A file read in part: with a summary, the row estimate uses the summary's larger sample,
+    so first rows shorter than the rest do not mislead it (without, they do)."""
+    short = b"".join(b"%d,a\n" % i for i in range(100))
+    long = b"".join(b"%d,%s\n" % (i, b"b" * 94) for i in range(100, 20_100))
+    await local_store.put("t.csv", b"n,t\n" + short + long)  # 20,100 rows, ~2 MB
+    r = await preview(local_store, "t.csv", rows=50, summary=True, summary_bytes=1 << 20)
+    assert r["summary"]["complete"] is False and r["total_rows"] is None
+    assert abs(r["total_rows_estimate"] - 20_100) / 20_100 < 0.05, r["total_rows_estimate"]
+    r = await preview(local_store, "t.csv", rows=50)
+    assert r["total_rows_estimate"] > 5 * 20_100  # 50 short rows alone
