@@ -85,6 +85,7 @@ def _dt(ts: float) -> datetime:
 #: a path in an unknown project folder re-reads the project list if it is older than this (s)
 RELIST_AFTER_MISS = 1.0
 
+
 class DatadiveContentsManager(AsyncContentsManager):
     """Contents on object stores (S3 or a local directory store) with local working copies."""
 

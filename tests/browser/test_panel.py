@@ -38,6 +38,19 @@ def panel(lab):
     return lab.page.locator("#datadive-panel")
 
 
+def open_project(lab, project: dict):
+    """Show the panel's project list, find ``project`` by its name and open it; the panel."""
+    p = panel(lab)
+    lab.open_panel()
+    back = p.get_by_role("button", name="Back to all projects")
+    if back.count():
+        back.click()
+    p.get_by_role("button", name="Refresh the project list").click()
+    p.get_by_label("Filter projects").fill(project["name"])
+    p.locator(".dd-Project", has_text=project["name"]).locator(".dd-ItemMain").click()
+    return p
+
+
 def active_notebook(lab):
     return lab.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
 
@@ -850,14 +863,7 @@ def test_add_group_member(lab, platform, researcher):
     group = f"lab-{uuid.uuid4().hex[:4]}"
     platform.group(group)
     project = platform.project(researcher, f"group {uuid.uuid4().hex[:4]}")
-    p = panel(lab)
-    lab.open_panel()
-    back = p.get_by_role("button", name="Back to all projects")
-    if back.count():
-        back.click()
-    p.get_by_role("button", name="Refresh the project list").click()
-    p.get_by_label("Filter projects").fill(project["name"])
-    p.locator(".dd-Project", has_text=project["name"]).locator(".dd-ItemMain").click()
+    p = open_project(lab, project)
     p.get_by_role("tab", name="Members").click()
     p.locator("#dd-member-kind").select_option("group")
     p.get_by_label("User or group name").fill(group)
@@ -881,14 +887,7 @@ def test_add_member_who_has_not_signed_in_yet(lab, platform, researcher):
     have not signed in, and the role works once they do."""
     newcomer = f"Newcomer-{uuid.uuid4().hex[:4]}"
     project = platform.project(researcher, f"invite {uuid.uuid4().hex[:4]}")
-    p = panel(lab)
-    lab.open_panel()
-    back = p.get_by_role("button", name="Back to all projects")
-    if back.count():
-        back.click()
-    p.get_by_role("button", name="Refresh the project list").click()
-    p.get_by_label("Filter projects").fill(project["name"])
-    p.locator(".dd-Project", has_text=project["name"]).locator(".dd-ItemMain").click()
+    p = open_project(lab, project)
     p.get_by_role("tab", name="Members").click()
     p.get_by_label("User or group name").fill(newcomer)
     p.locator("#dd-member-role").select_option("viewer")
@@ -948,18 +947,9 @@ def test_a_role_changed_by_the_owner_shows_without_a_reload(lab, platform, resea
     colleague = platform.user()
     project = platform.project(colleague, f"Live role {uuid.uuid4().hex[:4]}")
     members = f"projects/{project['id']}/members"
-    r = platform.call(
-        "POST", members, colleague, json={"name": researcher.name, "role": "editor"}
-    )
+    r = platform.call("POST", members, colleague, json={"name": researcher.name, "role": "editor"})
     assert r.status_code == 201, r.text
-    p = panel(lab)
-    lab.open_panel()
-    back = p.get_by_role("button", name="Back to all projects")
-    if back.count():
-        back.click()
-    p.get_by_role("button", name="Refresh the project list").click()
-    p.get_by_label("Filter projects").fill(project["name"])
-    p.locator(".dd-Project", has_text=project["name"]).locator(".dd-ItemMain").click()
+    p = open_project(lab, project)
     p.get_by_role("tab", name="Files").click()
     badge = p.locator(".dd-ProjectHeader .dd-Role")
     badge.wait_for()
@@ -990,14 +980,7 @@ def test_publish_a_notebook_without_code_and_withdraw_it(lab, platform, research
     )
     assert r.status_code == 201, r.text
     nb_path = r.json()["path"]
-    p = panel(lab)
-    lab.open_panel()
-    back = p.get_by_role("button", name="Back to all projects")
-    if back.count():
-        back.click()
-    p.get_by_role("button", name="Refresh the project list").click()
-    p.get_by_label("Filter projects").fill(project["name"])
-    p.locator(".dd-Project", has_text=project["name"]).locator(".dd-ItemMain").click()
+    p = open_project(lab, project)
     p.get_by_role("tab", name="Files").click()
     p.get_by_role("button", name=f"Publish {nb_path} as a public link").click()
     dialog = lab.page.locator(".jp-Dialog")

@@ -30,7 +30,10 @@ def test_a_user_added_before_first_sign_in_gets_the_role_when_they_arrive(any_pl
     project = any_platform.project(owner)
     newcomer = f"newcomer-{uuid.uuid4().hex[:6]}"
     r = any_platform.call(
-        "POST", f"projects/{project['id']}/members", owner, json={"name": newcomer, "role": "editor"}
+        "POST",
+        f"projects/{project['id']}/members",
+        owner,
+        json={"name": newcomer, "role": "editor"},
     )
     assert r.status_code == 201, r.text
     assert r.json()["pending"] is True and r.json()["role"] == "editor"
@@ -58,7 +61,9 @@ def test_names_are_normalised_as_jupyterhub_does(any_platform):
     project = any_platform.project(owner)
     url = f"projects/{project['id']}/members"
     # a known user typed in capitals is that user, not a new pending name
-    r = any_platform.call("POST", url, owner, json={"name": existing.name.upper(), "role": "viewer"})
+    r = any_platform.call(
+        "POST", url, owner, json={"name": existing.name.upper(), "role": "viewer"}
+    )
     assert r.status_code == 201, r.text
     assert (r.json()["name"], r.json()["pending"]) == (existing.name, False)
     # an unknown one is kept lower-cased, the way JupyterHub will name them at sign-in

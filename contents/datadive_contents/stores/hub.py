@@ -300,37 +300,28 @@ class HubServiceStore(ObjectStore):
         return int(out.get("deleted", 0))
 
     async def copy(self, src, dst, *, author=None):
-        src, dst = normalize_path(src, allow_root=False), normalize_path(dst, allow_root=False)
-        try:
-            await self._json(
-                "copy",
-                "POST",
-                self.base + "files:copy",
-                src,
-                json_body={"from": src, "to": dst, "overwrite": True},
-            )
-        except NotFound:
-            raise NotFound(f"{src} not found") from None
-        info = await self.head(dst)
-        if info is None:  # pragma: no cover - removed right after the copy
-            raise NotFound(f"{dst} not found after copying")
-        return info
+        return await self._copy_or_move("copy", src, dst)
 
     async def move(self, src, dst, *, author=None):
+        return await self._copy_or_move("move", src, dst)
+
+    async def _copy_or_move(self, action: str, src: str, dst: str) -> ObjectInfo:
+        """``files:copy`` / ``files:move`` through the service (which records the caller as the
+        author); the info of ``dst`` afterwards."""
         src, dst = normalize_path(src, allow_root=False), normalize_path(dst, allow_root=False)
         try:
             await self._json(
-                "move",
+                action,
                 "POST",
-                self.base + "files:move",
+                self.base + f"files:{action}",
                 src,
                 json_body={"from": src, "to": dst, "overwrite": True},
             )
         except NotFound:
             raise NotFound(f"{src} not found") from None
         info = await self.head(dst)
-        if info is None:  # pragma: no cover - removed right after the move
-            raise NotFound(f"{dst} not found after moving")
+        if info is None:  # pragma: no cover - removed right after the copy or move
+            raise NotFound(f"{dst} not found after the {action}")
         return info
 
     async def list(self, prefix="", recursive=False):
