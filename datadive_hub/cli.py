@@ -109,27 +109,10 @@ def cmd_assist(args) -> int:
     import json
 
     from datadive_server_ext.assistant import ANSWER_KEYS, AssistError, assist_file
+    from datadive_server_ext.assistant.design import FIELDS
 
-    question = {
-        k: getattr(args, k)
-        for k in (
-            "outcome",
-            "group",
-            "paired_with",
-            "within",
-            "subject",
-            "within_columns",
-            "x",
-            "y",
-            "covariate",
-            "groups",
-            "filter",
-            "mu",
-            "level",
-            "alpha",
-        )
-        if getattr(args, k) is not None
-    }
+    # the question's fields the command line has a flag for (levels: the panel only)
+    question = {k: getattr(args, k) for k in FIELDS if getattr(args, k, None) is not None}
     try:
         answer = assist_file(args.data_file, question)
     except AssistError as e:

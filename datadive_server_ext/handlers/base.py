@@ -1,6 +1,8 @@
 """Base handler of the server extension: jupyter_server auth, JSON errors with messages."""
 
+import asyncio
 import json
+import weakref
 from http.client import responses
 
 from datadive_contents.serviceclient import ServiceClient, ServiceError
@@ -27,3 +29,17 @@ class DatadiveHandler(APIHandler):
         self.set_status(status_code)
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps({"status": status_code, "message": message}))
+
+
+class KeyedLocks:
+    """One asyncio lock per key (a path, a project id), kept while someone holds or waits for it:
+    edits of one thing run one at a time, edits of different things in parallel."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def __call__(self, key: str) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        return lock

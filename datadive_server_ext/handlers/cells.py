@@ -6,9 +6,7 @@ a time per notebook. The panel saves the open notebook first and reloads it afte
 
 from __future__ import annotations
 
-import asyncio
 import json
-import weakref
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,17 +24,10 @@ from ..templates.notebook import (
     reorder,
     update_group,
 )
-from .base import DatadiveHandler
+from .base import DatadiveHandler, KeyedLocks
 from .templates import TemplatesMixin
 
-_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-
-
-def _lock(path: str) -> asyncio.Lock:
-    lock = _locks.get(path)
-    if lock is None:
-        lock = _locks[path] = asyncio.Lock()
-    return lock
+_lock = KeyedLocks()
 
 
 class _CellsBase(TemplatesMixin, DatadiveHandler):

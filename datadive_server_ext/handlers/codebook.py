@@ -16,7 +16,6 @@ import hashlib
 import json
 import posixpath
 import tempfile
-import weakref
 from pathlib import Path
 from typing import Any
 
@@ -26,21 +25,14 @@ from tornado import web
 
 from ..survey import SUFFIXES as DATA_SUFFIXES
 from ..survey import Codebook, CodebookInvalid, SurveyError, build_codebook, codebook_path
-from .base import DatadiveHandler
+from .base import DatadiveHandler, KeyedLocks
 from .templates import nesting_depth
 
 #: largest codebook document a PUT may send
 MAX_CODEBOOK_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 16
 
-_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-
-
-def _lock(path: str) -> asyncio.Lock:
-    lock = _locks.get(path)
-    if lock is None:
-        lock = _locks[path] = asyncio.Lock()
-    return lock
+_lock = KeyedLocks()
 
 
 def _sha256(text: str) -> str:

@@ -14,9 +14,7 @@ contents manager, so a viewer of a project cannot change them (403) and edits re
 
 from __future__ import annotations
 
-import asyncio
 import os
-import weakref
 from pathlib import Path
 
 from jupyter_server.auth.decorator import authorized
@@ -27,17 +25,10 @@ from ..environments import spec
 from ..environments.defaultkernel import project_identity
 from ..environments.lock import LockError
 from ..environments.service import Environments, Project
-from .base import DatadiveHandler
+from .base import DatadiveHandler, KeyedLocks
 
 MAX_BODY = 16 * 1024
-_edit_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-
-
-def _edit_lock(project_id: str) -> asyncio.Lock:
-    lock = _edit_locks.get(project_id)
-    if lock is None:
-        lock = _edit_locks[project_id] = asyncio.Lock()
-    return lock
+_edit_lock = KeyedLocks()
 
 
 OFF = (

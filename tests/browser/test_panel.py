@@ -38,8 +38,8 @@ def panel(lab):
     return lab.page.locator("#datadive-panel")
 
 
-def open_project(lab, project: dict):
-    """Show the panel's project list, find ``project`` by its name and open it; the panel."""
+def find_project(lab, project: dict):
+    """Show the panel's project list, fresh, filtered to ``project``'s name; the panel."""
     p = panel(lab)
     lab.open_panel()
     back = p.get_by_role("button", name="Back to all projects")
@@ -47,6 +47,12 @@ def open_project(lab, project: dict):
         back.click()
     p.get_by_role("button", name="Refresh the project list").click()
     p.get_by_label("Filter projects").fill(project["name"])
+    return p
+
+
+def open_project(lab, project: dict):
+    """Find ``project`` in the panel's list and open it; the panel."""
+    p = find_project(lab, project)
     p.locator(".dd-Project", has_text=project["name"]).locator(".dd-ItemMain").click()
     return p
 
@@ -916,13 +922,7 @@ def test_shared_project_shows_with_viewer_role(lab, platform, researcher):
         json={"kind": "user", "name": researcher.name, "role": "viewer"},
     )
     assert r.status_code == 201, r.text
-    p = panel(lab)
-    lab.open_panel()
-    back = p.get_by_role("button", name="Back to all projects")
-    if back.count():
-        back.click()
-    p.get_by_role("button", name="Refresh the project list").click()
-    p.get_by_label("Filter projects").fill(project["name"])
+    p = find_project(lab, project)
     shared = p.locator(".dd-Group:has(#dd-projects-shared)")
     item = shared.locator(".dd-Project", has_text=project["name"])
     item.wait_for()
