@@ -25,6 +25,15 @@ Keys:
   snapshot made by server-side copies of 1,000 of the files (what "snapshot = copy the folder"
   costs; 10,000 copies take minutes on this endpoint, so 1,000, measured once);
 - ``local_snapshot_10000_s``: the same snapshot on the local directory store;
+- ``diff_200_s``: comparing two versions of a notebook of 200 code cells with outputs (text
+  in each, a 20 KB image in every 10th; a fifth of the cells changed, 5 added, 5 removed) cell
+  by cell, as the panel's Compare does (``datadive_server_ext.notebookdiff.compare``: parse,
+  nbdime's diff, the per-cell summary) — median of 3; ``diff_200_changed_cells``: cells it
+  reports changed; peer ``nbdiff_direct_s``: nbdime's own ``nbdiff`` command on the same two
+  files (a process: its start-up included), median of 3; ``nbdiff_startup_s``: that
+  process's start-up alone (``python -c "import nbdime.nbdiffapp"``), so the peer's own work is
+  the difference; ``nbdime_diff_inprocess_s``: nbdime's ``diff_notebooks`` on the parsed
+  notebooks in this process (what our summary adds is ``diff_200_s`` minus it and the parse);
 - ``load_average`` and ``cpus``.
 """
 
@@ -234,7 +243,82 @@ async def bench_copy_peer(root: S3Store, pid: str, n: int) -> dict:
     }
 
 
-async def main(n_files: int, n_versions: int) -> dict:
+def two_notebooks(n_cells: int) -> tuple[bytes, bytes]:
+    """Two versions of a notebook of ``n_cells`` code cells with outputs (see ``diff_200_s``)."""
+    import base64
+    import random
+
+    import nbformat
+
+    v4, rnd = nbformat.v4, random.Random(13)
+
+    def cell(i: int, changed: bool):
+        source = "\n".join(
+            f"x{i}_{k} = {i * k}{' + 1' if changed and k == 2 else ''}" for k in range(5)
+        )
+        outputs = [v4.new_output("stream", text=f"result {i}: {i * (3 if changed else 2)}\n")]
+        if i % 10 == 0:
+            png = base64.b64encode(rnd.randbytes(20_000) if changed else bytes(20_000)).decode()
+            outputs.append(
+                v4.new_output("display_data", data={"image/png": png, "text/plain": "<Figure>"})
+            )
+        return v4.new_code_cell(source, id=f"c{i}", execution_count=i + 1, outputs=outputs)
+
+    old = [cell(i, False) for i in range(n_cells)]
+    new = [cell(i, i % 5 == 0) for i in range(5, n_cells)] + [
+        cell(n_cells + i, False) for i in range(5)
+    ]
+    return tuple(  # type: ignore[return-value]
+        nbformat.writes(v4.new_notebook(cells=cells)).encode() for cells in (old, new)
+    )
+
+
+def bench_diff(n_cells: int, tmp: str) -> dict:
+    """Our comparison against nbdime's ``nbdiff`` command, on the same two files."""
+    import subprocess
+
+    from datadive_server_ext.notebookdiff import compare
+
+    old, new = two_notebooks(n_cells)
+    a, b = Path(tmp, "old.ipynb"), Path(tmp, "new.ipynb")
+    a.write_bytes(old)
+    b.write_bytes(new)
+    import nbformat
+    from nbdime import diff_notebooks
+
+    ours, peer, startup, inproc, result = [], [], [], [], {}
+    nbdiff = Path(sys.executable).with_name("nbdiff")
+    for _ in range(3):
+        parsed = [nbformat.reads(x.decode(), as_version=4) for x in (old, new)]
+        t = time.perf_counter()
+        diff_notebooks(*parsed)
+        inproc.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import nbdime.nbdiffapp"], check=True)
+        startup.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        result = compare(a.read_bytes(), b.read_bytes())
+        ours.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        subprocess.run(
+            [str(nbdiff), "--no-color", str(a), str(b)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )
+        peer.append(time.perf_counter() - t)
+    return {
+        "diff_200_s": round(statistics.median(ours), 3),
+        "diff_200_changed_cells": result["counts"]["changed"],
+        "diff_200_counts": result["counts"],
+        "diff_200_notebook_bytes": [len(old), len(new)],
+        "nbdiff_direct_s": round(statistics.median(peer), 3),
+        "nbdiff_startup_s": round(statistics.median(startup), 3),
+        "nbdime_diff_inprocess_s": round(statistics.median(inproc), 3),
+    }
+
+
+async def main(n_files: int, n_versions: int, n_cells: int = 200) -> dict:
     moto = MotoServer()
     moto.start()
     out: dict = {}
@@ -274,7 +358,10 @@ async def main(n_files: int, n_versions: int) -> dict:
             )
     finally:
         moto.stop()
-    out["files"], out["versions"] = n_files, n_versions
+    log(f"diff: two versions of a notebook of {n_cells} cells, ours and nbdiff ...")
+    with tempfile.TemporaryDirectory() as tmp:
+        out.update(bench_diff(n_cells, tmp))
+    out["files"], out["versions"], out["cells"] = n_files, n_versions, n_cells
     out["load_average"] = [round(x, 2) for x in os.getloadavg()]
     out["cpus"] = os.cpu_count()
     return out
@@ -284,5 +371,6 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--files", type=int, default=10000)
     ap.add_argument("--versions", type=int, default=1000)
+    ap.add_argument("--cells", type=int, default=200)
     args = ap.parse_args()
-    print(json.dumps(asyncio.run(main(args.files, args.versions))))
+    print(json.dumps(asyncio.run(main(args.files, args.versions, args.cells))))

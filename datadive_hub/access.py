@@ -1,13 +1,15 @@
 """The one place where project access is decided.
 
 A caller's role in a project is the highest role among their own membership and the memberships
-of the JupyterHub groups they belong to. Hub admins may do everything. A project the caller may not
-see answers 404 (its existence is not revealed); a member whose role is too low gets 403.
+of the JupyterHub groups they belong to. Hub admins may do everything. A guest (an external
+collaborator, :mod:`datadive_hub.guests`) holds the role of its live invitations to the project,
+nothing else. A project the caller may not see answers 404 (its existence is not revealed); a
+member whose role is too low gets 403.
 """
 
 from datetime import datetime
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Integer, bindparam, select, tuple_
 from tornado import web
@@ -18,7 +20,15 @@ from .models import Membership, PrincipalKind, Project, Role
 
 def role_of(project: Project, user: HubUser) -> Role | None:
     """The caller's effective role in ``project`` (owner for hub admins), or None."""
-    return role_among(project.members, user)
+    return role_in(project.id, project.members, user)
+
+
+def role_in(project_id: str, members, user: HubUser) -> Role | None:
+    """The caller's role in the project ``project_id`` whose memberships are ``members``: a
+    guest's comes from its live invitations only (``guest_roles``), never from memberships."""
+    if user.kind == "guest":
+        return user.guest_roles.get(project_id)
+    return role_among(members, user)
 
 
 def role_among(members, user: HubUser) -> Role | None:
@@ -129,11 +139,13 @@ def visible_projects(
     projects joined to their memberships), no BEGIN/ROLLBACK round trips, no ORM objects.
     """
     everything = bool(user.admin and all_projects)
+    if user.kind == "guest":
+        return _guest_projects(conn, user, deleted=deleted, after=after, limit=limit)
     if not everything and user.kind != "user":
         return []
     groups = bool(user.groups) and not everything
     stmt = _page_statement(everything, groups, deleted, after is not None, limit is not None)
-    params: dict = {}
+    params: dict[str, Any] = {}
     if not everything:
         params["name"] = user.name
         if groups:
@@ -145,7 +157,7 @@ def visible_projects(
     page: list[tuple[PageProject, list[PageMember]]] = []
     last = None
     n = len(PageProject._fields)
-    for row in conn.execute(stmt, params).tuples():
+    for row in conn.execute(stmt, params):
         if row[0] != last:
             last = row[0]
             members: list[PageMember] = []
@@ -153,6 +165,32 @@ def visible_projects(
         if row[n] is not None:
             members.append(PageMember._make(row[n:]))
     return page
+
+
+def _guest_projects(conn: Connection, user: HubUser, *, deleted, after, limit):
+    """:func:`visible_projects` for a guest: the projects of its live invitations, nothing else
+    (a handful: two plain statements, the projects then their memberships)."""
+    projects, members = Project.__table__, Membership.__table__
+    ids = sorted(user.guest_roles)
+    state = projects.c.deleted_at.is_not(None) if deleted else projects.c.deleted_at.is_(None)
+    key = (projects.c.name_key, projects.c.id)
+    page = select(*(projects.c[f] for f in PageProject._fields)).where(
+        projects.c.id.in_(ids), state
+    )
+    if after is not None:
+        page = page.where(tuple_(*key) > tuple_(*after))
+    page = page.order_by(*key)
+    if limit is not None:
+        page = page.limit(limit)
+    rows = [PageProject._make(r) for r in conn.execute(page)]
+    by_id: dict[str, list[PageMember]] = {p.id: [] for p in rows}
+    if by_id:
+        q = select(members.c.project_id, members.c.kind, members.c.name, members.c.role).where(
+            members.c.project_id.in_(list(by_id))
+        )
+        for pid, *member in conn.execute(q):
+            by_id[pid].append(PageMember._make(member))
+    return [(p, by_id[p.id]) for p in rows]
 
 
 def project_for(handler, project_id: str, need: Role, *, deleted: bool = False) -> Project:
@@ -179,3 +217,16 @@ def project_for(handler, project_id: str, need: Role, *, deleted: bool = False) 
     handler.role = role
     handler.audit_project = project.id
     return project
+
+
+def readable_projects(db, project_ids, user: HubUser) -> set[str]:
+    """Which of ``project_ids`` ``user`` may read now (at least viewer, project not deleted).
+
+    The check behind datasets linked from other projects: it is made on every listing and every
+    read, so a reader who loses their right on the source project loses the link at once.
+    """
+    ids = {i for i in project_ids if isinstance(i, str)}
+    if not ids:
+        return set()
+    rows = db.query(Project).filter(Project.id.in_(ids), Project.deleted_at.is_(None))
+    return {p.id for p in rows if role_of(p, user) is not None}

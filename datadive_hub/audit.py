@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import collections
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
 from tornado.ioloop import PeriodicCallback
 
 from .models import AuditEvent, Project, utcnow
@@ -22,12 +25,16 @@ from .models import AuditEvent, Project, utcnow
 
 class AuditLog:
     def __init__(
-        self, session_factory, log: logging.Logger, interval: float = 1.0, max_queued: int = 100_000
-    ):
+        self,
+        session_factory: Callable[[], Session],
+        log: logging.Logger,
+        interval: float = 1.0,
+        max_queued: int = 100_000,
+    ) -> None:
         self.session_factory = session_factory
         self.log = log
         self.max_queued = max_queued
-        self._queue: collections.deque[dict] = collections.deque()
+        self._queue: collections.deque[dict[str, Any]] = collections.deque()
         self._timer = PeriodicCallback(self.flush, interval * 1000)
 
     def start(self) -> None:

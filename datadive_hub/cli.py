@@ -1,4 +1,5 @@
-"""The ``datadive`` command: ``up``, ``db``, ``users``, ``templates``, ``assist``, ``codebook``."""
+"""The ``datadive`` command: ``up``, ``db``, ``users``, ``templates``, ``assist``, ``codebook``,
+``bundle``."""
 
 import argparse
 import os
@@ -213,6 +214,11 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "templates", help="validate, render, list and publish cell templates", add_help=False
     )
+    sub.add_parser(
+        "bundle",
+        help="export a project as an RO-Crate bundle; verify one by re-running it",
+        add_help=False,
+    )
     sub.add_parser("service", help="run the hub service (JupyterHub starts it)", add_help=False)
     return p
 
@@ -223,6 +229,10 @@ def main(argv=None) -> int:
         from .templates_cli import main as templates_main
 
         return templates_main(argv[1:])
+    if argv and argv[0] == "bundle":
+        from .bundle.cli import main as bundle_main
+
+        return bundle_main(argv[1:])
     if argv and argv[0] == "service":
         from .service import main as service_main
 

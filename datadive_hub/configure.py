@@ -15,12 +15,21 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from typing import Any
 
 from . import spawner as hooks
+from .guest_servers import GROUP as GUEST_GROUP
 
 SERVICE_NAME = "datadive"
 CULLER_NAME = "idle-culler"
-SERVICE_SCOPES = ["list:users", "read:users", "list:groups", "read:groups"]
+SERVICE_SCOPES = [
+    "list:users",
+    "read:users",
+    "list:groups",
+    "read:groups",
+    # guest servers: a guest whose editor invitations all ended is removed (server stopped)
+    f"delete:users!group={GUEST_GROUP}",
+]
 SERVER_TOKEN_SCOPES = [
     "users:activity!user",
     "access:servers!server",
@@ -140,7 +149,7 @@ CHOICES = {
 }
 
 
-def _check(options: dict) -> dict:
+def _check(options: dict[str, Any]) -> dict[str, Any]:
     unknown = set(options) - set(OPTIONS)
     if unknown:
         raise TypeError(
@@ -184,7 +193,7 @@ def _check(options: dict) -> dict:
     return opts
 
 
-def _service_env(opts: dict) -> dict:
+def _service_env(opts: dict[str, Any]) -> dict[str, Any]:
     env = {k: os.environ[k] for k in SERVICE_ENV_PASSTHROUGH if k in os.environ}
     password = os.environ.get(SERVICE_DB_PASSWORD_ENV) or os.environ.get("PGPASSWORD")
     if password:
@@ -199,7 +208,7 @@ def _service_env(opts: dict) -> dict:
     return env
 
 
-def _merge_service(mine: dict, theirs: dict) -> dict:
+def _merge_service(mine: dict[str, Any], theirs: dict[str, Any]) -> dict:
     """An entry the admin wrote (e.g. z2jh ``hub.services.datadive``) completes ours: their keys
     win, environments and allowed scopes are combined."""
     merged = {**mine, **theirs}
@@ -214,7 +223,7 @@ def _merge_service(mine: dict, theirs: dict) -> dict:
     return merged
 
 
-def _merge_role(mine: dict, theirs: dict) -> dict:
+def _merge_role(mine: dict[str, Any], theirs: dict[str, Any]) -> dict:
     """Our scopes stand (least privilege); members the admin listed are kept."""
     merged = dict(mine)
     for kind in ("users", "groups", "services"):
@@ -224,7 +233,7 @@ def _merge_role(mine: dict, theirs: dict) -> dict:
     return merged
 
 
-def _combine(items: list, new: list, merge) -> list:
+def _combine(items: list[Any], new: list[Any], merge) -> list:
     existing = {i.get("name"): i for i in items}
     names = {n["name"] for n in new}
     return [i for i in items if i.get("name") not in names] + [
@@ -232,7 +241,7 @@ def _combine(items: list, new: list, merge) -> list:
     ]
 
 
-def _add_args(existing: list, *args: str) -> list:
+def _add_args(existing: list[Any], *args: str) -> list[Any]:
     """``existing`` + the ``args`` it lacks (so a second configure(c) adds nothing)."""
     return [*existing, *(a for a in args if a not in existing)]
 
@@ -315,6 +324,8 @@ def configure(c, **options):
         **hooks.server_environment(server_url),
     }
     c.Spawner.pre_spawn_hook = hooks.pre_spawn_hook
+    # the guests' sign-in of Datadive's authenticators (guest servers) redeems tickets here
+    c.GuestLoginMixin.datadive_service_url = server_url
     c.Spawner.default_url = "/lab"
     if opts["contents_manager"]:
         c.Spawner.args = _add_args(
@@ -343,7 +354,7 @@ def configure(c, **options):
     return c
 
 
-def _configure_local_spawner(c, opts: dict) -> None:
+def _configure_local_spawner(c, opts: dict[str, Any]) -> None:
     """User servers as local processes: all as the hub's account ('local') or each as its own
     system account ('system-users', see datadive_hub.system_users)."""
     python = opts["server_python"] or sys.executable
@@ -369,7 +380,7 @@ def _configure_local_spawner(c, opts: dict) -> None:
     c.Spawner.http_timeout = 120
 
 
-def _configure_kubespawner(c, opts: dict) -> None:
+def _configure_kubespawner(c, opts: dict[str, Any]) -> None:
     """KubeSpawner settings Datadive relies on (image, resources and profiles come from the chart)."""
     c.JupyterHub.spawner_class = "kubespawner.KubeSpawner"
     c.KubeSpawner.modify_pod_hook = hooks.modify_pod_hook
@@ -392,7 +403,7 @@ def _configure_kubespawner(c, opts: dict) -> None:
     }
 
 
-def _configure_oidc(c, opts: dict) -> None:
+def _configure_oidc(c, opts: dict[str, Any]) -> None:
     c.JupyterHub.authenticator_class = "datadive_hub.auth.oidc.DatadiveOAuthenticator"
     a = c.DatadiveOAuthenticator
     if opts["oidc_issuer"]:

@@ -24,7 +24,7 @@ def make_engine(url: str, **kwargs) -> Engine:
         engine = create_engine(url, **kwargs)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(conn, _record):  # pragma: no cover - trivial
+        def _sqlite_pragmas(conn, _record) -> None:  # pragma: no cover - trivial
             cur = conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
@@ -53,7 +53,7 @@ def watch_held_connections(engine: Engine, log: logging.Logger) -> None:
             )
 
     @event.listens_for(engine, "checkout")
-    def _checkout(_conn, record, _proxy):
+    def _checkout(_conn, record, _proxy) -> None:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -62,7 +62,7 @@ def watch_held_connections(engine: Engine, log: logging.Logger) -> None:
         loop.call_soon(check, record, mark)
 
     @event.listens_for(engine, "checkin")
-    def _checkin(_conn, record):
+    def _checkin(_conn, record) -> None:
         record.info.pop("datadive_checkout", None)
 
 

@@ -13,6 +13,10 @@ import importlib
 import inspect
 import sys
 import textwrap
+from typing import Any
+
+from traitlets import TraitType
+from traitlets.config import Configurable
 
 # (import path, class name, section where it runs, inherited traits worth listing)
 CLASSES = [
@@ -65,19 +69,23 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def _default(cls, name: str, trait, instance) -> str:
+def _default(
+    cls: type[Configurable], name: str, trait: TraitType[Any, Any], instance: Configurable | None
+) -> str:
     """The default as written in the code; computed defaults from ``instance`` when one is given
     (only for classes whose computed defaults do not depend on the machine), else "(computed)"."""
     generator = cls._all_trait_default_generators.get(name)
     if generator is not None and generator != trait.default:
         return repr(getattr(instance, name)) if instance is not None else "(computed)"
     try:
-        return trait.default_value_repr()
+        return str(trait.default_value_repr())
     except Exception:  # pragma: no cover - exotic trait types
         return ""
 
 
-def trait_rows(cls, inherited: list[str], instance=None) -> list[tuple[str, str, str, str]]:
+def trait_rows(
+    cls: type[Configurable], inherited: list[str], instance: Configurable | None = None
+) -> list[tuple[str, str, str, str]]:
     """(name, type, default, help) for the configurable traits ``cls`` defines (+ ``inherited``)."""
     own = set(cls.class_own_traits(config=True))
     rows = []

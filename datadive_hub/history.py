@@ -15,12 +15,14 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from datadive_contents.stores.base import NotFound, ObjectInfo, ObjectStore
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from . import file_names, provenance
 from .models import FileVersion, Snapshot, TrashEntry, utcnow
 from .models.projects import new_id
 
@@ -30,6 +32,8 @@ PARALLEL = 16
 #: a snapshot whose listing saw writes is taken again at most this many times, then refused
 SNAPSHOT_ATTEMPTS = 3
 SNAPSHOT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}")
+#: the pseudo-name of the project as it is now, in comparisons (no snapshot may take it)
+CURRENT = "current"
 
 
 class HistoryError(Exception):
@@ -64,6 +68,21 @@ def encode_cursor(version_id: str) -> str:
     return base64.urlsafe_b64encode(b"v1:" + version_id.encode()).rstrip(b"=").decode()
 
 
+def encode_offset(offset: int) -> str:
+    """The opaque cursor of a renamed file's versions (a position in their list)."""
+    return base64.urlsafe_b64encode(b"o1:%d" % offset).rstrip(b"=").decode()
+
+
+def decode_offset(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4))
+        if raw.startswith(b"o1:") and raw[3:].isdigit():
+            return int(raw[3:])
+    except (ValueError, UnicodeError):
+        pass
+    raise HistoryError(400, BAD_CURSOR)
+
+
 def decode_cursor(cursor: str) -> str:
     try:
         raw = base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4))
@@ -78,19 +97,19 @@ def record_writes(
     sessions: SessionFactory, project_id: str, infos: Iterable[ObjectInfo], author: str
 ) -> None:
     """Remember who wrote these versions (rows for versions the store gave an id to)."""
-    rows = [
-        FileVersion(project_id=project_id, path=i.key, version_id=i.version_id, author=author)
-        for i in infos
-        if i.version_id
-    ]
-    if not rows:
+    infos = [i for i in infos if i.version_id]
+    if not infos:
         return
     with sessions() as db:
-        db.add_all(rows)
+        db.add_all(
+            FileVersion(project_id=project_id, path=i.key, version_id=i.version_id, author=author)
+            for i in infos
+        )
+        file_names.note_writes(db, project_id, infos)
         db.commit()
 
 
-def authors_of(sessions: SessionFactory, project_id: str, version_ids: list[str]) -> dict:
+def authors_of(sessions: SessionFactory, project_id: str, version_ids: list[str]) -> dict[str, Any]:
     """version id → author, for the ids recorded by this service (one query)."""
     if not version_ids:
         return {}
@@ -111,7 +130,7 @@ def write_marker(sessions: SessionFactory, project_id: str) -> tuple[int, int]:
     return v or 0, t or 0
 
 
-def version_json(v: ObjectInfo, author: str | None, current: ObjectInfo | None) -> dict:
+def version_json(v: ObjectInfo, author: str | None, current: ObjectInfo | None) -> dict[str, Any]:
     return {
         "path": v.key,
         "name": v.key.rsplit("/", 1)[-1],
@@ -132,17 +151,28 @@ async def versions_page(
     key: str,
     limit: int,
     cursor: str | None,
-) -> dict:
+) -> dict[str, Any]:
     """One page of ``key``'s versions, newest first, each with its author: one LIST and one HEAD
     on S3, one query for the authors. A version the service did not record (written by another
     S3 tool, or before this index existed) gets its author from the object's metadata."""
-    after = None if cursor is None else decode_cursor(cursor)
-    try:
-        page, nxt = await store.list_versions_page(key, limit, after)
-    except NotFound:
-        if cursor is None:
-            raise
-        raise HistoryError(400, BAD_CURSOR) from None
+    file_id, segments = await asyncio.to_thread(file_names.history_of, sessions, project_id, key)
+    if len(segments) == 1 and segments[0].first is None:
+        after = None if cursor is None else decode_cursor(cursor)
+        try:
+            page, nxt = await store.list_versions_page(key, limit, after)
+        except NotFound:
+            if cursor is None:
+                raise
+            raise HistoryError(400, BAD_CURSOR) from None
+        next_cursor = encode_cursor(nxt) if nxt else None
+    else:  # renamed: the versions of each of its names, between the renames
+        offset = 0 if cursor is None else decode_offset(cursor)
+        versions: list[ObjectInfo] = []
+        for seg in segments:
+            versions += file_names.cut(await store.list_versions(seg.path), seg)
+        page = versions[offset : offset + limit]
+        more = offset + limit < len(versions)
+        next_cursor = encode_offset(offset + limit) if more else None
     current = await store.head(key)
     if not page and current is None and cursor is None:
         raise HistoryError(404, f"No file {key!r} (and no history of it) in this project")
@@ -155,23 +185,47 @@ async def versions_page(
 
         async def meta(v: ObjectInfo) -> ObjectInfo | None:
             async with sem:
-                return await store.head(key, version_id=v.version_id)
+                return await store.head(v.key, version_id=v.version_id)
 
         for v, got in zip(missing, await asyncio.gather(*map(meta, missing)), strict=True):
-            if got is not None and got.author:
+            if got is not None and got.author and v.version_id:
                 known[v.version_id] = got.author
     return {
         "path": key,
-        "versions": [version_json(v, known.get(v.version_id) or v.author, current) for v in page],
-        "next": encode_cursor(nxt) if nxt else None,
+        "file_id": file_id,
+        "versions": [
+            version_json(v, known.get(v.version_id or "") or v.author, current) for v in page
+        ],
+        "next": next_cursor,
     }
+
+
+async def under_earlier_name(
+    store: ObjectStore, sessions: SessionFactory, project_id: str, key: str, vid: str
+) -> tuple[str, ObjectInfo | None]:
+    """Version ``vid`` of the file now at ``key`` from before a rename: (the key it has there,
+    its info); (``key``, None) when no earlier name of the file holds it."""
+    _, segments = await asyncio.to_thread(file_names.history_of, sessions, project_id, key)
+    for seg in segments:
+        if seg.path != key:
+            info = await store.head(seg.path, version_id=vid)
+            if info is not None:
+                return seg.path, info
+    return key, None
 
 
 async def restore_version(
     store: ObjectStore, sessions: SessionFactory, project_id: str, key: str, vid: str, author: str
 ) -> ObjectInfo:
-    """Roll ``key`` forward to the content of ``vid`` (recorded as written by ``author``)."""
+    """Roll ``key`` forward to the content of ``vid`` (recorded as written by ``author``); a
+    version from one of the file's earlier names is copied over from there."""
     if await store.head(key, version_id=vid) is None:
+        old, found = await under_earlier_name(store, sessions, project_id, key, vid)
+        if found is not None:
+            stream = store.open_stream(old, version_id=vid)
+            info = await store.put_stream(key, stream, author=author)
+            record_writes(sessions, project_id, [info], author)
+            return info
         raise HistoryError(
             404,
             f"No version {vid!r} of {key!r} (it may have been removed by a retention rule); "
@@ -207,7 +261,7 @@ def add_trash(
         db.commit()
 
 
-def trash_json(t: TrashEntry) -> dict:
+def trash_json(t: TrashEntry) -> dict[str, Any]:
     return {
         "id": t.id,
         "path": t.path,
@@ -219,7 +273,9 @@ def trash_json(t: TrashEntry) -> dict:
     }
 
 
-def trash_page(sessions: SessionFactory, project_id: str, limit: int, after: int | None) -> dict:
+def trash_page(
+    sessions: SessionFactory, project_id: str, limit: int, after: int | None
+) -> dict[str, Any]:
     """Deleted files and folders not restored yet, newest first (``after``: an entry id)."""
     q = select(TrashEntry).where(
         TrashEntry.project_id == project_id, TrashEntry.restored_at.is_(None)
@@ -233,7 +289,7 @@ def trash_page(sessions: SessionFactory, project_id: str, limit: int, after: int
     return {"trash": [trash_json(t) for t in rows], "next": str(rows[-1].id) if more else None}
 
 
-async def _latest_versions(store: ObjectStore, pairs: list[list]) -> list[tuple[str, str]]:
+async def _latest_versions(store: ObjectStore, pairs: list[list[Any]]) -> list[tuple[str, str]]:
     """(path, version id) to restore; a file deleted without a version id gets its newest."""
     out = []
     for path, vid in pairs:
@@ -281,7 +337,7 @@ async def _restore_all(
 
 async def restore_from_trash(
     store: ObjectStore, sessions: SessionFactory, project_id: str, path: str, author: str
-) -> dict:
+) -> dict[str, Any]:
     """Bring back the newest deleted file or folder at ``path`` (roll forward: each file's last
     version becomes current again). 409 if something exists at that path now."""
     with sessions() as db:
@@ -335,10 +391,15 @@ def check_snapshot_name(value) -> str:
             "name must be 1 to 100 letters, digits, spaces, '.', '_' or '-', starting with a "
             "letter or digit (e.g. 'submitted-2026-12')",
         )
+    if value.strip() == CURRENT:
+        raise HistoryError(
+            400,
+            f"{CURRENT!r} names the project as it is now (in comparisons); choose another name",
+        )
     return value.strip()
 
 
-def snapshot_json(s: Snapshot) -> dict:
+def snapshot_json(s: Snapshot) -> dict[str, Any]:
     return {
         "name": s.name,
         "created_at": iso(s.created_at),
@@ -350,7 +411,7 @@ def snapshot_json(s: Snapshot) -> dict:
 
 @dataclass
 class Taken:
-    snapshot: dict
+    snapshot: dict[str, Any]
     requests: int
     attempts: int
 
@@ -404,15 +465,16 @@ async def take_snapshot(
     )
     snap.id = new_id()
     snap.manifest_key = manifest_key(project_id, snap.id)
+    entries = [
+        {"path": f.key, "version_id": f.version_id, "size": f.size, "etag": f.etag} for f in latest
+    ]
     manifest = {
         "name": name,
         "project_id": project_id,
         "created_at": iso(utcnow()),
         "created_by": author,
-        "files": [
-            {"path": f.key, "version_id": f.version_id, "size": f.size, "etag": f.etag}
-            for f in latest
-        ],
+        "files": entries,
+        **await read_provenance(files, entries),
     }
     await root.put(
         snap.manifest_key,
@@ -436,6 +498,46 @@ async def take_snapshot(
     return Taken(out, root.request_count - before, attempt)
 
 
+async def read_provenance(files: ObjectStore, entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """``templates``, ``environment``, ``data_read`` (and ``skipped`` notebooks) of a manifest's
+    files: one GET per notebook (bounded: ``provenance.notebooks_to_read``), plus one version
+    listing per data file read at a version the snapshot does not hold."""
+    notebooks, skipped = provenance.notebooks_to_read(entries)
+    sem = asyncio.Semaphore(PARALLEL)
+
+    async def read(f: dict[str, Any]) -> dict[str, Any]:
+        async with sem:
+            data, _ = await files.get(f["path"], version_id=f["version_id"])
+        return await asyncio.to_thread(provenance.notebook_provenance, data)
+
+    found = dict(
+        zip(
+            [f["path"] for f in notebooks],
+            await asyncio.gather(*map(read, notebooks)),
+            strict=True,
+        )
+    )
+    versions = {f["path"]: {f["etag"]: f["version_id"]} for f in entries}
+    older = sorted(
+        {
+            r["path"]
+            for p in found.values()
+            for r in p["data_read"]
+            if not r.get("version_id") and r.get("etag") not in versions.get(r["path"], {})
+        }
+    )[: provenance.MAX_NOTEBOOKS]
+    for path, listed in zip(
+        older, await asyncio.gather(*(files.list_versions(p) for p in older)), strict=True
+    ):
+        versions.setdefault(path, {}).update({v.etag: v.version_id for v in listed})
+    return {
+        "templates": provenance.merge_templates(found),
+        "environment": provenance.environment_of(entries),
+        "data_read": provenance.merge_reads(found, versions),
+        "skipped_notebooks": skipped,
+    }
+
+
 def find_snapshot(sessions: SessionFactory, project_id: str, name: str) -> Snapshot:
     with sessions() as db:
         snap = db.scalar(
@@ -450,7 +552,7 @@ def find_snapshot(sessions: SessionFactory, project_id: str, name: str) -> Snaps
         return snap
 
 
-def list_snapshots(sessions: SessionFactory, project_id: str) -> list[dict]:
+def list_snapshots(sessions: SessionFactory, project_id: str) -> list[dict[str, Any]]:
     with sessions() as db:
         rows = db.scalars(
             select(Snapshot)
@@ -460,7 +562,7 @@ def list_snapshots(sessions: SessionFactory, project_id: str) -> list[dict]:
         return [snapshot_json(s) for s in rows]
 
 
-async def read_manifest(root: ObjectStore, snap: Snapshot) -> dict:
+async def read_manifest(root: ObjectStore, snap: Snapshot) -> dict[str, Any]:
     try:
         data, _ = await root.get(snap.manifest_key)
     except NotFound:
@@ -472,6 +574,51 @@ async def read_manifest(root: ObjectStore, snap: Snapshot) -> dict:
     return json.loads(data)
 
 
+async def files_of(
+    root: ObjectStore, files: ObjectStore, sessions: SessionFactory, project_id: str, name: str
+) -> dict[str, dict[str, Any]]:
+    """path → {path, version_id, size, etag} of snapshot ``name`` (or of the project now)."""
+    if name == CURRENT:
+        return {
+            f.key: {"path": f.key, "version_id": f.version_id, "size": f.size, "etag": f.etag}
+            for f in await files.list_latest("")
+        }
+    manifest = await read_manifest(root, find_snapshot(sessions, project_id, name))
+    return {f["path"]: f for f in manifest["files"]}
+
+
+def same_content(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return a["version_id"] == b["version_id"] if a["version_id"] else a["etag"] == b["etag"]
+
+
+async def compare_snapshots(
+    root: ObjectStore,
+    files: ObjectStore,
+    sessions: SessionFactory,
+    project_id: str,
+    name: str,
+    other: str,
+) -> dict[str, Any]:
+    """What changed from snapshot ``name`` to ``other`` (a snapshot or ``current``): files
+    added, removed and changed (a changed file names both versions). Equal content under two
+    version ids (a restore) counts as unchanged."""
+    old = await files_of(root, files, sessions, project_id, name)
+    new = await files_of(root, files, sessions, project_id, other)
+    changed = [
+        {"path": p, "from": old[p], "to": new[p]}
+        for p in sorted(old.keys() & new.keys())
+        if not same_content(old[p], new[p]) and old[p]["etag"] != new[p]["etag"]
+    ]
+    return {
+        "from": name,
+        "to": other,
+        "added": [new[p] for p in sorted(new.keys() - old.keys())],
+        "removed": [old[p] for p in sorted(old.keys() - new.keys())],
+        "changed": changed,
+        "unchanged": len(old.keys() & new.keys()) - len(changed),
+    }
+
+
 async def restore_snapshot(
     root: ObjectStore,
     files: ObjectStore,
@@ -479,7 +626,7 @@ async def restore_snapshot(
     project_id: str,
     name: str,
     author: str,
-) -> dict:
+) -> dict[str, Any]:
     """Roll the project forward to snapshot ``name``: each changed or deleted file gets its
     recorded version back as a new version; files created since go to the trash (one entry
     each). Every recorded version is checked first: if one is gone, nothing changes (404)."""
@@ -528,6 +675,7 @@ __all__ = [
     "HistoryError",
     "add_trash",
     "authors_of",
+    "compare_snapshots",
     "record_writes",
     "restore_from_trash",
     "restore_snapshot",

@@ -7,6 +7,7 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote
 
 from jupyterhub.services.auth import HubOAuth
@@ -19,10 +20,12 @@ class HubUser:
     """The caller as the service sees it."""
 
     name: str
-    kind: str = "user"  # "user" or "service"
+    kind: str = "user"  # "user", "service" or "guest" (datadive_hub.guests)
     admin: bool = False
     groups: frozenset[str] = field(default_factory=frozenset)
     scopes: frozenset[str] = field(default_factory=frozenset)  # of the token that authenticated
+    #: a guest's role per project id, from its live invitations (empty for everyone else)
+    guest_roles: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
 
 class HubUsers:
@@ -32,10 +35,10 @@ class HubUsers:
         self.api_url = api_url.rstrip("/")
         self.api_token = api_token
         self.ttl = ttl
-        self._cache: dict[tuple[str, str], tuple[float, dict | None]] = {}
-        self._pending: dict[tuple[str, str], asyncio.Future] = {}
+        self._cache: dict[tuple[str, str], tuple[float, dict[str, Any] | None]] = {}
+        self._pending: dict[tuple[str, str], asyncio.Future[Any]] = {}
 
-    async def _get(self, path: str) -> dict | None:
+    async def _get(self, path: str) -> dict[str, Any] | None:
         key = ("GET", path)
         hit = self._cache.get(key)
         if hit and time.monotonic() - hit[0] < self.ttl:
@@ -49,28 +52,32 @@ class HubUsers:
             pending.add_done_callback(lambda _: self._pending.pop(key, None))
         return await asyncio.shield(pending)
 
-    async def _fetch(self, key: tuple[str, str], path: str) -> dict | None:
+    async def _fetch(self, key: tuple[str, str], path: str) -> dict[str, Any] | None:
+        model = await self._request("GET", path)
+        self._cache[key] = (time.monotonic(), model)
+        return model
+
+    async def _request(self, method: str, path: str) -> dict[str, Any] | None:
+        """One call to the hub's REST API (None: 404); 502 saying what failed otherwise."""
         req = HTTPRequest(
             f"{self.api_url}/{path}",
+            method=method,
             headers={"Authorization": f"token {self.api_token}"},
             request_timeout=10,
         )
         try:
             resp = await AsyncHTTPClient().fetch(req)
-            model = json.loads(resp.body)
+            return json.loads(resp.body) if resp.body else {}
         except HTTPClientError as e:
             if e.code == 404:
-                model = None
-            else:
-                raise web.HTTPError(
-                    502, f"JupyterHub's API answered {e.code} for {path}; check the hub is running"
-                ) from e
+                return None
+            raise web.HTTPError(
+                502, f"JupyterHub's API answered {e.code} for {method} {path}; check the hub"
+            ) from e
         except OSError as e:
             raise web.HTTPError(502, f"JupyterHub's API is unreachable ({e}); check the hub") from e
-        self._cache[key] = (time.monotonic(), model)
-        return model
 
-    async def resolve(self, model: dict) -> HubUser:
+    async def resolve(self, model: dict[str, Any]) -> HubUser:
         kind = model.get("kind", "user")
         name = model["name"]
         if kind != "user":
@@ -90,6 +97,16 @@ class HubUsers:
     async def group_exists(self, name: str) -> bool:
         return await self._get(f"groups/{quote(name, safe='')}") is not None
 
+    async def group_members(self, name: str) -> list[str]:
+        """The names of a hub group's members now (not cached; [] when there is no group)."""
+        model = await self._request("GET", f"groups/{quote(name, safe='')}")
+        return list((model or {}).get("users") or [])
+
+    async def delete_user(self, name: str) -> None:
+        """Delete a hub user (the hub stops its servers first); a missing user is fine."""
+        await self._request("DELETE", f"users/{quote(name, safe='')}")
+        self._cache.pop(("GET", f"users/{quote(name, safe='')}"), None)
+
 
 class CoalescingHubOAuth(HubOAuth):
     """HubOAuth whose concurrent look-ups of one token (or cookie) share one request to the hub.
@@ -99,9 +116,9 @@ class CoalescingHubOAuth(HubOAuth):
     answer expired would ask the hub again.
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self._pending: dict[str, asyncio.Future] = {}
+        self._pending: dict[str, asyncio.Future[Any]] = {}
 
     async def _check_hub_authorization(self, url, api_token, cache_key=None, use_cache=True):
         if not use_cache or cache_key is None:

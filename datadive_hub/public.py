@@ -18,6 +18,8 @@ import collections
 import hashlib
 import mimetypes
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from datadive_contents.stores.base import NotFound, StoreError
 from sqlalchemy import select
@@ -38,6 +40,7 @@ SECURITY_HEADERS = {
 }
 #: the largest notebook shown as a page (rendering holds it in memory)
 MAX_NOTEBOOK_BYTES = 50 << 20
+TOO_LARGE = "This notebook is too large to show as a page."
 #: types a browser shows itself; anything else (HTML and SVG included) is a download
 INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"}
 INLINE_TYPES |= {"text/plain", "text/csv"}
@@ -65,6 +68,13 @@ class RateLimiter:
         return wait
 
 
+def client_address(request) -> str:
+    """The address the proxy saw: the last X-Forwarded-For entry (the one the proxy added),
+    else the connection's."""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    return forwarded.split(",")[-1].strip() or request.remote_ip or "?"
+
+
 def render_notebook(raw: bytes, hide_code: bool) -> str:
     """Static HTML of a notebook: nothing executed, no metadata (paths, template inputs, kernel
     details), inputs and prompts left out when ``hide_code``."""
@@ -87,6 +97,34 @@ def render_notebook(raw: bytes, hide_code: bool) -> str:
     return html
 
 
+async def notebook_html(
+    service, store, path: str, version_id: str | None, hide_code: bool, key: tuple[Any, ...]
+) -> str:
+    """The static HTML of one stored version of the notebook ``path`` in ``store`` (a project's
+    view), rendered off the event loop and kept in the service's page cache under ``key`` +
+    the version. Raises NotFound, StoreError, or 413 for a notebook too large to show.
+
+    Serve it only with :data:`SECURITY_HEADERS`' sandbox policy: outputs may hold any HTML."""
+
+    pinned = version_id
+    if not version_id:  # the current version: which one it is now
+        current = await store.head(path)
+        if current is None:
+            raise NotFound(path)
+        version_id, pinned = current.version_id or None, current.version_id or current.etag
+
+    async def render() -> str:
+        info = await store.head(path, version_id=version_id)
+        if info is None:
+            raise NotFound(path)
+        if info.size > MAX_NOTEBOOK_BYTES:
+            raise web.HTTPError(413, f"{TOO_LARGE[:-1]}; ask its owner for a copy")
+        raw, _ = await store.get(path, version_id=version_id)
+        return await asyncio.to_thread(render_notebook, raw, hide_code)
+
+    return await service.public_pages.get((*key, path, pinned, hide_code), render)
+
+
 class PublicHandler(web.RequestHandler):
     """No authentication by design: the token in the URL is the permission."""
 
@@ -99,10 +137,7 @@ class PublicHandler(web.RequestHandler):
             self.set_header(name, value)
 
     def client_address(self) -> str:
-        """The address the proxy saw: the last X-Forwarded-For entry (the one the proxy added),
-        else the connection's."""
-        forwarded = self.request.headers.get("X-Forwarded-For", "")
-        return forwarded.split(",")[-1].strip() or self.request.remote_ip or "?"
+        return client_address(self.request)
 
     _retry_after = 0
 
@@ -154,18 +189,9 @@ class PublicHandler(web.RequestHandler):
             ) from None
 
     async def _notebook(self, store, link: PublicLink) -> None:
-        async def render() -> str:
-            info = await store.head(link.path, version_id=link.version_id)
-            if info is None:
-                raise NotFound(link.path)
-            if info.size > MAX_NOTEBOOK_BYTES:
-                raise web.HTTPError(
-                    413, "This notebook is too large to show as a page; ask its owner for a copy"
-                )
-            raw, _ = await store.get(link.path, version_id=link.version_id)
-            return await asyncio.to_thread(render_notebook, raw, link.hide_code)
-
-        html = await self.service.public_pages.get((link.id, link.version_id), render)
+        html = await notebook_html(
+            self.service, store, link.path, link.version_id, link.hide_code, ("link", link.id)
+        )
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.finish(html)
 
@@ -198,9 +224,11 @@ class PageCache:
 
     def __init__(self, size: int = 32):
         self.size = size
-        self._pages: collections.OrderedDict[tuple, asyncio.Future] = collections.OrderedDict()
+        self._pages: collections.OrderedDict[tuple[Any, ...], asyncio.Future[Any]] = (
+            collections.OrderedDict()
+        )
 
-    async def get(self, key: tuple, render) -> str:
+    async def get(self, key: tuple[Any, ...], render: Callable[[], Awaitable[str]]) -> str:
         fut = self._pages.get(key)
         if fut is None:
             fut = asyncio.ensure_future(render())

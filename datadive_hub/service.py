@@ -2,8 +2,8 @@
 
 JupyterHub starts it (``python -m datadive_hub.service``) with its API token and URLs in the
 environment; ``datadive_hub.configure(c)`` registers it. This module only wires traits to the
-pieces: database (``db``), object store (``datadive_contents``), identity (``hubapi``) and the API
-(``api``).
+pieces: database (``db``), object store (``datadive_contents``), identity (``hubapi``,
+``identity``), the API (``api``) and the HTML pages (``pages``, ``public``).
 """
 
 import asyncio
@@ -12,29 +12,19 @@ import signal
 import sys
 from urllib.parse import urlparse
 
-from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
+from jupyterhub.services.auth import HubOAuthCallbackHandler
+from jupyterhub.traitlets import ByteSpecification
 from jupyterhub.utils import url_path_join
 from tornado import web
 from tornado.httpserver import HTTPServer
-from traitlets import Bool, Dict, Integer, List, Unicode, default, validate
+from traitlets import Bool, Dict, Float, Integer, List, Unicode, default, validate
 from traitlets.config import Application
 
-from . import __version__, db, public
+from . import __version__, db, guest_servers, guests, invite_pages, pages, public
 from .api import api_routes
 from .audit import AuditLog
 from .hubapi import CoalescingHubOAuth, HubUsers
-
-
-class RootHandler(HubOAuthenticated, web.RequestHandler):
-    """``/services/datadive/``: sends signed-in people to the hub, others to sign in."""
-
-    @property
-    def hub_auth(self):
-        return self.settings["hub_auth"]
-
-    @web.authenticated
-    def get(self):
-        self.redirect(self.settings["hub_home"])
+from .storage_policy import StoragePolicy
 
 
 class DatadiveService(Application):
@@ -191,6 +181,118 @@ class DatadiveService(Application):
         "(<prefix>/public/<token>), unknown tokens included; more answer 429 with Retry-After.",
     )
 
+    project_quota_bytes = Integer(
+        0,
+        config=True,
+        help="Most bytes one project may keep in the store, old versions included (0: no "
+        "limit). An upload or copy that would pass it answers 413 before anything is written.",
+    )
+
+    user_quota_bytes = Integer(
+        0,
+        config=True,
+        help="Most bytes the projects a user created may keep together, old versions included "
+        "(0: no limit); checked like project_quota_bytes.",
+    )
+
+    keep_versions = Integer(
+        0,
+        config=True,
+        help="Keep at most this many versions of each file (0: all). Applied by the service "
+        "after each write of the file; versions a snapshot or a 'Recently deleted' entry "
+        "needs are kept. Alternative: an S3 lifecycle rule (docs/history.md).",
+    )
+
+    keep_days = Integer(
+        0,
+        config=True,
+        help="Remove versions of a file older than this many days when the file is next "
+        "written (0: keep); the current content is never removed.",
+    )
+
+    @validate("project_quota_bytes", "user_quota_bytes", "keep_versions", "keep_days")
+    def _check_not_negative(self, proposal):
+        if proposal["value"] < 0:
+            raise ValueError(f"{proposal['trait'].name} must be 0 (no limit) or more")
+        return proposal["value"]
+
+    allow_guests = Bool(
+        True,
+        config=True,
+        help="Let project owners invite external collaborators as guests (POST "
+        "projects/<id>/invitations): a single-use, expiring link; whoever opens it chooses a "
+        "display name and password and can reach the invited project only, as viewer or editor. "
+        "False: new invitations answer 403, invitation links stop working and signed-in guests "
+        "are refused at their next request.",
+    )
+
+    guest_servers = Bool(
+        False,
+        config=True,
+        help="Let editor guests run code on a Jupyter server of their own (off: guests work "
+        "through the service's pages only). The hub knows each such guest as the user "
+        "datadive-guest-<id> in the group datadive-guests; it needs one of Datadive's "
+        "authenticators (they add the guests' sign-in), and the guest's server stops when its "
+        "last editor invitation expires or is revoked.",
+    )
+
+    guest_mem_limit = ByteSpecification(
+        2 * 1024**3,
+        allow_none=True,
+        config=True,
+        help="Memory limit of a guest's server in bytes, or as JupyterHub's Spawner.mem_limit "
+        "(512M, 2G; None: no limit). KubeSpawner enforces it on the pod; Datadive's system-users spawner "
+        "as the data-segment limit of the server and each kernel.",
+    )
+
+    guest_cpu_limit = Float(
+        1.0,
+        config=True,
+        help="CPU cores a guest's server may use (Spawner.cpu_limit; 0: no limit). Enforced by "
+        "KubeSpawner; local spawners have no CPU limit.",
+    )
+
+    guest_sweep_seconds = Float(
+        30.0,
+        config=True,
+        help="Seconds between checks that stop the servers of guests whose invitations expired "
+        "(a revocation stops them at once).",
+    )
+
+    guest_session_hours = Integer(
+        12,
+        config=True,
+        help="Hours a guest stays signed in (the lifetime of the service's signed guest cookie); "
+        "their access still ends at once when their invitation expires or is revoked.",
+    )
+
+    @validate("guest_session_hours", "invitation_default_days", "invitation_max_days")
+    def _check_positive(self, proposal):
+        if proposal["value"] < 1:
+            raise ValueError(f"{proposal['trait'].name} must be at least 1")
+        return proposal["value"]
+
+    invitation_default_days = Integer(
+        14,
+        config=True,
+        help="Days an invitation stays valid when its owner gives no 'expires' time (at most "
+        "invitation_max_days).",
+    )
+
+    invitation_max_days = Integer(
+        365,
+        config=True,
+        help="Longest an invitation (and so a guest's access) may last, in days from its creation; "
+        "a later 'expires' answers 400.",
+    )
+
+    guest_form_posts_per_minute = Integer(
+        10,
+        config=True,
+        help="Invitation and guest sign-in forms one client address may send per minute (wrong "
+        "passwords included); more answer 429 with Retry-After.",
+    )
+
     publish_builtin_templates = Bool(
         True, config=True, help="Publish the built-in template library at start-up."
     )
@@ -215,7 +317,7 @@ class DatadiveService(Application):
 
     # -- wiring -------------------------------------------------------------------------
 
-    def initialize(self, argv=None):
+    def initialize(self, argv=None) -> None:
         super().initialize(argv)
         if self.config_file:
             self.load_config_file(self.config_file)
@@ -237,7 +339,19 @@ class DatadiveService(Application):
         self.hub_users = HubUsers(self.hub_api_url, token)
         self.public_rate_limiter = public.RateLimiter(self.public_requests_per_minute)
         self.public_pages = public.PageCache()
+        self.guest_form_limiter = public.RateLimiter(self.guest_form_posts_per_minute)
+        self.guest_tickets = guest_servers.Tickets()
+        self.cookie_secret = guests.cookie_secret(token)
         self.audit = AuditLog(self.session_factory, self.log)
+        self.storage = StoragePolicy(
+            self.store,
+            self.session_factory,
+            self.log,
+            project_quota=self.project_quota_bytes,
+            user_quota=self.user_quota_bytes,
+            keep_versions=self.keep_versions,
+            keep_days=self.keep_days,
+        )
         self.log.info(
             "Datadive service %s: database %s, store %s (%s), JupyterHub API %s",
             __version__,
@@ -251,21 +365,24 @@ class DatadiveService(Application):
         prefix = self.service_prefix
         api_prefix = url_path_join(prefix, "api/v1/")
         handlers = [
-            (prefix.rstrip("/") + "/?", RootHandler),
+            (prefix.rstrip("/") + "/?", pages.root_handler),
             (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
             *api_routes(api_prefix),
             *[(url_path_join(prefix, pattern), h) for pattern, h in public.routes],
+            *[(url_path_join(prefix, pattern), h) for pattern, h in pages.routes],
+            *[(url_path_join(prefix, pattern), h) for pattern, h in invite_pages.routes],
         ]
         return web.Application(
             handlers,
             hub_auth=self.hub_auth,
-            hub_home=url_path_join(self.hub_auth.hub_prefix, "home"),
             session_factory=self.session_factory,
             datadive=self,
             log=self.log,
             api_prefix=api_prefix,
-            cookie_secret=os.urandom(32),
+            cookie_secret=self.cookie_secret,
+            # checked by the guest forms and guests' API requests themselves (guests.check_xsrf)
             xsrf_cookies=False,
+            xsrf_cookie_kwargs={"path": prefix, "samesite": "Strict"},
         )
 
     def publish_builtins(self) -> None:
@@ -283,6 +400,8 @@ class DatadiveService(Application):
         server = HTTPServer(self.make_app(), xheaders=True, max_body_size=self.max_json_body_bytes)
         server.listen(url.port or 80, url.hostname or "127.0.0.1")
         self.audit.start()
+        self.guest_sweep_wanted = asyncio.Event()
+        sweeper = asyncio.ensure_future(guest_servers.sweep_forever(self))
         self.log.info(
             "Datadive service listening on %s (prefix %s)", self.service_url, self.service_prefix
         )
@@ -292,18 +411,21 @@ class DatadiveService(Application):
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         server.stop()
+        sweeper.cancel()
         self.audit.stop()  # writes what is still queued
+        await self.storage.settle()
         await self.store.close()
         self.engine.dispose()
 
-    def start(self):
+    def start(self) -> None:
         asyncio.run(self.run())
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     app = DatadiveService.instance()
     app.initialize(argv)
     app.start()
+    return 0
 
 
 if __name__ == "__main__":

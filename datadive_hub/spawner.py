@@ -10,6 +10,12 @@ that looks like a storage or database credential from the spawner's environment;
 from __future__ import annotations
 
 import fnmatch
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jupyterhub.spawner import Spawner
+
+from . import guest_login
 
 # Environment variable names a user server must never receive (case-insensitive globs).
 CREDENTIAL_ENV_PATTERNS = (
@@ -39,8 +45,9 @@ def server_environment(service_url: str) -> dict[str, str]:
     return {"DATADIVE_SERVICE_URL": service_url}
 
 
-def pre_spawn_hook(spawner) -> None:
-    """Drop credential-like variables from ``spawner.environment`` and ``spawner.env_keep``."""
+async def pre_spawn_hook(spawner: Spawner) -> None:
+    """Drop credential-like variables from ``spawner.environment`` and ``spawner.env_keep``; for
+    a guest's server, the service's permission and limits (:mod:`datadive_hub.guest_login`)."""
     dropped = sorted(k for k in spawner.environment if is_credential(k))
     if dropped:
         spawner.environment = {k: v for k, v in spawner.environment.items() if k not in dropped}
@@ -53,9 +60,10 @@ def pre_spawn_hook(spawner) -> None:
             ", ".join(dropped + kept),
             spawner.user.name,
         )
+    await guest_login.check_guest_spawn(spawner)
 
 
-def modify_pod_hook(spawner, pod):
+def modify_pod_hook(spawner: Spawner, pod: Any) -> Any:
     """Remove credential-like env entries from every container of a KubeSpawner pod."""
     dropped = []
     for container in [*(pod.spec.containers or []), *(pod.spec.init_containers or [])]:
@@ -72,5 +80,6 @@ def modify_pod_hook(spawner, pod):
     return pod
 
 
-def _env_name(entry) -> str:
-    return entry["name"] if isinstance(entry, dict) else entry.name
+def _env_name(entry: Any) -> str:
+    """The name of a container env entry (a dict or a kubernetes ``V1EnvVar``)."""
+    return str(entry["name"] if isinstance(entry, dict) else entry.name)

@@ -18,6 +18,7 @@ import hashlib
 import os
 import pwd
 import re
+import resource
 import shutil
 import stat
 import subprocess
@@ -192,8 +193,13 @@ class SystemUserSpawner(LocalProcessSpawner):
     def make_preexec_fn(self, name):
         become = set_user_setuid(self.account, chdir=False)
         home = self.home
+        limit = self.mem_limit  # guests' servers (datadive_hub.guest_login): bytes or None
 
-        def preexec():
+        def preexec() -> None:
+            if limit:
+                # the server's and every kernel's data segment (heap and anonymous mappings):
+                # an allocation beyond it fails (MemoryError) instead of starving the machine
+                resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
             become()
             os.chdir(home)
 
@@ -207,5 +213,5 @@ class SystemUserSpawner(LocalProcessSpawner):
         env["JUPYTER_RUNTIME_DIR"] = os.path.join(self.runtime_root, str(entry.pw_uid))
         return env
 
-    async def move_certs(self, paths):
+    async def move_certs(self, paths) -> None:
         raise NotImplementedError("SystemUserSpawner does not support internal_ssl")

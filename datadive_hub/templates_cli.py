@@ -271,7 +271,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return args.func(args)
+        code: int = args.func(args)
+        return code
     except CLIError as e:
         print(f"datadive templates: {e}", file=sys.stderr)
         return e.code

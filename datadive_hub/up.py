@@ -20,7 +20,10 @@ import textwrap
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import psutil
 
@@ -58,7 +61,8 @@ c.JupyterHub.cleanup_proxy = True
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def step(n: int, total: int, text: str) -> None:
@@ -68,14 +72,17 @@ def step(n: int, total: int, text: str) -> None:
 def _get(url: str, timeout: float = 2) -> int:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as r:
-            return r.status
+            status: int = r.status
+            return status
     except urllib.error.HTTPError as e:
         return e.code
     except OSError:
         return 0
 
 
-def wait_until(check, timeout: float, proc: subprocess.Popen, what: str, log: Path) -> None:
+def wait_until(
+    check: Callable[[], bool], timeout: float, proc: subprocess.Popen[bytes], what: str, log: Path
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -101,7 +108,7 @@ PROBE_CODE = (
 )
 
 
-def start_probe(python: str, users_dir: Path) -> subprocess.Popen | OSError:
+def start_probe(python: str, users_dir: Path) -> subprocess.Popen[str] | OSError:
     """Start ``python`` as an unprivileged account: can it import the user server and reach
     the homes? (An OSError if it cannot even be started.)"""
     env = {k: os.environ[k] for k in ("PATH", "PYTHONPATH", "LANG") if k in os.environ}
@@ -111,7 +118,7 @@ def start_probe(python: str, users_dir: Path) -> subprocess.Popen | OSError:
         return e
 
 
-def _popen_as_nobody(python: str, users_dir: Path, env: dict) -> subprocess.Popen:
+def _popen_as_nobody(python: str, users_dir: Path, env: dict[str, Any]) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [python, "-c", PROBE_CODE, str(users_dir)],
         cwd="/",
@@ -125,7 +132,7 @@ def _popen_as_nobody(python: str, users_dir: Path, env: dict) -> subprocess.Pope
     )
 
 
-def probe_error(probe: subprocess.Popen | OSError, python: str, users_dir: Path) -> str | None:
+def probe_error(probe: subprocess.Popen[str] | OSError, python: str, users_dir: Path) -> str | None:
     """None if the probe succeeded, else why another account cannot run user servers."""
     if isinstance(probe, OSError):
         last = str(probe)
@@ -219,7 +226,7 @@ def write_config(
     return cfg
 
 
-def stop_tree(proc: subprocess.Popen, timeout: float = 20) -> None:
+def stop_tree(proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
     """Stop JupyterHub (which stops the proxy, the service and user servers), then any straggler."""
     try:
         children = psutil.Process(proc.pid).children(recursive=True)
@@ -292,7 +299,7 @@ def up(
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     stopping = False
 
-    def _stop(signum, frame):
+    def _stop(signum: int, frame: FrameType | None) -> None:
         nonlocal stopping
         if not stopping:
             stopping = True
@@ -305,7 +312,7 @@ def up(
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     url = f"http://{ip}:{port}"
-    proc: subprocess.Popen | None = None
+    proc: subprocess.Popen[bytes] | None = None
     try:
         with open(log, "ab") as logf:
             proc = subprocess.Popen(

@@ -1,4 +1,4 @@
-/** jest: unit tests of the panel's logic (src/logic.ts, src/api.ts helpers, src/model.ts with a fake client). */
+/** jest: unit tests of the panel's pure logic (src/*logic.ts, formschema, drafts, generatedcells, ...), src/api.ts helpers, src/model.ts with a fake client. */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],

@@ -21,46 +21,13 @@ ROUTE_MODULES = [
     "cells",
     "codebook",
     "environments",
+    "history",
     "hubproxy",
     "landing",
     "sync",
     "templates",
     "values",
 ]
-
-
-def connect_contents(cm, client: ServiceClient) -> bool:
-    """Put a DatadiveContentsManager that has no store of its own in Datadive mode: projects from
-    the hub service, files through the service (this server holds no storage credentials)."""
-    if getattr(cm, "project_source", False) is not None or getattr(cm, "store_url", None):
-        return False
-    if not client.configured:
-        return False
-    from datadive_contents.stores.hub import HubServiceStore
-
-    async def projects():
-        out, cursor = [], None
-        while True:
-            query = {"limit": "500", **({"cursor": cursor} if cursor else {})}
-            page = await client.request("GET", "projects", query=query)
-            out += page["projects"]
-            cursor = page.get("next")
-            if not cursor:
-                return out
-
-    async def create_project(name: str) -> dict:
-        return await client.request("POST", "projects", {"name": name})
-
-    cm.project_source = projects
-    if getattr(cm, "project_creator", False) is None:
-        cm.project_creator = create_project
-    cm.project_store_factory = lambda project_id: HubServiceStore(
-        project_id,
-        service_url=client.service_url,
-        token=client.token,
-        timeout=getattr(cm, "service_timeout", 60.0),
-    )
-    return True
 
 
 def stop_cleanly_on_sigint(serverapp, log) -> bool:
@@ -88,7 +55,9 @@ class DatadiveExtension(ExtensionApp):
     load_other_extensions = True
 
     service_url = Unicode(
-        config=True, help="URL of the Datadive hub service (default: $DATADIVE_SERVICE_URL)."
+        config=True,
+        help="URL of the Datadive hub service for the panel's routes (default: "
+        "$DATADIVE_SERVICE_URL); project files reach it through DatadiveContentsManager.service_url.",
     )
 
     templates_timeout = Float(
@@ -103,6 +72,13 @@ class DatadiveExtension(ExtensionApp):
         config=True,
         help="Largest data file (MB) the codebook route reads to build or check a codebook; "
         "larger files answer 413 (`datadive codebook FILE --write` has no limit).",
+    )
+
+    history_diff_max_mb = Float(
+        20.0,
+        config=True,
+        help="Largest notebook (MB, each of the two versions) the panel's Compare reads to "
+        "compare versions cell by cell (nbdime); larger ones answer 413 with what to do.",
     )
 
     assistant_preload = Bool(
@@ -165,6 +141,15 @@ class DatadiveExtension(ExtensionApp):
         900.0, config=True, help="Seconds one uv step of a build may take before it is stopped."
     )
 
+    record_data_reads = Bool(
+        True,
+        config=True,
+        help="Python kernels note which project files (and which stored version of each) a "
+        "cell reads, and a notebook's save records them in its cells' metadata "
+        "(metadata.datadive.data_read); figures also carry the data they draw, which "
+        "`datadive bundle verify` compares. False: kernels start without the helper.",
+    )
+
     @default("environments_cache_dir")
     def _environments_cache_dir_default(self):
         return os.environ.get("DATADIVE_ENVIRONMENTS_CACHE") or os.path.join(
@@ -189,10 +174,16 @@ class DatadiveExtension(ExtensionApp):
         self.settings["datadive_service"] = client
         self.settings["datadive_templates_timeout"] = self.templates_timeout
         self.settings["datadive_codebook_max_data_mb"] = self.codebook_max_data_mb
+        self.settings["datadive_history_diff_max_mb"] = self.history_diff_max_mb
         self.environments_off = ""
         self.settings["datadive_environments"] = self.make_environments()
         self.settings["datadive_environments_off"] = self.environments_off
-        connect_contents(self.serverapp.contents_manager, client)
+        if self.record_data_reads:
+            from . import dataread
+
+            dataread.install(
+                self.serverapp.kernel_manager, self.serverapp.contents_manager, self.log
+            )
         stop_cleanly_on_sigint(self.serverapp, self.log)
         self.log.info(
             "Datadive server extension %s: service %s, contents manager %s",

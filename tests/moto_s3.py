@@ -3,10 +3,13 @@ tests/conftest.py, the storage and file tests, and benchmarks/ all use it)."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -43,12 +46,15 @@ class MotoServer:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
+        #: where moto's recorder writes the requests it sees (see ``recording``)
+        self.recording_path = os.path.join(tempfile.gettempdir(), f"moto-{uuid.uuid4().hex}.jsonl")
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [os.path.join(VENV_BIN, "moto_server"), "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            env={**os.environ, "MOTO_RECORDER_FILEPATH": self.recording_path},
         )
         wait_http(self.url + "/moto-api/", 30, self.proc)
 
@@ -68,6 +74,24 @@ class MotoServer:
     def resume(self) -> None:
         assert self.proc is not None
         os.kill(self.proc.pid, signal.SIGCONT)
+
+    @contextlib.contextmanager
+    def recording(self):
+        """The server's own request log while the block runs: yields a list that holds, after
+        the block, one ``{"method", "url", "headers"}`` per request the endpoint received."""
+        requests: list[dict] = []
+        api = self.url + "/moto-api/recorder/"
+        urllib.request.urlopen(urllib.request.Request(api + "reset-recording", method="POST"))
+        urllib.request.urlopen(urllib.request.Request(api + "start-recording", method="POST"))
+        try:
+            yield requests
+        finally:
+            urllib.request.urlopen(urllib.request.Request(api + "stop-recording", method="POST"))
+            with urllib.request.urlopen(api + "download-recording") as r:
+                lines = r.read().decode().splitlines()
+            for line in lines:
+                entry = json.loads(line)
+                requests.append({k: entry.get(k) for k in ("method", "url", "headers")})
 
     def client(self):
         """A boto3 S3 client on this server."""

@@ -113,3 +113,53 @@ def test_each_layer_imports_only_the_layers_below():
         and dep.split(".")[0] not in MAY_IMPORT[name.split(".")[0]]
     )
     assert wrong == []
+
+
+#: private names of other objects that a module may use, with the reason
+PRIVATE_USES = {
+    "self.notary._check_cell": "nbformat's per-cell trust check (nbwrite caches its verdicts)",
+    "serverapp._handle_sigint": "jupyter_server's SIGINT handler, replaced under JupyterHub",
+    "serverapp._signal_stop": "jupyter_server's clean stop, what SIGINT does under JupyterHub",
+}
+
+
+def test_storage_and_server_extension_use_only_public_parts_of_each_other():
+    """No module imports another's private names, and storage and the server extension reach
+    no other object's private attributes (the working copy's state, a manager's mounts)."""
+    wrong = []
+    for name, path in modules().items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                wrong += [
+                    f"{name} imports {a.name}"
+                    for a in node.names
+                    if a.name.startswith("_") and not a.name.startswith("__")
+                ]
+            elif (
+                isinstance(node, ast.Attribute)
+                and name.startswith(("datadive_contents", "datadive_server_ext"))
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))
+                and ast.unparse(node) not in PRIVATE_USES
+            ):
+                wrong.append(f"{name}:{node.lineno} uses {ast.unparse(node)}")
+    assert wrong == []
+
+
+SQL = ("SELECT ", "INSERT ", "DELETE FROM ", "UPDATE ", "CREATE TABLE ", "PRAGMA ", "BEGIN")
+
+
+def test_only_the_sync_state_speaks_sql_to_a_working_copy():
+    """Bases, journal and read-only marks live behind one class (datadive_contents.syncstate)."""
+    speaking = sorted(
+        name
+        for name, path in modules().items()
+        if name.startswith("datadive_contents")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and node.value.lstrip().upper().startswith(SQL)
+    )
+    assert set(speaking) <= {"datadive_contents.syncstate"}

@@ -3,7 +3,7 @@
 __version__ = "0.1.0"
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> type:
     if name == "DatadiveContentsManager":
         from .manager import DatadiveContentsManager
 

@@ -22,9 +22,9 @@ from .workingcopy import CHECKPOINTS
 class MountResolver(Protocol):
     """What checkpoints need from their contents manager (``DatadiveContentsManager`` is one)."""
 
-    async def _resolve(self, path: str) -> tuple[Mount | None, str]: ...
+    async def resolve(self, path: str) -> tuple[Mount | None, str]: ...
 
-    def _check_writable(self, m: Mount | None, rel: str, path: str) -> Mount: ...
+    def check_writable(self, m: Mount | None, rel: str, path: str) -> Mount: ...
 
 
 class DatadiveCheckpoints(AsyncCheckpoints):
@@ -32,7 +32,7 @@ class DatadiveCheckpoints(AsyncCheckpoints):
 
     async def _where(self, path: str):
         cm = cast(MountResolver, self.parent)  # always set by the contents manager
-        m, rel = await cm._resolve(path)
+        m, rel = await cm.resolve(path)
         if m is None or not rel:
             raise HTTPError(400, f"{path or 'the root'} has no checkpoints")
         return cm, m, rel
@@ -88,11 +88,9 @@ class DatadiveCheckpoints(AsyncCheckpoints):
 
     async def restore_checkpoint(self, contents_mgr, checkpoint_id, path):
         cm, m, rel = await self._where(path.strip("/"))
-        cm._check_writable(m, rel, path)
+        cm.check_writable(m, rel, path)
         try:
-            async with m.wc.lock:
-                info = await m.store.restore_version(rel, checkpoint_id)
-                await m.wc._download(rel, info)
+            await m.wc.restore(rel, checkpoint_id)
         except NotFound as e:
             raise HTTPError(404, f"checkpoint {checkpoint_id} of {path} does not exist") from e
 

@@ -15,11 +15,13 @@ project in this server, is never given to another project, so a tab left open on
 
 from __future__ import annotations
 
+from typing import Any
+
 from .paths import normalize_path
 from .stores.base import PathRejected
 
 
-def label(project: dict) -> str:
+def label(project: dict[str, Any]) -> str:
     """The folder name a project would like: its name, made a valid single path segment."""
     name = (
         str(project.get("name") or project["id"])
@@ -35,8 +37,8 @@ def label(project: dict) -> str:
 
 
 def assign_folders(
-    projects: list[dict], previous: dict[str, dict], reserved: dict[str, str]
-) -> tuple[list[dict], dict[str, dict], dict[str, str]]:
+    projects: list[dict[str, Any]], previous: dict[str, dict[str, Any]], reserved: dict[str, str]
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]], dict[str, str]]:
     """Give each project a unique folder.
 
     ``previous``: ``{project id: {"name", "folder"}}`` from the last assignment;
@@ -44,9 +46,9 @@ def assign_folders(
     Returns ``(projects with "folder", new previous, new reserved)``; inputs are not changed.
     """
     reserved = dict(reserved)
-    current: dict[str, dict] = {}
+    current: dict[str, dict[str, Any]] = {}
     used: set[str] = set()
-    out: dict[str, dict] = {}
+    out: dict[str, dict[str, Any]] = {}
     pending = []
     for p in projects:
         pid = str(p["id"])

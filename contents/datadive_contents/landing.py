@@ -28,7 +28,7 @@ ROOT_NOTICE = (
 )
 
 
-def pick(mounts: list, current: str | None, personal_name: str) -> Any | None:
+def pick(mounts: list[Any], current: str | None, personal_name: str) -> Any | None:
     """The mount a new file goes to: the current project if writable, else the personal project
     (by name, preferring one the user owns), else None."""
     writable = [m for m in mounts if m.attached and m.writable]
@@ -40,7 +40,7 @@ def pick(mounts: list, current: str | None, personal_name: str) -> Any | None:
     return named[0] if named else None
 
 
-def nowhere(mounts: list, personal_name: str, may_create: bool) -> HTTPError:
+def nowhere(mounts: list[Any], personal_name: str, may_create: bool) -> HTTPError:
     """The 403 when no project fits: what the root is, and where the user can write."""
     writable = sorted(m.folder for m in mounts if m.attached and m.writable)
     if writable:
@@ -62,7 +62,7 @@ def nowhere(mounts: list, personal_name: str, may_create: bool) -> HTTPError:
     return HTTPError(403, f"{ROOT_NOTICE} {where}")
 
 
-async def create_personal(creator: Callable[[str], Any], name: str) -> dict:
+async def create_personal(creator: Callable[[str], Any], name: str) -> dict[str, Any]:
     """Create the personal project through ``creator`` (sync or async, returns the project)."""
     try:
         made = creator(name)
@@ -82,7 +82,7 @@ async def create_personal(creator: Callable[[str], Any], name: str) -> dict:
 
 
 async def landing_mount(
-    list_mounts: Callable[[], Awaitable[list]],
+    list_mounts: Callable[[], Awaitable[list[Any]]],
     refresh: Callable[[], None],
     current: str | None,
     personal_name: str,

@@ -1,5 +1,8 @@
-"""Projects as folders of a user's server: mounts, the project list, and the folder links.
+"""Which projects a server shows, and where an API path leads: one module, keyed by project id.
 
+- :class:`Mounts`: the folders of the file browser: one mount of the whole store in single-root
+  mode, else one per project the user may see (opened once per project id, detached when the
+  project leaves the list); resolves an API path to (mount, path inside it).
 - :class:`Mount`: one project's store and working copy, shown under a folder label.
 - :class:`ProjectList`: the user's projects with sticky folder labels (:mod:`.folders`); the last
   known list (in memory and in ``projects.json``) stands in when the service cannot answer.
@@ -20,14 +23,20 @@ import os
 import re
 import time
 from collections.abc import Callable
+from typing import Any, Protocol
+
+from tornado.web import HTTPError
 
 from .folders import assign_folders
-from .stores import ObjectStore
+from .paths import normalize_path
+from .stores import ObjectStore, PathRejected
 from .workingcopy import WorkingCopy
 
 STATE_DIR = ".datadive-workingcopy"
 #: where, under STATE_DIR, each project's working copy lives: projects/<id>/files
 PROJECTS_DIR = "projects"
+#: a path in an unknown project folder re-reads the project list if it is older than this (s)
+RELIST_AFTER_MISS = 1.0
 
 
 class Mount:
@@ -97,12 +106,14 @@ class ProjectList:
         self.state_file = state_file
         self.log = log
         self.error: str | None = None
-        self._projects: list[dict] | None = None
+        self._projects: list[dict[str, Any]] | None = None
         self._at = 0.0
-        self._state: dict | None = None
+        self._state: dict[str, Any] | None = None
         self._lock = asyncio.Lock()
 
-    async def get(self, source: Callable, cache_seconds: float, timeout: float) -> list[dict]:
+    async def get(
+        self, source: Callable[..., Any], cache_seconds: float, timeout: float
+    ) -> list[dict[str, Any]]:
         if self._fresh(cache_seconds):
             return self._projects  # type: ignore[return-value]
         async with self._lock:  # one question to the service at a time, one state writer
@@ -121,7 +132,7 @@ class ProjectList:
     def _fresh(self, cache_seconds: float) -> bool:
         return self._projects is not None and time.monotonic() - self._at < cache_seconds
 
-    async def _fetch(self, source: Callable, timeout: float) -> list[dict]:
+    async def _fetch(self, source: Callable[..., Any], timeout: float) -> list[dict[str, Any]]:
         state = self._load()
         known = self._projects if self._projects is not None else state["projects"]
         try:
@@ -154,7 +165,7 @@ class ProjectList:
         self._projects, self._at = projects, time.monotonic()
         return projects
 
-    def _load(self) -> dict:
+    def _load(self) -> dict[str, Any]:
         if self._state is None:
             try:
                 with open(self.state_file, encoding="utf-8") as f:
@@ -170,7 +181,7 @@ class ProjectList:
             }
         return self._state
 
-    def _save(self, state: dict) -> None:
+    def _save(self, state: dict[str, Any]) -> None:
         os.makedirs(os.path.dirname(self.state_file), exist_ok=True)
         tmp = f"{self.state_file}.{os.getpid()}.tmp"
         with open(tmp, "w", encoding="utf-8") as f:
@@ -222,3 +233,195 @@ def link_folders(root: str, targets: dict[str, str], log: logging.Logger) -> Non
             os.replace(tmp, link)
         except OSError as e:
             log.warning("could not link %s to its project: %s", link, e)
+
+
+class MountSettings(Protocol):
+    """What :class:`Mounts` reads from its contents manager (read at each use: settings may
+    change after start, as traits do)."""
+
+    log: Any
+    username: str
+    save_upload_timeout: float
+    project_source: Any
+    project_store_factory: Any
+    project_cache_seconds: float
+    project_list_timeout: float
+
+    @property
+    def datadive_mode(self) -> bool: ...
+
+    @property
+    def working_root(self) -> str: ...
+
+    def single_root_store(self) -> ObjectStore: ...
+
+
+class Mounts:
+    """The folders a server shows, by project id (``""`` in single-root mode) and by folder
+    label. ``on_list`` runs after every listing (the manager starts its periodic sync there)."""
+
+    def __init__(self, settings: MountSettings, on_list: Callable[[], None]) -> None:
+        self.settings = settings
+        self.on_list = on_list
+        #: every mount opened since start, by project id ("" in single-root mode)
+        self.by_key: dict[str, Mount] = {}
+        #: the attached mounts, by folder label
+        self.by_folder: dict[str, Mount] = {}
+        #: Datadive mode: the project list, made on first use
+        self.projects: ProjectList | None = None
+        self._link_lock = asyncio.Lock()
+        self._open_lock = asyncio.Lock()
+
+    def _new_wc(self, key: str, store: ObjectStore) -> WorkingCopy:
+        """The working copy of ``key``: the whole root in single-root mode, else
+        ``.datadive-workingcopy/projects/<id>/files`` (a folder that never changes with the
+        project's name; the project's folder in the root is a symlink to it)."""
+        cfg = self.settings
+        if not cfg.datadive_mode:
+            state = os.path.join(cfg.working_root, STATE_DIR, f"{key}.sqlite")
+            return WorkingCopy(
+                store,
+                cfg.working_root,
+                state,
+                user=cfg.username,
+                log=cfg.log,
+                upload_timeout=cfg.save_upload_timeout or None,
+            )
+        home = project_home(cfg.working_root, key)
+        return WorkingCopy(
+            store,
+            os.path.join(home, "files"),
+            os.path.join(home, "state.sqlite"),
+            user=cfg.username,
+            log=cfg.log,
+            name=key,
+            project_id=key,
+            upload_timeout=cfg.save_upload_timeout or None,
+        )
+
+    async def list(self) -> list[Mount]:
+        """The mounts shown now (the project list is re-read when older than its cache time)."""
+        cfg = self.settings
+        if not cfg.datadive_mode:
+            if "" not in self.by_key:
+                store = cfg.single_root_store()
+                self.by_key[""] = Mount(
+                    "root", "", store, self._new_wc("root", store), "owner", None
+                )
+                self.by_folder[""] = self.by_key[""]
+                self.on_list()
+            return [self.by_key[""]]
+        if self.projects is None:
+            state_file = os.path.join(cfg.working_root, STATE_DIR, "projects.json")
+            self.projects = ProjectList(state_file, cfg.log)
+        try:
+            projects = await self.projects.get(
+                cfg.project_source, cfg.project_cache_seconds, cfg.project_list_timeout
+            )
+        except ProjectUnavailable as e:
+            raise HTTPError(
+                503,
+                f"the Datadive service cannot list your projects ({e}) and this server has no "
+                "earlier list; try again in a minute, or ask a hub admin to check the hub",
+            ) from e
+        mounts = []
+        for p in projects:
+            pid = str(p["id"])
+            m = self.by_key.get(pid) or await self._open(pid, p)
+            m.folder, m.name = p["folder"], str(p.get("name") or pid)
+            m.role = p.get("role", "viewer")
+            if not m.attached:
+                cfg.log.info("project %s (%s) is back in the list; syncing again", pid, m.name)
+                m.attached, m.unsent = True, []
+            mounts.append(m)
+        listed = {m.key for m in mounts}
+        for m in list(self.by_key.values()):
+            if m.attached and m.key not in listed:
+                await self._detach(m)
+        by_folder = {m.folder: m for m in mounts}
+        if by_folder.keys() != self.by_folder.keys() or any(
+            self.by_folder[f] is not m for f, m in by_folder.items()
+        ):
+            self.by_folder = by_folder
+            targets = {folder: m.wc.root for folder, m in by_folder.items()}
+            async with self._link_lock:
+                await asyncio.to_thread(link_folders, cfg.working_root, targets, cfg.log)
+        self.on_list()
+        return mounts
+
+    async def _open(self, pid: str, p: dict) -> Mount:
+        """Open project ``pid``'s store and working copy, once: concurrent requests wait for the
+        first (two connections setting up one state database at once fail with "locked")."""
+        async with self._open_lock:
+            m = self.by_key.get(pid)
+            if m is not None:
+                return m
+            factory = self.settings.project_store_factory
+            if factory is None:
+                raise HTTPError(
+                    500, "project_store_factory is not configured; set it with project_source"
+                )
+            store = factory(pid)
+            if inspect.isawaitable(store):
+                store = await store
+            wc = await asyncio.to_thread(self._new_wc, pid, store)
+            m = self.by_key[pid] = Mount(pid, p["folder"], store, wc, p.get("role", "viewer"), pid)
+            return m
+
+    async def _detach(self, m: Mount) -> None:
+        """``m``'s project left the list: never sync it again; keep and report its changes."""
+        m.attached = False
+        try:
+            changed = await asyncio.to_thread(m.wc.changed_files, m.wc.all_bases())
+            m.unsent = sorted(set(m.wc.pending()) | set(changed))
+        except Exception:  # the report is best effort; the files stay on disk regardless
+            m.unsent = m.wc.pending()
+        log = self.settings.log.warning if m.unsent else self.settings.log.info
+        log(
+            "project %s (%s) is no longer in your list; it is not synced any more%s",
+            m.key,
+            m.name,
+            f"; {len(m.unsent)} local change(s) kept in {m.wc.root}" if m.unsent else "",
+        )
+
+    def refresh(self) -> None:
+        """Ask the project source again on the next listing (a project was just created)."""
+        if self.projects is not None:
+            self.projects.invalidate()
+
+    async def resolve(self, path: str) -> tuple[Mount | None, str]:
+        """API path → (mount, path inside it). (None, "") is the Datadive root."""
+        try:
+            path = normalize_path(path.strip("/"))
+        except PathRejected as e:
+            raise HTTPError(400, str(e)) from e
+        mounts = await self.list()
+        if not self.settings.datadive_mode:
+            return mounts[0], path
+        if not path:
+            return None, ""
+        folder, _, rest = path.partition("/")
+        m = self.by_folder.get(folder)
+        if m is None and self.projects is not None and self.projects.age() > RELIST_AFTER_MISS:
+            # a project made or shared since the list was read (the panel opens it at once):
+            # ask the service again, at most once a second however many misses arrive
+            self.projects.invalidate()
+            await self.list()
+            m = self.by_folder.get(folder)
+        if m is not None:
+            return m, rest
+        raise HTTPError(404, f"No such project folder: {folder}")
+
+    def local_path(self, path: str) -> str:
+        """Directory on disk of API path ``path``, as last listed (no request)."""
+        root = self.settings.working_root
+        path = normalize_path(path.strip("/"))
+        if not path:
+            return root
+        if not self.settings.datadive_mode:
+            return os.path.join(root, *path.split("/"))
+        folder, _, rest = path.partition("/")
+        m = self.by_folder.get(folder)
+        if m is None:
+            return os.path.join(root, *path.split("/"))
+        return m.wc.local(rest)

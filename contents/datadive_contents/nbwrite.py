@@ -59,7 +59,7 @@ _TEXT, _SIG, _TRUSTED = attrgetter("text"), attrgetter("sig"), attrgetter("trust
 _ID = itemgetter("id")
 
 
-def _cell_keys(cells: list) -> list:
+def _cell_keys(cells: list[Any]) -> list[Any]:
     """One cache key per cell, computed in C (map, no Python frame per cell)."""
     try:
         return list(map(marshal.dumps, cells, repeat(_MARSHAL_VERSION, len(cells))))
@@ -81,7 +81,7 @@ class Prepared:
 
     data: bytes
     #: nbformat's ``capture_validation_error`` dict: ``{"ValidationError": e}`` when invalid
-    validation_error: dict = field(default_factory=dict)
+    validation_error: dict[str, Any] = field(default_factory=dict)
     #: the notary's check_cells verdict (False: "Notebook ... is not trusted")
     trusted: bool = False
     #: the signature to store in the notary's database (None: not trusted, or nbformat < 3);
@@ -94,7 +94,7 @@ class Prepared:
     #: (cached path) the pieces of the notary's HMAC input, in order, and its key, for
     #: ``signature()``
     sign_input: list[bytes] | None = None
-    sign_key: tuple | None = None
+    sign_key: tuple[Any, ...] | None = None
 
     def signature(self) -> str | None:
         """The notary's signature (HMAC over ~the notebook's size: call it off the event loop)."""
@@ -165,7 +165,7 @@ class NotebookWriter:
                 digest = self.notary.compute_signature(nb)
         except Exception:  # a notebook the notary cannot read is saved, unsigned
             trusted, digest = False, None
-        validation_error: dict = {}
+        validation_error: dict[str, Any] = {}
         text = nbformat.writes(
             nb, version=nbformat.NO_CONVERT, capture_validation_error=validation_error
         )
@@ -219,7 +219,7 @@ class NotebookWriter:
         entries: list[_Cell] = found  # type: ignore[assignment]
         # the rest of the notebook goes through nbformat's own validate (cells=[]): one call
         skeleton = {"cells": [], "metadata": meta, "nbformat": 4, "nbformat_minor": minor}
-        validation_error: dict = {}
+        validation_error: dict[str, Any] = {}
         try:
             nbformat.validate(skeleton)
         except nbformat.ValidationError:
@@ -272,7 +272,7 @@ class NotebookWriter:
             (self._secret, self._digestmod),
         )
 
-    def _cells_for(self, cells: list, minor: int, validator) -> list[_Cell] | None:
+    def _cells_for(self, cells: list[Any], minor: int, validator) -> list[_Cell] | None:
         """Trust verdict, file text and signature bytes of ``cells`` (None if one is invalid)."""
         # from_dict copies every container (NotebookNode, as nbformat's own path has them)
         copies = [nbformat.from_dict(c) for c in cells]

@@ -320,7 +320,7 @@ def infer_type(values: Iterable[Any]) -> str:
     return "mixed"
 
 
-def _table(names: list[str], rows: list[list[Any]]) -> tuple[list[dict], list[list[Any]]]:
+def _table(names: list[str], rows: list[list[Any]]) -> tuple[list[dict[str, Any]], list[list[Any]]]:
     """Columns with inferred types and JSON-ready rows from raw Python rows."""
     columns = []
     for i, name in enumerate(names):
@@ -413,7 +413,7 @@ def _sniff_delimiter(header: str, default: str) -> str:
     return best if counts[best] > counts.get(default, 0) else default
 
 
-def _preview_delimited(reader: SyncReader, rows: int, fmt: str) -> dict:
+def _preview_delimited(reader: SyncReader, rows: int, fmt: str) -> dict[str, Any]:
     import pandas as pd
 
     data, more = _read_records(reader, rows + 1)
@@ -448,13 +448,13 @@ def _estimate_rows(data: bytes, size: int, records: int) -> int | None:
     return max(records, round((size - header_end[0]) * records / body))
 
 
-def _frame_table(df: Any) -> tuple[list[dict], list[list[Any]]]:
+def _frame_table(df: Any) -> tuple[list[dict[str, Any]], list[list[Any]]]:
     """Columns (pandas dtypes → our types; ISO date strings → datetime) and JSON-ready rows."""
     import pandas as pd
     from pandas.api import types as pt
 
     names = _unique_names(df.columns)
-    columns: list[dict] = []
+    columns: list[dict[str, Any]] = []
     cols: list[list[Any]] = []
     for name, col in zip(names, (df[c] for c in df.columns), strict=True):
         col = col.iloc[:, 0] if isinstance(col, pd.DataFrame) else col
@@ -503,7 +503,7 @@ def _looks_like_dates(values: list[Any]) -> bool:
 # ---------------------------------------------------------------- JSON
 
 
-def _records_table(records: list[Any]) -> tuple[list[dict], list[list[Any]]]:
+def _records_table(records: list[Any]) -> tuple[list[dict[str, Any]], list[list[Any]]]:
     if not records:  # none read, no names known (not a column called "value")
         return [], []
     if all(isinstance(r, dict) for r in records):
@@ -549,7 +549,7 @@ def _check_depth(value: Any) -> None:
         stack.extend((v, depth + 1) for v in items if isinstance(v, dict | list))
 
 
-def _preview_jsonl(reader: SyncReader, rows: int) -> dict:
+def _preview_jsonl(reader: SyncReader, rows: int) -> dict[str, Any]:
     # JSON strings cannot hold raw newlines, so every newline ends a record (blank lines skipped)
     records: list[Any] = []
     buf = b""
@@ -594,7 +594,7 @@ def _preview_jsonl(reader: SyncReader, rows: int) -> dict:
 _WS = " \t\r\n"
 
 
-def _preview_json(reader: SyncReader, rows: int) -> dict:
+def _preview_json(reader: SyncReader, rows: int) -> dict[str, Any]:
     decoder = json.JSONDecoder()
     text = ""
     inc = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
@@ -734,7 +734,7 @@ def _arrow_type(t: Any) -> str:
     return str(t)
 
 
-def _parquet_sync(f: SyncRangedFile, rows: int) -> dict:
+def _parquet_sync(f: SyncRangedFile, rows: int) -> dict[str, Any]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -787,7 +787,9 @@ def _check_zip(f: SyncRangedFile, max_inflated: int) -> None:
         )
 
 
-def _xlsx_sync(f: SyncRangedFile, rows: int, sheet: str | None, max_inflated: int) -> dict:
+def _xlsx_sync(
+    f: SyncRangedFile, rows: int, sheet: str | None, max_inflated: int
+) -> dict[str, Any]:
     import zipfile
 
     import openpyxl
@@ -848,7 +850,7 @@ def _cut_records(data: bytes, at_end: bool) -> bytes:
     return data[: ends[-1]] if ends else b""
 
 
-def _summary_delimited(reader: SyncReader, sep: str, budget: int) -> dict:
+def _summary_delimited(reader: SyncReader, sep: str, budget: int) -> dict[str, Any]:
     """Summaries from the first ``budget`` bytes of a CSV / TSV (whole records only)."""
     import pandas as pd
 
@@ -868,7 +870,7 @@ def _summary_delimited(reader: SyncReader, sep: str, budget: int) -> dict:
     return {"rows": len(df), "bytes": len(data), "complete": complete, "columns": summarise(df)}
 
 
-def _summary_jsonl(reader: SyncReader, budget: int) -> dict:
+def _summary_jsonl(reader: SyncReader, budget: int) -> dict[str, Any]:
     """Summaries from the first ``budget`` bytes of a JSON lines file."""
     import pandas as pd
 
@@ -890,7 +892,7 @@ def _summary_jsonl(reader: SyncReader, budget: int) -> dict:
     return {"rows": len(df), "bytes": len(data), "complete": complete, "columns": summarise(df)}
 
 
-def _summary_of_rows(result: dict, complete: bool) -> dict:
+def _summary_of_rows(result: dict[str, Any], complete: bool) -> dict[str, Any]:
     """Summaries of the rows a parser returned (Parquet, Excel, JSON arrays)."""
     import pandas as pd
 
@@ -929,7 +931,7 @@ async def preview(
     timeout: float = DEFAULT_TIMEOUT,
     summary: bool = False,
     summary_bytes: int = SUMMARY_BYTES,
-) -> dict:
+) -> dict[str, Any]:
     """Preview the first ``rows`` rows of ``key`` (see the module docstring for the result).
 
     With ``summary``, the result also has ``"summary"``: per-column summaries

@@ -21,7 +21,7 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -238,10 +238,10 @@ class _Chunks:
     def __init__(self, chunks: Any) -> None:
         self.chunks = chunks
 
-    def __aiter__(self):
+    def __aiter__(self) -> AsyncIterator[bytes]:
         return self._gen()
 
-    async def _gen(self):
+    async def _gen(self) -> AsyncIterator[bytes]:
         async for c in self.chunks:
             if c:
                 yield bytes(c)

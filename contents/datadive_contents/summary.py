@@ -52,7 +52,7 @@ def _number(value: Any) -> float | int | None:
     return int(f) if f.is_integer() and abs(f) < 2**53 else round(f, 6)
 
 
-def _histogram(values: Any) -> dict[str, list]:
+def _histogram(values: Any) -> dict[str, list[Any]]:
     """Equal-width bins over float ``values`` (a numpy array without missing values)."""
     import numpy as np
 

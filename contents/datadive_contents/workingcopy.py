@@ -14,6 +14,10 @@ file, the *base* — the store ETag and the local (mtime_ns, size) at the last s
   cost no request.
 - ``scan`` (called periodically): files whose (mtime_ns, size) differ from the base, or that have
   no base, were written by a kernel → uploaded.
+- read-only (a dataset linked from another project, ``ObjectInfo.read_only``): the local file is
+  made read-only (write bits removed, so a kernel's write fails with PermissionError) and is never
+  uploaded; if a kernel changes it anyway, its bytes are kept as a conflict copy (an ordinary
+  new file) and the linked file is put back.
 - conflict: the store's ETag no longer matches our base → ours is uploaded as
   ``<stem>.conflict-<user>-<UTC time><ext>``, the other version stays current (and is pulled),
   ``SyncConflict`` names both. Nothing is overwritten silently.
@@ -26,14 +30,15 @@ import hashlib
 import logging
 import os
 import re
-import sqlite3
+import shutil
+import stat
 import tempfile
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from .stores.base import Conflict, NotFound, ObjectInfo, ObjectStore, StoreUnavailable
+from .syncstate import Base, SyncState
 
 #: names inside a working copy that are never synced
 INTERNAL_PREFIXES = (".datadive-",)
@@ -70,13 +75,6 @@ class SyncConflict(SyncError):
         self.conflict_path = conflict_path
 
 
-@dataclass
-class Base:
-    etag: str
-    mtime_ns: int
-    size: int
-
-
 #: the tag conflict_name() puts in a name (with the number numbered() may add)
 _CONFLICT_TAG = re.compile(r"\.conflict-[A-Za-z0-9_-]*?-\d{8}T\d{6}Z(?:-\d+)?")
 
@@ -106,11 +104,8 @@ def numbered(name: str, n: int) -> str:
 
 
 def md5_file(path: str) -> str:
-    h = hashlib.md5()
     with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "md5").hexdigest()
 
 
 class WorkingCopy:
@@ -141,22 +136,10 @@ class WorkingCopy:
         os.makedirs(os.path.dirname(state_path), exist_ok=True)
         self.tmp_dir = os.path.join(os.path.dirname(state_path), "tmp")
         os.makedirs(self.tmp_dir, exist_ok=True)
-        # two connections to one WAL database: ``jdb`` writes the journal (synchronous=FULL: a
-        # journal row survives a power cut), always under ``self.lock``, from the event loop or
-        # from one worker thread at a time; ``db`` holds the bases (synchronous=NORMAL: survives
-        # a crash of this process; a base lost to a power cut only costs one re-check, because
-        # an upload or download is then recognised by its content md5).
-        self.jdb = sqlite3.connect(state_path, check_same_thread=False, isolation_level=None)
-        self.jdb.execute("PRAGMA journal_mode=WAL")
-        self.jdb.execute("PRAGMA synchronous=FULL")
-        self.jdb.execute(
-            "CREATE TABLE IF NOT EXISTS base (path TEXT PRIMARY KEY, etag TEXT, mtime_ns INT, size INT)"
-        )
-        self.jdb.execute("CREATE TABLE IF NOT EXISTS pending (path TEXT PRIMARY KEY, since REAL)")
-        self.jdb.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
-        self.db = sqlite3.connect(state_path, check_same_thread=False, isolation_level=None)
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self._materialized = False
+        #: bases, journal and read-only marks (the only SQL on the state database)
+        self.state = SyncState(state_path)
+        #: files that are read-only here (linked datasets): never uploaded
+        self.readonly = self.state.readonly
         self.lock = asyncio.Lock()
         self.offline_error: str | None = None
         self.conflicts: list[dict] = []
@@ -197,56 +180,53 @@ class WorkingCopy:
 
     # -- state -------------------------------------------------------------------------
     def base(self, rel: str) -> Base | None:
-        row = self.db.execute(
-            "SELECT etag, mtime_ns, size FROM base WHERE path=?", (rel,)
-        ).fetchone()
-        return Base(*row) if row else None
+        return self.state.base(rel)
 
     def _set_base(self, rel: str, etag: str, local: str) -> None:
         st = os.stat(local)
-        self.db.execute(
-            "INSERT OR REPLACE INTO base VALUES (?, ?, ?, ?)",
-            (rel, etag, st.st_mtime_ns, st.st_size),
-        )
+        self.state.set_base(rel, etag, st.st_mtime_ns, st.st_size)
 
     def _drop_base(self, rel: str) -> None:
-        self.db.execute("DELETE FROM base WHERE path=?", (rel,))
+        self.state.drop_base(rel)
+        self._set_read_only(rel, False)
+
+    def _set_read_only(self, rel: str, read_only: bool, fresh: bool = False) -> None:
+        """Make the local ``rel`` read-only (a linked dataset) or writable again, and remember;
+        ``fresh``: the file was just written (its mode is the default one)."""
+        if not fresh and (rel in self.readonly) == read_only:
+            return
+        try:
+            mode = stat.S_IMODE(os.stat(self.local(rel)).st_mode)
+            ro = mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+            os.chmod(self.local(rel), ro if read_only else ro | stat.S_IWUSR)
+        except FileNotFoundError:
+            pass
+        self.state.mark_read_only(rel, read_only)
+
+    def _up_to_date(self, rel: str, base: Base | None, info: ObjectInfo) -> bool:
+        """The local ``rel`` is ``info`` already (then only its read-only state is followed)."""
+        if base is None or base.etag != info.etag:
+            return False
+        self._set_read_only(rel, info.read_only)
+        return True
 
     def _journal(self, rel: str) -> None:
         """Record ``rel`` as waiting for upload, durably (call with ``self.lock`` held)."""
-        self.jdb.execute("INSERT OR REPLACE INTO pending VALUES (?, ?)", (rel, time.time()))
+        self.state.journal(rel)
 
     def _unjournal(self, rel: str) -> None:
-        self.db.execute("DELETE FROM pending WHERE path=?", (rel,))
+        self.state.unjournal(rel)
 
     def pending(self) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT path FROM pending ORDER BY since")]
+        return self.state.pending()
 
     def bases_in(self, rel_dir: str) -> dict[str, Base]:
         """Bases of the files directly in folder ``rel_dir``, by name (one query)."""
-        prefix = rel_dir + "/" if rel_dir else ""
-        if prefix:
-            # every path that starts with prefix sorts in [prefix, prefix + U+10FFFF)
-            rows = self.db.execute(
-                "SELECT path, etag, mtime_ns, size FROM base WHERE path >= ? AND path < ?",
-                (prefix, prefix + "\U0010ffff"),
-            )
-        else:
-            rows = self.db.execute("SELECT path, etag, mtime_ns, size FROM base")
-        n = len(prefix)
-        out = {}
-        for path, etag, mtime_ns, size in rows:
-            name = path[n:]
-            if path.startswith(prefix) and "/" not in name:
-                out[name] = Base(etag, mtime_ns, size)
-        return out
+        return self.state.bases_in(rel_dir)
 
     @property
     def materialized(self) -> bool:
-        if not self._materialized:  # once set it stays set (cached: read per listing)
-            row = self.db.execute("SELECT v FROM meta WHERE k='materialized'").fetchone()
-            self._materialized = row is not None
-        return self._materialized
+        return self.state.materialized
 
     def local(self, rel: str) -> str:
         return os.path.join(self.root, *rel.split("/")) if rel else self.root
@@ -310,6 +290,7 @@ class WorkingCopy:
             if await asyncio.to_thread(self._write_local_sync, rel, data, expect) is None:
                 return None
         self._set_base(rel, got.etag, path)
+        self._set_read_only(rel, got.read_only or (info is not None and info.read_only), True)
         return got
 
     # -- upload --------------------------------------------------------------------------
@@ -331,6 +312,8 @@ class WorkingCopy:
             )
         path = self.local(rel)
         base = self.base(rel)
+        if rel in self.readonly:
+            return await self._put_back(rel, base)
         try:
             if not os.path.isfile(path):
                 if base is not None:
@@ -363,16 +346,74 @@ class WorkingCopy:
                 "It will be uploaded automatically when the store is reachable again."
             ) from e
 
+    async def _put_back(self, rel: str, base: Base | None) -> ObjectInfo | None:
+        """A read-only (linked) file changed or vanished locally: nothing is uploaded to it.
+        The kernel's bytes, if any, are kept as a conflict copy (a new, ordinary file) and the
+        linked file is downloaded again. Raises SyncConflict when bytes were moved aside."""
+        self._unjournal(rel)
+        path = self.local(rel)
+        st = _stat(path)
+        if (
+            st is not None
+            and base is not None
+            and (base.mtime_ns, base.size)
+            == (
+                st.st_mtime_ns,
+                st.st_size,
+            )
+        ):
+            return None  # unchanged
+        try:
+            remote = await self.store.head(rel)
+        except StoreUnavailable as e:
+            self.offline_error = str(e)
+            raise SyncOffline(f"{rel} is read-only here and could not be put back: {e}") from e
+        other = None
+        if st is not None and (
+            remote is None or await asyncio.to_thread(md5_file, path) != remote.etag
+        ):
+            other, info = await self._keep_as_conflict_copy(rel, path)
+            os.chmod(
+                self.local(other), stat.S_IMODE(os.stat(self.local(other)).st_mode) | stat.S_IWUSR
+            )
+            self._set_base(other, info.etag, self.local(other))
+        if remote is None:
+            self._drop_base(rel)
+        else:
+            await self._download(rel, remote)
+        if other is None:
+            return remote
+        self.conflicts.append({"path": rel, "conflict_path": other, "time": time.time()})
+        raise SyncConflict(
+            f"{rel} is a dataset linked from another project and is read-only; it was put back, "
+            f"and the changed copy was saved as {other}.",
+            rel,
+            other,
+        )
+
     def _record_uploaded(self, rel: str, info: ObjectInfo, st_before: os.stat_result) -> None:
         path = self.local(rel)
         st = os.stat(path)
         if (st.st_mtime_ns, st.st_size) == (st_before.st_mtime_ns, st_before.st_size):
             self._set_base(rel, info.etag, path)
         else:  # changed again while uploading: the next scan uploads it
-            self.db.execute(
-                "INSERT OR REPLACE INTO base VALUES (?, ?, ?, ?)",
-                (rel, info.etag, st_before.st_mtime_ns, st_before.st_size),
-            )
+            self.state.set_base(rel, info.etag, st_before.st_mtime_ns, st_before.st_size)
+
+    async def _keep_as_conflict_copy(self, rel: str, path: str) -> tuple[str, ObjectInfo]:
+        """Upload the local file ``path`` of ``rel`` under the first free conflict name and move
+        it there; (that name, what the store answered)."""
+        first = conflict_name(rel, self.user)
+        other, n = first, 1
+        while True:
+            try:
+                info = await self._upload_file_as(path, other)
+                break
+            except Conflict:
+                n += 1
+                other = numbered(first, n)
+        os.makedirs(os.path.dirname(self.local(other)), exist_ok=True)
+        os.replace(path, self.local(other))
+        return other, info
 
     async def _resolve_conflict(self, rel: str) -> ObjectInfo:
         """The store changed under us: keep both versions, raise SyncConflict (unless identical)."""
@@ -383,17 +424,7 @@ class WorkingCopy:
             return remote  # same bytes: nothing to resolve
         if remote is None:  # deleted by someone else: recreate ours
             return await self._upload_file(rel, if_none_match=True)
-        first = conflict_name(rel, self.user)
-        other, n = first, 1
-        while True:
-            try:
-                await self._upload_file_as(path, other)
-                break
-            except Conflict:
-                n += 1
-                other = numbered(first, n)
-        os.makedirs(os.path.dirname(self.local(other)), exist_ok=True)
-        os.replace(path, self.local(other))
+        other, _ = await self._keep_as_conflict_copy(rel, path)
         self._set_base(other, local_md5, self.local(other))
         await self._download(rel, remote)
         self.conflicts.append({"path": rel, "conflict_path": other, "time": time.time()})
@@ -426,17 +457,7 @@ class WorkingCopy:
         st = os.stat(path)
         if (st.st_mtime_ns, st.st_size) != (st_before.st_mtime_ns, st_before.st_size):
             st = st_before  # changed again while uploading: the next scan uploads it
-        self.db.execute("BEGIN")
-        try:
-            self.db.execute(
-                "INSERT OR REPLACE INTO base VALUES (?, ?, ?, ?)",
-                (rel, info.etag, st.st_mtime_ns, st.st_size),
-            )
-            self.db.execute("DELETE FROM pending WHERE path=?", (rel,))
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
+        self.state.confirm(rel, info.etag, st.st_mtime_ns, st.st_size)
 
     async def write(self, rel: str, data: bytes) -> ObjectInfo:
         """Save ``data`` as ``rel``: locally (fsynced) and journaled, and through to the store.
@@ -495,7 +516,7 @@ class WorkingCopy:
     async def pull(self, rel: str, remote: ObjectInfo) -> None:
         """Bring the local copy of ``rel`` up to ``remote`` (conflict if both changed)."""
         base = self.base(rel)
-        if base is not None and base.etag == remote.etag:
+        if self._up_to_date(rel, base, remote):
             return
         path = self.local(rel)
         st = _stat(path)
@@ -529,6 +550,57 @@ class WorkingCopy:
             await self.pull(rel, remote)
         return remote
 
+    # -- what the contents manager did in the store: follow it here -------------------------
+    def forget(self, rel: str) -> None:
+        """``rel`` is no longer in sync here: drop its base, read-only mark and journal row."""
+        self._drop_base(rel)
+        self._unjournal(rel)
+
+    async def delete(self, rel: str) -> None:
+        """Delete the file ``rel`` from the store and from here."""
+        async with self.lock:
+            await self.store.delete(rel)
+            try:
+                os.unlink(self.local(rel))
+            except FileNotFoundError:
+                pass
+            self.forget(rel)
+
+    async def delete_folder(self, rel: str, keys: list[str]) -> None:
+        """Delete the folder ``rel`` (whose store files are ``keys``) from the store and here."""
+        async with self.lock:
+            await self.store.delete_prefix(rel)
+            for key in keys:
+                self.forget(key)
+            await asyncio.to_thread(shutil.rmtree, self.local(rel), ignore_errors=True)
+
+    async def moved(
+        self, rel: str, dest: WorkingCopy, dest_rel: str, pairs: list[tuple[str, str]]
+    ) -> None:
+        """The store moved ``rel`` (a file or folder; its files ``pairs``, key → new key) to
+        ``dest_rel`` of ``dest`` (this working copy or another): move the local copy and its
+        sync state along. Unchanged files stay synced; locally changed ones stay pending (they
+        are uploaded with If-Match on the new key)."""
+        async with self.lock:
+            old_local, new_local = self.local(rel), dest.local(dest_rel)
+            if os.path.exists(old_local):
+                os.makedirs(os.path.dirname(new_local), exist_ok=True)
+                os.replace(old_local, new_local)
+            for src, dst in pairs:
+                old_base = self.base(src)
+                self.forget(src)
+                info = await dest.store.head(dst)
+                if info is not None and old_base is not None and os.path.isfile(dest.local(dst)):
+                    # same local stat as before the move
+                    dest.state.set_base(dst, info.etag, old_base.mtime_ns, old_base.size)
+
+    async def restore(self, rel: str, version_id: str) -> ObjectInfo:
+        """Make the store's version ``version_id`` of ``rel`` current again, and take it here."""
+        async with self.lock:
+            info = await self.store.restore_version(rel, version_id)
+            await self._download(rel, info)
+            return info
+
     async def refresh_dir(
         self, rel_dir: str
     ) -> tuple[dict[str, ObjectInfo], set[str], dict[str, os.stat_result], set[str]]:
@@ -551,7 +623,7 @@ class WorkingCopy:
                 if name.startswith(INTERNAL_PREFIXES):
                     continue
                 base = bases.get(name)
-                if base is not None and base.etag == info.etag:
+                if self._up_to_date(prefix + name, base, info):
                     continue
                 if name in local_files or materialized or base is not None:
                     if name not in local_files and base is not None:
@@ -611,7 +683,7 @@ class WorkingCopy:
         async def one(info: ObjectInfo) -> None:
             nonlocal count
             base = bases.get(info.key)
-            if base is not None and base.etag == info.etag and os.path.exists(self.local(info.key)):
+            if self._up_to_date(info.key, base, info) and os.path.exists(self.local(info.key)):
                 return
             async with sem:
                 await self.pull(info.key, info)
@@ -619,15 +691,13 @@ class WorkingCopy:
 
         async with self.lock:
             await asyncio.gather(*(one(f) for f in listing.files if not is_internal(f.key)))
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('materialized', '1')")
-            self._materialized = True
+            self.state.mark_materialized()
         return count
 
     # -- periodic upload of kernel-written files -----------------------------------------
     def all_bases(self) -> dict[str, Base]:
         """Every base, by path (one query)."""
-        rows = self.db.execute("SELECT path, etag, mtime_ns, size FROM base")
-        return {path: Base(etag, mtime_ns, size) for path, etag, mtime_ns, size in rows}
+        return self.state.all_bases()
 
     def changed_files(self, bases: dict[str, Base] | None = None) -> list[str]:
         """Local files that differ from their base or have none, plus synced files deleted
@@ -720,8 +790,7 @@ class WorkingCopy:
         }
 
     def close(self) -> None:
-        self.db.close()
-        self.jdb.close()
+        self.state.close()
 
 
 def _stat(path: str) -> os.stat_result | None:

@@ -11,8 +11,12 @@ ROUTE_MODULES = [
     "notebooks",
     "files",
     "links",
+    "invitations",
+    "datasets",
     "history",
     "audit",
+    "usage",
+    "guest_server",
     "templates",
     "openapi",
 ]

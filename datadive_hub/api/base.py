@@ -1,7 +1,8 @@
 """The one base class of every Datadive API handler.
 
-It authenticates with HubOAuth (browser cookie or API token) before any byte of the request body
-is read, looks up the caller's JupyterHub groups and admin flag, reads a JSON body of at most
+It identifies the caller (:meth:`datadive_hub.identity.Identified.identify`: HubOAuth, browser
+cookie or API token, with the caller's JupyterHub groups and admin flag) before any byte of the
+request body is read, reads a JSON body of at most
 ``DatadiveService.max_json_body_bytes`` (bounded in depth, parsed off the event loop when large),
 opens a database session on demand, and turns every error into ``{"status": N, "message": "..."}``
 — 4xx for the caller's mistakes, 502 for an upstream that failed, 503 when the database is
@@ -21,12 +22,12 @@ from http.client import responses
 from typing import Any
 
 from datadive_contents.stores import StoreError
-from jupyterhub.services.auth import HubOAuthenticated, UserNotAllowed
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from tornado import web
 
-from ..hubapi import HubUser
+from .. import guests
+from ..identity import Identified
 from . import jsonbody
 
 VERBS = ("get", "head", "post", "put", "patch", "delete", "options")
@@ -40,7 +41,7 @@ def _after_body(method):
     body was read (401, 403, 413, ...) is answered now, and a JSON body is parsed first."""
 
     @functools.wraps(method)
-    async def verb(self, *args, **kwargs):
+    async def verb(self, *args, **kwargs) -> None:
         await self._body_done()
         result = method(self, *args, **kwargs)
         if inspect.isawaitable(result):
@@ -50,48 +51,16 @@ def _after_body(method):
     return verb
 
 
-@web.stream_request_body
-class APIHandler(HubOAuthenticated, web.RequestHandler):
-    """Authenticated, authorized JSON handler with a database session.
+class SessionOnDemand:
+    """``self.db``: a database session opened on first use; :meth:`release_db` ends it.
 
-    Database rule: a handler never holds ``self.db`` across an ``await``. It does its reads and
-    writes in one synchronous stretch and calls :meth:`release_db` before awaiting the store or
-    the hub (a later ``self.db`` opens a fresh session).
+    Rule: a handler never holds ``self.db`` across an ``await``. It does its reads and writes in
+    one synchronous stretch and calls :meth:`release_db` before awaiting the store or the hub (a
+    later ``self.db`` opens a fresh session).
     """
 
     _db: Session | None = None
-    _forbidden_reason: str | None = None
-    #: an error decided before the body was read; answered once the body has been dropped
-    _deferred: web.HTTPError | None = None
-    _body: bytearray | None = None
-    _body_limit = 0
-    _body_received = 0
-    _json: Any = _NO_BODY
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        for name in VERBS:
-            method = cls.__dict__.get(name)
-            if method is not None and not getattr(method, "_after_body", False):
-                setattr(cls, name, _after_body(method))
-
-    @property
-    def hub_auth(self):
-        return self.settings["hub_auth"]
-
-    @property
-    def log(self):
-        return self.settings["log"]
-
-    @property
-    def service(self):
-        """The DatadiveService application (configuration and shared clients)."""
-        return self.settings["datadive"]
-
-    @property
-    def store(self):
-        """The service's object store: the only holder of storage credentials."""
-        return self.service.store
+    settings: dict[str, Any]  # tornado's RequestHandler.settings
 
     @property
     def db(self) -> Session:
@@ -111,20 +80,58 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
             db, self._db = self._db, None
             db.close()
 
+
+def error_message(status_code: int, exc: BaseException | None) -> tuple[int, str]:
+    """The status and message an error answers with (the API's JSON and the pages alike)."""
+    message = responses.get(status_code, "Error")
+    if isinstance(exc, web.HTTPError) and exc.log_message:
+        message = exc.log_message % exc.args if exc.args else exc.log_message
+    elif isinstance(exc, StoreError):
+        status_code = 502
+        message = (
+            f"The project file store is unavailable ({exc}); nothing was changed. Try again "
+            "in a minute; if it persists, ask a hub admin to check the storage endpoint"
+        )
+    elif isinstance(exc, OperationalError | DBAPIError):
+        status_code = 503
+        message = (
+            "The Datadive database is unavailable or busy; nothing was changed. "
+            "Try again in a moment, and tell a hub admin if it persists"
+        )
+    return status_code, message
+
+
+@web.stream_request_body
+class APIHandler(Identified, SessionOnDemand, web.RequestHandler):
+    """Authenticated, authorized JSON handler with a database session (see
+    :class:`SessionOnDemand` for the rule on holding it)."""
+
+    #: an error decided before the body was read; answered once the body has been dropped
+    _deferred: web.HTTPError | None = None
+    _body: bytearray | None = None
+    _body_limit = 0
+    _body_received = 0
+    _json: Any = _NO_BODY
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in VERBS:
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "_after_body", False):
+                setattr(cls, name, _after_body(method))
+
+    @property
+    def log(self):
+        return self.settings["log"]
+
+    @property
+    def store(self):
+        """The service's object store: the only holder of storage credentials."""
+        return self.service.store
+
     # -- authentication -------------------------------------------------------------------
 
-    def check_hub_user(self, model):
-        try:
-            return super().check_hub_user(model)
-        except Exception:
-            self._forbidden_reason = (
-                f"{model.get('kind', 'user')} {model.get('name')!r} is signed in but not allowed to "
-                "use Datadive (the token lacks access:services!service=datadive); ask a hub admin "
-                "to grant it"
-            )
-            raise
-
-    async def prepare(self):
+    async def prepare(self) -> None:
         self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.set_header("Cache-Control", "no-store")
         # Nothing is answered from here: tornado would close the connection after an answer
@@ -156,16 +163,13 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
 
     async def authenticate(self) -> None:
         """Identify the caller (``self.current_user``, ``self.user``), or 401 / 403."""
-        # HubAuth's awaitable form: its blocking form (get_current_user) hands every request to a
-        # helper thread and waits for it, which caps the service's throughput under load
-        model = await self.hub_auth.get_user(self, sync=False)
-        if model is not None:
-            try:
-                model = self.check_hub_user(model)
-            except UserNotAllowed:
-                model = None
-        self.current_user = model
-        if model is None:
+        user = await self.identify()
+        if user is not None and user.kind == "guest":
+            refusal = guests.guest_route_refusal(self)
+            if refusal is not None:
+                raise refusal
+            guests.check_xsrf(self)
+        if user is None:
             if self._forbidden_reason:
                 raise web.HTTPError(403, self._forbidden_reason)
             raise web.HTTPError(
@@ -173,7 +177,6 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
                 "Not signed in: send a JupyterHub API token (Authorization: token ...) "
                 "or sign in to the hub in this browser",
             )
-        self.user: HubUser = await self.service.hub_users.resolve(model)
 
     # -- the request body ----------------------------------------------------------------
 
@@ -282,28 +285,14 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
 
     # -- errors ---------------------------------------------------------------------------
 
-    def write_error(self, status_code: int, **kwargs):
+    def write_error(self, status_code: int, **kwargs) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
-        message = responses.get(status_code, "Error")
-        if isinstance(exc, web.HTTPError) and exc.log_message:
-            message = exc.log_message % exc.args if exc.args else exc.log_message
-        elif isinstance(exc, StoreError):
-            status_code = 502
-            message = (
-                f"The project file store is unavailable ({exc}); nothing was changed. Try again "
-                "in a minute; if it persists, ask a hub admin to check the storage endpoint"
-            )
-        elif isinstance(exc, OperationalError | DBAPIError):
-            status_code = 503
-            message = (
-                "The Datadive database is unavailable or busy; nothing was changed. "
-                "Try again in a moment, and tell a hub admin if it persists"
-            )
+        status_code, message = error_message(status_code, exc)
         self.set_status(status_code)
         self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.finish(json.dumps({"status": status_code, "message": message}))
 
-    def log_exception(self, typ, value, tb):
+    def log_exception(self, typ, value, tb) -> None:
         if isinstance(value, OperationalError | DBAPIError):
             self.log.warning(
                 "Database unavailable for %s %s: %s", self.request.method, self.request.uri, value

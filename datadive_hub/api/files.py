@@ -16,6 +16,7 @@ import mimetypes
 import re
 import threading
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 from urllib.parse import quote
 
 from datadive_contents import preview as previews
@@ -31,9 +32,10 @@ from datadive_contents.stores.base import (
 )
 from tornado import iostream, web
 
-from .. import access, history
+from .. import access, file_names, history, linked
 from ..history import HistoryError
 from ..models import Role
+from ..storage_policy import QuotaExceeded
 from .base import APIHandler
 from .projects import page_size
 
@@ -84,7 +86,7 @@ def etag_matches(header: str | None, etag: str | None) -> bool:
     return False
 
 
-def file_json(info: ObjectInfo) -> dict:
+def file_json(info: ObjectInfo) -> dict[str, Any]:
     """The JSON shape of one stored file (``path`` relative to the project)."""
     return {
         "path": info.key,
@@ -154,6 +156,47 @@ def store_errors(path: str) -> Iterator[None]:
         ) from None
 
 
+async def preview_file(
+    service,
+    store: ObjectStore,
+    key: str,
+    *,
+    rows: int,
+    version_id: str | None = None,
+    sheet: str | None = None,
+    summary: bool = False,
+) -> dict[str, Any]:
+    """The preview of ``key`` (:func:`datadive_contents.preview.preview`, bounded by the
+    service's ``preview_max_bytes``; parsing runs off the event loop), or an HTTP error:
+    415 not a previewable type, 422 not what its name says, 404 / 502 as :func:`store_errors`."""
+    try:
+        previews.format_for(key)
+    except previews.UnsupportedFormat as e:
+        raise web.HTTPError(415, str(e)) from None
+    max_bytes = int(getattr(service, "preview_max_bytes", previews.DEFAULT_MAX_BYTES))
+    with store_errors(key):
+        try:
+            return await previews.preview(
+                store,
+                key,
+                rows=rows,
+                version_id=version_id,
+                sheet=sheet,
+                max_bytes=max_bytes,
+                summary=summary,
+            )
+        except previews.PreviewFailed as e:
+            raise web.HTTPError(422, f"Cannot preview {key!r}: {e}") from None
+
+
+def rel_path(path: str, *, allow_root: bool = False) -> str:
+    """A path inside a project, normalised (``datadive_contents.paths``), or 400 saying why not."""
+    try:
+        return normalize_path(path, allow_root=allow_root)
+    except PathRejected as e:
+        raise web.HTTPError(400, str(e)) from None
+
+
 def _bool_arg(value: str | None) -> bool:
     return (value or "").lower() in ("1", "true", "yes")
 
@@ -166,7 +209,14 @@ class FilesBase(APIHandler):
         project = access.project_for(self, project_id, need)
         self.project_id = project.id
         self.release_db()
-        return project_store(self.store, project.id)
+        return self.service.storage.project_view(project.id)
+
+    async def check_quota(self, adding: int) -> None:
+        """413 before anything is written if ``adding`` bytes would pass a storage quota."""
+        try:
+            await self.service.storage.check(self.project_id, adding)
+        except QuotaExceeded as e:
+            raise web.HTTPError(413, str(e)) from None
 
     @property
     def sessions(self):
@@ -178,22 +228,61 @@ class FilesBase(APIHandler):
         history.record_writes(self.sessions, self.project_id, infos, self.user.name)
 
     def rel(self, path: str, *, allow_root: bool = False) -> str:
-        try:
-            return normalize_path(path, allow_root=allow_root)
-        except PathRejected as e:
-            raise web.HTTPError(400, str(e)) from None
+        return rel_path(path, allow_root=allow_root)
 
     async def listing(self, store: ObjectStore, prefix: str) -> None:
         recursive = _bool_arg(self.get_argument("recursive", None))
         with store_errors(prefix):
             result = await store.list(prefix, recursive=recursive)
-        self.write_json(
-            {
-                "prefix": prefix,
-                "recursive": recursive,
-                "files": [file_json(f) for f in result.files],
-                "folders": [{"path": d, "name": d.rsplit("/", 1)[-1]} for d in result.folders],
-            }
+        out = {
+            "prefix": prefix,
+            "recursive": recursive,
+            "files": [file_json(f) for f in result.files],
+            "folders": [{"path": d, "name": d.rsplit("/", 1)[-1]} for d in result.folders],
+        }
+        links = linked.links_under(self.sessions, self.project_id, prefix, self.user)
+        linked.merge_listing(out, links, prefix, recursive)
+        self.write_json(out)
+
+    def refuse_linked(self, key: str, doing: str) -> None:
+        """409 when ``key`` is (or holds, or lies inside) a dataset linked from elsewhere."""
+        clash = linked.clash_at(self.sessions, self.project_id, key)
+        if clash is not None:
+            raise web.HTTPError(409, linked.linked_message(clash, doing))
+
+    def source_of(self, key: str, version_id: str | None) -> tuple[ObjectStore, str, str | None]:
+        """Where the bytes of ``key`` live: (store, key in it, version). A dataset linked from
+        another project reads that project's object at the pinned version, and only for a
+        caller who may read that project now (else 404, as for a file that is not there)."""
+        link = linked.link_at(self.sessions, self.project_id, key, self.user)
+        if link is None:
+            return project_store(self.store, self.project_id), key, version_id
+        if not link.readable:
+            raise web.HTTPError(
+                404,
+                f"{key!r} is a dataset linked from a project you cannot read; ask a member of "
+                "that project for access",
+            )
+        if version_id not in (None, link.version_id):
+            raise web.HTTPError(
+                404, f"{key!r} is a linked dataset pinned to version {link.version_id!r} only"
+            )
+        self.reading_link = link
+        return self.store, link.source_key, link.version_id
+
+    #: set by source_of: the link being read, if any
+    reading_link: linked.Linked | None = None
+
+    def missing_pinned(self, key: str) -> web.HTTPError:
+        """404 for a linked dataset whose pinned version no longer exists in its project."""
+        link = self.reading_link
+        assert link is not None
+        return web.HTTPError(
+            404,
+            f"{key!r} is linked to version {link.version_id!r} of {link.source_path!r} in "
+            f"project {link.source_project_name!r}, which no longer exists there (deleted or "
+            "expired); an editor can pin the latest "
+            "version with POST .../datasets/<id>/update or remove the link",
         )
 
 
@@ -203,7 +292,7 @@ class FilesBase(APIHandler):
 class FilesHandler(FilesBase):
     """``GET projects/{id}/files?prefix=&recursive=``: list a folder."""
 
-    async def get(self, project_id):
+    async def get(self, project_id: str) -> None:
         store = self.project_store(project_id, Role.viewer)
         prefix = self.rel(self.get_argument("prefix", ""), allow_root=True)
         await self.listing(store, prefix)
@@ -218,8 +307,8 @@ class FileHandler(FilesBase):
     audit_actions = {"get": "downloaded", "put": "uploaded", "delete": "deleted"}
     """``GET/HEAD/PUT/DELETE projects/{id}/files/{path}``: one file (DELETE: or a folder)."""
 
-    _upload: asyncio.Future | None = None
-    _queue: asyncio.Queue | None = None
+    _upload: asyncio.Future[Any] | None = None
+    _queue: asyncio.Queue[Any] | None = None
 
     # -- upload (streamed) -----------------------------------------------------------------
     # The base class authenticates before the body is read, refuses a body over body_limit()
@@ -231,6 +320,8 @@ class FileHandler(FilesBase):
         return super().body_limit()
 
     def too_large_message(self, limit: int) -> str:
+        if self._quota_message:
+            return self._quota_message
         if self.request.method == "PUT":
             return self._too_large_message(limit)
         return super().too_large_message(limit)
@@ -257,6 +348,7 @@ class FileHandler(FilesBase):
         kw = self.path_kwargs
         store = self.project_store(kw["project_id"], Role.editor)
         key = self.rel(kw["path"])
+        self.refuse_linked(key, "overwritten")
         if_match = self.request.headers.get("If-Match")
         if_none_match = self.request.headers.get("If-None-Match")
         if if_none_match is not None and if_none_match.strip() != "*":
@@ -276,6 +368,7 @@ class FileHandler(FilesBase):
                     raise Conflict(f"{key} no longer exists")
                 if match_tag != "*" and current.etag != match_tag:
                     raise Conflict(f"current ETag is {current.etag}, you sent {match_tag}")
+        await self._limit_to_quota()
         self._existed = current is not None
         self._key = key
         self._buf = bytearray()
@@ -291,6 +384,22 @@ class FileHandler(FilesBase):
         )
         # an upload abandoned by the client is never awaited: collect its outcome here
         self._upload.add_done_callback(lambda f: f.cancelled() or f.exception())
+
+    async def _limit_to_quota(self) -> None:
+        """Refuse at once an upload whose Content-Length would pass a storage quota; a body
+        without one is cut off (and discarded) at the room left."""
+        storage = self.service.storage
+        room = await storage.room(self.project_id)
+        if room is None:
+            return
+        length = self.request.headers.get("Content-Length", "")
+        if length.isdigit():
+            await self.check_quota(int(length))
+        elif room < self._body_limit:
+            self._body_limit = room
+            self._quota_message = await storage.exceeded_message(self.project_id, None)
+
+    _quota_message: str | None = None
 
     @staticmethod
     def _too_large_message(limit: int) -> str:
@@ -340,7 +449,7 @@ class FileHandler(FilesBase):
         self._abort()
         super().on_connection_close()
 
-    async def put(self, project_id, path):
+    async def put(self, project_id: str, path: str) -> None:
         if self._finished or self._upload is None:
             return
         if self._buf:
@@ -362,10 +471,10 @@ class FileHandler(FilesBase):
 
     # -- download --------------------------------------------------------------------------
 
-    async def get(self, project_id, path):
+    async def get(self, project_id: str, path: str) -> None:
         await self._download(project_id, path, body=True)
 
-    async def head(self, project_id, path):
+    async def head(self, project_id: str, path: str) -> None:
         await self._download(project_id, path, body=False)
 
     async def _download(self, project_id, path, *, body: bool) -> None:
@@ -374,8 +483,15 @@ class FileHandler(FilesBase):
             return await self.listing(store, "")
         key = self.rel(path)
         version_id = self.get_argument("version_id", None) or None
+        store, src, version_id = self.source_of(key, version_id)
         with store_errors(key):
-            info = await store.head(key, version_id=version_id)
+            info = await store.head(src, version_id=version_id)
+            if info is None and version_id and self.reading_link is None:
+                src, info = await history.under_earlier_name(
+                    store, self.sessions, self.project_id, key, version_id
+                )
+        if info is None and self.reading_link is not None:
+            raise self.missing_pinned(key)
         if info is None:
             hint = ""
             with contextlib.suppress(StoreError):
@@ -389,7 +505,7 @@ class FileHandler(FilesBase):
                 + f" in this project{hint or '; list the files with GET .../files'}",
             )
         if _bool_arg(self.get_argument("presign", None)):
-            url = None if version_id else await store.presign_get(key, PRESIGN_SECONDS)
+            url = None if version_id else await store.presign_get(src, PRESIGN_SECONDS)
             self.write_json(
                 {
                     "url": url,
@@ -408,6 +524,8 @@ class FileHandler(FilesBase):
             )
             return
         self._file_headers(key, info)
+        if self.reading_link is not None:
+            self.set_header("X-Datadive-Linked", self.reading_link.source_project_id)
         if etag_matches(self.request.headers.get("If-None-Match"), info.etag):
             self.set_status(304)
             self.finish()
@@ -429,7 +547,7 @@ class FileHandler(FilesBase):
             return
         # the bytes of exactly the version whose ETag the headers carry
         chunks = store.open_stream(
-            key, version_id=version_id or info.version_id, start=start, end=end
+            src, version_id=version_id or info.version_id, start=start, end=end
         )
         with store_errors(key):  # errors before the first byte still become JSON errors
             first = await anext(chunks, b"")
@@ -470,14 +588,14 @@ class FileHandler(FilesBase):
 
     _unsatisfiable: int | None = None
 
-    def write_error(self, status_code: int, **kwargs):
+    def write_error(self, status_code: int, **kwargs) -> None:
         if status_code == 416 and self._unsatisfiable is not None:
             self.set_header("Content-Range", f"bytes */{self._unsatisfiable}")
         super().write_error(status_code, **kwargs)
 
     # -- delete ----------------------------------------------------------------------------
 
-    async def delete(self, project_id, path):
+    async def delete(self, project_id: str, path: str) -> None:
         store = self.project_store(project_id, Role.editor)
         if not path.strip("/"):
             raise web.HTTPError(
@@ -489,6 +607,7 @@ class FileHandler(FilesBase):
         only = self.get_argument("only", None)
         if only not in (None, "file", "folder"):
             raise web.HTTPError(400, "only= must be 'file' or 'folder'")
+        self.refuse_linked(key, "deleted")
         deleted = 0
         with store_errors(key):
             info = await store.head(key) if only != "folder" else None
@@ -514,7 +633,7 @@ class FileHandler(FilesBase):
 class CopyMoveHandler(FilesBase):
     """``POST projects/{id}/files:copy`` and ``files:move`` with ``{"from", "to", "overwrite"}``."""
 
-    async def post(self, project_id, action):
+    async def post(self, project_id: str, action: str) -> None:
         store = self.project_store(project_id, Role.editor)
         body = self.json_body(required=("from", "to"))
         if not isinstance(body["from"], str) or not isinstance(body["to"], str):
@@ -528,13 +647,17 @@ class CopyMoveHandler(FilesBase):
             )
         if dst.startswith(src + "/"):
             raise web.HTTPError(400, f"Cannot {action} folder {src!r} into itself ({dst!r})")
+        self.refuse_linked(src, "copied with files:copy" if action == "copy" else "moved")
+        self.refuse_linked(dst, "overwritten")
         with store_errors(src):
             pairs: list[tuple[str, str]]
-            if await store.head(src) is not None:
-                pairs = [(src, dst)]
-            else:
-                listing = await store.list(src, recursive=True)
-                pairs = [(f.key, dst + f.key[len(src) :]) for f in listing.files]
+            head = await store.head(src)
+            if head is not None:
+                pairs, adding, sources = [(src, dst)], head.size, [head]
+            else:  # a folder: its files with their current versions (one LIST per 1,000)
+                sources = await store.list_latest(src)
+                pairs = [(f.key, dst + f.key[len(src) :]) for f in sources]
+                adding = sum(f.size for f in sources)
             if not pairs:
                 raise web.HTTPError(404, f"No file or folder {src!r} in this project")
             if len(pairs) == 1 and pairs[0][0] == src and await store.head(dst) is None:
@@ -547,7 +670,17 @@ class CopyMoveHandler(FilesBase):
                         f"{existing[0]!r} already exists; choose another 'to' or send "
                         '"overwrite": true (the old content stays in its history)',
                     )
+            await self.check_quota(adding)  # a copy (and a move: its source is kept) adds
+            replaced = [await store.head(d) for _, d in pairs] if action == "move" else []
             written = [await store.copy(s, d, author=self.user.name) for s, d in pairs]
+            if action == "move":  # the files keep their ids (and history) under the new names
+                moves = [
+                    file_names.Move(s, f.version_id, d, w.version_id, r.version_id if r else None)
+                    for (s, d), f, w, r in zip(pairs, sources, written, replaced, strict=True)
+                ]
+                await asyncio.to_thread(
+                    file_names.note_moves, self.sessions, self.project_id, moves, self.user.name
+                )
             self.record(written)
             if action == "move":
                 for s, _ in pairs:
@@ -570,7 +703,7 @@ class VersionsHandler(FilesBase):
 
     audit_actions = {"post": "restored a version"}
 
-    async def get(self, project_id, path):
+    async def get(self, project_id: str, path: str) -> None:
         store = self.project_store(project_id, Role.viewer)
         key = self.rel(path)
         limit = page_size(self)
@@ -585,9 +718,10 @@ class VersionsHandler(FilesBase):
             )
         self.write_json(page)
 
-    async def post(self, project_id, path):
+    async def post(self, project_id: str, path: str) -> None:
         store = self.project_store(project_id, Role.editor)
         key = self.rel(path)
+        self.refuse_linked(key, "restored to another version")
         body = self.json_body(required=("version_id",))
         vid = body["version_id"]
         if not isinstance(vid, str) or not vid:
@@ -606,36 +740,29 @@ class PreviewHandler(FilesBase):
     """``GET projects/{id}/preview/{path}?rows=100&sheet=&version_id=&summary=1``: first rows +
     types (+ per-column summaries of the first few MB with ``summary=1``)."""
 
-    async def get(self, project_id, path):
+    async def get(self, project_id: str, path: str) -> None:
         store = self.project_store(project_id, Role.viewer)
         key = self.rel(path)
+        version_id = self.get_argument("version_id", None) or None
+        store, src, version_id = self.source_of(key, version_id)
         try:
             rows = int(self.get_argument("rows", str(previews.DEFAULT_ROWS)))
         except ValueError:
             rows = -1
         if not 0 <= rows <= previews.MAX_ROWS:
             raise web.HTTPError(400, f"rows must be a whole number from 0 to {previews.MAX_ROWS}")
-        try:
-            previews.format_for(key)
-        except previews.UnsupportedFormat as e:
-            raise web.HTTPError(415, str(e)) from None
         summary = self.get_argument("summary", "0")
         if summary not in ("0", "1", "true", "false"):
             raise web.HTTPError(400, "summary must be 1 (with column summaries) or 0")
-        max_bytes = int(getattr(self.service, "preview_max_bytes", previews.DEFAULT_MAX_BYTES))
-        with store_errors(key):
-            try:
-                result = await previews.preview(
-                    store,
-                    key,
-                    rows=rows,
-                    version_id=self.get_argument("version_id", None) or None,
-                    sheet=self.get_argument("sheet", None),
-                    max_bytes=max_bytes,
-                    summary=summary in ("1", "true"),
-                )
-            except previews.PreviewFailed as e:
-                raise web.HTTPError(422, f"Cannot preview {key!r}: {e}") from None
+        result = await preview_file(
+            self.service,
+            store,
+            src,  # a linked dataset: its path in the project it comes from
+            rows=rows,
+            version_id=version_id,
+            sheet=self.get_argument("sheet", None),
+            summary=summary in ("1", "true"),
+        )
         self.write_json({"path": key, **result})
 
 

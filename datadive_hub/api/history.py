@@ -18,7 +18,7 @@ class TrashHandler(FilesBase):
 
     audit_actions = {"post": "restored from the trash"}
 
-    def get(self, project_id):
+    def get(self, project_id: str) -> None:
         self.project_store(project_id, Role.viewer)
         limit = page_size(self)
         cursor = self.get_argument("cursor", "")
@@ -33,7 +33,7 @@ class TrashHandler(FilesBase):
             )
         )
 
-    async def post(self, project_id):
+    async def post(self, project_id: str) -> None:
         store = self.project_store(project_id, Role.editor)
         body = self.json_body(required=("path",))
         if not isinstance(body["path"], str):
@@ -58,11 +58,11 @@ class SnapshotsHandler(FilesBase):
 
     audit_actions = {"post": "took a snapshot"}
 
-    def get(self, project_id):
+    def get(self, project_id: str) -> None:
         self.project_store(project_id, Role.viewer)
         self.write_json({"snapshots": history.list_snapshots(self.sessions, self.project_id)})
 
-    async def post(self, project_id):
+    async def post(self, project_id: str) -> None:
         files = self.project_store(project_id, Role.editor)
         body = self.json_body(required=("name",))
         with store_errors(""):
@@ -83,14 +83,45 @@ class SnapshotsHandler(FilesBase):
 
 
 class SnapshotHandler(FilesBase):
-    """``GET projects/{id}/snapshots/{name}``: the manifest (path → version id)."""
+    """``GET projects/{id}/snapshots/{name}``: the manifest (path → version id) and what the
+    notebooks were made from (templates, data read, environment lock)."""
 
-    async def get(self, project_id, name):
+    async def get(self, project_id: str, name: str) -> None:
         self.project_store(project_id, Role.viewer)
         with store_errors(name):
             snap = history.find_snapshot(self.sessions, self.project_id, name)
             manifest = await history.read_manifest(self.store, snap)
-        self.write_json({**history.snapshot_json(snap), "manifest": manifest["files"]})
+        self.write_json(
+            {
+                **history.snapshot_json(snap),
+                "manifest": manifest["files"],
+                # manifests taken before these were recorded have none
+                "templates": manifest.get("templates", []),
+                "environment": manifest.get("environment"),
+                "data_read": manifest.get("data_read", []),
+                "skipped_notebooks": manifest.get("skipped_notebooks", []),
+            }
+        )
+
+
+class SnapshotCompareHandler(FilesBase):
+    """``GET projects/{id}/snapshots/{name}/compare?with=OTHER``: files added, removed and
+    changed from snapshot ``name`` to snapshot ``OTHER`` (or ``current``: the project now)."""
+
+    async def get(self, project_id: str, name: str) -> None:
+        files = self.project_store(project_id, Role.viewer)
+        other = self.get_argument("with", "")
+        if not other:
+            raise web.HTTPError(
+                400,
+                "Say what to compare with: ?with=<another snapshot's name> or ?with=current "
+                "(the project now)",
+            )
+        with store_errors(name):
+            out = await history.compare_snapshots(
+                self.store, files, self.sessions, self.project_id, name, other
+            )
+        self.write_json(out)
 
 
 class SnapshotRestoreHandler(FilesBase):
@@ -98,7 +129,7 @@ class SnapshotRestoreHandler(FilesBase):
 
     audit_actions = {"post": "restored a snapshot"}
 
-    async def post(self, project_id, name):
+    async def post(self, project_id: str, name: str) -> None:
         files = self.project_store(project_id, Role.editor)
         with store_errors(name):
             out = await history.restore_snapshot(
@@ -121,5 +152,6 @@ routes = [
     (rf"projects/{ID}/trash", TrashHandler),
     (rf"projects/{ID}/snapshots", SnapshotsHandler),
     (rf"projects/{ID}/snapshots/{NAME}", SnapshotHandler),
+    (rf"projects/{ID}/snapshots/{NAME}/compare", SnapshotCompareHandler),
     (rf"projects/{ID}/snapshots/{NAME}/restore", SnapshotRestoreHandler),
 ]

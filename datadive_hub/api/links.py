@@ -10,9 +10,10 @@ import datetime
 import hashlib
 import json
 import secrets
+from typing import Any
 
 from datadive_contents.paths import normalize_path
-from datadive_contents.stores.base import NotFound, PathRejected
+from datadive_contents.stores.base import NotFound, ObjectStore, PathRejected
 from jupyterhub.utils import url_path_join
 from tornado import web
 
@@ -31,7 +32,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def link_json(link: PublicLink) -> dict:
+def link_json(link: PublicLink) -> dict[str, Any]:
     return {
         "id": link.id,
         "path": link.path,
@@ -45,7 +46,7 @@ def link_json(link: PublicLink) -> dict:
     }
 
 
-def _expiry(value) -> datetime.datetime | None:
+def parse_expiry(value: object) -> datetime.datetime | None:
     """``expires``: an ISO 8601 time in the future (no zone: UTC), or null."""
     if value is None:
         return None
@@ -62,7 +63,7 @@ def _expiry(value) -> datetime.datetime | None:
     return when
 
 
-async def _personal_columns(store, key: str) -> list[str]:
+async def _personal_columns(store: ObjectStore, key: str) -> list[str]:
     """The columns the file's codebook flags as personal data (none without a codebook)."""
     try:
         raw, _ = await store.get(key + CODEBOOK_SUFFIX)
@@ -82,13 +83,13 @@ async def _personal_columns(store, key: str) -> list[str]:
 class LinksHandler(APIHandler):
     audit_actions = {"post": "published"}
 
-    def get(self, project_id):
+    def get(self, project_id: str) -> None:
         project = access.project_for(self, project_id, Role.viewer)
         rows = self.db.query(PublicLink).filter_by(project_id=project.id)
         links = [link_json(r) for r in rows.order_by(PublicLink.created_at.desc())]
         self.write_json({"links": links})
 
-    async def post(self, project_id):
+    async def post(self, project_id: str) -> None:
         project = access.project_for(self, project_id, Role.editor)
         pid = project.id
         self.release_db()  # not held across the store's awaits
@@ -101,7 +102,7 @@ class LinksHandler(APIHandler):
         hide_code = body.get("hide_code", False)
         if not isinstance(hide_code, bool):
             raise web.HTTPError(400, "hide_code must be true or false")
-        expires = _expiry(body.get("expires"))
+        expires = parse_expiry(body.get("expires"))
         try:
             key = normalize_path(path)
         except PathRejected as e:
@@ -154,7 +155,7 @@ class LinksHandler(APIHandler):
 class LinkHandler(APIHandler):
     audit_actions = {"delete": "revoked a link"}
 
-    def delete(self, project_id, link_id):
+    def delete(self, project_id: str, link_id: str) -> None:
         project = access.project_for(self, project_id, Role.editor)
         link = self.db.get(PublicLink, link_id)
         if link is None or link.project_id != project.id:

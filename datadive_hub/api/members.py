@@ -7,6 +7,7 @@ effect at their first sign-in.
 
 import asyncio
 import re
+from typing import Any
 
 from tornado import web
 
@@ -42,7 +43,7 @@ def _find(project, kind: PrincipalKind, name: str) -> Membership:
     )
 
 
-def _keep_an_owner(project, changing: Membership, new_role: Role | None):
+def _keep_an_owner(project, changing: Membership, new_role: Role | None) -> None:
     owners = [m for m in project.members if m.role == Role.owner and m.kind == PrincipalKind.user]
     if changing in owners and new_role != Role.owner and len(owners) == 1:
         raise web.HTTPError(
@@ -50,11 +51,11 @@ def _keep_an_owner(project, changing: Membership, new_role: Role | None):
         )
 
 
-async def _mark_pending(handler, members: list[dict]) -> list[dict]:
+async def mark_pending(handler, members: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Set ``pending`` on serialised members: users JupyterHub does not know yet (one look-up per
     user, concurrent; the hub's answers are cached briefly)."""
 
-    async def mark(m: dict) -> dict:
+    async def mark(m: dict[str, Any]) -> dict[str, Any]:
         if m["kind"] == str(PrincipalKind.user):
             m["pending"] = not await handler.service.hub_users.user_exists(m["name"])
         return m
@@ -65,13 +66,13 @@ async def _mark_pending(handler, members: list[dict]) -> list[dict]:
 class MembersHandler(APIHandler):
     audit_actions = {"post": "shared"}
 
-    async def get(self, project_id):
+    async def get(self, project_id: str) -> None:
         project = access.project_for(self, project_id, Role.viewer)
         members = [serialize.member(m) for m in project.members]
         self.release_db()  # not held across the hub's await
-        self.write_json({"members": await _mark_pending(self, members)})
+        self.write_json({"members": await mark_pending(self, members)})
 
-    async def post(self, project_id):
+    async def post(self, project_id: str) -> None:
         access.project_for(self, project_id, Role.owner)
         self.release_db()  # not held across the hub's await
         body = self.json_body(required=("name", "role"))
@@ -119,7 +120,7 @@ class MembersHandler(APIHandler):
 class MemberHandler(APIHandler):
     audit_actions = {"patch": "changed a role", "delete": "removed a member"}
 
-    async def patch(self, project_id, kind, name):
+    async def patch(self, project_id: str, kind: str, name: str) -> None:
         project = access.project_for(self, project_id, Role.owner)
         m = _find(project, _kind(kind), name)
         role = _role(self.json_body(required=("role",))["role"])
@@ -129,9 +130,9 @@ class MemberHandler(APIHandler):
         self.commit()
         out = serialize.member(m)
         self.release_db()  # not held across the hub's await
-        self.write_json((await _mark_pending(self, [out]))[0])
+        self.write_json((await mark_pending(self, [out]))[0])
 
-    def delete(self, project_id, kind, name):
+    def delete(self, project_id: str, kind: str, name: str) -> None:
         project = access.project_for(self, project_id, Role.owner)
         m = _find(project, _kind(kind), name)
         _keep_an_owner(project, m, None)

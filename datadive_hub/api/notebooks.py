@@ -4,6 +4,7 @@ The list is what the store holds (notebooks made in JupyterLab appear too), join
 service's rows (id, archived flag, creator).
 """
 
+import asyncio
 import json
 import posixpath
 
@@ -13,7 +14,7 @@ from datadive_contents.stores import Conflict, PathRejected
 from sqlalchemy import select
 from tornado import web
 
-from .. import access, history
+from .. import access, file_names, history
 from ..models import Notebook, Role
 from . import serialize
 from .base import APIHandler
@@ -87,7 +88,7 @@ def find_notebook(handler, project_id: str, notebook_id) -> Notebook:
 class NotebooksHandler(APIHandler):
     audit_actions = {"post": "created a notebook"}
 
-    async def get(self, project_id):
+    async def get(self, project_id: str) -> None:
         pid = access.project_for(self, project_id, Role.viewer).id
         self.release_db()
         archived = self.get_argument("archived", "0") in ("1", "true")
@@ -97,13 +98,13 @@ class NotebooksHandler(APIHandler):
             {"notebooks": [serialize.notebook(n) for n in rows if archived or not n.archived]}
         )
 
-    async def post(self, project_id):
+    async def post(self, project_id: str) -> None:
         pid = access.project_for(self, project_id, Role.editor).id
         self.release_db()
         body = self.json_body()
         path = notebook_path(body.get("path") or body.get("name") or "")
         try:
-            info = await project_store(self.store, pid).put(
+            info = await self.service.storage.project_view(pid).put(
                 path, empty_notebook(), if_none_match=True, author=self.user.name
             )
         except Conflict:
@@ -124,11 +125,11 @@ class NotebooksHandler(APIHandler):
 class NotebookHandler(APIHandler):
     audit_actions = {"patch": "changed a notebook", "delete": "deleted a notebook"}
 
-    def get(self, project_id, notebook_id):
+    def get(self, project_id: str, notebook_id: str) -> None:
         pid = access.project_for(self, project_id, Role.viewer).id
         self.write_json(serialize.notebook(find_notebook(self, pid, notebook_id)))
 
-    async def patch(self, project_id, notebook_id):
+    async def patch(self, project_id: str, notebook_id: str) -> None:
         pid = access.project_for(self, project_id, Role.editor).id
         old = find_notebook(self, pid, notebook_id).path
         self.release_db()
@@ -146,12 +147,18 @@ class NotebookHandler(APIHandler):
                 new = posixpath.join(posixpath.dirname(old), new)
             path = notebook_path(new)
             if path != old:
-                store = project_store(self.store, pid)
+                store = self.service.storage.project_view(pid)
                 if await store.head(path) is not None:
                     raise web.HTTPError(409, f"{path!r} already exists; choose another name")
+                before = await store.head(old)
                 info = await store.copy(old, path, author=self.user.name)
                 await store.delete(old)  # a rename, not a delete: nothing goes to the trash
-                history.record_writes(self.settings["session_factory"], pid, [info], self.user.name)
+                move = file_names.Move(old, before and before.version_id, path, info.version_id)
+                sessions = self.settings["session_factory"]
+                await asyncio.to_thread(
+                    file_names.note_moves, sessions, pid, [move], self.user.name
+                )
+                history.record_writes(sessions, pid, [info], self.user.name)
         nb = find_notebook(self, pid, notebook_id)
         if "archived" in body:
             nb.archived = body["archived"]
@@ -159,7 +166,7 @@ class NotebookHandler(APIHandler):
         self.commit()
         self.write_json(serialize.notebook(nb))
 
-    async def delete(self, project_id, notebook_id):
+    async def delete(self, project_id: str, notebook_id: str) -> None:
         pid = access.project_for(self, project_id, Role.editor).id
         path = find_notebook(self, pid, notebook_id).path
         self.release_db()

@@ -3,6 +3,7 @@
 import copy
 import functools
 from pathlib import Path
+from typing import Any, cast
 
 import yaml
 
@@ -12,7 +13,7 @@ HERE = Path(__file__).parent / "openapi"
 
 
 @functools.cache
-def _merged() -> dict:
+def _merged() -> dict[str, Any]:
     doc = yaml.safe_load((HERE / "base.yaml").read_text())
     doc.setdefault("paths", {})
     doc.setdefault("components", {}).setdefault("schemas", {})
@@ -24,10 +25,10 @@ def _merged() -> dict:
             doc["paths"].setdefault(path, {}).update(ops)
         for kind, items in (area.get("components") or {}).items():
             doc["components"].setdefault(kind, {}).update(items)
-    return doc
+    return cast(dict[str, Any], doc)
 
 
-def openapi_document(server_url: str | None = None) -> dict:
+def openapi_document(server_url: str | None = None) -> dict[str, Any]:
     """The document; ``server_url`` (the API root) fills ``servers``."""
     doc = copy.deepcopy(_merged())
     if server_url:
@@ -36,8 +37,16 @@ def openapi_document(server_url: str | None = None) -> dict:
 
 
 class OpenAPIHandler(APIHandler):
-    def get(self):
+    guests_allowed = True
+
+    def get(self) -> None:
         self.write_json(openapi_document(self.settings["api_prefix"].rstrip("/")))
 
 
 routes = [(r"openapi.json", OpenAPIHandler)]
+
+
+if __name__ == "__main__":  # the labextension's `npm run gen:api` reads it from here
+    import json
+
+    print(json.dumps(openapi_document(), indent=1, sort_keys=True))

@@ -1,12 +1,16 @@
 """projects: create, list, get, rename/describe, soft delete, restore, purge."""
 
+import asyncio
 import base64
+import functools
 import json
+from concurrent.futures import ThreadPoolExecutor
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from tornado import web
 
 from .. import access
+from ..hubapi import HubUser
 from ..models import Membership, PrincipalKind, Project, Role, utcnow
 from . import serialize, validation
 from .base import APIHandler
@@ -42,7 +46,7 @@ def page_size(handler: APIHandler) -> int:
 MAX_CURSOR = 2048
 
 
-def _decode_cursor(raw: str) -> tuple[str, str]:
+def decode_project_cursor(raw: str) -> tuple[str, str]:
     if len(raw) > MAX_CURSOR:
         raise web.HTTPError(
             400,
@@ -59,43 +63,62 @@ def _decode_cursor(raw: str) -> tuple[str, str]:
     )
 
 
-def _encode_cursor(project: Project) -> str:
+def encode_project_cursor(project: Project) -> str:
     key = json.dumps([project.name_key, project.id]).encode()
     return base64.urlsafe_b64encode(key).rstrip(b"=").decode()
 
 
+#: threads that read project pages (each holds one pooled connection while it reads)
+_PAGE_READERS = ThreadPoolExecutor(4, thread_name_prefix="datadive-page")
+
+
+def read_page(engine: Engine, user: HubUser, **page) -> list:
+    """:func:`access.visible_projects` on a connection of its own (runs in a worker thread): a
+    read-only listing, so an autocommit connection and no session (nothing to roll back)."""
+    with engine.connect() as conn:
+        return access.visible_projects(conn, user, **page)
+
+
 class ProjectsHandler(APIHandler):
-    def get(self):
+    guests_allowed = True  # a guest's list holds its invited projects only (access.py)
+
+    async def get(self):
         deleted = self.get_argument("deleted", "0") in ("1", "true")
         everything = self.get_argument("all", "0") in ("1", "true")
         limit = page_size(self)
         cursor = self.get_argument("cursor", "")
-        after = _decode_cursor(cursor) if cursor else None
-        # a read-only listing: an autocommit connection, no session (nothing to roll back)
-        with self.service.read_engine.connect() as conn:
-            projects = access.visible_projects(
-                conn,
-                self.user,
-                deleted=deleted,
-                all_projects=everything,
-                after=after,
-                limit=limit + 1,
-            )
+        after = decode_project_cursor(cursor) if cursor else None
+        # the page is read in a worker thread of its own pool: while the database answers, the
+        # event loop serves other requests instead of waiting (the round trip is most of a
+        # page's time), and a listing never queues behind other work in the default executor
+        # (file reads and uploads)
+        page = functools.partial(
+            read_page,
+            self.service.read_engine,
+            self.user,
+            deleted=deleted,
+            all_projects=everything,
+            after=after,
+            limit=limit + 1,
+        )
+        projects = await asyncio.get_running_loop().run_in_executor(_PAGE_READERS, page)
         more = len(projects) > limit
         projects = projects[:limit]
         self.write_json(
             {
                 "projects": [
-                    serialize.project(p, access.role_among(members, self.user), members)
+                    serialize.project(p, access.role_in(p.id, members, self.user), members)
                     for p, members in projects
                 ],
-                "next": _encode_cursor(projects[-1][0]) if more else None,
+                "next": encode_project_cursor(projects[-1][0]) if more else None,
             }
         )
 
     def post(self):
         if self.user.kind != "user":
-            raise web.HTTPError(403, "Only users can create projects; use a user's token")
+            raise web.HTTPError(
+                403, "Only hub users can create projects; use a user's token or sign in to the hub"
+            )
         body = self.json_body(required=("name",))
         name = validation.project_name(body["name"])
         desc = validation.description(body.get("description", ""))

@@ -1,13 +1,19 @@
 """JSON shapes of the service's resources (the OpenAPI document describes the same)."""
 
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
 from ..models import Membership, Notebook, Project, Role
 
 
-def iso(dt) -> str | None:
+def iso(dt: datetime.datetime | None) -> str | None:
     return dt.isoformat() + "Z" if dt is not None else None
 
 
-def project(p: Project, role: Role | None, members=None) -> dict:
+def project(
+    p: Project, role: Role | None, members: Iterable[Membership] | None = None
+) -> dict[str, Any]:
     """``p``: a Project or a projects row (then with its ``members`` rows)."""
     members = p.members if members is None else members
     owners = sorted(m.name for m in members if m.role == Role.owner and m.kind == "user")
@@ -25,7 +31,7 @@ def project(p: Project, role: Role | None, members=None) -> dict:
     }
 
 
-def member(m: Membership, pending: bool = False) -> dict:
+def member(m: Membership, pending: bool = False) -> dict[str, Any]:
     """A member; ``pending``: a user JupyterHub does not know yet (in effect from their first
     sign-in)."""
     return {
@@ -37,7 +43,7 @@ def member(m: Membership, pending: bool = False) -> dict:
     }
 
 
-def notebook(n: Notebook) -> dict:
+def notebook(n: Notebook) -> dict[str, Any]:
     return {
         "id": n.id,
         "project_id": n.project_id,

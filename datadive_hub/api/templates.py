@@ -198,6 +198,10 @@ def row_json(
 
 
 class _Base(APIHandler):
+    #: the library is readable by every signed-in person, guests too (an editor guest's server
+    #: offers it); publishing and deleting need a template author (require_author)
+    guests_allowed = ("GET", "HEAD")
+
     def require_author(self) -> None:
         groups = self.service.template_author_groups
         if self.user.admin or self.user.groups & set(groups) or PUBLISH_SCOPE in self.user.scopes:
@@ -219,7 +223,7 @@ class _Base(APIHandler):
             )
         return rows
 
-    def version_or_404(self, template_id: str, version: str) -> tuple[TemplateVersion, list]:
+    def version_or_404(self, template_id: str, version: str) -> tuple[TemplateVersion, list[Any]]:
         rows = self.rows_or_404(template_id)
         for r in rows:
             if r.version == version:
@@ -232,7 +236,7 @@ class _Base(APIHandler):
 
 
 class TemplatesHandler(_Base):
-    def get(self):
+    def get(self) -> None:
         q = self.get_argument("q", None)
         category = self.get_argument("category", None)
         tag = self.get_argument("tag", None)
@@ -252,15 +256,12 @@ class TemplatesHandler(_Base):
         out.sort(key=sort_key)  # categories in the order of an analysis: Load, Clean, ...
         self.write_json({"templates": out})
 
-    async def post(self):
+    async def post(self) -> None:
         self.require_author()
         body = self.json_body()
         source = body.get("source")
-        file = (
-            body.get("file")
-            if isinstance(body.get("file"), str) and body["file"]
-            else "<published>"
-        )
+        given = body.get("file")
+        file = given if isinstance(given, str) and given else "<published>"
         try:
             # untrusted YAML: bounded by the model, and parsed off the event loop so that a
             # large template never stalls other users' requests (no database session is open
@@ -319,11 +320,11 @@ class TemplatesHandler(_Base):
 
 
 class TemplateHandler(_Base):
-    def get(self, template_id):
+    def get(self, template_id: str) -> None:
         rows = self.rows_or_404(template_id)
         self.write_json(row_json(latest(rows), rows))
 
-    def delete(self, template_id):
+    def delete(self, template_id: str) -> None:
         self.require_author()
         rows = self.rows_or_404(template_id)
         for r in rows:
@@ -337,11 +338,11 @@ class TemplateHandler(_Base):
 
 
 class TemplateVersionHandler(_Base):
-    def get(self, template_id, version):
+    def get(self, template_id: str, version: str) -> None:
         row, rows = self.version_or_404(template_id, version)
         self.write_json(row_json(row, rows))
 
-    def patch(self, template_id, version):
+    def patch(self, template_id: str, version: str) -> None:
         self.require_author()
         row, rows = self.version_or_404(template_id, version)
         body = self.json_body(required=("deprecated",))
@@ -363,7 +364,7 @@ class TemplateVersionHandler(_Base):
         )
         self.write_json(row_json(row, rows))
 
-    def delete(self, template_id, version):
+    def delete(self, template_id: str, version: str) -> None:
         self.require_author()
         row, _ = self.version_or_404(template_id, version)
         bury(self.db, row, self.user.name)

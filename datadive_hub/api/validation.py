@@ -7,7 +7,7 @@ from tornado import web
 MAX_PROJECT_NAME = 100
 
 
-def project_name(value) -> str:
+def project_name(value: object) -> str:
     """A project name: 1–100 printable characters, usable as a folder name in the file browser."""
     if not isinstance(value, str):
         raise web.HTTPError(400, "name must be a string")
@@ -28,7 +28,7 @@ def project_name(value) -> str:
     return name
 
 
-def description(value) -> str:
+def description(value: object) -> str:
     if not isinstance(value, str):
         raise web.HTTPError(400, "description must be a string")
     if len(value) > 5000:

@@ -4,35 +4,34 @@
 ``datadive users add NAME`` adds people (each gets a generated password, printed once).
 """
 
-import hashlib
 import hmac
 import json
 import os
 import secrets
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from jupyterhub.auth import Authenticator
 from traitlets import Unicode, default
 
-
-def _hash(password: str, salt: bytes) -> str:
-    return hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32).hex()
+from ..guest_login import GuestLoginMixin
+from .scrypt import scrypt_hex
 
 
 class PasswordFile:
     """A JSON file ``{name: {"salt": hex, "hash": hex, "admin": bool}}`` written atomically."""
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
 
-    def load(self) -> dict:
+    def load(self) -> dict[str, Any]:
         try:
             return json.loads(self.path.read_text())
         except FileNotFoundError:
             return {}
 
-    def _save(self, data: dict) -> None:
+    def _save(self, data: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".passwords-")
         with os.fdopen(fd, "w") as f:
@@ -45,7 +44,7 @@ class PasswordFile:
         password = password or secrets.token_urlsafe(12)
         salt = secrets.token_bytes(16)
         data = self.load()
-        data[name] = {"salt": salt.hex(), "hash": _hash(password, salt), "admin": admin}
+        data[name] = {"salt": salt.hex(), "hash": scrypt_hex(password, salt), "admin": admin}
         self._save(data)
         return password
 
@@ -53,14 +52,14 @@ class PasswordFile:
         entry = self.load().get(name)
         if not entry:
             return False
-        expected = _hash(password, bytes.fromhex(entry["salt"]))
+        expected = scrypt_hex(password, bytes.fromhex(entry["salt"]))
         return hmac.compare_digest(expected, entry["hash"])
 
     def names(self, admin_only: bool = False) -> set[str]:
         return {n for n, e in self.load().items() if e.get("admin") or not admin_only}
 
 
-class LocalPasswordAuthenticator(Authenticator):
+class LocalPasswordAuthenticator(GuestLoginMixin, Authenticator):
     """Users and hashed passwords from a local file (for ``datadive up`` on one machine)."""
 
     password_file = Unicode(

@@ -15,22 +15,25 @@ import contextvars
 import json
 import urllib.error
 import urllib.request
+from typing import Any
 
 from oauthenticator.generic import GenericOAuthenticator
 from oauthenticator.oauth2 import OAuthCallbackHandler
 from tornado import web
 from traitlets import Bool, Dict, Float, List, Unicode, default, validate
 
+from ..guest_login import GuestLoginMixin
+
 __all__ = ["DatadiveOAuthenticator", "discover"]
 
 # why check_allowed refused someone in this request (login_user only returns None); a dict set by
 # the callback handler, filled in by check_allowed (which may run in a task with a copied context)
-_refusal: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+_refusal: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "datadive_refusal", default=None
 )
 
 
-def discover(issuer: str, timeout: float = 10.0) -> dict:
+def discover(issuer: str, timeout: float = 10.0) -> dict[str, Any]:
     """Fetch ``<issuer>/.well-known/openid-configuration`` and return it as a dict.
 
     Raises ``ValueError`` with a message that says what to check when the provider cannot be read.
@@ -55,9 +58,9 @@ def discover(issuer: str, timeout: float = 10.0) -> dict:
 class DatadiveCallbackHandler(OAuthCallbackHandler):
     """OAuth callback that explains a refusal instead of answering a bare 403."""
 
-    async def get(self):
+    async def get(self) -> None:
         self.check_arguments()
-        refusal: dict = {}
+        refusal: dict[str, Any] = {}
         _refusal.set(refusal)
         user = await self.login_user()
         if user is None:
@@ -66,7 +69,7 @@ class DatadiveCallbackHandler(OAuthCallbackHandler):
         self.redirect(self.get_next_url(user))
 
 
-class DatadiveOAuthenticator(GenericOAuthenticator):
+class DatadiveOAuthenticator(GuestLoginMixin, GenericOAuthenticator):
     """Sign in with the institution's OpenID Connect provider; its groups become JupyterHub groups."""
 
     callback_handler = DatadiveCallbackHandler
@@ -211,7 +214,7 @@ class DatadiveOAuthenticator(GenericOAuthenticator):
             )
         return allowed
 
-    def refusal_reason(self, username: str, auth_model: dict) -> str:
+    def refusal_reason(self, username: str, auth_model: dict[str, Any]) -> str:
         """The sentence shown to someone who is not allowed (see ``refused_message``)."""
         allowed = (
             "the groups " + ", ".join(sorted(self.allowed_groups))

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -76,3 +77,25 @@ class Snapshot(Base):
     files: Mapped[int] = mapped_column(Integer, default=0)
     bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     manifest_key: Mapped[str] = mapped_column(String(1024))
+
+
+class FileName(Base):
+    """One name a file had: its versions at ``path`` from ``first_version`` (None: from the
+    first) to ``last_version`` (None: the name it has now). A rename closes one name and opens
+    the next with the same ``file_id``, so history follows the file (docs/history.md)."""
+
+    __tablename__ = "file_names"
+    __table_args__ = (
+        Index("ix_file_names_path", "project_id", "path"),
+        Index("ix_file_names_file", "project_id", "file_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    file_id: Mapped[str] = mapped_column(String(32), default=new_id)
+    path: Mapped[str] = mapped_column(String(1024))
+    first_version: Mapped[str | None] = mapped_column(String(255), nullable=True, default=None)
+    last_version: Mapped[str | None] = mapped_column(String(255), nullable=True, default=None)
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    renamed_by: Mapped[str | None] = mapped_column(String(255), nullable=True, default=None)
+    renamed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True, default=None)

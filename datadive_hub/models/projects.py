@@ -108,7 +108,7 @@ class Notebook(Base):
 
 
 @event.listens_for(Session, "before_flush")
-def _keep_project_keys(session: Session, _context, _instances) -> None:
+def _keep_project_keys(session: Session, _context: object, _instances: object) -> None:
     """Every membership carries its project's current ``name_key`` (new members, renames)."""
     for obj in (*session.new, *session.dirty):
         if isinstance(obj, Project):

@@ -7,18 +7,48 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import type { IEnvironmentStatus } from './environmentlogic';
-import {
-  IFileEntry,
-  ILink,
-  IMember,
-  IPreview,
-  IProject,
-  ITemplate,
-  nextPage,
-  normalizePreview,
-  normalizeTemplate,
-  unwrapList
-} from './logic';
+import type { components as ServerComponents, paths as ServerPaths } from './generated/server';
+import type { paths as ServicePaths } from './generated/service';
+import type { IAuditEvent, IFileEntry, ILink, IMember, IPreview, IProject, ITemplate, Role } from './types';
+
+/** The two APIs the panel calls: the server extension's own routes and the hub service's
+ * (through the forwarder `datadive/api/hub/`); their types come from their OpenAPI documents. */
+export interface IApis {
+  server: ServerPaths;
+  service: ServicePaths;
+}
+const PREFIX: Record<keyof IApis, string> = { server: '', service: 'api/hub' };
+
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+/** The methods a path of an API documents. */
+export type MethodOf<Item> = { [M in Method]: Item extends { [K in M]: object } ? M : never }[Method];
+type OperationOf<Item, M extends Method> = Item extends { [K in M]: infer O } ? O : never;
+type JsonOf<R> = R extends { content: { 'application/json': infer B } } ? B : void;
+/** The JSON a successful call answers (void for 204 / no body). */
+export type Answer<Item, M extends Method> =
+  OperationOf<Item, M> extends { responses: infer R } ? JsonOf<R[Extract<keyof R, 200 | 201 | 202 | 204 | '2XX'>]> : never;
+type BodyOf<O> = O extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
+type QueryOf<O> = O extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
+type PathOf<O> = O extends { parameters: { path?: infer P } } ? NonNullable<P> : never;
+/** Path parameters, query and JSON body of one call, as its operation documents them. */
+export interface ICall<O> {
+  path?: PathOf<O>;
+  query?: QueryOf<O>;
+  body?: BodyOf<O>;
+}
+/** Answer of a service route (`Served<'/projects', 'get'>`). */
+export type Served<P extends keyof ServicePaths, M extends Method> = Answer<ServicePaths[P], M>;
+
+/** A documented path with its `{name}` parameters filled in (`{path}`: a relative path). */
+export function fillPath(template: string, params: Record<string, unknown> = {}): string {
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const value = params[name];
+    if (value === undefined || value === null || value === '') {
+      throw new Error(`${template}: no value for {${name}}`);
+    }
+    return name === 'path' ? encodePath(String(value)) : encodeURIComponent(String(value));
+  });
+}
 
 /** An error answered by the server, carrying the server's own message. */
 export class DatadiveError extends Error {
@@ -60,7 +90,7 @@ export class DatadiveClient {
   }
 
   /** Absolute URL of a server-extension route (`datadive/<route>`). */
-  url(route: string, query?: Record<string, string | number | undefined>): string {
+  url(route: string, query?: Record<string, string | number | boolean | undefined>): string {
     let url = URLExt.join(this.settings.baseUrl, 'datadive', route);
     const q = Object.entries(query || {}).filter(([, v]) => v !== undefined && v !== '');
     if (q.length) {
@@ -69,8 +99,27 @@ export class DatadiveClient {
     return url;
   }
 
-  async request<T = any>(route: string, init: RequestInit = {}, query?: Record<string, string | number | undefined>): Promise<T> {
-    return this.fetchUrl<T>(this.url(route, query), init);
+  /** URL of a documented path of one API, its parameters filled in. */
+  apiUrl<A extends keyof IApis>(api: A, path: keyof IApis[A] & string, call: { path?: object; query?: object } = {}): string {
+    const route = PREFIX[api] + fillPath(path, call.path as Record<string, unknown>);
+    return this.url(route.replace(/^\//, ''), call.query as Record<string, string | number | undefined>);
+  }
+
+  /**
+   * The one way the panel calls an API: `api` names the document, `path` a path it lists and
+   * `method` one of its operations; parameters, body and answer are typed from the document.
+   */
+  async call<A extends keyof IApis, P extends keyof IApis[A] & string, M extends MethodOf<IApis[A][P]>>(
+    api: A,
+    method: M,
+    path: P,
+    call: ICall<OperationOf<IApis[A][P], M>> = {}
+  ): Promise<Answer<IApis[A][P], M>> {
+    const init: RequestInit = { method: method.toUpperCase() };
+    if (call.body !== undefined) {
+      init.body = JSON.stringify(call.body);
+    }
+    return this.fetchUrl(this.apiUrl(api, path, call), init);
   }
 
   async fetchUrl<T = any>(url: string, init: RequestInit = {}): Promise<T> {
@@ -98,146 +147,126 @@ export class DatadiveClient {
     }
   }
 
-  /** A hub-service route through the forwarder. */
-  hub<T = any>(path: string, init: RequestInit = {}, query?: Record<string, string | number | undefined>): Promise<T> {
-    return this.request<T>(`api/hub/${path}`, init, query);
-  }
-
   // ---- projects -------------------------------------------------------------------------------
 
-  /** Every project the user can see (follows pagination). */
+  /** Every project the user can see (follows the service's `next` cursor). */
   async listProjects(opts: { deleted?: boolean } = {}): Promise<IProject[]> {
     const out: IProject[] = [];
-    let body: any = await this.hub('projects', {}, { limit: 500, deleted: opts.deleted ? 'true' : undefined });
+    const deleted = opts.deleted ? 'true' : undefined;
+    let cursor: string | undefined;
     for (let guard = 0; guard < 200; guard++) {
-      out.push(...unwrapList<IProject>(body, 'projects'));
-      const next = nextPage(body);
-      if (!next) {
+      const page = await this.call('service', 'get', '/projects', { query: { limit: 500, deleted, cursor } });
+      out.push(...page.projects);
+      if (!page.next) {
         break;
       }
-      body = next.startsWith('http') || next.startsWith('/')
-        ? await this.fetchUrl(this.forwardedUrl(next))
-        : await this.hub('projects', {}, { limit: 500, cursor: next, deleted: opts.deleted ? 'true' : undefined });
+      cursor = page.next;
     }
     return out;
   }
 
-  /** A "next" link pointing at the service is rewritten to the forwarder. */
-  forwardedUrl(next: string): string {
-    const marker = '/api/v1/';
-    const i = next.indexOf(marker);
-    return i >= 0 ? this.url(`api/hub/${next.slice(i + marker.length)}`) : next;
-  }
-
   createProject(name: string, description = ''): Promise<IProject> {
-    return this.hub('projects', { method: 'POST', body: JSON.stringify({ name, description }) });
+    return this.call('service', 'post', '/projects', { body: { name, description } });
   }
 
   async listLinks(id: string): Promise<ILink[]> {
-    return (await this.hub<{ links: ILink[] }>(`projects/${id}/links`)).links;
+    return (await this.call('service', 'get', '/projects/{project_id}/links', { path: { project_id: id } })).links;
   }
 
   createLink(id: string, path: string, hideCode: boolean): Promise<ILink> {
-    return this.hub(`projects/${id}/links`, { method: 'POST', body: JSON.stringify({ path, hide_code: hideCode }) });
+    return this.call('service', 'post', '/projects/{project_id}/links', { path: { project_id: id }, body: { path, hide_code: hideCode } });
   }
 
   deleteLink(id: string, linkId: string): Promise<void> {
-    return this.hub(`projects/${id}/links/${linkId}`, { method: 'DELETE' });
+    return this.call('service', 'delete', '/projects/{project_id}/links/{link_id}', { path: { project_id: id, link_id: linkId } });
+  }
+
+  /** A page of the project's audit log, newest first (owners only); `next` continues it. */
+  listAudit(id: string, before?: number): Promise<{ events: IAuditEvent[]; next: number | null }> {
+    return this.call('service', 'get', '/projects/{project_id}/audit', { path: { project_id: id }, query: { limit: 50, before } });
+  }
+
+  /** Where the whole audit log downloads as JSON lines. */
+  auditExportUrl(id: string): string {
+    return this.apiUrl('service', '/projects/{project_id}/audit/export', { path: { project_id: id } });
   }
 
   getProject(id: string): Promise<IProject> {
-    return this.hub(`projects/${id}`);
+    return this.call('service', 'get', '/projects/{project_id}', { path: { project_id: id } });
   }
 
   renameProject(id: string, name: string): Promise<IProject> {
-    return this.hub(`projects/${id}`, { method: 'PATCH', body: JSON.stringify({ name }) });
+    return this.call('service', 'patch', '/projects/{project_id}', { path: { project_id: id }, body: { name } });
   }
 
-  deleteProject(id: string): Promise<void> {
-    return this.hub(`projects/${id}`, { method: 'DELETE' });
+  /** Soft delete; answers the project with `deleted` set. */
+  deleteProject(id: string): Promise<IProject> {
+    return this.call('service', 'delete', '/projects/{project_id}', { path: { project_id: id } });
   }
 
   restoreProject(id: string): Promise<IProject> {
-    return this.hub(`projects/${id}/restore`, { method: 'POST', body: '{}' });
+    return this.call('service', 'post', '/projects/{project_id}/restore', { path: { project_id: id }, body: {} as never });
   }
 
   async listMembers(id: string): Promise<IMember[]> {
-    const body = await this.hub(`projects/${id}/members`);
-    // the service's Member schema (datadive_hub/api/openapi/projects.yaml)
-    return (body as { members: IMember[] }).members.map(m => ({
-      kind: m.kind,
-      name: m.name,
-      role: m.role,
-      pending: m.pending === true
-    }));
+    const body = await this.call('service', 'get', '/projects/{project_id}/members', { path: { project_id: id } });
+    return body.members.map(m => ({ kind: m.kind, name: m.name, role: m.role, pending: m.pending === true }));
   }
 
   addMember(id: string, member: IMember): Promise<unknown> {
-    return this.hub(`projects/${id}/members`, {
-      method: 'POST',
-      body: JSON.stringify({ kind: member.kind, name: member.name, role: member.role })
+    return this.call('service', 'post', '/projects/{project_id}/members', {
+      path: { project_id: id },
+      body: { kind: member.kind, name: member.name, role: member.role as Role }
     });
   }
 
   setMemberRole(id: string, member: IMember): Promise<unknown> {
-    return this.hub(`projects/${id}/members/${member.kind}/${encodeURIComponent(member.name)}`, {
-      method: 'PATCH',
-      body: JSON.stringify({ role: member.role })
+    return this.call('service', 'patch', '/projects/{project_id}/members/{kind}/{name}', {
+      path: { project_id: id, kind: member.kind, name: member.name },
+      body: { role: member.role as Role }
     });
   }
 
   removeMember(id: string, member: IMember): Promise<unknown> {
-    return this.hub(`projects/${id}/members/${member.kind}/${encodeURIComponent(member.name)}`, { method: 'DELETE' });
+    return this.call('service', 'delete', '/projects/{project_id}/members/{kind}/{name}', {
+      path: { project_id: id, kind: member.kind, name: member.name }
+    });
   }
 
   // ---- notebooks and files --------------------------------------------------------------------
 
   async listNotebooks(id: string): Promise<IFileEntry[]> {
-    const body = await this.hub(`projects/${id}/notebooks`);
-    return unwrapList<any>(body, 'notebooks').map(n => ({
-      path: String(n.path ?? n.name),
-      name: String(n.name ?? n.path),
-      type: 'notebook' as const,
-      size: n.size,
-      last_modified: n.last_modified ?? n.updated
+    const body = await this.call('service', 'get', '/projects/{project_id}/notebooks', { path: { project_id: id } });
+    return body.notebooks.map(n => ({ path: n.path, name: n.name, type: 'notebook' as const, last_modified: n.updated_at ?? undefined }));
+  }
+
+  createNotebook(id: string, name: string): Promise<Served<'/projects/{project_id}/notebooks', 'post'>> {
+    return this.call('service', 'post', '/projects/{project_id}/notebooks', { path: { project_id: id }, body: { name, path: name } });
+  }
+
+  /** Every file and folder of a project (a recursive listing). */
+  async listFiles(id: string): Promise<IFileEntry[]> {
+    const body = await this.call('service', 'get', '/projects/{project_id}/files', { path: { project_id: id }, query: { recursive: 'true' } });
+    const out: IFileEntry[] = body.files.map(f => ({
+      path: f.path,
+      name: f.name,
+      type: f.path.endsWith('.ipynb') ? 'notebook' : 'file',
+      size: f.size,
+      last_modified: f.last_modified ?? undefined
     }));
-  }
-
-  createNotebook(id: string, name: string): Promise<any> {
-    return this.hub(`projects/${id}/notebooks`, { method: 'POST', body: JSON.stringify({ name, path: name }) });
-  }
-
-  /** Files of a project (recursive listing where the service supports it). */
-  async listFiles(id: string, folder = ''): Promise<IFileEntry[]> {
-    const body = await this.hub(`projects/${id}/files${folder ? '/' + encodePath(folder) : ''}`, {}, { recursive: 'true' });
-    const files = unwrapList<any>(body, 'files', 'content', 'entries');
-    const folders = body && Array.isArray(body.folders) ? body.folders : [];
-    const out: IFileEntry[] = files.map(f => {
-      const path = String(f.path ?? f.key ?? f.name);
-      const isDir = f.type === 'directory' || f.type === 'folder' || path.endsWith('/');
-      return {
-        path: path.replace(/\/$/, ''),
-        name: String(f.name ?? path.split('/').filter(Boolean).pop()),
-        type: isDir ? 'directory' : path.endsWith('.ipynb') ? 'notebook' : 'file',
-        size: f.size,
-        last_modified: f.last_modified
-      };
-    });
-    for (const d of folders) {
-      const path = String(typeof d === 'string' ? d : d.path ?? d.name).replace(/\/$/, '');
-      out.push({ path, name: path.split('/').pop() || path, type: 'directory' });
+    for (const d of body.folders) {
+      out.push({ path: d.path.replace(/\/$/, ''), name: d.name, type: 'directory' });
     }
     return out;
   }
 
-  async preview(id: string, path: string, rows = 20): Promise<IPreview> {
-    const body = await this.hub(`projects/${id}/preview/${encodePath(path)}`, {}, { rows });
-    return normalizePreview(body);
+  preview(id: string, path: string, rows = 20): Promise<IPreview> {
+    return this.call('service', 'get', '/projects/{project_id}/preview/{path}', { path: { project_id: id, path }, query: { rows } });
   }
 
   /** URL that PUT uploads a file's bytes to (through the forwarder). */
   uploadUrl(id: string, path: string): string {
-    return this.url(`api/hub/projects/${id}/files/${encodePath(path)}`);
+    return this.apiUrl('service', '/projects/{project_id}/files/{path}', { path: { project_id: id, path } });
   }
 
   /**
@@ -280,82 +309,49 @@ export class DatadiveClient {
 
   /** The gallery; `offline` is set when the server could not reach the template library and
    * answered with its last list or the built-in templates. */
-  async listTemplates(): Promise<ITemplate[] & { offline?: boolean; categoryOrder?: string[] }> {
-    const body = await this.request('api/templates');
-    const list: ITemplate[] & { offline?: boolean; categoryOrder?: string[] } = unwrapList<any>(body, 'templates').map(normalizeTemplate);
-    list.offline = Boolean(body?.offline);
-    if (Array.isArray(body?.category_order)) {
-      list.categoryOrder = body.category_order.map(String);
-    }
-    return list;
+  async listTemplates(): Promise<ITemplate[] & { offline?: boolean }> {
+    const body = await this.call('server', 'get', '/api/templates');
+    return Object.assign(body.templates, { offline: body.offline });
   }
 
-  async getTemplate(id: string, version?: string | number): Promise<ITemplate> {
-    const body = await this.request(`api/templates/${encodeURIComponent(id)}`, {}, { version: version === undefined ? undefined : String(version) });
-    return normalizeTemplate(body?.template ?? body);
+  getTemplate(id: string, version?: string): Promise<ITemplate> {
+    return this.call('server', 'get', '/api/templates/{template_id}', { path: { template_id: id }, query: { version } });
+  }
+
+  /** The server's hash of a cell source (`sha256:<hex>`), for pages without Web Crypto. */
+  async sourceHash(source: string): Promise<string> {
+    return (await this.call('server', 'post', '/api/source-hash', { body: { source } })).hash;
   }
 
   /** Render a template with values into cells (optional markdown, then code). */
-  async renderCells(
-    template: string,
-    version: string | number | undefined,
-    values: Record<string, unknown>,
-    project: string | null
-  ): Promise<IRenderedCell[]> {
-    const body = await this.request('api/render', {
-      method: 'POST',
-      body: JSON.stringify({ template, version, values, project })
-    });
-    return renderedCells(body);
+  async renderCells(template: string, version: string | undefined, values: Record<string, unknown>, project: string | null): Promise<IRenderedCell[]> {
+    return (await this.call('server', 'post', '/api/render', { body: { template, version, values, project } })).cells;
   }
-
-  // ---- sync -----------------------------------------------------------------------------------
 
   // ---- project environments (docs/environments.md) -------------------------------------------
 
   /** The environment of the project in `folder` (its folder in the file tree). */
   environmentStatus(folder: string): Promise<IEnvironmentStatus> {
-    return this.request(`api/environments/status/${encodeURIComponent(folder)}`);
+    return this.call('server', 'get', '/api/environments/status/{folder}', { path: { folder } });
   }
 
   /** Add (or change the version range of) a package; re-locks; `build` also starts a build. */
   addPackage(folder: string, spec: string, build = false): Promise<IEnvironmentStatus> {
-    return this.request(`api/environments/packages/${encodeURIComponent(folder)}`, {
-      method: 'POST',
-      body: JSON.stringify({ add: spec, build })
-    });
+    return this.call('server', 'post', '/api/environments/packages/{folder}', { path: { folder }, body: { add: spec, build } });
   }
 
   removePackage(folder: string, name: string): Promise<IEnvironmentStatus> {
-    return this.request(`api/environments/packages/${encodeURIComponent(folder)}`, {
-      method: 'POST',
-      body: JSON.stringify({ remove: name })
-    });
+    return this.call('server', 'post', '/api/environments/packages/{folder}', { path: { folder }, body: { remove: name } });
   }
 
   buildEnvironment(folder: string): Promise<IEnvironmentStatus> {
-    return this.request(`api/environments/build/${encodeURIComponent(folder)}`, { method: 'POST' });
+    return this.call('server', 'post', '/api/environments/build/{folder}', { path: { folder } });
   }
 
-  sync(): Promise<any> {
-    return this.request('api/sync');
+  sync(): Promise<Answer<ServerPaths['/api/sync'], 'get'>> {
+    return this.call('server', 'get', '/api/sync');
   }
 }
 
-export interface IRenderedCell {
-  source: string;
-  metadata: Record<string, any>;
-  cell_type: string;
-}
-
-/** The cells of a render answer: {cells: [...]}, {cell: {...}}, or one cell / {source, metadata}. */
-export function renderedCells(body: any): IRenderedCell[] {
-  const raw: any[] = Array.isArray(body?.cells) ? body.cells : Array.isArray(body) ? body : [body?.cell ?? body];
-  return raw
-    .filter(c => c && (c.source !== undefined || c.code !== undefined))
-    .map(c => ({
-      source: Array.isArray(c.source) ? c.source.join('') : String(c.source ?? c.code ?? ''),
-      metadata: c.metadata ?? (body?.datadive ? { datadive: body.datadive } : {}),
-      cell_type: c.cell_type ?? 'code'
-    }));
-}
+/** A cell of a render answer (`cells` of `POST datadive/api/render`), as far as insertion reads it. */
+export type IRenderedCell = Pick<ServerComponents['schemas']['Cell'], 'cell_type' | 'source' | 'metadata'>;

@@ -5,7 +5,8 @@
  */
 import { Notification } from '@jupyterlab/apputils';
 
-import { DatadiveError, IRenderedCell, encodePath } from './api';
+import { DatadiveError, IRenderedCell } from './api';
+import { withSourceHash } from './insertion';
 import {
   ColumnEdit,
   IAssistAnswer,
@@ -163,7 +164,7 @@ export class AssistantModel {
     this.codebookError = '';
     this.emit();
     try {
-      const answer = await this.client.request<ICodebookAnswer>(`api/codebook/${encodePath(this.contentsPath(dataset))}`);
+      const answer: ICodebookAnswer = await this.client.call('server', 'get', '/api/codebook/{path}', { path: { path: this.contentsPath(dataset) } });
       if (this.question.dataset === dataset) {
         this.codebook = answer;
         this.edits = {};
@@ -182,7 +183,7 @@ export class AssistantModel {
     const dataset = this.question.dataset;
     this.valuesError = '';
     try {
-      const answer = await this.client.request<IValuesAnswer>(`api/values/${encodePath(this.contentsPath(dataset))}`, {}, { column });
+      const answer: IValuesAnswer = await this.client.call('server', 'get', '/api/values/{path}', { path: { path: this.contentsPath(dataset) }, query: { column } });
       if (this.question.dataset === dataset) {
         this.values = { ...this.values, [column]: answer };
       }
@@ -208,7 +209,7 @@ export class AssistantModel {
     this.askStarted = performance.now();
     this.emit();
     try {
-      this.answer = await this.client.request<IAssistAnswer>('api/assist', { method: 'POST', body: JSON.stringify(body) });
+      this.answer = await this.hashed(await this.client.call('server', 'post', '/api/assist', { body: body as { path: string } }));
       this.askMs = performance.now() - this.askStarted;
     } catch (err) {
       this.error = (err as Error).message;
@@ -216,6 +217,15 @@ export class AssistantModel {
       this.asking = false;
       this.emit();
     }
+  }
+
+  /** The answer with the source hash of its cell recorded (the server leaves it to the panel). */
+  private async hashed<T extends IAssistAnswer | undefined>(answer: T): Promise<T> {
+    const cell = this.answerCell(answer);
+    if (answer?.cell && cell) {
+      answer.cell = { ...answer.cell, metadata: (await withSourceHash(cell)).metadata };
+    }
+    return answer;
   }
 
   /** The answer's cell, with its record under `datadive` (where the insertion path keeps it). */
@@ -257,7 +267,8 @@ export class AssistantModel {
     this.asking = true;
     this.emit();
     try {
-      const r = await this.client.request<IRecheckAnswer>('api/assist/recheck', { method: 'POST', body: JSON.stringify({ path, metadata: meta, notebook: where.notebookPath }) });
+      const r: IRecheckAnswer = await this.client.call('server', 'post', '/api/assist/recheck', { body: { path, metadata: meta, notebook: where.notebookPath } });
+      r.answer = await this.hashed(r.answer);
       const before = meta.test ?? meta.answer?.test ?? meta.recommendation ?? meta.result?.test;
       const summary = recheckSummary(r, typeof before === 'string' ? before : undefined);
       this.recheckResult = { ...summary, answer: r.answer, ...where };
@@ -319,9 +330,9 @@ export class AssistantModel {
     this.conflict = false;
     this.emit();
     try {
-      const answer = await this.client.request<ICodebookAnswer>(`api/codebook/${encodePath(current.path || this.contentsPath(this.question.dataset))}`, {
-        method: 'PUT',
-        body: JSON.stringify({ codebook: applyEdits(current.codebook, this.edits), hash: current.hash ?? null })
+      const answer: ICodebookAnswer = await this.client.call('server', 'put', '/api/codebook/{path}', {
+        path: { path: current.path || this.contentsPath(this.question.dataset) },
+        body: { codebook: applyEdits(current.codebook, this.edits) as ICodebookAnswer['codebook'], hash: current.hash ?? null }
       });
       this.codebook = answer;
       this.edits = {};

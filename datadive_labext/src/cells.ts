@@ -8,7 +8,7 @@ import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 
 import { IRenderedCell } from './api';
 import { insertBlocker, newCells, datadiveMetadata } from './insertion';
-import { datadiveMeta, isHandEdited, joinSource } from './logic';
+import { datadiveMeta, isHandEdited, joinSource } from './generatedcells';
 
 /** Replace a cell's code: the old outputs and execution count go (they belong to the old code). */
 function fill(model: ICellModel, cell: IRenderedCell): void {
@@ -101,7 +101,7 @@ export async function replaceCell(tracker: INotebookTracker, path: string, cellI
   }
   const model = where.panel.content.model!.cells.get(where.index);
   const meta = datadiveMeta({ datadive: model.getMetadata('datadive') });
-  if (meta && isHandEdited(joinSource(model.sharedModel.getSource()), meta)) {
+  if (meta && (await isHandEdited(joinSource(model.sharedModel.getSource()), meta))) {
     const answer = await showDialog({
       title: 'Replace a cell you edited?',
       body: 'This cell was changed by hand since it was generated. Updating it from the form replaces your changes.',

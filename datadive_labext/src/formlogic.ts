@@ -3,7 +3,7 @@
  * which values to preselect, and the choices offered from the running kernel (data frames, their
  * columns, a column's values for `level` inputs). No JupyterLab imports (jest tests it).
  */
-import { DATA_EXTENSIONS, matchesExtensions, pickersOf, variableDatasets } from './logic';
+import { DATA_EXTENSIONS, matchesExtensions, pickersOf, variableDatasets } from './formschema';
 
 /** An ajv / rjsf validation error, as far as the form reads it. */
 export interface IFormError {

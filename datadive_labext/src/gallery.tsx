@@ -4,15 +4,14 @@
  */
 import * as React from 'react';
 
-import { filtersLabel, galleryGroups, orderedCategories } from './gallerylogic';
-import { filterTemplates, templateFacets } from './logic';
+import { filterTemplates, filtersLabel, galleryGroups, orderedCategories, templateFacets } from './gallerylogic';
 import type { PanelModel } from './model';
 
 export function Gallery({ model }: { model: PanelModel }): JSX.Element {
   const { tags } = templateFacets(model.templates);
-  const categories = orderedCategories(model.templates, model.categoryOrder);
+  const categories = orderedCategories(model.templates);
   const shown = filterTemplates(model.templates, { query: model.galleryQuery, category: model.galleryCategory, tags: model.galleryTags });
-  const groups = galleryGroups(shown, model.categoryOrder);
+  const groups = galleryGroups(shown);
   const drafts = new Set(model.drafts.list().filter(d => d.project === (model.project?.id ?? null)).map(d => d.template));
   const [open, setOpen] = React.useState(false);
   const tagsShown = open || model.galleryTags.length > 0;

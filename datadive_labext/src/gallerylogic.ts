@@ -2,7 +2,7 @@
  * Pure logic of the template gallery (gallery.tsx): categories in the order of an analysis
  * (load, clean, explore, test, plot), as the server orders them when it says so.
  */
-import type { ITemplate } from './logic';
+import type { ITemplate } from './types';
 
 /** Where a category falls in an analysis when the server gives no order (by its first word). */
 export const ANALYSIS_ORDER = ['load', 'import', 'clean', 'prepare', 'transform', 'explore', 'describe', 'test', 'model', 'plot', 'report'];
@@ -27,7 +27,7 @@ export function categoryRank(category: string, order?: number | null, listOrder?
 }
 
 function rankOf(t: ITemplate, listOrder?: string[] | null): number {
-  return categoryRank(t.category, t.categoryOrder, listOrder);
+  return categoryRank(t.category, t.category_order, listOrder);
 }
 
 /** The distinct categories of the templates, in analysis order (ties by name). */
@@ -52,4 +52,38 @@ export function galleryGroups(templates: ITemplate[], listOrder?: string[] | nul
 export function filtersLabel(chosen: number, open: boolean): string {
   const base = open ? 'Fewer filters' : 'More filters';
   return chosen ? `${base} (${chosen} chosen)` : base;
+}
+
+/** Template gallery filter: free-text search, one category, every chosen tag. */
+export function filterTemplates(
+  templates: ITemplate[],
+  opts: { query?: string; category?: string; tags?: string[] }
+): ITemplate[] {
+  const words = (opts.query || '').toLowerCase().split(/\s+/).filter(Boolean);
+  const tags = (opts.tags || []).map(t => t.toLowerCase());
+  return templates
+    .filter(t => !opts.category || t.category === opts.category)
+    .filter(t => {
+      const own = t.tags.map(x => x.toLowerCase());
+      return tags.every(tag => own.includes(tag));
+    })
+    .filter(t => {
+      if (!words.length) {
+        return true;
+      }
+      const hay = `${t.title} ${t.id} ${t.description} ${t.category} ${t.tags.join(' ')}`.toLowerCase();
+      return words.every(w => hay.includes(w));
+    })
+    .sort((a, b) => a.category.localeCompare(b.category) || a.title.localeCompare(b.title));
+}
+
+/** Sorted distinct categories and tags of a template list. */
+export function templateFacets(templates: ITemplate[]): { categories: string[]; tags: string[] } {
+  const categories = new Set<string>();
+  const tags = new Set<string>();
+  for (const t of templates) {
+    categories.add(t.category);
+    t.tags.forEach(tag => tags.add(tag));
+  }
+  return { categories: [...categories].sort(), tags: [...tags].sort() };
 }

@@ -5,17 +5,21 @@
 import { ILabShell, ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { Dialog, ICommandPalette, InputDialog, Notification, showDialog } from '@jupyterlab/apputils';
 import { PageConfig } from '@jupyterlab/coreutils';
+import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { INotebookTracker } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { LabIcon } from '@jupyterlab/ui-components';
 
 import { DatadiveClient } from './api';
 import { registerAssistant } from './assistant';
+import { registerHistory } from './history';
 import { activeGeneratedCell, insertCells, replaceCell, targetBlocker } from './cells';
 import { CurrentProjectReporter } from './landing';
 import { copyTargets } from './savecopy';
-import { DraftStore, IKeyValueStore, MemoryStore } from './logic';
+import { DraftStore, IKeyValueStore, MemoryStore } from './drafts';
+import { setServerHasher } from './generatedcells';
 import { DEFAULT_SETTINGS, ISettings, PanelModel } from './model';
 import { DatadivePanel } from './panel';
 import { PreviewOpener } from './previewgrid';
@@ -63,17 +67,22 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: 'The Datadive panel: projects, notebooks, template forms, data preview and sync state.',
   autoStart: true,
   requires: [INotebookTracker],
-  optional: [ISettingRegistry, ICommandPalette, IStatusBar, ILayoutRestorer, ILabShell],
+  optional: [ISettingRegistry, ICommandPalette, IStatusBar, ILayoutRestorer, ILabShell, IRenderMimeRegistry, IDefaultFileBrowser],
   activate: (
     app: JupyterFrontEnd,
     tracker: INotebookTracker,
     settingRegistry: ISettingRegistry | null,
     palette: ICommandPalette | null,
     statusBar: IStatusBar | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    _labShell: ILabShell | null,
+    rendermime: IRenderMimeRegistry | null,
+    fileBrowser: IDefaultFileBrowser | null
   ) => {
     const { commands, shell } = app;
     const client = new DatadiveClient(app.serviceManager.serverSettings);
+    // plain HTTP on a host other than localhost has no Web Crypto: hand-edit checks ask the server
+    setServerHasher(source => client.sourceHash(source));
     const store = storage();
     const drafts = new DraftStore(store);
     const user = PageConfig.getOption('hubUser') || '';
@@ -407,6 +416,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     tracker.activeCellChanged.connect(() => commands.notifyCommandChanged(CommandIDs.editCell));
     const assistantCommands = registerAssistant(app, tracker, model, showPanel);
+    // Versions, read-only versions, comparisons, restores, "Recently deleted" (history.tsx)
+    const historyCommand = registerHistory(app, model, rendermime, fileBrowser, async (title, body, ok) => {
+      const result = await showDialog({ title, body, buttons: [Dialog.cancelButton(), Dialog.okButton({ label: ok })] });
+      return result.button.accept;
+    });
 
     commands.addCommand(CommandIDs.saveCopy, {
       label: 'Datadive: Save a Copy in a Project…',
@@ -458,7 +472,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         CommandIDs.editCell,
         CommandIDs.syncDetails,
         CommandIDs.saveCopy,
-        ...assistantCommands
+        ...assistantCommands,
+        historyCommand
       ]) {
         palette.addItem({ command, category });
       }

@@ -3,7 +3,7 @@
  * (inserted in one transaction, so one undo removes them), and why Insert is refused.
  */
 import { IRenderedCell } from './api';
-import { sha256Hex } from './logic';
+import { sourceHash } from './generatedcells';
 
 /** An nbformat cell ready for `sharedModel.insertCells`. */
 export interface INewCell {
@@ -14,13 +14,19 @@ export interface INewCell {
   execution_count?: number | null;
 }
 
-/** Metadata of a rendered cell, with a source hash recorded even if the server left it out. */
+/** The datadive metadata of a rendered cell (a copy). */
 export function datadiveMetadata(cell: IRenderedCell): Record<string, any> {
-  const meta = { ...(cell.metadata?.datadive ?? {}) };
+  return { ...(cell.metadata?.datadive ?? {}) };
+}
+
+/** The cell with a source hash recorded under `datadive` if the server left it out (the
+ * assistant's cell); a copy, the rendered cell is not changed. */
+export async function withSourceHash(cell: IRenderedCell): Promise<IRenderedCell> {
+  const meta: Record<string, any> = datadiveMetadata(cell);
   if (!meta.source_hash) {
-    meta.source_hash = 'sha256:' + sha256Hex(cell.source);
+    meta.source_hash = await sourceHash(cell.source);
   }
-  return meta;
+  return { ...cell, metadata: { ...(cell.metadata ?? {}), datadive: meta } } as IRenderedCell;
 }
 
 /** Rendered template cells as new notebook cells (a code cell starts without outputs). */

@@ -18,7 +18,7 @@ export class CurrentProjectReporter {
     }
     this.sent = projectId;
     try {
-      await this.client.request('api/current-project', { method: 'PUT', body: JSON.stringify({ project: projectId }) });
+      await this.client.call('server', 'put', '/api/current-project', { body: { project: projectId } });
     } catch (err) {
       this.sent = undefined; // try again on the next change
       console.warn(`Datadive: could not tell the server which project is open: ${(err as Error).message}`);

@@ -5,24 +5,14 @@
 import { Notification } from '@jupyterlab/apputils';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { DatadiveClient, DatadiveError } from './api';
+import { DatadiveClient, DatadiveError, IRenderedCell } from './api';
 import { IKernelFrame, distinctValues, frameNamed, kernelColumns, levelInputs, preselectFiles, withChoices } from './formlogic';
 import { IExpressionKernel, frameLevels, listFrames } from './kernelframes';
 import { AssistantModel } from './assistantmodel';
-import {
-  DraftStore,
-  IFileEntry,
-  ILink,
-  IMember,
-  IPreview,
-  IProject,
-  ITemplate,
-  ProjectSort,
-  formSchema,
-  pickersOf,
-  schemaDefaults,
-  variableDatasets
-} from './logic';
+import { DraftStore } from './drafts';
+import { formSchema, pickersOf, schemaDefaults, variableDatasets } from './formschema';
+import type { ProjectSort } from './projectlistlogic';
+import type { IAuditEvent, IFileEntry, ILink, IMember, IPreview, IProject, ITemplate } from './types';
 
 export type Page = 'projects' | 'project' | 'form';
 export type ProjectTab = 'files' | 'templates' | 'members' | 'assistant' | 'environment';
@@ -117,6 +107,9 @@ export class PanelModel {
   notebooks: IFileEntry[] = [];
   members: IMember[] = [];
   links: ILink[] = [];
+  /** The open project's audit log as far as loaded (owners), and where the next page starts. */
+  audit: IAuditEvent[] = [];
+  auditNext: number | null = null;
   preview: { path: string; data: IPreview } | null = null;
   upload: IUploadState | null = null;
 
@@ -127,8 +120,6 @@ export class PanelModel {
   galleryQuery = '';
   galleryCategory = '';
   galleryTags: string[] = [];
-  /** The categories in analysis order, when the listing gives them as a list. */
-  categoryOrder: string[] | null = null;
 
   template: ITemplate | null = null;
   values: Record<string, unknown> = {};
@@ -276,6 +267,8 @@ export class PanelModel {
     this.notebooks = [];
     this.members = [];
     this.links = [];
+    this.audit = [];
+    this.auditNext = null;
     this.emit();
     if (project) {
       // the tab shown must show its content at once (the Members tab listed nobody before)
@@ -298,9 +291,9 @@ export class PanelModel {
     if (!project) {
       return;
     }
-    let role: string;
+    let role: IProject['role'];
     try {
-      role = (await this.client.getProject(project.id)).role ?? '';
+      role = (await this.client.getProject(project.id)).role;
     } catch (err) {
       if (err instanceof DatadiveError && err.status === 404 && this.project?.id === project.id) {
         this.projects = this.projects.filter(p => p.id !== project.id);
@@ -400,6 +393,24 @@ export class PanelModel {
         this.members = members;
         this.emit();
       }
+      if (project.role === 'owner') {
+        await this.loadAudit();
+      }
+    }
+  }
+
+  /** The open project's audit log (owners only): the newest page, or with `more` the next. */
+  async loadAudit(more = false): Promise<void> {
+    const project = this.project;
+    if (!project || (more && this.auditNext === null)) {
+      return;
+    }
+    const before = more ? (this.auditNext ?? undefined) : undefined;
+    const page = await this.run('Could not read the activity log', () => this.client.listAudit(project.id, before));
+    if (page && this.project?.id === project.id) {
+      this.audit = more ? [...this.audit, ...page.events] : page.events;
+      this.auditNext = page.next;
+      this.emit();
     }
   }
 
@@ -487,6 +498,9 @@ export class PanelModel {
     }
   }
 
+  /** Opens the Versions tab of a project's file (set by the plugin: history.tsx). */
+  openVersions: ((project: IProject, path: string) => void) | null = null;
+
   /** Opens the preview tab of a project's file (set by the plugin: previewgrid.tsx). */
   openPreview: ((projectId: string, path: string) => void) | null = null;
 
@@ -515,7 +529,6 @@ export class PanelModel {
       const list = await this.client.listTemplates();
       this.templates = list;
       this.templatesOffline = Boolean(list.offline);
-      this.categoryOrder = list.categoryOrder ?? null;
       this.templatesLoaded = true;
     });
   }
@@ -523,7 +536,7 @@ export class PanelModel {
   /** Open the form of a template: values from (in order) `values`, the saved draft, defaults. */
   async openForm(templateId: string, opts: { version?: string | number; values?: Record<string, unknown>; edit?: IEditTarget } = {}): Promise<void> {
     let template = this.templates.find(t => t.id === templateId && (opts.version === undefined || String(t.version) === String(opts.version)));
-    const full = await this.run(`Could not open template "${templateId}"`, () => this.client.getTemplate(templateId, opts.version));
+    const full = await this.run(`Could not open template "${templateId}"`, () => this.client.getTemplate(templateId, opts.version === undefined ? undefined : String(opts.version)));
     if (full) {
       template = full;
     }
@@ -536,7 +549,7 @@ export class PanelModel {
     const values = { ...schemaDefaults(template.inputs), ...(draft?.values ?? {}), ...(opts.values ?? {}) };
     // a project's only data file is the obvious choice for an empty file input
     const files = this.files.filter(f => f.type === 'file').map(f => f.path);
-    this.values = opts.edit ? values : preselectFiles(template.inputs, template.ui, values, files);
+    this.values = opts.edit ? values : preselectFiles(template.inputs, template.ui_schema, values, files);
     this.columns = {};
     this.levels = {};
     this.page = 'form';
@@ -579,7 +592,7 @@ export class PanelModel {
       this.drafts.save({ template: this.template.id, version: this.template.version, project: this.project?.id ?? null, values });
     }
     // A changed dataset choice refills the column pickers; a changed column, the level values.
-    const pickers = this.template ? pickersOf(this.template.inputs, this.template.ui) : {};
+    const pickers = this.template ? pickersOf(this.template.inputs, this.template.ui_schema) : {};
     const datasets = new Set(Object.values(pickers).flatMap(p => (p.kind === 'column' && p.dataset ? [p.dataset] : [])));
     if ([...datasets].some(d => before[d] !== values[d])) {
       void this.refreshColumns();
@@ -609,10 +622,10 @@ export class PanelModel {
     if (!template || !project) {
       return;
     }
-    const pickers = pickersOf(template.inputs, template.ui);
-    const varDatasets = variableDatasets(template.inputs, template.ui);
+    const pickers = pickersOf(template.inputs, template.ui_schema);
+    const varDatasets = variableDatasets(template.inputs, template.ui_schema);
     // a variable dataset naming one of the kernel's data frames takes that frame's columns
-    const columns: Record<string, string[]> = kernelColumns(template.inputs, template.ui, this.values, this.frames);
+    const columns: Record<string, string[]> = kernelColumns(template.inputs, template.ui_schema, this.values, this.frames);
     for (const p of Object.values(pickers)) {
       if (p.kind !== 'column' || !p.dataset || p.dataset in columns) {
         continue;
@@ -640,7 +653,7 @@ export class PanelModel {
       return;
     }
     const levels: Record<string, string[]> = {};
-    const varDatasets = variableDatasets(template.inputs, template.ui);
+    const varDatasets = variableDatasets(template.inputs, template.ui_schema);
     for (const level of levelInputs(template.inputs)) {
       const column = this.values[level.column];
       if (typeof column !== 'string' || !column) {
@@ -673,11 +686,11 @@ export class PanelModel {
       return {};
     }
     const files = this.files.filter(f => f.type === 'file').map(f => f.path);
-    const base = formSchema(this.template.inputs, this.template.ui, { files, columns: this.columns });
-    return withChoices(base, this.template.inputs, this.template.ui, this.values, this.frames, this.levels);
+    const base = formSchema(this.template.inputs, this.template.ui_schema, { files, columns: this.columns });
+    return withChoices(base, this.template.inputs, this.template.ui_schema, this.values, this.frames, this.levels);
   }
 
-  async render(): Promise<{ cells: { source: string; metadata: Record<string, any>; cell_type: string }[] } | undefined> {
+  async render(): Promise<{ cells: IRenderedCell[] } | undefined> {
     const template = this.template;
     if (!template) {
       return undefined;

@@ -12,7 +12,7 @@ import { BasicKeyHandler, BasicMouseHandler, BasicSelectionModel, DataGrid, Data
 import { BoxPanel } from '@lumino/widgets';
 import * as React from 'react';
 
-import { DatadiveClient, encodePath } from './api';
+import { DatadiveClient } from './api';
 import {
   GRID_ROWS,
   IColumnSummary,
@@ -169,9 +169,9 @@ export class PreviewGrid extends BoxPanel {
     this.summaryError = '';
     this.node.dataset.state = 'loading';
     this.refreshViews();
-    const route = `projects/${this.projectId}/preview/${encodePath(this.path)}`;
+    const route = { path: { project_id: this.projectId, path: this.path } };
     try {
-      this.preview = await this.client.hub<IGridPreview>(route, {}, { rows: GRID_ROWS });
+      this.preview = await this.client.call('service', 'get', '/projects/{project_id}/preview/{path}', { ...route, query: { rows: GRID_ROWS } });
     } catch (err) {
       this.error = `Could not preview "${this.path}": ${(err as Error).message}`;
       this.node.dataset.state = 'error';
@@ -197,7 +197,7 @@ export class PreviewGrid extends BoxPanel {
     });
     try {
       // asked once the rows are in, so that reading up to 4 MB never delays the grid
-      const s = await this.client.hub<IGridPreview>(route, {}, { rows: 0, summary: 1 });
+      const s = await this.client.call('service', 'get', '/projects/{project_id}/preview/{path}', { ...route, query: { rows: 0, summary: '1' } });
       if (this.preview) {
         this.preview = {
           ...this.preview,

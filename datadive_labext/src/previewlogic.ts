@@ -3,39 +3,22 @@
  * the file, in words and numbers a researcher reads at a glance. No JupyterLab imports (jest).
  */
 
-/** One column's summary, as the service's `preview?summary=1` answers it. */
-export interface IColumnSummary {
-  name: string;
-  type: string;
-  count: number;
-  missing: number;
-  distinct?: number | null;
-  min?: number | string;
-  max?: number | string;
-  mean?: number;
-  histogram?: { edges: (number | string)[]; counts: number[] };
-  top?: [string, number][];
-  other?: number;
-}
+import type { components as ServiceComponents } from './generated/service';
 
-export interface IPreviewSummary {
-  rows: number;
-  bytes?: number | null;
-  complete: boolean;
-  columns: IColumnSummary[];
-}
+type Preview = ServiceComponents['schemas']['Preview'];
 
-/** The preview answer the grid shows (rows, columns, counts; the summary may come later). */
-export interface IGridPreview {
-  columns: { name: string; type: string }[];
-  rows: unknown[][];
-  total_rows?: number | null;
-  total_rows_estimate?: number | null;
-  truncated?: boolean;
-  size?: number;
-  format?: string;
+/** The summary of a file's columns (`preview?summary=1`). */
+export type IPreviewSummary = NonNullable<Preview['summary']>;
+
+/** One column's summary. */
+export type IColumnSummary = IPreviewSummary['columns'][number];
+
+/** The preview answer the grid shows (rows, columns, counts); the summary comes from a second
+ * answer later (null: none; a count estimate is dropped once the count is exact). */
+export type IGridPreview = Omit<Preview, 'summary' | 'total_rows_estimate'> & {
   summary?: IPreviewSummary | null;
-}
+  total_rows_estimate?: number | null;
+};
 
 /** Rows the grid asks for (the service's most). */
 export const GRID_ROWS = 1000;

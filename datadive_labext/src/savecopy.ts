@@ -2,7 +2,8 @@
  * "Save a copy in a project": a notebook you can only view (a viewer's project) is copied into a
  * project you can write to, chosen from a list (the open project first, if writable).
  */
-import { IProject, canEdit } from './logic';
+import { canEdit } from './roles';
+import type { IProject } from './types';
 
 /** The folders a copy may go to: the writable projects, the open one first. */
 export function copyTargets(projects: IProject[], open: IProject | null, folderOf: (p: IProject) => string): string[] {

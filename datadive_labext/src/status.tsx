@@ -6,7 +6,7 @@ import { ReactWidget, showDialog, Dialog } from '@jupyterlab/apputils';
 import * as React from 'react';
 
 import { DatadiveClient } from './api';
-import { SyncState, overallSync } from './logic';
+import { SyncState, overallSync } from './synclogic';
 
 const LABELS: Record<SyncState, string> = {
   synced: 'Synced',

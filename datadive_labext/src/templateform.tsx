@@ -10,9 +10,10 @@ import * as React from 'react';
 
 import { LabelledFieldTemplate } from './fieldtemplate';
 import { IFormError, changedFields, errorSchemaOf, fieldFromId, fieldOf, visibleErrors } from './formlogic';
-import { formUiSchema, isDataFile, variableDatasets } from './logic';
+import { isDataFile } from './format';
+import { formUiSchema, variableDatasets } from './formschema';
 import type { PanelModel } from './model';
-import type { IPanelActions } from './panel';
+import type { IPanelActions } from './panelactions';
 
 /** Every validation error of the values against the form's schema (ajv, as rjsf runs it). */
 function validate(values: Record<string, unknown>, schema: any): IFormError[] {
@@ -40,8 +41,8 @@ export function TemplateForm({ model, actions }: { model: PanelModel; actions: I
   }
   const schema = model.currentSchema();
   const fields = Object.keys(schema.properties || {});
-  const uiSchema = { ...formUiSchema(template.inputs, template.ui), 'ui:submitButtonOptions': { norender: true } };
-  const varDatasets = variableDatasets(template.inputs, template.ui);
+  const uiSchema = { ...formUiSchema(template.inputs, template.ui_schema), 'ui:submitButtonOptions': { norender: true } };
+  const varDatasets = variableDatasets(template.inputs, template.ui_schema);
   const framesOffered = varDatasets.length > 0 && model.frames.length > 0;
   const dataFiles = model.files.filter(f => f.type === 'file' && isDataFile(f.path)).map(f => f.path);
   const editing = !!model.editTarget;

@@ -3,3 +3,4 @@ import './previewgrid.css';
 import './forms.css';
 import './assistant.css';
 import './environment.css';
+import './history.css';

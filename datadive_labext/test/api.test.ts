@@ -4,7 +4,7 @@ jest.mock('@jupyterlab/coreutils', () => ({
   URLExt: { join: (...parts: string[]) => parts.map((p, i) => (i ? p.replace(/^\/+/, '') : p)).map(p => p.replace(/\/+$/, '')).join('/') }
 }));
 
-import { DatadiveClient, encodePath, errorMessage, renderedCells } from '../src/api';
+import { DatadiveClient, encodePath, errorMessage } from '../src/api';
 
 describe('api helpers', () => {
   it('shows the server message of JSON errors', () => {
@@ -22,15 +22,9 @@ describe('api helpers', () => {
   it('builds server-extension URLs and rewrites service next links', () => {
     const c = new DatadiveClient({ baseUrl: 'http://h/user/ana/' } as any);
     expect(c.url('api/hub/projects', { limit: 5, cursor: undefined })).toBe('http://h/user/ana/datadive/api/hub/projects?limit=5');
-    expect(c.forwardedUrl('/services/datadive/api/v1/projects?cursor=abc')).toBe('http://h/user/ana/datadive/api/hub/projects?cursor=abc');
-  });
-  it('reads rendered cells in every shape', () => {
-    const md = { cell_type: 'markdown', source: '### x', metadata: { datadive: { role: 'markdown' } } };
-    const code = { cell_type: 'code', source: ['a = 1\n', 'a'], metadata: { datadive: { template: 't' } } };
-    expect(renderedCells({ cells: [md, code] }).map(c => c.cell_type)).toEqual(['markdown', 'code']);
-    expect(renderedCells({ cells: [code] })[0].source).toBe('a = 1\na');
-    expect(renderedCells({ cell: code })[0].metadata.datadive.template).toBe('t');
-    expect(renderedCells({ source: 'x', metadata: {} })[0]).toEqual({ source: 'x', metadata: {}, cell_type: 'code' });
+    expect(c.apiUrl('service', '/projects/{project_id}/files/{path}', { path: { project_id: 'p 1', path: 'a b/c.csv' } })).toBe(
+      'http://h/user/ana/datadive/api/hub/projects/p%201/files/a%20b/c.csv'
+    );
   });
 });
 

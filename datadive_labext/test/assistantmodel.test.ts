@@ -11,7 +11,8 @@ jest.mock('@jupyterlab/services', () => ({ ServerConnection: {} }));
 jest.mock('@jupyterlab/coreutils', () => ({ URLExt: { join: (...p: string[]) => p.join('/') } }));
 
 import { DatadiveError } from '../src/api';
-import { DraftStore, MemoryStore } from '../src/logic';
+import { routeClient } from './fakeclient';
+import { DraftStore, MemoryStore } from '../src/drafts';
 import { PanelModel } from '../src/model';
 
 const codebook = {
@@ -40,16 +41,10 @@ const answer = {
 
 function setup(responses: (route: string, init: any, query: any) => any) {
   const requests: { route: string; init: any; query: any }[] = [];
-  const client = {
-    request: (route: string, init: any = {}, query?: any) => {
-      requests.push({ route, init, query });
-      try {
-        return Promise.resolve(responses(route, init, query));
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    }
-  };
+  const client = routeClient((route, init, query) => {
+    requests.push({ route, init, query });
+    return responses(route, init, query);
+  });
   const model = new PanelModel(client as any, new DraftStore(new MemoryStore()), 'ana');
   model.project = { id: 'p1', name: 'My study', role: 'owner' } as any;
   model.files = [

@@ -12,7 +12,7 @@ import {
   visibleErrors,
   withChoices
 } from '../src/formlogic';
-import { formSchema } from '../src/logic';
+import { formSchema } from '../src/formschema';
 
 /** A template's inputs as the server sends them (load-csv and a t-test with a level input). */
 const loadCsv = {

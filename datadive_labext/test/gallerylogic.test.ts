@@ -1,17 +1,16 @@
 import { categoryRank, filtersLabel, galleryGroups, orderedCategories } from '../src/gallerylogic';
-import { ITemplate } from '../src/logic';
+import type { ITemplate } from '../src/types';
 
-const t = (id: string, category: string, categoryOrder?: number): ITemplate => ({
+const t = (id: string, category: string, category_order?: number): ITemplate => ({
   id,
-  name: id,
   title: id,
   version: '1',
   description: '',
   category,
-  categoryOrder,
+  category_order,
   tags: [],
   inputs: {},
-  ui: {}
+  ui_schema: {}
 });
 
 const library = [t('histogram', 'Plot'), t('t-test', 'Test'), t('describe', 'Explore'), t('load-csv', 'Load data'), t('filter-rows', 'Transform'), t('fit', 'Model')];

@@ -2,10 +2,11 @@
 jest.mock('@jupyterlab/services', () => ({ ServerConnection: {} }));
 jest.mock('@jupyterlab/coreutils', () => ({ URLExt: { join: (...p: string[]) => p.join('/') } }));
 
-import { insertBlocker, newCells } from '../src/insertion';
+import { insertBlocker, newCells, withSourceHash } from '../src/insertion';
 import { CurrentProjectReporter } from '../src/landing';
 import { copyTargets } from '../src/savecopy';
-import { sha256Hex } from '../src/logic';
+import { sourceHash } from '../src/generatedcells';
+import { routeClient } from './fakeclient';
 
 describe('newCells', () => {
   it('makes markdown and code cells in order, the code cell without outputs', () => {
@@ -24,10 +25,10 @@ describe('newCells', () => {
     expect(cells[0]).not.toHaveProperty('outputs');
   });
 
-  it('records a source hash the server left out, without changing the rendered cell', () => {
-    const rendered = { cell_type: 'code', source: 'x = 2', metadata: { datadive: { template: 't' } } };
-    const [cell] = newCells([rendered]);
-    expect(cell.metadata.datadive.source_hash).toBe('sha256:' + sha256Hex('x = 2'));
+  it('records a source hash the server left out, without changing the rendered cell', async () => {
+    const rendered = { cell_type: 'code' as const, source: 'x = 2', metadata: { datadive: { template: 't' } } };
+    const [cell] = newCells([await withSourceHash(rendered as any)]);
+    expect(cell.metadata.datadive.source_hash).toBe(await sourceHash('x = 2'));
     expect(rendered.metadata.datadive).toEqual({ template: 't' });
   });
 });
@@ -54,15 +55,15 @@ describe('insertBlocker', () => {
 describe('CurrentProjectReporter', () => {
   const client = (fail = false) => {
     const calls: any[] = [];
-    return {
-      calls,
-      request: async (route: string, init: any) => {
+    return Object.assign(
+      routeClient((route, init) => {
         calls.push([route, init.method, JSON.parse(init.body)]);
         if (fail) {
           throw new Error('Forbidden');
         }
-      }
-    };
+      }),
+      { calls }
+    );
   };
 
   it('sends the open project once per change', async () => {

@@ -1,55 +1,21 @@
 import { createHash } from 'crypto';
 
-import {
-  DraftStore,
-  IProject,
-  MemoryStore,
-  filterProjects,
-  filterTemplates,
-  formSchema,
-  formUiSchema,
-  friendlyErrors,
-  inputsToSchema,
-  isHandEdited,
-  matchesExtensions,
-  nextPage,
-  normalizePreview,
-  normalizeTemplate,
-  notebookFileName,
-  overallSync,
-  percent,
-  pickersOf,
-  schemaDefaults,
-  sha256Hex,
-  sortProjects,
-  splitProjects,
-  stripUnsupportedPatterns,
-  templateFacets,
-  unwrapList,
-  variableDatasets
-} from '../src/logic';
+import sourceHashes from './source_hashes.json';
 
-const projects: IProject[] = [
+import { DraftStore, MemoryStore } from '../src/drafts';
+import { notebookFileName, percent } from '../src/format';
+import { formSchema, formUiSchema, friendlyErrors, matchesExtensions, pickersOf, schemaDefaults, stripUnsupportedPatterns, variableDatasets } from '../src/formschema';
+import { filterTemplates, templateFacets } from '../src/gallerylogic';
+import { isHandEdited, sourceHash } from '../src/generatedcells';
+import { filterProjects, sortProjects, splitProjects } from '../src/projectlistlogic';
+import { overallSync } from '../src/synclogic';
+import type { IProject, ITemplate } from '../src/types';
+
+const projects = [
   { id: '1', name: 'Study 10', role: 'owner', created_by: 'ana', updated_at: '2026-01-02T00:00:00Z' },
   { id: '2', name: 'study 2', role: 'viewer', created_by: 'bo', updated_at: '2026-03-01T00:00:00Z' },
   { id: '3', name: 'Alpha', role: 'editor', created_by: 'bo', description: 'sleep survey', updated_at: '2025-12-01T00:00:00Z' }
-];
-
-describe('lists', () => {
-  it('unwraps bare and wrapped lists', () => {
-    expect(unwrapList([1, 2])).toEqual([1, 2]);
-    expect(unwrapList({ projects: [1] }, 'projects')).toEqual([1]);
-    expect(unwrapList({ items: [3] })).toEqual([3]);
-    expect(unwrapList({ nothing: 1 })).toEqual([]);
-    expect(unwrapList(null)).toEqual([]);
-  });
-  it('finds the next page', () => {
-    expect(nextPage({ next: 'abc' })).toBe('abc');
-    expect(nextPage({ next: null })).toBeNull();
-    expect(nextPage([1])).toBeNull();
-    expect(nextPage({ next: { url: '/x?cursor=2' } })).toBe('/x?cursor=2');
-  });
-});
+] as IProject[];
 
 describe('projects', () => {
   it('sorts by name, numeric-aware and case-insensitive', () => {
@@ -87,15 +53,7 @@ const rawTemplates = [
 ];
 
 describe('templates', () => {
-  const templates = rawTemplates.map(normalizeTemplate);
-  it('normalises server documents', () => {
-    expect(templates[0]).toMatchObject({ id: 'describe', category: 'Explore', tags: ['summary'] });
-    expect(normalizeTemplate({ name: 'x' })).toMatchObject({ id: 'x', title: 'x', category: 'Other', tags: [] });
-    const withInputs = normalizeTemplate({ id: 'y', inputs: [{ name: 'a', type: 'integer', default: 3, required: true }] });
-    expect(withInputs.inputs.properties.a).toMatchObject({ type: 'integer', default: 3 });
-    expect(withInputs.inputs.required).toEqual(['a']);
-    expect(normalizeTemplate({ id: 'z', values_schema: { type: 'object', properties: { q: {} } } }).inputs.properties).toHaveProperty('q');
-  });
+  const templates = rawTemplates.map(t => ({ description: '', ...t })) as unknown as ITemplate[];
   it('searches, filters by category and by every tag', () => {
     expect(filterTemplates(templates, { query: 'csv' }).map(t => t.id)).toEqual(['load-csv']);
     expect(filterTemplates(templates, { category: 'Explore' }).map(t => t.id)).toEqual(['describe', 'histogram']);
@@ -167,11 +125,16 @@ describe('form schema mapping', () => {
 
   it('reads defaults and variable datasets', () => {
     expect(schemaDefaults(schema)).toEqual({ bins: 10 });
-    const s = inputsToSchema([
-      { name: 'data', type: 'variable', default: 'df' },
-      { name: 'col', type: 'column', dataset: 'data' },
-      { name: 'how', type: 'choice', options: [{ value: 'a', label: 'A!' }, 'b'] }
-    ]);
+    // the values schema the server sends (Template.values_schema)
+    const s: any = {
+      type: 'object',
+      properties: {
+        data: { type: 'string', pattern: '^[^\\W\\d]\\w*$', default: 'df', 'x-datadive-input': { type: 'variable' } },
+        col: { type: 'string', minLength: 1, 'x-datadive-input': { type: 'column', dataset: 'data' } },
+        how: { oneOf: [{ const: 'a', title: 'A!' }, { const: 'b', title: 'b' }], 'x-datadive-input': { type: 'choice' } }
+      },
+      required: []
+    };
     expect(variableDatasets(s, {})).toEqual(['data']);
     expect(s.properties.how.oneOf).toEqual([{ const: 'a', title: 'A!' }, { const: 'b', title: 'b' }]);
     expect(new RegExp(s.properties.data.pattern, 'u').test('df2')).toBe(true);
@@ -249,17 +212,21 @@ describe('drafts', () => {
 });
 
 describe('generated cells', () => {
-  it('hashes like Python hashlib.sha256', () => {
+  it('hashes like Python hashlib.sha256', async () => {
     for (const text of ['', 'abc', 'print("héllo ✓")\n', 'x'.repeat(1000)]) {
-      expect(sha256Hex(text)).toBe(createHash('sha256').update(text, 'utf8').digest('hex'));
+      expect(await sourceHash(text)).toBe('sha256:' + createHash('sha256').update(text, 'utf8').digest('hex'));
+    }
+    // the same cases tests/test_contract.py checks against the server's source_hash
+    for (const { source, hash } of sourceHashes) {
+      expect(await sourceHash(source)).toBe(hash);
     }
   });
-  it('tells hand-edited cells from generated ones', () => {
+  it('tells hand-edited cells from generated ones', async () => {
     const source = 'df.describe()';
     const meta = { template: 'describe', version: '1', values: {}, source_hash: 'sha256:' + createHash('sha256').update(source).digest('hex') };
-    expect(isHandEdited(source, meta)).toBe(false);
-    expect(isHandEdited(source + ' # mine', meta)).toBe(true);
-    expect(isHandEdited('anything', { ...meta, source_hash: undefined })).toBe(false);
+    expect(await isHandEdited(source, meta)).toBe(false);
+    expect(await isHandEdited(source + ' # mine', meta)).toBe(true);
+    expect(await isHandEdited('anything', { ...meta, source_hash: undefined })).toBe(false);
   });
 });
 
@@ -273,13 +240,6 @@ describe('helpers', () => {
     expect(percent(50, 200)).toBe(25);
     expect(percent(5, 0)).toBe(0);
     expect(percent(300, 200)).toBe(100);
-  });
-  it('normalises previews', () => {
-    const p = normalizePreview({ columns: [{ name: 'a', type: 'integer' }], rows: [[1], [2]], total_rows: null });
-    expect(p).toEqual({ columns: [{ name: 'a', type: 'integer' }], rows: [[1], [2]], total_rows: null });
-    const q = normalizePreview({ columns: ['a', 'b'], dtypes: { a: 'int64', b: 'object' }, data: [{ a: 1, b: 'x' }] });
-    expect(q.columns).toEqual([{ name: 'a', type: 'int64' }, { name: 'b', type: 'object' }]);
-    expect(q.rows).toEqual([[1, 'x']]);
   });
   it('summarises sync state', () => {
     expect(overallSync({ state: 'synced' }).state).toBe('synced');

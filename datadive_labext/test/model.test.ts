@@ -11,7 +11,8 @@ jest.mock('@jupyterlab/services', () => ({ ServerConnection: {} }));
 jest.mock('@jupyterlab/coreutils', () => ({ URLExt: { join: (...p: string[]) => p.join('/') } }));
 
 import { DatadiveError } from '../src/api';
-import { DraftStore, IFileEntry, IProject, ITemplate, MemoryStore } from '../src/logic';
+import { DraftStore, MemoryStore } from '../src/drafts';
+import type { IFileEntry, IProject, ITemplate } from '../src/types';
 import { DEFAULT_SETTINGS, PanelModel, resolveSettings } from '../src/model';
 
 const DAY = 86400000;
@@ -35,7 +36,7 @@ const groupSummary: ITemplate = {
       group: { type: 'string', 'x-datadive-input': { type: 'column', dataset: 'data' } }
     }
   },
-  ui: {}
+  ui_schema: {}
 } as unknown as ITemplate;
 
 const loadCsv: ITemplate = {
@@ -53,7 +54,7 @@ const loadCsv: ITemplate = {
       name: { type: 'string', default: 'df' }
     }
   },
-  ui: {}
+  ui_schema: {}
 } as unknown as ITemplate;
 
 /** A client answering from fixed data; `fail` makes one method reject with a server error. */
@@ -78,6 +79,14 @@ function fakeClient(fail: Record<string, DatadiveError> = {}) {
     listNotebooks: () => answer('listNotebooks', [{ path: 'analysis.ipynb', name: 'analysis.ipynb', type: 'notebook' }]),
     listFiles: () => answer('listFiles', files),
     listLinks: () => answer('listLinks', links),
+    listMembers: () => answer('listMembers', [{ kind: 'user', name: 'ana', role: 'owner' }]),
+    listAudit: (_id: string, before?: number) =>
+      answer(
+        'listAudit',
+        before === undefined
+          ? { events: [{ id: 3, at: '2026-12-03T09:00:00Z', actor: 'ana', action: 'uploaded', target: 'survey.csv' }], next: 3 }
+          : { events: [{ id: 1, at: '2026-12-03T08:00:00Z', actor: 'ana', action: 'shared', target: 'bo' }], next: null }
+      ),
     createLink: (_id: string, path: string, hideCode: boolean) => {
       const link = { id: `l${links.length + 1}`, path, kind: path.endsWith('.ipynb') ? 'notebook' : 'file', hide_code: hideCode, created_by: 'ana', created_at: '2026-12-03T08:00:00Z', expires_at: null, expired: false };
       links.push(link);
@@ -300,6 +309,31 @@ describe('projects', () => {
     await model.loadProjects();
     expect(model.project).toBeNull();
     expect(model.page).toBe('projects');
+  });
+
+  it('an owner sees the activity log with the members, newest first, older pages on demand', async () => {
+    const client = fakeClient();
+    const { model } = makeModel(client);
+    await model.loadProjects();
+    await model.openProject('p1');
+    await model.loadMembers();
+    expect(model.audit.map(e => e.action)).toEqual(['uploaded']);
+    expect(model.auditNext).toBe(3);
+    await model.loadAudit(true);
+    expect(model.audit.map(e => e.action)).toEqual(['uploaded', 'shared']);
+    expect(model.auditNext).toBeNull();
+    await model.loadAudit(true); // nothing more to read: no request
+    expect(client.calls.filter(c => c === 'listAudit')).toHaveLength(2);
+  });
+
+  it('a viewer is not asked for the activity log (owners only)', async () => {
+    const client = fakeClient();
+    const { model } = makeModel(client);
+    await model.loadProjects();
+    await model.openProject('p2');
+    await model.loadMembers();
+    expect(client.calls).not.toContain('listAudit');
+    expect(model.audit).toEqual([]);
   });
 
   it('builds project folders from the setting', () => {

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .analysis import ANSWER_KEYS, assist, table
-from .data import file_version, is_qualtrics_csv, read_table
+from .data import Reader, file_version, is_qualtrics_csv, read_table
 from .design import FIELDS, AssistError, Question
 from .report import apa_line, format_p
 
@@ -34,7 +34,7 @@ def assist_file(
     path: str | Path,
     question: Question | dict[str, Any],
     shown_path: str | None = None,
-    reader=None,
+    reader: Reader | None = None,
 ) -> dict[str, Any]:
     """Answer ``question`` on the data file at ``path``; the cell loads it as ``shown_path``."""
     q = question if isinstance(question, Question) else Question.from_dict(question)
@@ -53,7 +53,9 @@ def assist_file(
     return assist(df, q, shown, file_version(path, shown), qualtrics=qualtrics, source=source)
 
 
-def recheck(metadata: dict[str, Any], path: str | Path, shown_path: str | None = None):
+def recheck(
+    metadata: dict[str, Any], path: str | Path, shown_path: str | None = None
+) -> dict[str, Any]:
     """Re-run a written cell's question on the current data: ``{changed, message, answer}``
     (``changed``: the recommended test is not the one in the cell)."""
     if not isinstance(metadata, dict) or not isinstance(metadata.get("inputs"), dict):

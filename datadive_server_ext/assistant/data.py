@@ -37,7 +37,7 @@ def survey_reader() -> Reader | None:
     return survey.read_table
 
 
-def uses_survey(path: str | os.PathLike) -> bool:
+def uses_survey(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` is read through the survey reader: it is installed and the file is SPSS /
     Qualtrics (.sav, .qsf, a Qualtrics CSV export) or has a ``<file>.codebook.json`` beside it."""
     survey = _survey()
@@ -52,7 +52,7 @@ def uses_survey(path: str | os.PathLike) -> bool:
     return suffix in (".csv", ".tsv", ".txt") and p.is_file() and is_qualtrics_csv(p)
 
 
-def read_table(path: str | os.PathLike, reader: Reader | None = None):
+def read_table(path: str | os.PathLike[str], reader: Reader | None = None):
     """The data frame in ``path``. ``reader(path) -> (df, codebook)`` (or a bare frame) is used
     when given, else the survey reader for the files :func:`uses_survey` names."""
     import pandas as pd
@@ -127,7 +127,7 @@ def is_qualtrics_csv(p: Path) -> bool:
     return head[2].startswith('"{""ImportId""') or head[2].startswith('{"ImportId"')
 
 
-def file_version(path: str | os.PathLike, shown_path: str | None = None) -> dict[str, Any]:
+def file_version(path: str | os.PathLike[str], shown_path: str | None = None) -> dict[str, Any]:
     """``{path, sha256, size, mtime}`` of the data file (recorded in the cell's metadata)."""
     p = Path(path)
     h = hashlib.sha256()
@@ -144,7 +144,7 @@ def file_version(path: str | os.PathLike, shown_path: str | None = None) -> dict
 
 
 def read_code(
-    path: str, qualtrics: bool = False, source: str | os.PathLike | None = None
+    path: str, qualtrics: bool = False, source: str | os.PathLike[str] | None = None
 ) -> list[str]:
     """pandas lines that load ``path`` into ``df`` in a clean kernel (no Datadive import), the
     frame :func:`read_table` gives. ``path`` is how the cell names the file (relative to the

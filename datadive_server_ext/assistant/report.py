@@ -4,6 +4,7 @@ source, so the cell prints exactly the line the assistant shows."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 
 def apa_p(p):
@@ -38,7 +39,7 @@ def format_p(p: float) -> str:
     return apa_p(p)
 
 
-def apa_line(template: str, values: dict) -> str:
+def apa_line(template: str, values: dict[str, Any]) -> str:
     """Fill an APA template: each value is ``(kind, number)`` with kind ``p``, ``df``, ``num``,
     ``b`` (bounded) or ``text``."""
     out = {}

@@ -16,6 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import kernelspec, prune, spec
 from .build import BuildError, EnvironmentCache
@@ -52,7 +53,7 @@ class Progress:
         self.lines.append(text)
         del self.lines[:-MAX_LOG_LINES]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "running": self.running,
             "phase": self.phase,
@@ -72,16 +73,16 @@ class Environments:
         self.kernels_dir = kernels_dir
         self.log = log
         self.progress: dict[str, Progress] = {}
-        self.tasks: dict[str, asyncio.Task] = {}
+        self.tasks: dict[str, asyncio.Task[Any]] = {}
 
     # -- state -----------------------------------------------------------------------------
     def state_file(self, project: Project) -> Path:
         return self.state_dir / f"{kernelspec.safe_id(project.id)}.json"
 
-    def state(self, project: Project) -> dict:
+    def state(self, project: Project) -> dict[str, Any]:
         return kernelspec.read_json(self.state_file(project))
 
-    def _save_state(self, project: Project, **changes) -> dict:
+    def _save_state(self, project: Project, **changes: Any) -> dict[str, Any]:
         state = self.state(project)
         state.update(
             project_id=project.id,
@@ -99,9 +100,11 @@ class Environments:
         return kernelspec.kernel_name(project.id)
 
     # -- status ----------------------------------------------------------------------------
-    def status(self, project: Project, requirements: str | None, lock: str | None) -> dict:
+    def status(
+        self, project: Project, requirements: str | None, lock: str | None
+    ) -> dict[str, Any]:
         state = self.state(project)
-        out: dict = {
+        out: dict[str, Any] = {
             "enabled": True,
             "project": {
                 "id": project.id,
@@ -195,14 +198,21 @@ class Environments:
         if task is not None:
             await asyncio.shield(task)
 
-    async def _build(self, project, requirements, lock, save_lock, progress: Progress) -> None:
+    async def _build(
+        self,
+        project: Project,
+        requirements: str | None,
+        lock: str | None,
+        save_lock: Callable[[str], Awaitable[None]] | None,
+        progress: Progress,
+    ) -> None:
         loop = asyncio.get_running_loop()
 
         def line(text: str) -> None:
             loop.call_soon_threadsafe(progress.line, text)
 
         def phase(name: str, fraction: float) -> None:
-            def set_():
+            def set_() -> None:
                 progress.phase, progress.fraction = name, fraction
 
             loop.call_soon_threadsafe(set_)
@@ -212,7 +222,7 @@ class Environments:
             stale = requirements is not None and (
                 lock is None or spec.lock_source_digest(lock) != _digest_or_none(requirements)
             )
-            if stale and save_lock is not None:
+            if stale and save_lock is not None and requirements is not None:
                 progress.phase, progress.fraction = "resolving the requirements", 0.02
                 lock = await self.relock(requirements, line)
                 await save_lock(lock)

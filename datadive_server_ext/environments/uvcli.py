@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 MAX_LOG_CHARS = 20_000
 
@@ -47,7 +48,7 @@ class Sources:
             args += ["--find-links", link]
         return args
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "cache_dir": str(self.cache_dir),
             "index_urls": list(self.index_urls),
@@ -59,7 +60,7 @@ class Sources:
         }
 
     @classmethod
-    def from_json(cls, d: dict) -> Sources:
+    def from_json(cls, d: dict[str, Any]) -> Sources:
         return cls(
             cache_dir=Path(d["cache_dir"]),
             index_urls=tuple(d.get("index_urls", ())),
@@ -150,6 +151,7 @@ def run(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        proc.stdout.close()
     if timed_out.is_set():
         lines.append(
             f"error: stopped after {sources.timeout:g} s (DatadiveExtension."

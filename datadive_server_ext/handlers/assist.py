@@ -122,7 +122,7 @@ class AssistBase(DatadiveHandler):
 class AssistHandler(AssistBase):
     @web.authenticated
     @authorized
-    async def post(self):
+    async def post(self) -> None:
         body = self.json_body()
         path = clean_path(body.pop("path", None))
         notebook = body.pop("notebook", None)
@@ -146,7 +146,7 @@ class AssistHandler(AssistBase):
 class RecheckHandler(AssistBase):
     @web.authenticated
     @authorized
-    async def post(self):
+    async def post(self) -> None:
         body = self.json_body()
         path = clean_path(body.get("path"))
         metadata = body.get("metadata")

@@ -4,6 +4,7 @@ import asyncio
 import json
 import weakref
 from http.client import responses
+from typing import Any
 
 from datadive_contents.serviceclient import ServiceClient, ServiceError
 from jupyter_server.base.handlers import APIHandler
@@ -17,9 +18,10 @@ class DatadiveHandler(APIHandler):
 
     @property
     def service(self) -> ServiceClient:
-        return self.settings["datadive_service"]
+        service: ServiceClient = self.settings["datadive_service"]
+        return service
 
-    def write_error(self, status_code, **kwargs):
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
         message = responses.get(status_code, "Error")
         if isinstance(exc, ServiceError):

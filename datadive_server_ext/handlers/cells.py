@@ -84,7 +84,7 @@ def _cell_error(e: CellError) -> web.HTTPError:
 class CellsHandler(_CellsBase):
     @web.authenticated
     @authorized
-    async def post(self, path):
+    async def post(self, path: str) -> None:
         """Insert a template's cells at ``index`` (default: the end)."""
         body = self.body()
         rendered = await self.render_from(body)
@@ -103,7 +103,7 @@ class CellsHandler(_CellsBase):
 
     @web.authenticated
     @authorized
-    async def patch(self, path):
+    async def patch(self, path: str) -> None:
         """Reorder: ``{"order": [every cell id]}`` or ``{"cell_id": ID, "to": INDEX}``."""
         body = self.body()
         async with _lock(path):
@@ -119,7 +119,7 @@ class CellsHandler(_CellsBase):
 class CellHandler(_CellsBase):
     @web.authenticated
     @authorized
-    async def get(self, path, cell_id):
+    async def get(self, path: str, cell_id: str) -> None:
         """The form state of a generated cell: template, version, values, hand_edited."""
         nb = await self.load(path)
         try:
@@ -141,7 +141,7 @@ class CellHandler(_CellsBase):
 
     @web.authenticated
     @authorized
-    async def put(self, path, cell_id):
+    async def put(self, path: str, cell_id: str) -> None:
         """Re-render a generated cell from new values, in place; 409 if edited by hand unless confirmed."""
         body = self.body()
         confirm = body.get("confirm", False)
@@ -176,7 +176,7 @@ class CellHandler(_CellsBase):
 
     @web.authenticated
     @authorized
-    async def delete(self, path, cell_id):
+    async def delete(self, path: str, cell_id: str) -> None:
         """Delete a cell (a generated code cell takes its generated markdown cell with it);
         ``?last_modified=`` guards against overwriting newer saves."""
         async with _lock(path):

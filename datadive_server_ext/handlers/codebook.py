@@ -74,7 +74,7 @@ class CodebookHandler(DatadiveHandler):
             raise web.HTTPError(401, NOT_SIGNED_IN)
         return super().check_xsrf_cookie()
 
-    def write_error(self, status_code, **kwargs):
+    def write_error(self, status_code, **kwargs) -> None:
         if status_code == 401:
             self.set_header("WWW-Authenticate", 'token realm="jupyter"')
         super().write_error(status_code, **kwargs)
@@ -145,7 +145,9 @@ class CodebookHandler(DatadiveHandler):
             return same
         return qsfs[0] if len(qsfs) == 1 else None
 
-    def reply(self, path: str, codebook: dict, stored: bool, digest: str | None, **extra):
+    def reply(
+        self, path: str, codebook: dict[str, Any], stored: bool, digest: str | None, **extra
+    ) -> None:
         self.set_header("Content-Type", "application/json")
         self.finish(
             json.dumps(
@@ -155,7 +157,7 @@ class CodebookHandler(DatadiveHandler):
 
     @web.authenticated
     @authorized
-    async def get(self, path):
+    async def get(self, path: str):
         path = clean_path(path)
         model = await self.data_model(path)
         text, digest = await self.stored(path)
@@ -177,7 +179,7 @@ class CodebookHandler(DatadiveHandler):
 
     @web.authenticated
     @authorized
-    async def put(self, path):
+    async def put(self, path: str) -> None:
         path = clean_path(path)
         model = await self.data_model(path)
         doc, expect = self.codebook_body()

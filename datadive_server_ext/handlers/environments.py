@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.utils import ensure_async
@@ -96,7 +97,7 @@ class EnvironmentHandler(DatadiveHandler):
                 "for the editor role",
             )
 
-    async def status(self, project: Project) -> dict:
+    async def status(self, project: Project) -> dict[str, Any]:
         req = await self.read_file(project, spec.REQUIREMENTS)
         lock = await self.read_file(project, spec.LOCK)
         return self.envs().status(project, req, lock)
@@ -120,7 +121,7 @@ class EnvironmentHandler(DatadiveHandler):
 
         envs.start_build(project, req, lock, save_lock if project.writable else None)
 
-    def body(self) -> dict:
+    def body(self) -> dict[str, Any]:
         if len(self.request.body or b"") > MAX_BODY:
             raise web.HTTPError(413, f"The request body is larger than {MAX_BODY // 1024} KB")
         try:
@@ -137,7 +138,7 @@ class EnvironmentHandler(DatadiveHandler):
 class StatusHandler(EnvironmentHandler):
     @web.authenticated
     @authorized
-    async def get(self, folder=None):
+    async def get(self, folder: str | None = None) -> None:
         if self.environments is None:
             self.finish({"enabled": False, "message": self.off})
             return
@@ -147,7 +148,7 @@ class StatusHandler(EnvironmentHandler):
 class PackagesHandler(EnvironmentHandler):
     @web.authenticated
     @authorized
-    async def post(self, folder=None):
+    async def post(self, folder: str | None = None) -> None:
         envs = self.envs()
         body = self.body()
         project = await self.project(folder)
@@ -197,7 +198,7 @@ class PackagesHandler(EnvironmentHandler):
 class BuildHandler(EnvironmentHandler):
     @web.authenticated
     @authorized
-    async def post(self, folder=None):
+    async def post(self, folder: str | None = None) -> None:
         self.envs()
         project = await self.project(folder)
         await self.start_build(project)

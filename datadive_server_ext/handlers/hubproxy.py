@@ -19,7 +19,7 @@ FORWARDED_HEADERS = (
 class HubProxyHandler(DatadiveHandler):
     """Forwards GET/POST/PATCH/PUT/DELETE to ``<service>/api/v1/<path>`` and relays the answer."""
 
-    async def _forward(self, path: str):
+    async def _forward(self, path: str) -> None:
         query = {k: self.get_argument(k) for k in self.request.query_arguments}
         headers = {
             k: v
@@ -40,27 +40,27 @@ class HubProxyHandler(DatadiveHandler):
 
     @web.authenticated
     @authorized
-    async def get(self, path):
+    async def get(self, path: str) -> None:
         await self._forward(path)
 
     @web.authenticated
     @authorized
-    async def post(self, path):
+    async def post(self, path: str) -> None:
         await self._forward(path)
 
     @web.authenticated
     @authorized
-    async def patch(self, path):
+    async def patch(self, path: str) -> None:
         await self._forward(path)
 
     @web.authenticated
     @authorized
-    async def put(self, path):
+    async def put(self, path: str) -> None:
         await self._forward(path)
 
     @web.authenticated
     @authorized
-    async def delete(self, path):
+    async def delete(self, path: str) -> None:
         await self._forward(path)
 
 

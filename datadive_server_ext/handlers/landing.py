@@ -17,7 +17,7 @@ class CurrentProjectHandler(DatadiveHandler):
 
     @web.authenticated
     @authorized
-    async def get(self):
+    async def get(self) -> None:
         cm = self.contents_manager
         self.finish(
             {
@@ -28,7 +28,7 @@ class CurrentProjectHandler(DatadiveHandler):
 
     @web.authenticated
     @authorized
-    async def put(self):
+    async def put(self) -> None:
         cm = self.contents_manager
         if not hasattr(cm, "current_project"):
             raise web.HTTPError(

@@ -11,7 +11,7 @@ class SyncHandler(DatadiveHandler):
 
     @web.authenticated
     @authorized
-    async def get(self):
+    async def get(self) -> None:
         status = getattr(self.contents_manager, "sync_status", None)
         if status is None:
             self.finish(

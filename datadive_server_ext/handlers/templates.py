@@ -1,4 +1,4 @@
-"""``datadive/api/templates`` (list, get) and ``datadive/api/render``.
+"""``datadive/api/templates`` (list, get), ``datadive/api/render`` and ``datadive/api/source-hash``.
 
 Templates come from the hub service (cached; the list is revalidated with ETags, published
 versions are immutable and cached for good). When the service is unreachable, does not answer
@@ -15,7 +15,7 @@ import logging
 from typing import Any
 from urllib.parse import quote
 
-from datadive_contents.serviceclient import ServiceClient, ServiceError
+from datadive_contents.serviceclient import ServiceClient, ServiceError, ServiceResponse
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
@@ -26,6 +26,7 @@ from ..templates import (
     ValuesInvalid,
     builtin_templates,
     render_cells,
+    source_hash,
     template_from_document,
 )
 from ..templates.model import sort_key
@@ -49,7 +50,9 @@ class TemplateSource:
     def _builtin_note(why: str) -> str:
         return f"Showing the built-in templates only: {why}"
 
-    async def _fetch(self, path: str, headers: dict[str, str] | None = None):
+    async def _fetch(
+        self, path: str, headers: dict[str, str] | None = None
+    ) -> tuple[ServiceResponse, None] | tuple[None, str]:
         """(response, None) or (None, why the service could not be used)."""
         try:
             resp = await self.service.fetch("GET", path, headers=headers, timeout=self.timeout)
@@ -164,7 +167,7 @@ class TemplatesMixin:
             )
         )
 
-    async def render_from(self, body: dict[str, Any]) -> tuple[Any, list] | None:
+    async def render_from(self, body: dict[str, Any]) -> tuple[Any, list[Any]] | None:
         """The template a request body names and its rendered cells; None after answering 422."""
         tid, version = _template_ref(body)
         t = await self.templates.get(tid, version)
@@ -231,7 +234,7 @@ def _template_ref(body: dict[str, Any]) -> tuple[str, str | None]:
 class TemplatesListHandler(TemplatesMixin, DatadiveHandler):
     @web.authenticated
     @authorized
-    async def get(self):
+    async def get(self) -> None:
         items, source, note = await self.templates.listing()
         q = self.get_argument("q", None)
         category = self.get_argument("category", None)
@@ -254,7 +257,7 @@ class TemplatesListHandler(TemplatesMixin, DatadiveHandler):
 class TemplateGetHandler(TemplatesMixin, DatadiveHandler):
     @web.authenticated
     @authorized
-    async def get(self, template_id, version=None):
+    async def get(self, template_id: str, version: str | None = None) -> None:
         version = version or self.get_argument("version", None) or None
         t = await self.templates.get(template_id, version)
         self.finish(json.dumps({**t.summary(), "document": t.to_document()}))
@@ -263,7 +266,7 @@ class TemplateGetHandler(TemplatesMixin, DatadiveHandler):
 class RenderHandler(TemplatesMixin, DatadiveHandler):
     @web.authenticated
     @authorized
-    async def post(self):
+    async def post(self) -> None:
         body = self.body()
         rendered = await self.render_from(body)
         if rendered is None:
@@ -272,10 +275,23 @@ class RenderHandler(TemplatesMixin, DatadiveHandler):
         self.finish(json.dumps({"template": t.id, "version": t.version, "cells": cells}))
 
 
+class SourceHashHandler(TemplatesMixin, DatadiveHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """The hash a generated cell records of its source (the panel's fallback where the page
+        has no Web Crypto: plain HTTP on a host other than localhost)."""
+        source = self.body().get("source")
+        if not isinstance(source, str):
+            raise web.HTTPError(400, "source must be the cell's text")
+        self.finish(json.dumps({"hash": source_hash(source)}))
+
+
 TID = r"(?P<template_id>[a-z0-9][a-z0-9._-]*)"
 routes = [
     (r"api/templates/?", TemplatesListHandler),
     (rf"api/templates/{TID}/?", TemplateGetHandler),
     (rf"api/templates/{TID}/versions/(?P<version>[0-9A-Za-z.+-]+)/?", TemplateGetHandler),
     (r"api/render/?", RenderHandler),
+    (r"api/source-hash/?", SourceHashHandler),
 ]

@@ -42,7 +42,7 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 SUFFIXES = SPSS_SUFFIXES + TEXT_SUFFIXES + EXCEL_SUFFIXES
 
 
-def _check_suffix(path: Path) -> str:
+def check_suffix(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix == ".qsf":
         raise SurveyError(
@@ -63,7 +63,7 @@ def build_codebook(path: str | Path) -> tuple[pd.DataFrame, Codebook]:
     from . import infer, qualtrics, spss
 
     path = Path(path)
-    suffix = _check_suffix(path)
+    suffix = check_suffix(path)
     if not path.is_file():
         raise SurveyError(f"No such data file: {path}")
     if suffix in SPSS_SUFFIXES:

@@ -10,6 +10,7 @@ distinct texts → nominal; unique single tokens → identifier; anything else �
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pandas as pd
 
@@ -132,7 +133,7 @@ def _looks_like_dates(text: pd.Series) -> bool:
     return bool(pd.to_datetime(sample, errors="coerce").notna().all())
 
 
-def infer_codebook(df: pd.DataFrame, source: dict | None = None) -> Codebook:
+def infer_codebook(df: pd.DataFrame, source: dict[str, Any] | None = None) -> Codebook:
     return Codebook(
         columns=[infer_column(str(c), df[c]) for c in df.columns], source=dict(source or {})
     )

@@ -58,9 +58,9 @@ def read_code(
     """Lines that load ``path`` into ``name`` in a clean kernel exactly as ``read_table(path)``
     (labelled, personal data kept by default) does. The lines name the file as ``shown_path``
     (e.g. relative to the notebook; default ``path``); ``path`` is where it is read now."""
-    from . import _check_suffix, build_codebook, load_codebook
+    from . import build_codebook, check_suffix, load_codebook
 
-    _check_suffix(Path(path))  # a clear message for a .qsf or a file that is not survey data
+    check_suffix(Path(path))  # a clear message for a .qsf or a file that is not survey data
     stored, _ = load_codebook(path)
     shown = str(PurePosixPath(shown_path)) if shown_path is not None else str(path)
     lines = _render(shown, keep_personal, name)

@@ -137,7 +137,7 @@ def _loop_labels(options: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def _embedded_fields(flow: list, out: set[str]) -> None:
+def _embedded_fields(flow: list[Any], out: set[str]) -> None:
     for item in flow:
         if not isinstance(item, dict):
             continue
@@ -169,7 +169,9 @@ def _as_dict(value: Any) -> dict[str, Any]:
     return {}
 
 
-def _labels(choices: dict, recodes: dict, order: list | None) -> list[ValueLabel]:
+def _labels(
+    choices: dict[str, Any], recodes: dict[str, Any], order: list[Any] | None
+) -> list[ValueLabel]:
     ids = [str(i) for i in (order or choices)]
     return [
         ValueLabel(_code(recodes.get(i, i)), plain(_display(choices[i])))
@@ -182,7 +184,9 @@ def _display(choice: Any) -> Any:
     return choice.get("Display", "") if isinstance(choice, dict) else choice
 
 
-def _question_column(name: str, text: str, m: re.Match, survey: Survey, s: pd.Series) -> Column:
+def _question_column(
+    name: str, text: str, m: re.Match[str], survey: Survey, s: pd.Series
+) -> Column:
     qid, rest, loop = m["qid"], m["rest"] or "", m["loop"]
     q = survey.questions[qid]
     qtype, selector = q.get("QuestionType"), q.get("Selector")

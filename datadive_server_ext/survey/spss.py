@@ -5,6 +5,7 @@ the codebook, and turned into NA when the codebook is applied)."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pandas as pd
@@ -17,7 +18,7 @@ class SpssError(SurveyError):
     """A file pyreadstat cannot read as SPSS."""
 
 
-def _pyreadstat():
+def _pyreadstat() -> ModuleType:
     try:
         import pyreadstat
     except ImportError:

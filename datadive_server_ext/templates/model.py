@@ -417,7 +417,7 @@ def category_order(category: str) -> int:
     return len(CATEGORIES)
 
 
-def sort_key(summary: dict[str, Any]) -> tuple:
+def sort_key(summary: dict[str, Any]) -> tuple[Any, ...]:
     """Order of a template list: by category (analysis order), then title, then id."""
     order = summary.get("category_order")
     if not isinstance(order, int):
@@ -815,7 +815,7 @@ def _schema_message(err: jsonschema.ValidationError, doc: Any) -> str:
         )
     if err.validator == "pattern" and path[-1:] == ("name",):
         return f"{err.instance!r} is not a valid input name; use letters, digits and _ (no leading digit)"
-    return err.message
+    return str(err.message)
 
 
 def _build_input(raw: dict[str, Any]) -> tuple[Input, list[tuple[Path, str]]]:
@@ -889,7 +889,8 @@ _TYPE_WORDS = {
 }
 
 
-def _friendly(err: jsonschema.ValidationError, inp: Input) -> str:
+def friendly_error(err: jsonschema.ValidationError, inp: Input) -> str:
+    """The sentence a user reads for the schema error ``err`` on input ``inp``."""
     v, val = err.validator, err.validator_value
     prefix = (
         f"item {err.path[1] + 1}: " if len(err.path) > 1 and isinstance(err.path[1], int) else ""
@@ -910,7 +911,7 @@ def _friendly(err: jsonschema.ValidationError, inp: Input) -> str:
     elif v == "maxLength":
         msg = f"must be at most {val} characters"
     elif v == "pattern" and inp.type == "variable":
-        msg = _VARIABLE_MSG
+        msg = VARIABLE_MSG
     elif v == "pattern" and inp.type == "file":
         msg = "must be a file ending in " + ", ".join(inp.extensions)
     elif v == "pattern":
@@ -926,13 +927,14 @@ def _friendly(err: jsonschema.ValidationError, inp: Input) -> str:
     return prefix + msg
 
 
-_VARIABLE_MSG = (
+#: what a value of a ``variable`` input must be
+VARIABLE_MSG = (
     "must be a Python variable name: letters, digits and _, not starting with a digit, "
     "and not a keyword such as 'class' or 'import'"
 )
 
 
-def _deep_error(value: Any) -> str | None:
+def deep_error(value: Any) -> str | None:
     """Problems JSON Schema cannot see: non-finite numbers, lone surrogates."""
     if isinstance(value, float) and not math.isfinite(value):
         return "must be a finite number"
@@ -943,7 +945,7 @@ def _deep_error(value: Any) -> str | None:
             return "contains a character that is not valid Unicode text"
     if isinstance(value, list):
         for v in value:
-            e = _deep_error(v)
+            e = deep_error(v)
             if e:
                 return e
     return None
@@ -952,15 +954,15 @@ def _deep_error(value: Any) -> str | None:
 def value_errors(inp: Input, value: Any) -> str | None:
     """The message for one input's value, or None when it is valid."""
     if inp.type == "variable":
-        return None if is_variable_name(value) else _VARIABLE_MSG
-    deep = _deep_error(value)
+        return None if is_variable_name(value) else VARIABLE_MSG
+    deep = deep_error(value)
     if deep:
         return deep
     validator = jsonschema.Draft202012Validator(
         inp.json_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     )
     errs = sorted(validator.iter_errors(value), key=lambda e: len(e.path), reverse=True)
-    return _friendly(errs[0], inp) if errs else None
+    return friendly_error(errs[0], inp) if errs else None
 
 
 def _default_error(inp: Input) -> str | None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import jsonschema
 
-from .model import _VARIABLE_MSG, Template, _deep_error, _friendly, is_variable_name
+from .model import VARIABLE_MSG, Template, deep_error, friendly_error, is_variable_name
 
 
 class ValuesInvalid(ValueError):
@@ -126,15 +126,15 @@ def check_values(template: Template, values: Any) -> dict[str, Any]:
     for err in _validator(template).iter_errors(present):
         name = err.path[0] if err.path else None
         if isinstance(name, str) and name not in errors:
-            errors[name] = _friendly(err, template.input(name))
+            errors[name] = friendly_error(err, template.input(name))
     for inp in template.inputs:
         if inp.name in errors or inp.name not in out:
             continue
         v = out[inp.name]
         if inp.type == "variable" and not is_variable_name(v):
-            errors[inp.name] = _VARIABLE_MSG
+            errors[inp.name] = VARIABLE_MSG
         elif v is not None:
-            deep = _deep_error(v)
+            deep = deep_error(v)
             if deep:
                 errors[inp.name] = deep
     if errors:
@@ -169,7 +169,7 @@ def render_code(template: Template, values: dict[str, Any]) -> str:
                 value = values[name]
                 if kinds[name] == "variable":
                     if not is_variable_name(value):  # defence in depth: check_values did this
-                        raise ValuesInvalid({name: _VARIABLE_MSG})
+                        raise ValuesInvalid({name: VARIABLE_MSG})
                     out.append(value)
                 else:
                     out.append(python_literal(value))

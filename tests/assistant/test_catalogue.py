@@ -7,10 +7,11 @@ from __future__ import annotations
 import math
 import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CASES, rows
+from assistant_cases import CASES, rows
 from scipy import stats
 
 from datadive_server_ext.assistant import ANSWER_KEYS, table
@@ -61,12 +62,12 @@ def test_picks_the_textbook_test_and_matches_pingouin(answers, data_dir, test_id
     assert set(ANSWER_KEYS) <= set(answer)
     _, _, direct = CASES[test_id]
     if direct is None:  # Fisher: scipy is the reference
-        d = rows(test_id)
+        d = rows(test_id, data_dir)
         expected = stats.fisher_exact(np.array(_crosstab(d, "sex", "target")))[0]
     else:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            expected = direct(rows(test_id))
+            expected = direct(rows(test_id, data_dir))
     assert close(answer["statistic"], expected), (answer["statistic"], expected)
     assert 0 <= answer["p"] <= 1
     assert answer["apa"] and "nan" not in answer["apa"].lower()
@@ -81,9 +82,9 @@ def _crosstab(d, a, b):
     return pd.crosstab(d[a], d[b]).to_numpy()
 
 
-def _independent(test_id: str) -> float:
+def _independent(test_id: str, data_dir: Path) -> float:
     """The statistic by a second library or the textbook formula (not pingouin)."""
-    d = rows(test_id)
+    d = rows(test_id, data_dir)
     if test_id == "one_sample_t":
         x = d["Pain threshold"].to_numpy(float)
         return (x.mean() - 40) / (x.std(ddof=1) / math.sqrt(len(x)))  # textbook formula
@@ -156,12 +157,12 @@ def _independent(test_id: str) -> float:
 
 
 @pytest.mark.parametrize("test_id", ALL_IDS)
-def test_statistic_matches_an_independent_computation(answers, test_id):
-    expected = _independent(test_id)
+def test_statistic_matches_an_independent_computation(answers, data_dir, test_id):
+    expected = _independent(test_id, data_dir)
     assert close(answers[test_id]["statistic"], expected), (answers[test_id]["statistic"], expected)
 
 
-def test_the_cells_reproduce_the_results_in_a_clean_kernel(answers, kernel):
+def test_the_cells_reproduce_the_results_in_a_clean_kernel(answers, clean_kernel):
     """All 20 cells, one after another in one kernel: each prints the assistant's APA line and
     leaves the same statistic; none imports Datadive."""
     for test_id in ALL_IDS:
@@ -169,13 +170,15 @@ def test_the_cells_reproduce_the_results_in_a_clean_kernel(answers, kernel):
         source = answer["cell"]["source"]
         assert source == answer["code"]
         assert not re.search(r"^\s*(import|from)\s+datadive", source, re.M), source
-        out = kernel.run(source, timeout=120)
+        out = clean_kernel.run(source, timeout=120)
         assert out.error is None, (test_id, out.error)
         printed = out.stdout.strip().splitlines()
         assert printed[-1] == answer["apa"], (test_id, printed[-1], answer["apa"])
-        value = kernel.run("print(repr(float(statistic)))").stdout.strip()
+        value = clean_kernel.run("print(repr(float(statistic)))").stdout.strip()
         assert close(float(value), answer["statistic"], rel=1e-9), (test_id, value)
-    loaded = kernel.run("import sys; print(sorted(m for m in sys.modules if 'datadive' in m))")
+    loaded = clean_kernel.run(
+        "import sys; print(sorted(m for m in sys.modules if 'datadive' in m))"
+    )
     assert loaded.stdout.strip() == "[]"
 
 

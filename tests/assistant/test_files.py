@@ -23,7 +23,7 @@ def frame():
     )
 
 
-def test_a_qualtrics_export_skips_its_header_rows(frame, data_dir, kernel):
+def test_a_qualtrics_export_skips_its_header_rows(frame, data_dir, clean_kernel):
     path = data_dir / "qualtrics.csv"
     texts = {"Q1": "How satisfied are you?", "Q2": "Would you come back?"}
     ids = {c: json.dumps({"ImportId": f"QID{i}"}) for i, c in enumerate(frame.columns, 1)}
@@ -32,17 +32,17 @@ def test_a_qualtrics_export_skips_its_header_rows(frame, data_dir, kernel):
     out = assist_file(path, {"outcome": "Q1", "group": "Q2"}, shown_path="qualtrics.csv")
     assert out["test"] in ("t_test_ind", "welch_t", "mann_whitney")
     assert "'skiprows': [1, 2]" in out["code"]  # read as the survey package reads an export
-    run = kernel.run(out["cell"]["source"])
+    run = clean_kernel.run(out["cell"]["source"])
     assert run.error is None and run.stdout.strip().splitlines()[-1] == out["apa"]
-    assert kernel.run("print(len(df))").stdout.strip() == "60"
+    assert clean_kernel.run("print(len(df))").stdout.strip() == "60"
 
 
-def test_excel(frame, data_dir, kernel):
+def test_excel(frame, data_dir, clean_kernel):
     path = data_dir / "study.xlsx"
     frame.to_excel(path, index=False)
     out = assist_file(path, {"outcome": "Q1", "mu": 5}, shown_path="study.xlsx")
     assert "pd.read_excel('study.xlsx')" in out["code"]
-    run = kernel.run(out["cell"]["source"])
+    run = clean_kernel.run(out["cell"]["source"])
     assert run.error is None and run.stdout.strip().splitlines()[-1] == out["apa"]
 
 

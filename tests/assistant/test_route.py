@@ -29,7 +29,7 @@ def post(server, path, body, token=None, raw=None):
     return server.request("POST", path, body, token=token, timeout=120)
 
 
-def test_answer_has_the_contract_keys_and_a_cell_that_runs(jupyter_server, kernel):
+def test_answer_has_the_contract_keys_and_a_cell_that_runs(jupyter_server, clean_kernel):
     code, out = post(
         jupyter_server,
         "datadive/api/assist",
@@ -43,7 +43,7 @@ def test_answer_has_the_contract_keys_and_a_cell_that_runs(jupyter_server, kerne
     assert meta["data"]["path"] == f"{STUDY}/anova.csv" and len(meta["data"]["sha256"]) == 64
     # the cell names the file relative to the notebook's folder (default: the data's folder)
     assert "pd.read_csv('anova.csv')" in out["cell"]["source"]
-    run = kernel.run(out["cell"]["source"])  # the kernel's cwd holds anova.csv
+    run = clean_kernel.run(out["cell"]["source"])  # the kernel's cwd holds anova.csv
     assert run.error is None and run.stdout.strip().splitlines()[-1] == out["apa"]
     code, out = post(
         jupyter_server,

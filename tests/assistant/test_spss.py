@@ -41,19 +41,19 @@ def sav(data_dir):
     return path
 
 
-def test_a_likert_item_is_ordinal_and_missing_codes_are_left_out(sav, kernel):
+def test_a_likert_item_is_ordinal_and_missing_codes_are_left_out(sav, clean_kernel):
     out = assist_file(sav, {"outcome": "agree", "group": "group"}, shown_path="survey.sav")
     assert out["test"] == "mann_whitney" and "ordinal" in out["why"]
-    run = kernel.run(out["cell"]["source"])
+    run = clean_kernel.run(out["cell"]["source"])
     assert run.error is None, run.error
     assert run.stdout.strip().splitlines()[-1] == out["apa"]
-    n = kernel.run("print(len(df))").stdout.strip()
+    n = clean_kernel.run("print(len(df))").stdout.strip()
     assert n == "76"  # the four 'no answer' codes are missing, not a sixth category
 
 
-def test_labelled_groups_compare_a_scale_outcome(sav, kernel):
+def test_labelled_groups_compare_a_scale_outcome(sav, clean_kernel):
     out = assist_file(sav, {"outcome": "score", "group": "group"}, shown_path="survey.sav")
     assert out["test"] in ("t_test_ind", "welch_t")
     assert "'control'" in out["code"] and "'treatment'" in out["code"]
-    run = kernel.run(out["cell"]["source"])
+    run = clean_kernel.run(out["cell"]["source"])
     assert run.error is None and run.stdout.strip().splitlines()[-1] == out["apa"]

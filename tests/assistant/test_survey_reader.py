@@ -133,19 +133,19 @@ def test_without_the_codebook_the_99s_would_count(files):
     assert "'control'" not in out["code"] and "read_csv('" in out["code"]
 
 
-def test_a_sav_cell_prints_the_assistants_apa_line_in_a_kernel(kernel):
-    folder = kernel.cwd / "surveys"
+def test_a_sav_cell_prints_the_assistants_apa_line_in_a_kernel(clean_kernel):
+    folder = clean_kernel.cwd / "surveys"
     folder.mkdir(exist_ok=True)
     sav = write_sav(folder / "study.sav")
     out = assist_file(sav, {"outcome": "income", "group": "sex"}, shown_path="surveys/study.sav")
     assert "'surveys/study.sav'" in out["code"] and "pyreadstat.read_sav" in out["code"]
     # sex 9 ("no answer") and income -1 (twice) are missing: 7 of the 10 respondents
     assert out["test"] == "t_test_ind" and out["dof"] == 5
-    run = kernel.run(out["cell"]["source"])
+    run = clean_kernel.run(out["cell"]["source"])
     assert run.error is None, run.error
     assert run.stdout.strip().splitlines()[-1] == out["apa"]
     assert "5 missing codes set to NA" in run.stdout
-    got = kernel.run("print(df['sex'].value_counts().to_dict())").stdout.strip()
+    got = clean_kernel.run("print(df['sex'].value_counts().to_dict())").stdout.strip()
     assert got == str({"male": 4, "female": 3})
 
 

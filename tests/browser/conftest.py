@@ -35,9 +35,8 @@ from pathlib import Path
 
 import pytest
 from datadive_platform import unavailable
+from labpage import ARTIFACTS, Lab
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts" / "browser"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -47,7 +46,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-AXE_JS = ROOT / "datadive_labext" / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def pytest_collection_modifyitems(items):
@@ -111,87 +109,6 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("Datadive panel timings (test-artifacts/browser/timings.json)")
         for key, value in _TIMINGS.items():
             terminalreporter.write_line(f"  {key}: {value}")
-
-
-class Lab:
-    """A signed-in JupyterLab page plus helpers."""
-
-    def __init__(self, page, url: str, user, shots: Path = ARTIFACTS):
-        self.page = page
-        self.shots = shots
-        self.url = url
-        self.user = user
-        self.step = 0
-        self.console: list[str] = []
-        page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}"))
-        page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
-
-    @property
-    def lab_url(self) -> str:
-        return f"{self.url}/user/{self.user.name}/lab"
-
-    def shot(self, name: str) -> Path:
-        self.step += 1
-        self.shots.mkdir(parents=True, exist_ok=True)
-        path = self.shots / f"{self.step:02d}-{re.sub(r'[^a-z0-9]+', '-', name.lower())}.png"
-        self.page.screenshot(path=str(path))
-        return path
-
-    def wait_lab(self, timeout: float = 180_000) -> None:
-        self.page.wait_for_selector("#jp-main-dock-panel", timeout=timeout)
-        self.page.wait_for_selector(".jp-SideBar [data-id='datadive-panel']", timeout=60_000)
-        self.dismiss_dialogs()
-
-    def dismiss_dialogs(self) -> None:
-        """Close start-up dialogs Lab may show (e.g. news / kernel choice): accept defaults."""
-        dialog = self.page.locator(".jp-Dialog")
-        if dialog.count():
-            accept = dialog.locator(".jp-mod-accept")
-            if accept.count():
-                accept.first.click()
-
-    def open_panel(self) -> None:
-        """Show the Datadive sidebar (clicking its tab toggles it, so check the outcome)."""
-        tab = self.page.locator(".jp-SideBar [data-id='datadive-panel']")
-        body = self.page.locator("#datadive-panel .dd-PanelBody")
-        for _ in range(3):
-            if body.is_visible():
-                return
-            tab.click()
-            try:
-                body.wait_for(state="visible", timeout=5_000)
-                return
-            except Exception:  # noqa: BLE001 - toggled the wrong way while Lab restored; again
-                continue
-        body.wait_for(state="visible")
-
-    def close_panel(self) -> None:
-        tab = self.page.locator(".jp-SideBar [data-id='datadive-panel']")
-        body = self.page.locator("#datadive-panel")
-        for _ in range(3):
-            if not body.is_visible():
-                return
-            tab.click()
-            try:
-                body.wait_for(state="hidden", timeout=5_000)
-                return
-            except Exception:  # noqa: BLE001 - toggled the wrong way while Lab restored; again
-                continue
-        body.wait_for(state="hidden")
-
-    def axe(self, selector: str) -> list[dict]:
-        """Serious or critical axe-core violations inside ``selector``."""
-        if not self.page.evaluate("typeof window.axe !== 'undefined'"):
-            self.page.add_script_tag(path=str(AXE_JS))
-        result = self.page.evaluate(
-            """async (sel) => {
-                const r = await axe.run(document.querySelector(sel), {resultTypes: ['violations']});
-                return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                    nodes: v.nodes.map(n => n.target.join(' ') + ' :: ' + n.failureSummary).slice(0, 5)}));
-            }""",
-            selector,
-        )
-        return [v for v in result if v["impact"] in ("serious", "critical")]
 
 
 @pytest.fixture(scope="session")

@@ -40,21 +40,12 @@ def panel(lab):
 
 def find_project(lab, project: dict):
     """Show the panel's project list, fresh, filtered to ``project``'s name; the panel."""
-    p = panel(lab)
-    lab.open_panel()
-    back = p.get_by_role("button", name="Back to all projects")
-    if back.count():
-        back.click()
-    p.get_by_role("button", name="Refresh the project list").click()
-    p.get_by_label("Filter projects").fill(project["name"])
-    return p
+    return lab.find_project(project["name"])
 
 
 def open_project(lab, project: dict):
     """Find ``project`` in the panel's list and open it; the panel."""
-    p = find_project(lab, project)
-    p.locator(".dd-Project", has_text=project["name"]).locator(".dd-ItemMain").click()
-    return p
+    return lab.open_project(project["name"])
 
 
 def active_notebook(lab):
@@ -849,6 +840,8 @@ def test_rename_members_delete_and_restore(lab, platform, researcher):
     assert {"kind": "user", "name": colleague.name, "role": "editor"}.items() <= next(
         m for m in members if m["name"] == colleague.name
     ).items()
+    # an owner sees the project's activity under its members (the audit log): the share
+    p.locator(".dd-AuditEvent", has_text=f"shared user {colleague.name} as editor").wait_for()
     lab.shot("members")
     # delete (confirm), then restore from "Recently deleted"
     p.get_by_role("button", name="Delete", exact=True).click()

@@ -37,9 +37,7 @@ def ws(lab, platform, researcher):
     )
     assert r.status_code in (200, 201), r.text
     state["project"] = project
-    news = lab.page.get_by_role("button", name="No", exact=True)  # Lab's "Jupyter news?" toast
-    if news.count():
-        news.first.click()
+    lab.decline_news()
     return lab
 
 
@@ -48,17 +46,7 @@ def panel(lab):
 
 
 def open_project(lab) -> None:
-    lab.open_panel()
-    p = panel(lab)
-    back = p.get_by_role("button", name="Back to all projects")
-    if p.locator(".dd-Form").count():
-        p.get_by_role("button", name="Back from the form").click()
-    if back.count():
-        back.click()
-    p.get_by_role("button", name="Refresh the project list").click()
-    name = state["project"]["name"]
-    p.locator(".dd-Project", has_text=name).locator(".dd-ItemMain").click()
-    p.locator(".dd-ProjectName", has_text=name).wait_for()
+    lab.open_project(state["project"]["name"])
 
 
 def open_tab(lab, name: str) -> None:

@@ -96,9 +96,9 @@ class TcpProxy:
             for s in self._conns:
                 try:
                     s.shutdown(socket.SHUT_RDWR)
-                    s.close()
                 except OSError:
                     pass
+                s.close()
             self._conns.clear()
 
 
@@ -129,6 +129,8 @@ class JupyterServer:
     def start(self, timeout: float = 60) -> None:
         env = dict(os.environ, JUPYTER_CONFIG_DIR=self.config_dir, JUPYTER_NO_CONFIG="")
         env.pop("JUPYTER_NO_CONFIG")
+        if getattr(self, "log", None) is not None:
+            self.log.close()  # a restart after kill()
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [
@@ -188,3 +190,6 @@ class JupyterServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
+        if getattr(self, "log", None) is not None:
+            self.log.close()
+            self.log = None

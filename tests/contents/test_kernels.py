@@ -9,8 +9,8 @@ import time
 import boto3
 import pytest
 from helpers import JupyterServer
-from hub.kernel import execute as run_code
 from test_reliability import nb_model, wait_for
+from user_server import execute as run_code
 
 
 def execute(srv: JupyterServer, kernel_id: str, code: str, timeout: float = 60) -> str:

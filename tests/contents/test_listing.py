@@ -9,7 +9,8 @@ import mimetypes
 import os
 
 import pytest
-from datadive_contents.manager import DatadiveContentsManager, _mimetype
+from datadive_contents.manager import DatadiveContentsManager
+from datadive_contents.models import mimetype as _mimetype
 from datadive_contents.stores.s3 import S3Store
 from jupyter_server.services.contents.manager import ContentsManager
 
@@ -52,10 +53,10 @@ def make_cm(tmp_path, endpoint, bucket, **kw):
 async def test_listing_requests_and_queries_do_not_grow_per_entry(tmp_path, moto, big_folder):
     cm = make_cm(tmp_path, moto.url, big_folder)
     await cm.get("", content=False)
-    m = cm._mounts[""]
+    m = cm.mounts.by_key[""]
     store = cm.single_store
     statements: list[str] = []
-    m.wc.db.set_trace_callback(statements.append)
+    m.wc.state.db.set_trace_callback(statements.append)
     before = dict(store.requests)
     model = await cm.get("big", content=True)
     made = {k: v - before.get(k, 0) for k, v in store.requests.items() if v - before.get(k, 0)}
@@ -73,7 +74,7 @@ async def test_listing_requests_and_queries_do_not_grow_per_entry(tmp_path, moto
     model = await cm.get("big", content=True)
     assert len(model["content"]) == N + 1
     assert len(statements) < 10, statements[:10]  # not one per entry (N = 2,500)
-    m.wc.db.set_trace_callback(None)
+    m.wc.state.db.set_trace_callback(None)
     await store.close()
 
 

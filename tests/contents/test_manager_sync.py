@@ -608,7 +608,7 @@ async def test_a_failed_confirm_keeps_the_journal_and_reports_the_original_error
     scan finds the store already has it: no conflict, nothing pending."""
     import sqlite3
 
-    real = wc.db
+    real = wc.state.db
 
     class Failing:
         def execute(self, sql, *args):
@@ -619,12 +619,12 @@ async def test_a_failed_confirm_keeps_the_journal_and_reports_the_original_error
         def __getattr__(self, name):
             return getattr(real, name)
 
-    wc.db = Failing()
+    wc.state.db = Failing()
     try:
         with pytest.raises(sqlite3.OperationalError, match="^disk I/O error$"):
             await wc.write("j.txt", b"sent")
     finally:
-        wc.db = real
+        wc.state.db = real
     assert wc.pending() == ["j.txt"] and stored(tmp_path, "j.txt") == "sent"
     await wc.scan()
     assert wc.pending() == [] and wc.conflicts == [] and not wc.local_changed("j.txt")

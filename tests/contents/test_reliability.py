@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -77,10 +78,10 @@ def test_endpoint_down_during_save_then_resumes(moto, s3_bucket, servers):
         assert "not yet in the project store" in body["message"]
         assert proxy.url.split("//")[1] in body["message"], "the message names the endpoint"
         local = os.path.join(srv.root_dir, "analysis.ipynb")
-        assert "second, while S3 is down" in open(local).read(), "the local copy is kept"
+        assert "second, while S3 is down" in Path(local).read_text(), "the local copy is kept"
         assert b"second" not in stored(moto.url, s3_bucket, "root/analysis.ipynb")
         proxy.start()  # the endpoint returns: the journaled upload resumes by itself
-        expected = open(local, "rb").read()
+        expected = Path(local).read_bytes()
         wait_for(
             lambda: stored(moto.url, s3_bucket, "root/analysis.ipynb") == expected,
             timeout=30,

@@ -32,8 +32,10 @@ def test_defaults_register_the_service_with_least_privilege_roles():
     assert r["user"]["scopes"] == ["self", "access:services!service=datadive"]
     assert r["datadive-service"]["scopes"] == SERVICE_SCOPES
     assert r["datadive-service"]["services"] == ["datadive"]
-    # the service may read, never change, users and groups; it is no admin
-    assert not any(s.startswith(("admin", "delete", "servers", "tokens")) for s in SERVICE_SCOPES)
+    # the service may read, never change, users and groups; it is no admin. One exception: it
+    # removes the hub users of guests whose invitations ended (guest servers), and only those
+    changing = [s for s in SERVICE_SCOPES if s.startswith(("admin", "delete", "servers", "tokens"))]
+    assert changing == ["delete:users!group=datadive-guests"]
     assert c.Spawner.server_token_scopes == SERVER_TOKEN_SCOPES
     assert c.Spawner.environment["DATADIVE_SERVICE_URL"] == (
         "http://127.0.0.1:10101/services/datadive/"
@@ -277,7 +279,7 @@ def test_configure_can_be_called_through_the_package_twice(spawner):
     assert len(args) == len(set(args)), args
 
 
-def test_pre_spawn_hook_drops_credentials_from_a_local_spawner(caplog):
+async def test_pre_spawn_hook_drops_credentials_from_a_local_spawner(caplog):
     import types
 
     from jupyterhub.spawner import LocalProcessSpawner
@@ -289,7 +291,7 @@ def test_pre_spawn_hook_drops_credentials_from_a_local_spawner(caplog):
         environment={"AWS_SECRET_ACCESS_KEY": "s", "DATADIVE_DB_URL": "pg://", "MY_VAR": "kept"},
         env_keep=["PATH", "LANG", "AWS_PROFILE", "PGPASSWORD"],
     )
-    pre_spawn_hook(spawner)
+    await pre_spawn_hook(spawner)
     assert spawner.environment == {"MY_VAR": "kept"}
     assert spawner.env_keep == ["PATH", "LANG"]
     assert "AWS_SECRET_ACCESS_KEY" in caplog.text and "alice" in caplog.text

@@ -35,8 +35,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
-
-from tests.hub.kernel import execute
+from user_server import execute
 
 from . import image_env as image_env_module
 from .conftest import Hub, unavailable

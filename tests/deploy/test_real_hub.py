@@ -23,8 +23,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
-
-from tests.hub.kernel import execute
+from user_server import execute
 
 from .conftest import Hub
 

@@ -73,7 +73,7 @@ async def render(values: dict, user: str = "alice", profile: str | None = None):
         spawner.user_options = {"profile": profile} if profile else {}
         await spawner.load_user_options()
     if spawner.pre_spawn_hook:
-        spawner.pre_spawn_hook(spawner)
+        await spawner.pre_spawn_hook(spawner)
     pod = await spawner.get_pod_manifest()
     if spawner.modify_pod_hook:
         pod = spawner.modify_pod_hook(spawner, pod)

@@ -105,17 +105,22 @@ async def test_stopping_the_extension_closes_every_project_store(platform, tmp_p
     from datadive_contents import DatadiveContentsManager
     from datadive_contents.serviceclient import ServiceClient
 
-    from datadive_server_ext.app import DatadiveExtension, connect_contents
+    from datadive_server_ext.app import DatadiveExtension
 
     owner = platform.user()
     for name in ("Closing-one", "Closing-two"):
         platform.project(owner, name)
     client = ServiceClient(f"{platform.url}/services/datadive/", owner.token)
-    cm = DatadiveContentsManager(root_dir=str(tmp_path / "home"), poll_interval=0)
-    assert connect_contents(cm, client)
+    cm = DatadiveContentsManager(
+        root_dir=str(tmp_path / "home"),
+        poll_interval=0,
+        service_url=client.service_url,
+        service_token=owner.token,
+    )
+    assert cm.datadive_mode
     for name in ("Closing-one", "Closing-two"):
         await cm.save({"type": "file", "format": "text", "content": "x"}, f"{name}/notes.txt")
-    stores = [m.store for m in cm._mounts.values()]
+    stores = [m.store for m in cm.mounts.by_key.values()]
     assert len(stores) == 2 and all(isinstance(s, HubServiceStore) for s in stores)
     sessions = [s.client._session for s in stores]  # the aiohttp sessions the stores opened
     assert all(x is not None and not x.closed for x in sessions)
@@ -127,5 +132,5 @@ async def test_stopping_the_extension_closes_every_project_store(platform, tmp_p
     await DatadiveExtension.stop_extension(ext)  # what the server runs when it stops
     assert all(x.closed for x in sessions), "a project store's HTTP session was left open"
     assert client._session is None
-    for m in cm._mounts.values():
+    for m in cm.mounts.by_key.values():
         m.wc.close()

@@ -216,3 +216,47 @@ def test_pages_continue_after_the_last_key(projects_db):
         admin = user("root", admin=True)
         page = visible_projects(conn, admin, all_projects=True, after=("beta", last.id), limit=2)
         assert names(page) == ["Delta", "empty"]
+
+
+def guest(roles: dict, name="guest:Rosa") -> HubUser:
+    return HubUser(name=name, kind="guest", guest_roles=roles)
+
+
+def ids_by_name(db) -> dict[str, str]:
+    return {p.name: p.id for p in db.query(Project)}
+
+
+def test_guests_see_exactly_their_invited_projects_in_name_order(projects_db):
+    ids = ids_by_name(projects_db)
+    me = guest({ids["gamma"]: Role.viewer, ids["Alpha"]: Role.editor, ids["Zeta"]: Role.viewer})
+    with projects_db.get_bind().connect() as conn:
+        page = visible_projects(conn, me)
+        assert names(page) == ["Alpha", "gamma"]
+        assert {(m.name, m.role) for m in dict((p.name, ms) for p, ms in page)["gamma"]} == {
+            ("bob", Role.owner)
+        }
+        assert names(visible_projects(conn, me, deleted=True)) == ["Zeta"]
+        assert names(visible_projects(conn, me, all_projects=True)) == ["Alpha", "gamma"]
+        first = visible_projects(conn, me, limit=1)
+        assert names(first) == ["Alpha"]
+        after = (first[0][0].name_key, first[0][0].id)
+        assert names(visible_projects(conn, me, after=after, limit=1)) == ["gamma"]
+        assert visible_projects(conn, guest({})) == []
+
+
+def test_a_guest_role_comes_from_its_invitations_never_from_memberships(projects_db):
+    ids = ids_by_name(projects_db)
+    # a membership named like the guest (or a group it cannot be in) grants it nothing
+    add_project(projects_db, "named", [(U, "guest:Rosa", Role.owner), (G, "lab", Role.owner)])
+    ids = ids_by_name(projects_db)
+    me = guest({ids["gamma"]: Role.viewer})
+    assert project_for(handler(projects_db, me), ids["gamma"], Role.viewer).name == "gamma"
+    with pytest.raises(web.HTTPError) as refused:
+        project_for(handler(projects_db, me), ids["gamma"], Role.editor)
+    assert refused.value.status_code == 403
+    for other in ("named", "beta", "Alpha"):
+        with pytest.raises(web.HTTPError) as hidden:
+            project_for(handler(projects_db, me), ids[other], Role.viewer)
+        assert hidden.value.status_code == 404
+    with projects_db.get_bind().connect() as conn:
+        assert names(visible_projects(conn, me)) == ["gamma"]

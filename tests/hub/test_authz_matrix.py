@@ -4,8 +4,11 @@ Every operation × {owner, editor, viewer, non-member, hub admin, anonymous, ano
 a token without access to the service, an expired token, and members through several
 memberships: a direct viewer who is also in an editor group, a user in a viewer group and an
 editor group, a direct editor who is also in a viewer group, a user whose only group was removed
-from the project} → the status its ``x-datadive-access`` implies (the highest role wins). An
-operation without an example here fails the test: no route can be left out. Every 401/403/404
+from the project, and guests (external collaborators, signed in by the service's cookie): a
+viewer guest and an editor guest invited to the project, a guest whose invitation expired and one
+whose invitation was revoked} → the status its ``x-datadive-access`` implies (the highest role
+wins; a guest reaches only its projects' routes, ``GET projects``, the template library and
+the document). An operation without an example here fails the test: no route can be left out. Every 401/403/404
 body is checked to carry no project data: no project names, member names, file or notebook names
 or ids other than the ones the request itself names.
 """
@@ -16,6 +19,7 @@ import time
 import uuid
 
 import pytest
+from guest_client import Guest, invite
 from openapi_check import document
 
 pytestmark = pytest.mark.hub
@@ -34,6 +38,10 @@ PRINCIPALS = [
     "group_viewer_group_editor",
     "direct_editor_group_viewer",
     "removed_group_member",
+    "guest_viewer",
+    "guest_editor",
+    "guest_expired",
+    "guest_revoked",
 ]
 RANK = {"viewer": 1, "editor": 2, "owner": 3}
 # the role a principal holds in every world project (None: not a member)
@@ -48,6 +56,12 @@ ROLE = {
     "direct_editor_group_viewer": "editor",
     "removed_group_member": None,
 }
+# the role of a guest's live invitation to every world project; ended ones answer 401 everywhere
+GUEST_ROLE = {"guest_viewer": "viewer", "guest_editor": "editor"}
+ENDED_GUESTS = ("guest_expired", "guest_revoked")
+#: the routes without a project in their path that guests may call (the template library is
+#: read by an editor guest's server)
+GUEST_ROUTES = {"listProjects", "getOpenAPI", "listTemplates", "getTemplate", "getTemplateVersion"}
 CSV = b"id,score\n1,3.5\n2,4.0\n"
 
 
@@ -65,8 +79,19 @@ def success_status(op) -> frozenset[int]:
 
 def expected(access: str, principal: str, op) -> frozenset[int]:
     """The statuses ``principal`` must get from an operation with ``x-datadive-access: access``."""
-    if principal in ("anonymous", "expired"):
+    if principal in ("anonymous", "expired", *ENDED_GUESTS):
         return frozenset({401})
+    if access == "guest-server":
+        # guest servers are off on this platform: every caller is refused (the allowed case:
+        # tests/hub/test_guest_servers.py)
+        return frozenset({403})
+    if principal in GUEST_ROLE:
+        if op["operationId"] in GUEST_ROUTES:
+            return success_status(op)
+        if access in ("signed-in", "admin", "template-author"):
+            return frozenset({403})
+        role = GUEST_ROLE[principal]
+        return success_status(op) if RANK[role] >= RANK[access] else frozenset({403})
     if principal == "no_service_scope":
         return frozenset({403})
     if principal == "admin" or access == "signed-in":
@@ -109,7 +134,26 @@ class People:
         self.no_scope_token = r.json()["token"]
         r = platform.hub("POST", f"users/{self.owner.name}/tokens", json={"expires_in": 1})
         self.expired_token = r.json()["token"]
-        time.sleep(1.5)
+        self.guests = {name: Guest(platform) for name in (*GUEST_ROLE, *ENDED_GUESTS)}
+        home = platform.project(self.owner)
+        self.projects.append(home)
+        for name, seconds in (("guest_expired", 2), ("guest_revoked", None)):
+            inv = invite(platform, self.owner, home["id"], "editor", seconds=seconds)
+            assert self.guests[name].accept(inv["url"]).status_code == 302
+            if seconds is None:
+                url = f"projects/{home['id']}/invitations/{inv['id']}"
+                assert platform.call("DELETE", url, self.owner).status_code == 204
+        time.sleep(2.5)
+
+    def invite_guests(self, project_id: str) -> None:
+        """The viewer and editor guests accept an invitation to ``project_id`` (the first one
+        makes them guests, later ones add the project to the signed-in guest)."""
+        for name, role in GUEST_ROLE.items():
+            guest = self.guests[name]
+            inv = invite(self.platform, self.owner, project_id, role)
+            action = "guest" if guest.session.cookies.get("datadive-guest") else "new"
+            r = guest.accept(inv["url"], action=action)
+            assert r.status_code == 302, r.text
 
     def token(self, principal: str) -> str | None:
         return {
@@ -205,6 +249,7 @@ def make_world(platform, people: People, deleted: bool = False) -> dict:
         assert r.status_code == 200, r.text
         r = platform.call("POST", f"projects/{pid}/snapshots", people.owner, json={"name": "snap"})
         assert r.status_code == 201, r.text
+    people.invite_guests(pid)
     if deleted:
         assert platform.call("DELETE", f"projects/{pid}", people.owner).status_code == 200
     return world
@@ -216,11 +261,18 @@ def example(op_id: str, world: dict, people: People) -> tuple[dict, dict]:
         return template_example(op_id, people)
     if op_id == "deleteLink":
         return {"project_id": world["project_id"], "link_id": link_to_revoke(world, people)}, {}
+    if op_id == "deleteInvitation":
+        inv = invite(people.platform, people.owner, world["project_id"])
+        return {"project_id": world["project_id"], "invitation_id": inv["id"]}, {}
+    if op_id in ("deleteDatasetLink", "updateDatasetLink", "copyDatasetLink"):
+        ids = {"project_id": world["project_id"], "link_id": dataset_link(world, people)}
+        return ids, ({"json": {}} if op_id == "updateDatasetLink" else {})
     pid = {"project_id": world["project_id"]}
     nb = {**pid, "notebook_id": world["notebook_id"]}
     data = {**pid, "path": "data.csv"}
     table = {
         "getOpenAPI": ({}, {}),
+        "getGuestServer": ({}, {}),
         "listProjects": ({}, {}),
         "createProject": ({}, {"json": {"name": f"new-{uuid.uuid4().hex[:8]}"}}),
         "getProject": (pid, {}),
@@ -255,11 +307,17 @@ def example(op_id: str, world: dict, people: People) -> tuple[dict, dict]:
         "listSnapshots": (pid, {}),
         "createSnapshot": (pid, {"json": {"name": f"s-{uuid.uuid4().hex[:8]}"}}),
         "getSnapshot": ({**pid, "name": "snap"}, {}),
+        "compareSnapshots": ({**pid, "name": "snap"}, {"params": {"with": "current"}}),
         "restoreSnapshot": ({**pid, "name": "snap"}, {}),
         "listLinks": (pid, {}),
         "listAuditEvents": (pid, {}),
         "exportAuditEvents": (pid, {}),
+        "getProjectUsage": (pid, {}),
         "createLink": (pid, {"json": {"path": "data.csv"}}),
+        "listInvitations": (pid, {}),
+        "createInvitation": (pid, {"json": {"role": "viewer"}}),
+        "listDatasetLinks": (pid, {}),
+        "createDatasetLink": (pid, {"json": dataset_link_body(people)}),
     }
     assert op_id in table, f"operation {op_id} has no example in the authorization matrix; add one"
     return table[op_id]
@@ -269,6 +327,34 @@ def link_to_revoke(world: dict, people: People) -> str:
     """A fresh public link of the world's data file (made by its owner) for each DELETE."""
     r = people.platform.call(
         "POST", f"projects/{world['project_id']}/links", people.owner, json={"path": "data.csv"}
+    )
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def dataset_source(people: People) -> str:
+    """A world project (every principal holds the same role in it as in the others) whose
+    data.csv the dataset-link examples link from: reading it needs that role there too."""
+    if not hasattr(people, "dataset_source"):
+        people.dataset_source = make_world(people.platform, people)["project_id"]
+    return people.dataset_source
+
+
+def dataset_link_body(people: People) -> dict:
+    return {
+        "source_project": dataset_source(people),
+        "source_path": "data.csv",
+        "path": f"linked-{uuid.uuid4().hex[:8]}.csv",
+    }
+
+
+def dataset_link(world: dict, people: People) -> str:
+    """A fresh link of the source project's data.csv into the world project (by its owner)."""
+    r = people.platform.call(
+        "POST",
+        f"projects/{world['project_id']}/datasets",
+        people.owner,
+        json=dataset_link_body(people),
     )
     assert r.status_code == 201, r.text
     return r.json()["id"]
@@ -313,11 +399,15 @@ def test_matrix(any_platform, people, shared_world, template, method, principal)
         "anonymous",
         "expired",
         "no_service_scope",
+        *ENDED_GUESTS,
     )
     world = make_world(any_platform, people, deleted) if mutating else shared_world[deleted]
     params, kwargs = example(op["operationId"], world, people)
     path = template.format(**params)
-    r = any_platform.call(method.upper(), path, token=people.token(principal) or "", **kwargs)
+    if principal in people.guests:
+        r = people.guests[principal].call(method.upper(), path, **kwargs)
+    else:
+        r = any_platform.call(method.upper(), path, token=people.token(principal) or "", **kwargs)
     want = expected(op["x-datadive-access"], principal, op)
     assert r.status_code in want, (
         f"{method.upper()} {template} as {principal}: {r.status_code}, expected {want}: "
@@ -400,9 +490,10 @@ def assert_no_project_data(text: str, principal: str, people: People, world, ask
     project names, member names, notebook or file names, project/notebook/version ids. A member
     refused for a too-low role (403) may be told the project's name: they can read it anyway."""
     caller = people.user_of(principal)
+    role = ROLE.get(principal) or GUEST_ROLE.get(principal)
     secrets: dict[str, str] = {}
     for p in people.projects:
-        if not (status == 403 and ROLE.get(principal) and p["id"] == world["project_id"]):
+        if not (status == 403 and role and p["id"] == world["project_id"]):
             secrets[p["name"]] = "a project name"
         secrets[p["id"]] = "a project id"
     for nb in people.notebooks:
@@ -417,6 +508,8 @@ def assert_no_project_data(text: str, principal: str, people: People, world, ask
     for secret, what in secrets.items():
         if secret in asked or (caller is not None and secret == caller.name):
             continue
+        if principal in ENDED_GUESTS and secret == people.owner.name:
+            continue  # "ask <the owner who invited you>": they sent the guest the link
         assert secret not in text, f"{status} to {principal} reveals {what} ({secret!r}): {text}"
 
 

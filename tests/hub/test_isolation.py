@@ -26,10 +26,9 @@ import psutil
 import pytest
 import requests
 from datadive_platform import ROOT, free_port, start_platform, stop_platform, unavailable
+from user_server import execute, wait_for_server
 
-from .kernel import execute
 from .server_python import NOBODY, reachable_python
-from .test_platform import wait_for_server
 
 pytestmark = pytest.mark.hub
 

@@ -11,8 +11,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
-
-from .test_platform import wait_for_server
+from user_server import wait_for_server
 
 pytestmark = [pytest.mark.hub, pytest.mark.slow]
 

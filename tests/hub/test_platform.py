@@ -1,13 +1,11 @@
 """The platform end to end: sign in, project, notebook, user server, kernel runs code."""
 
 import re
-import time
 from urllib.parse import quote
 
 import pytest
 import requests
-
-from .kernel import execute
+from user_server import execute, wait_for_server
 
 pytestmark = pytest.mark.hub
 
@@ -29,17 +27,6 @@ def sign_in(platform, user) -> requests.Session:
     return s
 
 
-def wait_for_server(platform, user, timeout=120) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        model = platform.hub("GET", f"users/{user.name}").json()
-        server = model.get("servers", {}).get("")
-        if server and server.get("ready"):
-            return server["url"]
-        time.sleep(0.5)
-    raise AssertionError(f"{user.name}'s server did not become ready in {timeout}s")
-
-
 def test_wrong_password_is_refused(platform):
     user = platform.user(password=True)
     s = requests.Session()
@@ -58,7 +45,8 @@ async def test_sign_in_create_project_notebook_and_run_code(platform):
 
     # Opening the service signs the browser in to it (OAuth, no consent page) ...
     r = browser.get(f"{platform.url}/services/datadive/", timeout=60)
-    assert r.status_code == 200 and r.url.endswith("/hub/home"), (r.status_code, r.url)
+    assert r.status_code == 200 and r.url.endswith("/services/datadive/"), (r.status_code, r.url)
+    assert "<h1>Your projects</h1>" in r.text
     # ... so the API answers with the service cookie alone.
     r = browser.get(f"{platform.api}/projects", timeout=60)
     assert r.status_code == 200, r.text

@@ -9,21 +9,15 @@ status the panel shows.
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from urllib.parse import quote
 
 import pytest
 import requests
-
-from .kernel import execute
-from .test_platform import wait_for_server
+from user_server import Server
 
 pytestmark = [pytest.mark.hub, pytest.mark.slow]
-
-#: the servers' project list is cached for project_cache_seconds (10 s) and scanned every 2 s
-SETTLE = 40
 
 
 def stored(platform, owner, project_id) -> dict[str, bytes]:
@@ -51,66 +45,6 @@ def add_member(platform, owner, project_id, name, role) -> None:
         json={"kind": "user", "name": name, "role": role},
     )
     assert r.status_code in (200, 201), r.text
-
-
-class Server:
-    """A user's real server, reached through the hub's proxy with the user's token."""
-
-    def __init__(self, platform, user):
-        self.platform, self.user = platform, user
-        r = platform.hub("POST", f"users/{user.name}/server")
-        assert r.status_code in (201, 202), r.text
-        self.base = f"{platform.url}{wait_for_server(platform, user)}"
-
-    def get(self, path: str, **kw) -> requests.Response:
-        return requests.get(f"{self.base}{path}", headers=self.user.headers, timeout=60, **kw)
-
-    def contents(self, api_path: str = "") -> requests.Response:
-        return self.get(f"api/contents/{quote(api_path)}")
-
-    def folders(self) -> dict[str, str]:
-        r = self.contents("")
-        assert r.status_code == 200, r.text
-        return {e["name"]: e["writable"] for e in r.json()["content"]}
-
-    def sync(self) -> dict:
-        r = self.get("datadive/api/sync")
-        assert r.status_code == 200, r.text
-        return r.json()
-
-    def wait_until(self, what: str, check, timeout: float = SETTLE):
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
-            last = check()
-            if last:
-                return last
-            time.sleep(1)
-        raise AssertionError(f"{self.user.name}'s server: {what} not seen in {timeout}s ({last})")
-
-    def kernel(self, notebook_path: str) -> str:
-        r = requests.post(
-            f"{self.base}api/sessions",
-            headers=self.user.headers,
-            timeout=120,
-            json={
-                "path": notebook_path,
-                "type": "notebook",
-                "name": notebook_path.rsplit("/", 1)[-1],
-                "kernel": {"name": "python3"},
-            },
-        )
-        assert r.status_code == 201, r.text
-        return r.json()["kernel"]["id"]
-
-    def run(self, kernel_id: str, code: str) -> str:
-        url = self.base.replace("http://", "ws://") + f"api/kernels/{kernel_id}/channels"
-        result = asyncio.run(execute(url, code, self.user.headers, timeout=120))
-        assert result["error"] is None, result["error"]
-        return result["stdout"]
-
-    def stop(self) -> None:
-        self.platform.stop_server(self.user.name)
 
 
 #: a kernel that keeps writing: one new file and one growing file every 0.3 s until stopped

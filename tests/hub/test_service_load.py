@@ -276,6 +276,8 @@ def test_deeply_nested_json_is_a_clear_400_on_every_json_route(platform, people)
         "template_id": tpl["id"],
         "version": tpl["version"],
         "path": "data/survey.csv",
+        "link_id": "0" * 32,  # the body is refused before the link is looked up
+        "invitation_id": "0" * 32,
     }
     deep = b"[" * 100_000
     tried = []

@@ -3,16 +3,16 @@
 - ``builtins``: dict id -> Template of the built-in library (session).
 - ``write_template``: ``write_template(text, name="t.yaml") -> path`` writes a template file in tmp_path.
 - ``kernel``: a real python3 ipykernel (jupyter_client) started in a temporary working directory,
-  shared by the session; yields a :class:`KernelRunner` with ``.cwd`` and ``.run(code) -> Outputs``.
+  shared by the session; yields a :class:`kernelrunner.KernelRunner` with ``.cwd`` and ``.run(code) -> Outputs``.
 - ``jupyter_server``: a real ``jupyter server`` subprocess (module scope) with the datadive extension
   and no hub service configured; a :class:`jpserver.JupyterServer` with ``.root``, ``.request()``.
 - ``notebook_path``: ``notebook_path(cells=0, name="nb.ipynb") -> name`` saves a notebook with that
   many code cells in the server's root dir and returns its path (relative to the root).
 
 Fixtures local to one module: ``frame`` / ``loaded`` (test_library_kernel: the data frame the
-kernel tests use, written as survey.csv and loaded as ``df``), ``hub`` / ``author`` / ``reader``
-(test_registry: ``any_platform`` from tests/conftest.py, a member of datadive-template-authors,
-a plain user), ``db_url`` (test_migration: a fresh SQLite file or PostgreSQL database).
+kernel tests use, written as survey.csv and loaded as ``df``), ``author`` / ``reader``
+(test_registry: on ``any_platform`` from tests/conftest.py, a member of
+datadive-template-authors, a plain user), ``db_url`` (test_migration: a fresh SQLite file or PostgreSQL database).
 
 (pytest-jupyter's in-process ``jp_fetch`` is not used: its event loop clashes with pytest-asyncio's
 session loop here, so requests time out.)
@@ -21,12 +21,11 @@ session loop here, so requests time out.)
 from __future__ import annotations
 
 import os
-import queue
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 import pytest
+from kernelrunner import KernelRunner
 
 from datadive_server_ext.templates import builtin_templates
 
@@ -46,50 +45,6 @@ def write_template(tmp_path):
         return str(p)
 
     return write
-
-
-@dataclass
-class Outputs:
-    stdout: str = ""
-    stderr: str = ""
-    results: list = field(default_factory=list)  # data dicts of execute_result / display_data
-    error: str | None = None
-
-    def text(self) -> str:
-        return self.stdout + "".join(r.get("text/plain", "") for r in self.results)
-
-    def has(self, mime: str) -> bool:
-        return any(mime in r for r in self.results)
-
-
-class KernelRunner:
-    def __init__(self, km, kc, cwd: Path):
-        self.km, self.kc, self.cwd = km, kc, cwd
-
-    def run(self, code: str, timeout: float = 60) -> Outputs:
-        msg_id = self.kc.execute(code, store_history=False)
-        out = Outputs()
-        while True:
-            try:
-                msg = self.kc.get_iopub_msg(timeout=timeout)
-            except queue.Empty:
-                raise AssertionError(
-                    f"kernel did not finish within {timeout}s running:\n{code}"
-                ) from None
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            t, c = msg["msg_type"], msg["content"]
-            if t == "stream":
-                if c["name"] == "stdout":
-                    out.stdout += c["text"]
-                else:
-                    out.stderr += c["text"]
-            elif t in ("execute_result", "display_data"):
-                out.results.append(c["data"])
-            elif t == "error":
-                out.error = f"{c['ename']}: {c['evalue']}\n" + "\n".join(c["traceback"])
-            elif t == "status" and c["execution_state"] == "idle":
-                return out
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from .base import (
@@ -12,6 +13,7 @@ from .base import (
     ObjectStore,
     PathRejected,
     PrefixStore,
+    Refused,
     StoreError,
     StoreUnavailable,
 )
@@ -24,13 +26,14 @@ __all__ = [
     "ObjectStore",
     "PathRejected",
     "PrefixStore",
+    "Refused",
     "StoreError",
     "StoreUnavailable",
     "store_from_url",
 ]
 
 
-def store_from_url(url: str, **options) -> ObjectStore:
+def store_from_url(url: str, **options: Any) -> ObjectStore:
     """Build a store from a URL.
 
     ``file:///abs/dir`` → LocalDirectoryStore; ``s3://bucket/prefix?endpoint_url=http://...&region=..``

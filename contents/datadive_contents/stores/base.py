@@ -31,6 +31,11 @@ class Conflict(StoreError):
     """A precondition failed: if_match did not match, or if_none_match found an object."""
 
 
+class Refused(StoreError):
+    """The change is not allowed there (e.g. a read-only dataset linked from another project);
+    the message says why and what to do instead."""
+
+
 class StoreUnavailable(StoreError):
     """The store's endpoint cannot be reached (the message names it)."""
 
@@ -46,7 +51,8 @@ class ObjectInfo:
     ``etag`` is an opaque string without quotes (the content md5 hex for single-part writes);
     ``version_id`` is None where the backend keeps no versions; ``author`` is the hub user who
     wrote it where the writer named one (S3 object metadata, the local store's version sidecar;
-    None where the answer does not carry it, e.g. an S3 listing).
+    None where the answer does not carry it, e.g. an S3 listing); ``read_only`` is True for a
+    dataset the service links in from another project (read through the service only).
     """
 
     key: str
@@ -55,6 +61,7 @@ class ObjectInfo:
     last_modified: datetime
     version_id: str | None = None
     author: str | None = None
+    read_only: bool = False
 
 
 @dataclass
@@ -148,8 +155,11 @@ class ObjectStore(abc.ABC):
         """Delete every object under the folder ``prefix``; return how many."""
 
     @abc.abstractmethod
-    async def copy(self, src: str, dst: str, *, author: str | None = None) -> ObjectInfo:
-        """Server-side copy of ``src`` to ``dst`` (NotFound if src is missing)."""
+    async def copy(
+        self, src: str, dst: str, *, author: str | None = None, version_id: str | None = None
+    ) -> ObjectInfo:
+        """Server-side copy of ``src`` (its version ``version_id``, default the current one) to
+        ``dst`` (NotFound if src or that version is missing)."""
 
     async def move(self, src: str, dst: str, *, author: str | None = None) -> ObjectInfo:
         """Rename ``src`` to ``dst`` (a copy, then a delete; both keep their history). Through
@@ -173,6 +183,17 @@ class ObjectStore(abc.ABC):
     ) -> ObjectInfo:
         """Make the content of ``version_id`` the current content (as a new version; also when
         ``key`` was deleted since)."""
+
+    async def delete_version(self, key: str, version_id: str) -> None:
+        """Remove one older version of ``key`` for good (retention; never the current one).
+        Backends that keep versions override it."""
+        raise StoreError(f"{type(self).__name__} cannot remove single versions")
+
+    async def stored_bytes(self, prefix: str = "") -> int:
+        """Bytes kept below folder ``prefix``, every version counted (what the storage holds).
+        Backends override it with one listing; this fallback counts current files only."""
+        listing = await self.list(prefix, recursive=True)
+        return sum(f.size for f in listing.files)
 
     async def list_versions_page(
         self, key: str, limit: int, after: str | None = None
@@ -236,7 +257,15 @@ class PrefixStore(ObjectStore):
     def _info(self, info: ObjectInfo) -> ObjectInfo:
         return dataclasses.replace(info, key=info.key[len(self.prefix) :])
 
-    async def put(self, key, data, *, if_match=None, if_none_match=False, author=None):
+    async def put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        if_match: str | None = None,
+        if_none_match: bool = False,
+        author: str | None = None,
+    ):
         return self._info(
             await self.inner.put(
                 self._k(key), data, if_match=if_match, if_none_match=if_none_match, author=author
@@ -250,7 +279,14 @@ class PrefixStore(ObjectStore):
             )
         )
 
-    async def get(self, key, *, version_id=None, start=None, end=None):
+    async def get(
+        self,
+        key: str,
+        *,
+        version_id: str | None = None,
+        start: int | None = None,
+        end: int | None = None,
+    ):
         data, info = await self.inner.get(self._k(key), version_id=version_id, start=start, end=end)
         return data, self._info(info)
 
@@ -259,18 +295,20 @@ class PrefixStore(ObjectStore):
             self._k(key), version_id=version_id, start=start, end=end, chunk_size=chunk_size
         )
 
-    async def head(self, key, *, version_id=None):
+    async def head(self, key: str, *, version_id: str | None = None):
         info = await self.inner.head(self._k(key), version_id=version_id)
         return self._info(info) if info else None
 
-    async def delete(self, key):
+    async def delete(self, key: str) -> None:
         await self.inner.delete(self._k(key))
 
     async def delete_prefix(self, prefix):
         return await self.inner.delete_prefix(self._k(prefix) if prefix.strip("/") else self.prefix)
 
-    async def copy(self, src, dst, *, author=None):
-        return self._info(await self.inner.copy(self._k(src), self._k(dst), author=author))
+    async def copy(self, src, dst, *, author=None, version_id=None):
+        return self._info(
+            await self.inner.copy(self._k(src), self._k(dst), author=author, version_id=version_id)
+        )
 
     async def list(self, prefix="", recursive=False):
         inner = await self.inner.list(self._k(prefix), recursive=recursive)
@@ -282,6 +320,12 @@ class PrefixStore(ObjectStore):
 
     async def restore_version(self, key, version_id, *, author=None):
         return self._info(await self.inner.restore_version(self._k(key), version_id, author=author))
+
+    async def delete_version(self, key, version_id) -> None:
+        await self.inner.delete_version(self._k(key), version_id)
+
+    async def stored_bytes(self, prefix=""):
+        return await self.inner.stored_bytes(self._k(prefix) if prefix.strip("/") else self.prefix)
 
     async def list_versions_page(self, key, limit, after=None):
         page, nxt = await self.inner.list_versions_page(self._k(key), limit, after)

@@ -3,8 +3,8 @@
 User servers use it: every call goes to ``<service>/api/v1/projects/<id>/files...`` with the
 user's own JupyterHub token, so the service checks membership each time. Large downloads follow
 presigned URLs when the service offers them; uploads are streamed. Errors map back to the store
-errors: 412 → Conflict, 404 → NotFound, 400 → PathRejected, 401/403 → AccessDenied,
-connection failures and 5xx → StoreUnavailable.
+errors: 412 → Conflict, 404 → NotFound, 400 → PathRejected, 409 → Refused, 401/403 →
+AccessDenied, connection failures and 5xx → StoreUnavailable.
 
     store = HubServiceStore("3f2c...")  # service URL and token from DATADIVE_SERVICE_URL,
                                         # JUPYTERHUB_API_TOKEN
@@ -31,6 +31,7 @@ from .base import (
     ObjectInfo,
     ObjectStore,
     PathRejected,
+    Refused,
     StoreError,
     StoreUnavailable,
 )
@@ -65,6 +66,7 @@ def _info_from_json(d: dict) -> ObjectInfo:
         _parse_time(d.get("last_modified")),
         d.get("version_id"),
         d.get("author"),
+        d.get("writable") is False,
     )
 
 
@@ -79,6 +81,7 @@ def _info_from_headers(key: str, headers: Any) -> ObjectInfo:
         (headers.get("ETag") or "").strip('"'),
         _parse_time(headers.get("X-Datadive-Last-Modified") or headers.get("Last-Modified")),
         headers.get("X-Datadive-Version-Id") or None,
+        read_only=bool(headers.get("X-Datadive-Linked")),
     )
 
 
@@ -131,6 +134,8 @@ class HubServiceStore(ObjectStore):
             return Conflict(f"{key}: {message}")
         if status == 400:
             return PathRejected(message)
+        if status == 409:
+            return Refused(message)
         if status in (401, 403):
             return AccessDenied(f"the Datadive service refused access to {key!r}: {message}")
         if status >= 500:
@@ -299,7 +304,12 @@ class HubServiceStore(ObjectStore):
             return 0
         return int(out.get("deleted", 0))
 
-    async def copy(self, src, dst, *, author=None):
+    async def copy(self, src, dst, *, author=None, version_id=None):
+        if version_id is not None:
+            raise StoreError(
+                "copying an older version through the Datadive service is not supported; "
+                "restore that version first (POST .../versions/<path>)"
+            )
         return await self._copy_or_move("copy", src, dst)
 
     async def move(self, src, dst, *, author=None):

@@ -31,6 +31,7 @@ import uuid
 from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from ..paths import normalize_path
 from .base import Conflict, Listing, NotFound, ObjectInfo, ObjectStore, PathRejected, folder_prefix
@@ -52,11 +53,8 @@ _OWNERS_LOCK = threading.Lock()
 
 
 def _md5_file(path: str) -> str:
-    h = hashlib.md5()
     with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "md5").hexdigest()
 
 
 def _new_version_id() -> str:
@@ -175,14 +173,18 @@ class LocalDirectoryStore(ObjectStore):
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
-    def _read_meta(self, key: str) -> dict | None:
+    def _read_meta(self, key: str) -> dict[str, Any] | None:
         try:
             with open(os.path.join(self._vdir(key), META)) as f:
                 return json.load(f)
         except (OSError, ValueError):
             return None
 
-    def _info_sync(self, key: str) -> ObjectInfo | None:
+    def _info_sync(self, key: str, locked: bool = False) -> ObjectInfo | None:
+        """The current file's info. A file whose metadata does not match is looked at again
+        under the lock (a write may be swapping it in right now: recording it as changed
+        outside the store would make a phantom version); still different, it was changed
+        outside the store and is hashed and remembered."""
         path = self._path(key)
         try:
             st = os.stat(path)
@@ -196,6 +198,9 @@ class LocalDirectoryStore(ObjectStore):
             return ObjectInfo(
                 key, st.st_size, meta["etag"], mtime, meta.get("version_id"), meta.get("author")
             )
+        if not locked:
+            with self._locked():
+                return self._info_sync(key, locked=True)
         # changed outside the store: hash it and remember
         etag = _md5_file(path)
         try:
@@ -207,7 +212,7 @@ class LocalDirectoryStore(ObjectStore):
             pass
         return ObjectInfo(key, st.st_size, etag, mtime, None)
 
-    def _write_meta(self, key: str, meta: dict) -> None:
+    def _write_meta(self, key: str, meta: dict[str, Any]) -> None:
         vdir = self._vdir(key)
         os.makedirs(vdir, exist_ok=True)
         f, tmp = self._tmpfile(key)
@@ -227,7 +232,7 @@ class LocalDirectoryStore(ObjectStore):
         """Check preconditions and swap ``tmp`` in (under the lock); keep it as a new version."""
         path = self._path(key)
         with self._locked():
-            current = self._info_sync(key)
+            current = self._info_sync(key, locked=True)
             if if_none_match and current is not None:
                 os.unlink(tmp)
                 raise Conflict(f"{key} already exists")
@@ -282,7 +287,7 @@ class LocalDirectoryStore(ObjectStore):
                 f.write(json.dumps({"etag": etag, "author": author}).encode())
             os.replace(tmp, os.path.join(vdir, SIDECAR.format(vid)))
 
-    def _sidecar(self, key: str, vid: str) -> dict:
+    def _sidecar(self, key: str, vid: str) -> dict[str, Any]:
         try:
             with open(os.path.join(self._vdir(key), SIDECAR.format(vid))) as f:
                 got = json.load(f)
@@ -298,7 +303,15 @@ class LocalDirectoryStore(ObjectStore):
         return os.fdopen(fd, "wb"), tmp
 
     # -- interface -----------------------------------------------------------------------
-    async def put(self, key, data, *, if_match=None, if_none_match=False, author=None):
+    async def put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        if_match: str | None = None,
+        if_none_match: bool = False,
+        author: str | None = None,
+    ):
         key = self._key(key)
         self.requests["put"] += 1
 
@@ -357,7 +370,14 @@ class LocalDirectoryStore(ObjectStore):
             raise NotFound(f"version {version_id} of {key} not found")
         return path, self._version_sync(key, version_id)
 
-    async def get(self, key, *, version_id=None, start=None, end=None):
+    async def get(
+        self,
+        key: str,
+        *,
+        version_id: str | None = None,
+        start: int | None = None,
+        end: int | None = None,
+    ):
         key = self._key(key)
         self.requests["get"] += 1
 
@@ -391,7 +411,7 @@ class LocalDirectoryStore(ObjectStore):
         finally:
             f.close()
 
-    async def head(self, key, *, version_id=None):
+    async def head(self, key: str, *, version_id: str | None = None):
         key = self._key(key)
         self.requests["head"] += 1
         if version_id is None:
@@ -401,13 +421,13 @@ class LocalDirectoryStore(ObjectStore):
         except NotFound:
             return None
 
-    async def delete(self, key):
+    async def delete(self, key: str) -> None:
         key = self._key(key)
         self.requests["delete"] += 1
 
-        def work():
+        def work() -> None:
             with self._locked():
-                info = self._info_sync(key)
+                info = self._info_sync(key, locked=True)
                 if info is None:
                     return
                 if info.version_id is None:
@@ -435,12 +455,12 @@ class LocalDirectoryStore(ObjectStore):
             await self.delete(f.key)
         return len(listing.files)
 
-    async def copy(self, src, dst, *, author=None):
+    async def copy(self, src, dst, *, author=None, version_id=None):
         src, dst = self._key(src), self._key(dst)
         self.requests["copy"] += 1
 
         def work():
-            path, info = self._source(src, None)
+            path, info = self._source(src, version_id)
             f, tmp = self._tmpfile(dst)
             f.close()
             shutil.copyfile(path, tmp)
@@ -519,6 +539,9 @@ class LocalDirectoryStore(ObjectStore):
         cur = self._info_sync(key)
         if cur is not None and cur.version_id is None:
             with self._locked():
+                cur = self._info_sync(key, locked=True)  # a write may have versioned it since
+                if cur is None or cur.version_id is not None:
+                    return
                 vid = _new_version_id()
                 self._archive(key, self._path(key), vid, etag=cur.etag)
                 st = os.stat(self._path(key))
@@ -571,6 +594,44 @@ class LocalDirectoryStore(ObjectStore):
         def work():
             self._adopt_sync(key)  # changed outside the store: keep it as a version first
             return self._versions_sync(key)
+
+        return await asyncio.to_thread(work)
+
+    async def delete_version(self, key, version_id) -> None:
+        key = self._key(key)
+        self.requests["delete_version"] += 1
+
+        def work() -> None:
+            with self._locked():
+                path, _ = self._source(key, version_id)
+                current = self._info_sync(key, locked=True)
+                if current is not None and current.version_id == version_id:
+                    raise Conflict(f"version {version_id} is the current content of {key}")
+                os.unlink(path)
+                try:
+                    os.unlink(os.path.join(self._vdir(key), SIDECAR.format(version_id)))
+                except FileNotFoundError:
+                    pass
+
+        await asyncio.to_thread(work)
+
+    async def stored_bytes(self, prefix=""):
+        """Sizes of every kept version below ``prefix`` plus current files the store has not
+        versioned yet (written outside it); a current file is also its newest version."""
+        prefix = self._key(prefix) if prefix.strip("/") else ""
+        self.requests["list"] += 1
+
+        def work():
+            total = 0
+            vroot = os.path.join(self.root, VERSIONS_DIR, prefix)
+            for d, _dirs, names in os.walk(vroot):
+                for n in names:
+                    if not n.startswith("."):
+                        total += os.stat(os.path.join(d, n)).st_size
+            for f in self._list_sync(prefix, True).files:
+                if f.version_id is None:
+                    total += f.size
+            return total
 
         return await asyncio.to_thread(work)
 

@@ -16,6 +16,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterable, AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote, unquote
 
 from aiobotocore.config import AioConfig
@@ -42,12 +43,12 @@ _UNSUPPORTED = {"NotImplemented", "501"}
 AUTHOR_META = "datadive-author"
 
 
-def _meta(author: str | None) -> dict:
+def _meta(author: str | None) -> dict[str, Any]:
     """put/copy arguments that record ``author`` (metadata values must be ASCII: quoted)."""
     return {"Metadata": {AUTHOR_META: quote(author, safe="")}} if author else {}
 
 
-def _author(resp: dict) -> str | None:
+def _author(resp: dict[str, Any]) -> str | None:
     raw = (resp.get("Metadata") or {}).get(AUTHOR_META)
     return unquote(raw) if raw else None
 
@@ -205,7 +206,7 @@ class S3Store(ObjectStore):
     def _rel(self, full: str) -> str:
         return full[len(self.prefix) :]
 
-    def _info(self, key: str, resp: dict, size: int | None = None) -> ObjectInfo:
+    def _info(self, key: str, resp: dict[str, Any], size: int | None = None) -> ObjectInfo:
         lm = _utc(resp.get("LastModified"))
         if size is None:
             size = resp.get("ContentLength", resp.get("Size", 0))
@@ -226,7 +227,7 @@ class S3Store(ObjectStore):
                 f"{key} changed in the store since it was read (expected ETag {if_match})"
             )
 
-    def _cond_args(self, if_match: str | None, if_none_match: bool) -> dict:
+    def _cond_args(self, if_match: str | None, if_none_match: bool) -> dict[str, Any]:
         if self.conditional_writes == "head":
             return {}
         args = {}
@@ -236,7 +237,9 @@ class S3Store(ObjectStore):
             args["IfNoneMatch"] = "*"
         return args
 
-    async def _conditional(self, op: str, key: str, if_match, if_none_match, **kwargs) -> dict:
+    async def _conditional(
+        self, op: str, key: str, if_match, if_none_match, **kwargs
+    ) -> dict[str, Any]:
         if self.conditional_writes == "head":
             await self._precondition_by_head(key, if_match, if_none_match)
         cond = self._cond_args(if_match, if_none_match)
@@ -256,7 +259,15 @@ class S3Store(ObjectStore):
             raise
 
     # -- interface -----------------------------------------------------------------------
-    async def put(self, key, data, *, if_match=None, if_none_match=False, author=None):
+    async def put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        if_match: str | None = None,
+        if_none_match: bool = False,
+        author: str | None = None,
+    ):
         key = normalize_path(key, allow_root=False)
         resp = await self._conditional(
             "put_object", key, if_match, if_none_match, Body=data, **_meta(author)
@@ -282,7 +293,7 @@ class S3Store(ObjectStore):
         key = normalize_path(key, allow_root=False)
         buf = bytearray()
         upload_id = None
-        parts: list[dict] = []
+        parts: list[dict[str, Any]] = []
         total = 0
         full = self._k(key)
         try:
@@ -359,7 +370,14 @@ class S3Store(ObjectStore):
             return None
         return f"bytes={start or 0}-" + ("" if end is None else str(end - 1))
 
-    async def get(self, key, *, version_id=None, start=None, end=None):
+    async def get(
+        self,
+        key: str,
+        *,
+        version_id: str | None = None,
+        start: int | None = None,
+        end: int | None = None,
+    ):
         key = normalize_path(key, allow_root=False)
         if end is not None and end <= (start or 0):
             info = await self.head(key, version_id=version_id)
@@ -384,7 +402,7 @@ class S3Store(ObjectStore):
         return data, self._info(key, resp, self._total_size(resp))
 
     @staticmethod
-    def _total_size(resp: dict) -> int | None:
+    def _total_size(resp: dict[str, Any]) -> int | None:
         cr = resp.get("ContentRange")
         if cr:
             m = re.search(r"/(\d+)$", cr)
@@ -410,7 +428,7 @@ class S3Store(ObjectStore):
                     break
                 yield chunk
 
-    async def head(self, key, *, version_id=None):
+    async def head(self, key: str, *, version_id: str | None = None):
         key = normalize_path(key, allow_root=False)
         kwargs = {"VersionId": version_id} if version_id else {}
         try:
@@ -423,7 +441,7 @@ class S3Store(ObjectStore):
             raise
         return self._info(key, resp)
 
-    async def delete(self, key):
+    async def delete(self, key: str) -> None:
         await self._call("delete_object", Key=self._k(key))
 
     async def delete_prefix(self, prefix):
@@ -436,12 +454,15 @@ class S3Store(ObjectStore):
             )
         return len(keys)
 
-    async def copy(self, src, dst, *, author=None):
+    async def copy(self, src, dst, *, author=None, version_id=None):
         src, dst = normalize_path(src, allow_root=False), normalize_path(dst, allow_root=False)
+        source = {"Bucket": self.bucket, "Key": self._k(src)}
+        if version_id:
+            source["VersionId"] = version_id
         resp = await self._call(
             "copy_object",
             Key=self._k(dst),
-            CopySource={"Bucket": self.bucket, "Key": self._k(src)},
+            CopySource=source,
             **self._copy_meta(author),
         )
         r = resp.get("CopyObjectResult", {})
@@ -490,7 +511,7 @@ class S3Store(ObjectStore):
         key = normalize_path(key, allow_root=False)
         full = self._k(key)
         out: list[ObjectInfo] = []
-        kwargs: dict = {"Prefix": full}
+        kwargs: dict[str, Any] = {"Prefix": full}
         while True:
             resp = await self._call("list_object_versions", **kwargs)
             for v in resp.get("Versions", []):
@@ -515,7 +536,7 @@ class S3Store(ObjectStore):
         return out
 
     @staticmethod
-    def _copy_meta(author: str | None) -> dict:
+    def _copy_meta(author: str | None) -> dict[str, Any]:
         """A copy made by ``author`` records them (the source's other metadata is not kept)."""
         return {**_meta(author), "MetadataDirective": "REPLACE"} if author else {}
 
@@ -524,7 +545,7 @@ class S3Store(ObjectStore):
         key = normalize_path(key, allow_root=False)
         full = self._k(key)
         out: list[ObjectInfo] = []
-        kwargs: dict = {"Prefix": full, "MaxKeys": min(1000, limit + 1)}
+        kwargs: dict[str, Any] = {"Prefix": full, "MaxKeys": min(1000, limit + 1)}
         if after:
             kwargs.update(KeyMarker=full, VersionIdMarker=after)
         while True:
@@ -553,7 +574,7 @@ class S3Store(ObjectStore):
                 "VersionIdMarker": resp.get("NextVersionIdMarker"),
             }
 
-    def _version_info(self, key: str, v: dict) -> ObjectInfo:
+    def _version_info(self, key: str, v: dict[str, Any]) -> ObjectInfo:
         return ObjectInfo(
             key, v["Size"], _etag(v.get("ETag")), _utc(v["LastModified"]), v.get("VersionId")
         )
@@ -563,7 +584,7 @@ class S3Store(ObjectStore):
         (IsLatest), so it costs one LIST per 1,000 versions and no request per object."""
         full = self.prefix + folder_prefix(normalize_path(prefix))
         out: list[ObjectInfo] = []
-        kwargs: dict = {"Prefix": full, "MaxKeys": 1000}
+        kwargs: dict[str, Any] = {"Prefix": full, "MaxKeys": 1000}
         while True:
             resp = await self._call("list_object_versions", **kwargs)
             for v in resp.get("Versions", []):
@@ -578,6 +599,27 @@ class S3Store(ObjectStore):
                 "VersionIdMarker": resp.get("NextVersionIdMarker"),
             }
         return out
+
+    async def delete_version(self, key, version_id) -> None:
+        key = normalize_path(key, allow_root=False)
+        await self._call("delete_object", Key=self._k(key), VersionId=version_id)
+
+    async def stored_bytes(self, prefix=""):
+        """Every version's size below ``prefix``: one LIST per 1,000 versions."""
+        full = self.prefix + folder_prefix(normalize_path(prefix))
+        total = 0
+        kwargs: dict[str, Any] = {"Prefix": full, "MaxKeys": 1000}
+        while True:
+            resp = await self._call("list_object_versions", **kwargs)
+            total += sum(v.get("Size", 0) for v in resp.get("Versions", []))
+            if not resp.get("IsTruncated"):
+                return total
+            kwargs = {
+                "Prefix": full,
+                "MaxKeys": 1000,
+                "KeyMarker": resp.get("NextKeyMarker"),
+                "VersionIdMarker": resp.get("NextVersionIdMarker"),
+            }
 
     async def restore_version(self, key, version_id, *, author=None):
         key = normalize_path(key, allow_root=False)

@@ -5,6 +5,8 @@ Revises: 0005
 Create Date: 2026-12-03
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -14,7 +16,7 @@ branch_labels = None
 depends_on = None
 
 
-def _project_fk(table: str) -> sa.Column:
+def _project_fk(table: str) -> sa.Column[Any]:
     return sa.Column(
         "project_id",
         sa.String(32),
