@@ -5,6 +5,11 @@
  * The statistics are the server's; nothing here decides a test.
  */
 
+import type { Answer } from './api';
+import type { components, paths } from './generated/server';
+
+type Schemas = components['schemas'];
+
 export type Level = 'nominal' | 'ordinal' | 'scale' | 'identifier' | 'text';
 export const LEVELS: Level[] = ['nominal', 'ordinal', 'scale', 'identifier', 'text'];
 export const LEVEL_HELP: Record<Level, string> = {
@@ -15,68 +20,17 @@ export const LEVEL_HELP: Record<Level, string> = {
   text: 'free text answers; not analysed'
 };
 
-export interface ICodebookColumn {
-  name: string;
-  question?: string | null;
-  level: Level | string;
-  /** Value labels in their order: [{value, label}] (the codebook's `values`). */
-  values?: unknown;
-  labels?: unknown;
-  missing?: unknown;
-  missing_ranges?: unknown;
-  personal_data?: boolean;
-  [key: string]: unknown;
-}
-
-export interface ICodebook {
-  columns: ICodebookColumn[];
-  [key: string]: unknown;
-}
-
-export interface ICodebookAnswer {
-  path: string;
-  codebook: ICodebook;
-  stored?: boolean;
-  hash?: string | null;
-}
-
-export interface ICheck {
-  name: string;
-  statistic?: number | null;
-  p?: number | null;
-  passed?: boolean | null;
-  detail?: string;
-}
-
-export interface IAssistAnswer {
-  test: string;
-  test_name?: string;
-  statistic?: number | null;
-  p?: number | null;
-  dof?: unknown;
-  effect_size?: unknown;
-  post_hoc?: unknown;
-  alternative?: unknown;
-  checks?: ICheck[];
-  why?: string | string[];
-  code?: string;
-  apa?: string;
-  cell?: { source: string | string[]; metadata: Record<string, any> };
-}
-
-export interface IRecheckAnswer {
-  changed: boolean;
-  message?: string;
-  answer?: IAssistAnswer;
-}
-
-export interface IValuesAnswer {
-  column: string;
-  values: (string | number | boolean)[];
-  counts?: number[];
-  truncated?: boolean;
-  missing?: number;
-}
+/** A column of a dataset's codebook (docs/survey-data.md); `level` is one of LEVELS. */
+export type ICodebookColumn = ICodebook['columns'][number];
+export type ICodebook = Schemas['Codebook'];
+export type ICodebookAnswer = Schemas['CodebookAnswer'];
+/** The assistant's answer: the chosen test, its checks, the result and the code. */
+export type IAssistAnswer = Schemas['AssistAnswer'];
+export type ICheck = NonNullable<IAssistAnswer['checks']>[number];
+/** The answer of re-checking an inserted cell on the current data. */
+export type IRecheckAnswer = Answer<paths['/api/assist/recheck'], 'post'>;
+/** The distinct values of a column (group pickers). */
+export type IValuesAnswer = Answer<paths['/api/values/{path}'], 'get'>;
 
 // ---- questions and pickers --------------------------------------------------------------------
 

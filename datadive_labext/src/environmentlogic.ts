@@ -3,35 +3,12 @@
  * <folder>, docs/environments.md) turned into what the tab shows.
  */
 
-export interface IBuildProgress {
-  running: boolean;
-  phase: string;
-  progress: number;
-  log: string;
-  started_at: number;
-  finished_at: number | null;
-  error: string | null;
-}
+import type { components as ServerComponents } from './generated/server';
 
-export interface IEnvironmentStatus {
-  enabled: boolean;
-  message?: string;
-  project?: { id: string; name: string; folder: string; writable: boolean };
-  requirements?: { present: boolean; packages: string[]; error: string | null; text: string };
-  lock?: { present: boolean; stale: boolean; pins: string[]; error: string | null; text: string };
-  environment?: {
-    key: string;
-    installed: string[];
-    from_image: string[];
-    current: boolean;
-    kernel: string;
-    kernel_display_name: string;
-    built_at?: number | null;
-  } | null;
-  cached?: boolean;
-  build?: IBuildProgress | null;
-  last_error?: { message: string; package: string | null; log: string; at: number } | null;
-}
+/** The server's answer (datadive_server_ext/openapi.yaml, EnvironmentStatus). */
+export type IEnvironmentStatus = ServerComponents['schemas']['EnvironmentStatus'];
+/** The build in progress or just finished. */
+export type IBuildProgress = NonNullable<IEnvironmentStatus['build']>;
 
 /** The package name of a requirement line (`semopy>=2.3 ; python_version < "3.12"` → `semopy`). */
 export function packageName(requirement: string): string {
