@@ -1,6 +1,8 @@
 """What retention and quotas need from a store that keeps versions (local directory and S3):
 removing one old version for good, and the bytes kept below a folder, every version counted."""
 
+import os
+
 import pytest
 from datadive_contents.stores import StoreError
 from datadive_contents.stores.base import NotFound
@@ -64,3 +66,24 @@ async def test_reading_a_local_file_while_it_is_written_makes_no_phantom_version
     stop.set()
     await asyncio.gather(*readers)
     assert len(await local_store.list_versions("busy.txt")) == 30
+
+
+async def test_a_version_removed_while_versions_are_listed_is_left_out_not_an_error(local_store):
+    """Retention runs beside readers: a version removed between the directory listing and its
+    ``stat`` is simply not listed (it answered 500 before)."""
+    store = local_store
+    made = [await store.put("race.csv", b"v%d\n" % i) for i in range(4)]
+    listed = store._version_names
+
+    def names_then_removed(key):
+        names = listed(key)
+        os.unlink(store._source(key, made[2].version_id)[0])  # what retention does, right after
+        store._version_names = listed
+        return names
+
+    store._version_names = names_then_removed
+    page, cursor = await store.list_versions_page("race.csv", 2)
+    assert [v.version_id for v in page] == [made[3].version_id, made[1].version_id]
+    assert cursor == made[1].version_id
+    page, cursor = await store.list_versions_page("race.csv", 2, after=made[1].version_id)
+    assert [v.version_id for v in page] == [made[0].version_id] and cursor is None

@@ -513,7 +513,18 @@ class LocalDirectoryStore(ObjectStore):
             ]
         except (FileNotFoundError, NotADirectoryError):
             names = []
-        return [self._version_sync(key, vid) for vid in sorted(names, reverse=True)]
+        return self._existing_versions(key, sorted(names, reverse=True))
+
+    def _existing_versions(self, key: str, vids: builtins.list[str]) -> builtins.list[ObjectInfo]:
+        """The versions of ``vids`` that still exist: retention may remove one between the
+        directory listing and its ``stat`` (it is then simply no longer a version)."""
+        out = []
+        for vid in vids:
+            try:
+                out.append(self._version_sync(key, vid))
+            except FileNotFoundError:
+                continue
+        return out
 
     def _version_names(self, key: str) -> builtins.list[str]:
         vdir = self._vdir(key)
@@ -567,8 +578,13 @@ class LocalDirectoryStore(ObjectStore):
                 if after not in names:
                     raise NotFound(f"version {after} of {key} not found")
                 start = names.index(after) + 1
-            page = [self._version_sync(key, vid) for vid in names[start : start + limit]]
-            more = start + limit < len(names)
+            page: builtins.list[ObjectInfo] = []
+            end = start
+            while len(page) < limit and end < len(names):
+                batch = names[end : end + limit - len(page)]
+                page += self._existing_versions(key, batch)
+                end += len(batch)
+            more = end < len(names)
             return page, (page[-1].version_id if more and page else None)
 
         return await asyncio.to_thread(work)
