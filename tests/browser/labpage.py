@@ -107,9 +107,14 @@ class Lab:
 
     def decline_news(self) -> None:
         """Answer Lab's "Jupyter news?" toast, if it shows, with No."""
-        news = self.page.get_by_role("button", name="No", exact=True)
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        news = self.page.locator(".Toastify__toast", has_text="Jupyter news")
         if news.count():
-            news.first.click()
+            try:  # the toast may close by itself between the count and the click
+                news.get_by_role("button", name="No", exact=True).click(timeout=3_000)
+            except PlaywrightTimeout:
+                pass
 
     def axe(self, selector: str) -> list[dict]:
         """Serious or critical axe-core violations inside ``selector``."""

@@ -46,9 +46,7 @@ def lab(request, browser, platform, researcher, labextension_installed):
 
     class AssistantLab(_lab_class(request.config)):
         def shot(self, name: str) -> Path:
-            news = self.page.locator(".Toastify__toast", has_text="Jupyter news")
-            if news.count():  # Lab's question about its news hides the panel's corner
-                news.get_by_role("button", name="No", exact=True).click()
+            self.decline_news()  # Lab's question about its news hides the panel's corner
             self.step += 1
             SHOTS.mkdir(parents=True, exist_ok=True)
             path = SHOTS / f"{self.step:02d}-{re.sub(r'[^a-z0-9]+', '-', name.lower())}.png"
@@ -133,9 +131,7 @@ def test_project_with_notebook_and_survey(lab, platform, researcher, tmp_path):
     p.get_by_label("New project name").fill(name)
     p.get_by_role("button", name="Create", exact=True).click()
     p.locator(".dd-ProjectName", has_text=name).wait_for()
-    news = lab.page.locator(".Toastify__toast", has_text="Jupyter news")
-    if news.count():
-        news.get_by_role("button", name="No", exact=True).click()
+    lab.decline_news()
     p.get_by_label("New notebook name").fill("analysis")
     p.get_by_role("button", name="New notebook").click()
     active_notebook(lab).locator(".jp-Notebook").wait_for(timeout=60_000)

@@ -72,15 +72,9 @@ def researcher(researcher, platform, tmp_path_factory):
     return researcher
 
 
-def dismiss_news(lab) -> None:
-    news = lab.page.get_by_role("button", name="No", exact=True)  # Lab's "Jupyter news?" toast
-    if news.count():
-        news.first.click()
-
-
 @pytest.fixture(scope="module")
 def env_lab(lab):
-    dismiss_news(lab)
+    lab.decline_news()
     return lab
 
 
@@ -158,7 +152,7 @@ def test_add_package_builds_with_progress(env_lab):
     assert pre.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), "the log is cut at the edge"
     # Lab knows the new kernel by its name at once (the Launcher offers it), not a minute later
     lab.page.locator(".jp-LauncherCard", has_text=f"Python ({name})").first.wait_for()
-    dismiss_news(lab)
+    lab.decline_news()
     lab.shot("environment-ready-installed")
 
 
@@ -174,7 +168,7 @@ def test_project_notebook_runs_in_the_project_kernel(env_lab):
     name = state["project"]["name"]
     # the notebook asked for the default Python kernel and got the project's
     nb.locator(".jp-Toolbar-kernelName", has_text=f"Python ({name})").wait_for(timeout=60_000)
-    dismiss_news(lab)
+    lab.decline_news()
     cell = nb.locator(".jp-CodeCell").first
     cell.locator(".jp-InputArea-editor").click()
     lab.page.keyboard.type("import tinypkg; print(tinypkg.__version__)")

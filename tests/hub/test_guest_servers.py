@@ -60,6 +60,16 @@ def gs(server_python):  # noqa: F811
     shutil.rmtree(top, ignore_errors=True)
 
 
+def log_about(p, name: str, lines: int = 80) -> str:
+    """The platform logs' last lines that mention ``name`` or a warning (for a failure)."""
+    hits = []
+    for log in sorted((p.data_dir / "logs").glob("*.log")):
+        for line in log.read_text(errors="replace").splitlines():
+            if name in line or " W " in line or " E " in line or "404" in line:
+                hits.append(f"{log.name}: {line}")
+    return "\n".join(hits[-lines:])
+
+
 def open_in_lab(guest: Guest, project_id: str) -> requests.Response:
     """The project page's "Open in JupyterLab" form, posted (no redirects followed)."""
     page = guest.open(f"/services/datadive/projects/{project_id}")
@@ -149,7 +159,7 @@ def test_an_editor_guest_runs_code_on_its_own_server_and_loses_it_when_revoked(g
     # first page right after "ready" once answered 404 under load (a CI run), so allow a few tries
     deadline = time.monotonic() + 30
     while not (lab.ok and unquote(lab.url).endswith(f"/lab/tree/{project['name']}")):
-        assert time.monotonic() < deadline, (lab.status_code, lab.url)
+        assert time.monotonic() < deadline, (lab.status_code, lab.url, log_about(gs, name))
         time.sleep(2)
         lab = guest.session.get(f"{gs.url}/user/{name}/lab/tree/{project['name']}", timeout=60)
     assert lab.status_code == 200, lab.text

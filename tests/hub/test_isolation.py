@@ -345,3 +345,18 @@ def test_root_with_unreachable_homes_says_single_user_and_why(tmp_path):
     out = _first_lines(proc)
     assert "Single-user: every user server runs as root" in out, out
     assert "another account cannot run" in out and str(tmp_path / "data" / "users") in out
+
+
+def test_jupyterlab_started_as_root_writes_nothing_the_users_servers_read(tmp_path):
+    """JupyterLab migrates `disabledExtensions` to `lockedExtensions` by writing page_config.json
+    into the environment's etc/; run as root under the platform's umask 077 that file is
+    unreadable to every user's server, whose Lab then fails to load (every /lab page 404: seen
+    with guest servers). Datadive's page config names both keys, so nothing is written."""
+    target = Path(sys.prefix) / "etc" / "jupyter" / "labconfig" / "page_config.json"
+    before = target.exists()
+    code = "from jupyterlab.commands import _AppHandler, AppOptions; _AppHandler(AppOptions())"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path, timeout=120)
+    written = target.exists() and not before
+    if written:
+        target.unlink()
+    assert not written, f"starting JupyterLab wrote {target}"
