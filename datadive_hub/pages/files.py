@@ -33,6 +33,12 @@ def column_line(col: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
+def file_names(key: str) -> dict[str, Any]:
+    """What a page of one file shows of its path: the path, its name and the folder crumbs."""
+    folder, _, name = key.rpartition("/")
+    return {"path": key, "name": name, "crumbs": crumbs(folder)}
+
+
 def kind_of(path: str) -> str:
     """How the page shows a file: "notebook", "table" (previewable data) or "file"."""
     if path.endswith(".ipynb"):
@@ -87,13 +93,10 @@ class FilePage(PageHandler):
                 col["missing"] = s.get("missing")
                 col["line"] = column_line(s)
         older = bool(version) and (current is None or current.version_id != info.version_id)
-        parts = key.split("/")
         self.render_page(
             "file.html",
             project=project,
-            path=key,
-            name=parts[-1],
-            crumbs=crumbs("/".join(parts[:-1])),
+            **file_names(key),
             info=info,
             older=older,
             version=version,
@@ -149,13 +152,10 @@ class VersionsPage(PageHandler):
             page = await history.versions_page(
                 store, self.service.session_factory, project.id, key, VERSIONS_PER_PAGE, cursor
             )
-        parts = key.split("/")
         self.render_page(
             "versions.html",
             project=project,
-            path=key,
-            name=parts[-1],
-            crumbs=crumbs("/".join(parts[:-1])),
+            **file_names(key),
             versions=page["versions"],
             next_page=self.page_url("projects", project.id, "versions", key, cursor=page["next"])
             if page["next"]

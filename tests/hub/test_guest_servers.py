@@ -155,8 +155,9 @@ def test_an_editor_guest_runs_code_on_its_own_server_and_loses_it_when_revoked(g
     # the browser, now signed in to the hub as the guest, starts the server and lands in Lab
     lab = guest.session.get(gs.url + r.headers["Location"], timeout=180)
     wait_ready(gs, name)
-    # when the spawn outlasts the hub's progress page, open Lab as that page's script would; the
-    # first page right after "ready" once answered 404 under load (a CI run), so allow a few tries
+    # when the spawn outlasts the hub's progress page, open Lab as that page's script would (the
+    # 404s once seen here were Lab failing to load in the server: see test_isolation.py's
+    # test_jupyterlab_started_as_root_writes_nothing_the_users_servers_read)
     deadline = time.monotonic() + 30
     while not (lab.ok and unquote(lab.url).endswith(f"/lab/tree/{project['name']}")):
         assert time.monotonic() < deadline, (lab.status_code, lab.url, log_about(gs, name))
