@@ -144,6 +144,25 @@ def cold_start(tmp: Path) -> float:
     return round(took, 2)
 
 
+def measure(platform, token: str, api: str, args, result: dict, keys: tuple[str, str]) -> None:
+    """Load JupyterHub's GET /hub/api/user, then ``api``, with ``token``; figures into
+    ``result`` under ``keys`` (hub's, ours)."""
+    hub, service = server_processes(platform.proc.pid)
+    for key, url, proc in (
+        (keys[0], f"{platform.url}/hub/api/user", hub),
+        (keys[1], api, service),
+    ):
+        log(f"{args.clients} clients for {args.seconds:.0f} s: GET {url}")
+        cpu0 = cpu_seconds(proc)
+        stats = asyncio.run(load(url, token, args.seconds, args.clients))
+        stats["server_cpu_ms"] = round(
+            (cpu_seconds(proc) - cpu0) / max(1, stats["requests"]) * 1000, 2
+        )
+        log(f"  {stats}")
+        for k in ("p50_ms", "p99_ms", "rps", "errors", "server_cpu_ms"):
+            result[f"{key}_{k}"] = stats[k]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=20)
@@ -181,27 +200,41 @@ def main() -> None:
                 result["page_bytes_1000"] = len(small.content)
                 result["page_bytes_100000"] = len(big.content)
                 log(f"{args.projects} projects in the database; first page: {mine} projects")
-                hub, service = server_processes(platform.proc.pid)
-                for key, url, proc in (
-                    ("hub_user", f"{platform.url}/hub/api/user", hub),
-                    ("projects", api, service),
-                ):
-                    log(f"{args.clients} clients for {args.seconds:.0f} s: GET {url}")
-                    cpu0 = cpu_seconds(proc)
-                    stats = asyncio.run(load(url, user.token, args.seconds, args.clients))
-                    stats["server_cpu_ms"] = round(
-                        (cpu_seconds(proc) - cpu0) / max(1, stats["requests"]) * 1000, 2
-                    )
-                    log(f"  {stats}")
-                    for k in ("p50_ms", "p99_ms", "rps", "errors", "server_cpu_ms"):
-                        result[f"{key}_{k}"] = stats[k]
+                measure(platform, user.token, api, args, result, ("hub_user", "projects"))
+            finally:
+                stop_platform(platform.proc)
+            # the same routes on a service whose project-list cache is off: every answer read
+            # from PostgreSQL (the cache's miss path, what a first request costs)
+            (Path(tmp) / "nocache").mkdir()
+            config = Path(tmp) / "nocache" / "service_config.py"
+            config.write_text("c.DatadiveService.project_list_cache_seconds = 0\n")
+            platform = start_platform(
+                Path(tmp) / "nocache",
+                db_url=db_url,
+                db_kind="postgresql",
+                extra_env={"DATADIVE_SERVICE_CONFIG": str(config)},
+            )
+            try:
+                user = platform.user("bench")
+                api = f"{platform.api}/projects"
+                measure(
+                    platform,
+                    user.token,
+                    api,
+                    args,
+                    result,
+                    ("nocache_hub_user", "nocache_projects"),
+                )
             finally:
                 stop_platform(platform.proc)
     finally:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    result["p99_ratio"] = round(result["projects_p99_ms"] / result["hub_user_p99_ms"], 3)
-    result["p50_ratio"] = round(result["projects_p50_ms"] / result["hub_user_p50_ms"], 3)
+    for prefix in ("", "nocache_"):
+        for p in ("p99", "p50"):
+            result[f"{prefix}{p}_ratio"] = round(
+                result[f"{prefix}projects_{p}_ms"] / result[f"{prefix}hub_user_{p}_ms"], 3
+            )
     result["load_average"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(result))
 

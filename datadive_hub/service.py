@@ -24,6 +24,7 @@ from . import __version__, db, guest_servers, guests, invite_pages, pages, publi
 from .api import api_routes
 from .audit import AuditLog
 from .hubapi import CoalescingHubOAuth, HubUsers
+from .pagecache import PageCache
 from .storage_policy import StoragePolicy
 
 
@@ -142,6 +143,15 @@ class DatadiveService(Application):
         config=True,
         help="Projects per page of GET projects when the request gives no ?limit= "
         "(as JupyterHub.api_page_default_limit).",
+    )
+
+    project_list_cache_seconds = Float(
+        2.0,
+        config=True,
+        help="How long an answer of GET projects may be served again to the same caller while "
+        "nothing is written to the database. Every write made through this service ends it at "
+        "once; writes by another process (a second replica, a database console) are seen after "
+        "at most this long. 0 turns the cache off.",
     )
 
     api_page_max_limit = Integer(
@@ -330,6 +340,8 @@ class DatadiveService(Application):
         self.session_factory = db.session_factory(self.engine)
         # read-only listings run outside transactions (same pool, no BEGIN/ROLLBACK round trips)
         self.read_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.project_lists = PageCache(self.project_list_cache_seconds)
+        self.project_lists.watch(self.engine)
         self.store = store_from_url(self.store_url, **self.store_options)
         token = os.environ.get("JUPYTERHUB_API_TOKEN", "")
         # the OAuth callback handler uses the singleton, so every handler must share it

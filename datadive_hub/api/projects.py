@@ -12,6 +12,7 @@ from tornado import web
 from .. import access
 from ..hubapi import HubUser
 from ..models import Membership, PrincipalKind, Project, Role, utcnow
+from ..pagecache import caller_key
 from . import serialize, validation
 from .base import APIHandler
 
@@ -88,6 +89,18 @@ class ProjectsHandler(APIHandler):
         limit = page_size(self)
         cursor = self.get_argument("cursor", "")
         after = decode_project_cursor(cursor) if cursor else None
+        # the same caller asking the same page again while nothing was written gets the bytes
+        # sent last time (pagecache.py: any write through this service empties it at once)
+        cache = self.service.project_lists
+        key = (caller_key(self.user), deleted, everything, cursor, limit)
+        body = cache.get(key)
+        if body is None:
+            generation = cache.generation
+            body = await self._read_page(deleted, everything, after, limit)
+            cache.put(key, generation, body)
+        self.finish(body)
+
+    async def _read_page(self, deleted: bool, everything: bool, after, limit: int) -> bytes:
         # the page is read in a worker thread of its own pool: while the database answers, the
         # event loop serves other requests instead of waiting (the round trip is most of a
         # page's time), and a listing never queues behind other work in the default executor
@@ -104,15 +117,14 @@ class ProjectsHandler(APIHandler):
         projects = await asyncio.get_running_loop().run_in_executor(_PAGE_READERS, page)
         more = len(projects) > limit
         projects = projects[:limit]
-        self.write_json(
-            {
-                "projects": [
-                    serialize.project(p, access.role_in(p.id, members, self.user), members)
-                    for p, members in projects
-                ],
-                "next": encode_project_cursor(projects[-1][0]) if more else None,
-            }
-        )
+        answer = {
+            "projects": [
+                serialize.project(p, access.role_in(p.id, members, self.user), members)
+                for p, members in projects
+            ],
+            "next": encode_project_cursor(projects[-1][0]) if more else None,
+        }
+        return json.dumps(answer, default=str).encode()
 
     def post(self):
         if self.user.kind != "user":
