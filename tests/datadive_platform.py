@@ -136,6 +136,15 @@ class Platform:
         assert r.status_code == 201, r.text
         return r.json()
 
+    def share(self, owner: User, project_id: str, *people: tuple[User | str, str]) -> None:
+        """As ``owner``, add each (user or user name, role) of ``people`` to the project."""
+        for who, role in people:
+            name = who if isinstance(who, str) else who.name
+            r = self.call(
+                "POST", f"projects/{project_id}/members", owner, json={"name": name, "role": role}
+            )
+            assert r.status_code == 201, r.text
+
     def stop_server(self, name: str) -> None:
         r = self.hub("DELETE", f"users/{name}/server")
         assert r.status_code in (202, 204, 400), r.text

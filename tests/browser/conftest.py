@@ -126,7 +126,9 @@ def lab(request, browser, platform, researcher, labextension_installed):
     if shots.exists():
         shutil.rmtree(shots)
     shots.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    # a module may ask for a larger window with a module-level VIEWPORT
+    viewport = getattr(request.module, "VIEWPORT", {"width": 1400, "height": 900})
+    context = browser.new_context(viewport=viewport)
     page = context.new_page()
     page.set_default_timeout(30_000)
     lab = Lab(page, platform.url, researcher, shots)

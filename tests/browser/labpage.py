@@ -32,6 +32,7 @@ class Lab:
         return f"{self.url}/user/{self.user.name}/lab"
 
     def shot(self, name: str) -> Path:
+        self.decline_news()  # Lab's question about its news would hide the panel's corner
         self.step += 1
         self.shots.mkdir(parents=True, exist_ok=True)
         path = self.shots / f"{self.step:02d}-{re.sub(r'[^a-z0-9]+', '-', name.lower())}.png"

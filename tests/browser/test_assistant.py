@@ -9,7 +9,7 @@ codebook: change a level and save (the outcome picker follows), a codebook someo
 meanwhile is refused with "changed by someone else, reload" → the data change (the treatment
 group becomes skewed) and "Check again with the Datadive Assistant" on the inserted cell says
 the recommendation changed.
-Screenshots go to test-artifacts/browser-assistant/; timings (keys ``assistant_*``) to
+Screenshots go to test-artifacts/browser/assistant/; timings (keys ``assistant_*``) to
 test-artifacts/browser/timings.json.
 """
 
@@ -22,54 +22,12 @@ import uuid
 from pathlib import Path
 from urllib.parse import quote
 
-import pytest
 import requests
 from datadive_platform import unavailable
 
-# beside test-artifacts/browser/, which test_panel.py's ``lab`` fixture empties when it starts
-SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser-assistant"
+#: the assistant's panel and the notebook side by side (conftest's ``lab`` reads this)
+VIEWPORT = {"width": 1500, "height": 950}
 state: dict = {}
-
-
-def _lab_class(config):
-    """The ``Lab`` helper of this folder's conftest (as pytest loaded it)."""
-    for plugin in config.pluginmanager.get_plugins():
-        if str(getattr(plugin, "__file__", "")).replace("\\", "/").endswith("browser/conftest.py"):
-            return plugin.Lab
-    raise RuntimeError("tests/browser/conftest.py is not loaded")
-
-
-@pytest.fixture(scope="module")
-def lab(request, browser, platform, researcher, labextension_installed):
-    """A signed-in Lab page like conftest's ``lab``, with screenshots in their own folder (the
-    conftest fixture empties test-artifacts/browser/ whenever a module starts)."""
-
-    class AssistantLab(_lab_class(request.config)):
-        def shot(self, name: str) -> Path:
-            self.decline_news()  # Lab's question about its news hides the panel's corner
-            self.step += 1
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            path = SHOTS / f"{self.step:02d}-{re.sub(r'[^a-z0-9]+', '-', name.lower())}.png"
-            self.page.screenshot(path=str(path))
-            return path
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for old in SHOTS.glob("*.png"):
-        old.unlink()
-    context = browser.new_context(viewport={"width": 1500, "height": 950})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    lab = AssistantLab(page, platform.url, researcher)
-    page.goto(f"{platform.url}/hub/login")
-    page.fill("#username_input", researcher.name)
-    page.fill("#password_input", researcher.password)
-    page.click("#login_submit")
-    page.wait_for_url(re.compile(rf"/user/{researcher.name}/lab"), timeout=180_000)
-    lab.wait_lab()
-    yield lab
-    if lab.console:
-        (SHOTS / "console.log").write_text("\n".join(lab.console) + "\n")
-    context.close()
 
 
 def survey_csv(skewed: bool) -> str:

@@ -29,14 +29,7 @@ def site(browser, platform, researcher):
     other = platform.user()
     project = platform.project(researcher, f"Field study {uuid.uuid4().hex[:4]}")
     pid = project["id"]
-    r = platform.call(
-        "POST", f"projects/{pid}/members", researcher, json={"name": other.name, "role": "viewer"}
-    )
-    assert r.status_code == 201, r.text
-    r = platform.call(
-        "POST", f"projects/{pid}/members", researcher, json={"name": "newcomer", "role": "editor"}
-    )
-    assert r.status_code == 201, r.text
+    platform.share(researcher, pid, (other, "viewer"), ("newcomer", "editor"))
 
     def put(path, data):
         r = platform.call("PUT", f"projects/{pid}/files/{path}", researcher, data=data)

@@ -101,14 +101,7 @@ def team(files_platform):
     p = files_platform
     owner, editor, viewer, outsider = (p.user() for _ in range(4))
     project = p.project(owner)
-    for user, role in ((editor, "editor"), (viewer, "viewer")):
-        r = p.call(
-            "POST",
-            f"projects/{project['id']}/members",
-            owner,
-            json={"kind": "user", "name": user.name, "role": role},
-        )
-        assert r.status_code == 201, r.text
+    p.share(owner, project["id"], (editor, "editor"), (viewer, "viewer"))
     return Team(p, project, owner, editor, viewer, outsider)
 
 

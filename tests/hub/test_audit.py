@@ -17,16 +17,7 @@ def test_the_audit_log_says_who_did_what_in_order(any_platform):
         assert r.status_code < 400, r.text
         return r
 
-    ok(
-        any_platform.call(
-            "POST", f"{base}/members", owner, json={"name": editor.name, "role": "editor"}
-        )
-    )
-    ok(
-        any_platform.call(
-            "POST", f"{base}/members", owner, json={"name": viewer.name, "role": "viewer"}
-        )
-    )
+    any_platform.share(owner, p["id"], (editor, "editor"), (viewer, "viewer"))
     ok(any_platform.call("PUT", f"{base}/files/a.csv", editor, data=b"x\n1\n"))
     ok(any_platform.call("GET", f"{base}/files/a.csv", viewer))
     # refused and failed requests are not things that happened

@@ -17,14 +17,7 @@ def team(any_platform):
     owner, editor, viewer, stranger = (any_platform.user() for _ in range(4))
     project = any_platform.project(owner)
     other = any_platform.project(owner)  # a second project of the same owner
-    for who, role in ((editor, "editor"), (viewer, "viewer")):
-        r = any_platform.call(
-            "POST",
-            f"projects/{project['id']}/members",
-            owner,
-            json={"name": who.name, "role": role},
-        )
-        assert r.status_code == 201, r.text
+    any_platform.share(owner, project["id"], (editor, "editor"), (viewer, "viewer"))
     r = any_platform.call("PUT", f"projects/{project['id']}/files/data.csv", owner, data=CSV)
     assert r.status_code == 201, r.text
     return {

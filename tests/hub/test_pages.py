@@ -45,9 +45,7 @@ def team(any_platform):
     )
     assert r.status_code == 201, r.text
     pid = r.json()["id"]
-    for who, role in ((editor, "editor"), (viewer, "viewer")):
-        r = p.call("POST", f"projects/{pid}/members", owner, json={"name": who.name, "role": role})
-        assert r.status_code == 201, r.text
+    p.share(owner, pid, (editor, "editor"), (viewer, "viewer"))
     r = p.call("POST", f"projects/{pid}/members", owner, json={"name": "notyet", "role": "viewer"})
     assert r.status_code == 201 and r.json()["pending"], r.text
 

@@ -37,16 +37,6 @@ def put(platform, user, project_id, path, data: bytes) -> None:
     assert r.status_code in (200, 201), r.text
 
 
-def add_member(platform, owner, project_id, name, role) -> None:
-    r = platform.call(
-        "POST",
-        f"projects/{project_id}/members",
-        owner,
-        json={"kind": "user", "name": name, "role": role},
-    )
-    assert r.status_code in (200, 201), r.text
-
-
 #: a kernel that keeps writing: one new file and one growing file every 0.3 s until stopped
 WRITER = """
 import threading, time, os
@@ -81,7 +71,7 @@ def test_rename_while_open_and_kernel_writing_keeps_every_file(platform):
     }
     for path, data in originals.items():
         put(platform, alice, pid, path, data)
-    add_member(platform, alice, pid, bob.name, "editor")
+    platform.share(alice, pid, (bob, "editor"))
     srv = Server(platform, bob)
     try:
         assert srv.folders().get(old_name) is True
@@ -126,7 +116,7 @@ def test_look_alike_project_never_receives_the_victims_files(platform):
     name = f"Thesis {uuid.uuid4().hex[:4]}"
     real = platform.project(alice, name)
     put(platform, alice, real["id"], "chapter1.md", b"the real chapter\n")
-    add_member(platform, alice, real["id"], bob.name, "editor")
+    platform.share(alice, real["id"], (bob, "editor"))
     srv = Server(platform, bob)
     try:
         assert srv.folders().get(name) is True
@@ -138,7 +128,7 @@ def test_look_alike_project_never_receives_the_victims_files(platform):
         for _ in range(12):
             stranger = platform.user()  # one project per name and owner
             fake = platform.project(stranger, name)
-            add_member(platform, stranger, fake["id"], bob.name, "editor")
+            platform.share(stranger, fake["id"], (bob, "editor"))
             fakes.append((stranger, fake))
             if fake["id"] < real["id"]:
                 break
@@ -173,7 +163,7 @@ def test_removed_deleted_and_downgraded_projects_are_never_synced_elsewhere(plat
     project = platform.project(alice, f"Lab {uuid.uuid4().hex[:4]}")
     pid, name = project["id"], project["name"]
     put(platform, alice, pid, "data.csv", b"a\n1\n")
-    add_member(platform, alice, pid, bob.name, "editor")
+    platform.share(alice, pid, (bob, "editor"))
     srv = Server(platform, bob)
     try:
         kid = srv.kernel(f"{name}/work.ipynb")
@@ -197,7 +187,7 @@ def test_removed_deleted_and_downgraded_projects_are_never_synced_elsewhere(plat
         )
 
         # back as a viewer: nothing the kernel wrote is uploaded, and the panel says why
-        add_member(platform, alice, pid, bob.name, "viewer")
+        platform.share(alice, pid, (bob, "viewer"))
         srv.wait_until("the folder back, read-only", lambda: srv.folders().get(name) is False)
         srv.run(kid, "open('as-viewer.txt', 'w').write('a viewer wrote this')")
         time.sleep(5)

@@ -92,10 +92,7 @@ def test_changes_through_the_service_show_in_the_very_next_list(platform):
     owner, viewer, stranger = platform.user(), platform.user(), platform.user()
     project = platform.project(owner)
     pid, name = project["id"], project["name"]
-    r = platform.call(
-        "POST", f"projects/{pid}/members", owner, json={"name": viewer.name, "role": "viewer"}
-    )
-    assert r.status_code == 201, r.text
+    platform.share(owner, pid, (viewer, "viewer"))
     for _ in range(2):  # the second answer comes from the cache
         assert name in _names(platform, viewer)
         assert name not in _names(platform, stranger)

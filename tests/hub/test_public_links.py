@@ -21,14 +21,7 @@ NOT_FOUND = "This link does not exist, has expired or was withdrawn by its owner
 def team(any_platform):
     owner, editor, viewer = any_platform.user(), any_platform.user(), any_platform.user()
     project = any_platform.project(owner)
-    for who, role in ((editor, "editor"), (viewer, "viewer")):
-        r = any_platform.call(
-            "POST",
-            f"projects/{project['id']}/members",
-            owner,
-            json={"name": who.name, "role": role},
-        )
-        assert r.status_code == 201, r.text
+    any_platform.share(owner, project["id"], (editor, "editor"), (viewer, "viewer"))
     return {"owner": owner, "editor": editor, "viewer": viewer, "project": project}
 
 

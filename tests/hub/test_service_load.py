@@ -128,13 +128,7 @@ def service_log(platform) -> str:
 def people(platform):
     owner, viewer, bystander = platform.user(), platform.user(), platform.user()
     project = platform.project(owner)
-    r = platform.call(
-        "POST",
-        f"projects/{project['id']}/members",
-        owner,
-        json={"kind": "user", "name": viewer.name, "role": "viewer"},
-    )
-    assert r.status_code == 201, r.text
+    platform.share(owner, project["id"], (viewer, "viewer"))
     files = f"{platform.api}/projects/{project['id']}/files"
     for path, data in (
         ("big.bin", b"x" * (2 * MiB)),
