@@ -7,11 +7,15 @@ nothing else. A project the caller may not see answers 404 (its existence is not
 member whose role is too low gets 403.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import Connection, Integer, bindparam, select, tuple_
+from sqlalchemy import Connection, Integer, Select, bindparam, select, tuple_
+from sqlalchemy.orm import Session
 from tornado import web
 
 from .hubapi import HubUser
@@ -23,7 +27,7 @@ def role_of(project: Project, user: HubUser) -> Role | None:
     return role_in(project.id, project.members, user)
 
 
-def role_in(project_id: str, members, user: HubUser) -> Role | None:
+def role_in(project_id: str, members: Iterable[MemberRow], user: HubUser) -> Role | None:
     """The caller's role in the project ``project_id`` whose memberships are ``members``: a
     guest's comes from its live invitations only (``guest_roles``), never from memberships."""
     if user.kind == "guest":
@@ -31,13 +35,13 @@ def role_in(project_id: str, members, user: HubUser) -> Role | None:
     return role_among(members, user)
 
 
-def role_among(members, user: HubUser) -> Role | None:
+def role_among(members: Iterable[MemberRow], user: HubUser) -> Role | None:
     """The caller's effective role given a project's ``members`` (rows with kind, name, role)."""
     if user.kind != "user":
         return None
     if user.admin:
         return Role.owner
-    best = None
+    best: Role | None = None
     for m in members:
         if (m.kind == PrincipalKind.user and m.name == user.name) or (
             m.kind == PrincipalKind.group and m.name in user.groups
@@ -67,8 +71,14 @@ class PageMember(NamedTuple):
     role: Role
 
 
+#: a membership as :func:`role_among` reads it: a row of the ORM or of a listed page
+MemberRow = Membership | PageMember
+
+
 @lru_cache(maxsize=64)
-def _page_statement(everything: bool, groups: bool, deleted: bool, after: bool, limited: bool):
+def _page_statement(
+    everything: bool, groups: bool, deleted: bool, after: bool, limited: bool
+) -> Select[*tuple[Any, ...]]:
     """The one statement of a page of projects, built once per shape and reused.
 
     Its values are bind parameters (``name``, ``groups``, ``after_key``, ``after_id``,
@@ -167,7 +177,14 @@ def visible_projects(
     return page
 
 
-def _guest_projects(conn: Connection, user: HubUser, *, deleted, after, limit):
+def _guest_projects(
+    conn: Connection,
+    user: HubUser,
+    *,
+    deleted: bool,
+    after: tuple[str, str] | None,
+    limit: int | None,
+) -> list[tuple[PageProject, list[PageMember]]]:
     """:func:`visible_projects` for a guest: the projects of its live invitations, nothing else
     (a handful: two plain statements, the projects then their memberships)."""
     projects, members = Project.__table__, Membership.__table__
@@ -193,7 +210,22 @@ def _guest_projects(conn: Connection, user: HubUser, *, deleted, after, limit):
     return [(p, by_id[p.id]) for p in rows]
 
 
-def project_for(handler, project_id: str, need: Role, *, deleted: bool = False) -> Project:
+class AccessHandler(Protocol):
+    """What :func:`project_for` needs of a request handler (the API's or a page's)."""
+
+    role: Role | None
+    audit_project: str | None
+
+    @property
+    def db(self) -> Session: ...
+
+    @property
+    def user(self) -> HubUser: ...
+
+
+def project_for(
+    handler: AccessHandler, project_id: str, need: Role, *, deleted: bool = False
+) -> Project:
     """The project ``project_id`` if ``handler.user`` holds at least ``need`` in it.
 
     404 for an unknown id, a project in the other deleted state than asked for, or a non-member;
@@ -219,7 +251,7 @@ def project_for(handler, project_id: str, need: Role, *, deleted: bool = False) 
     return project
 
 
-def readable_projects(db, project_ids, user: HubUser) -> set[str]:
+def readable_projects(db: Session, project_ids: Iterable[object], user: HubUser) -> set[str]:
     """Which of ``project_ids`` ``user`` may read now (at least viewer, project not deleted).
 
     The check behind datasets linked from other projects: it is made on every listing and every

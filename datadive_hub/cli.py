@@ -4,18 +4,20 @@
 import argparse
 import os
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 
-def _db_url(args) -> str:
-    if args.db_url:
-        return args.db_url
+def _db_url(args: argparse.Namespace) -> str:
+    db_url: str | None = args.db_url
+    if db_url:
+        return db_url
     if os.environ.get("DATADIVE_DB_URL"):
         return os.environ["DATADIVE_DB_URL"]
     return f"sqlite:///{Path(args.data_dir).resolve() / 'datadive.sqlite'}"
 
 
-def cmd_up(args) -> int:
+def cmd_up(args: argparse.Namespace) -> int:
     from .up import up
 
     return up(
@@ -27,7 +29,7 @@ def cmd_up(args) -> int:
     )
 
 
-def cmd_db_upgrade(args) -> int:
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from . import db
 
     url = _db_url(args)
@@ -37,7 +39,7 @@ def cmd_db_upgrade(args) -> int:
     return 0
 
 
-def cmd_db_current(args) -> int:
+def cmd_db_current(args: argparse.Namespace) -> int:
     from . import db
 
     url = _db_url(args)
@@ -45,7 +47,7 @@ def cmd_db_current(args) -> int:
     return 0
 
 
-def cmd_users_add(args) -> int:
+def cmd_users_add(args: argparse.Namespace) -> int:
     from .auth.local import PasswordFile
 
     pw = PasswordFile(Path(args.data_dir).resolve() / "passwords.json")
@@ -61,7 +63,7 @@ def cmd_users_add(args) -> int:
     return 0
 
 
-def cmd_codebook(args) -> int:
+def cmd_codebook(args: argparse.Namespace) -> int:
     from datadive_server_ext.survey import SurveyError, build_codebook, codebook_path, load_codebook
 
     target = Path(codebook_path(args.data_file))
@@ -105,7 +107,7 @@ def cmd_codebook(args) -> int:
     return 0
 
 
-def cmd_assist(args) -> int:
+def cmd_assist(args: argparse.Namespace) -> int:
     """``datadive assist``: the test assistant on a data file (exit 2 with a message on bad input)."""
     import json
 
@@ -223,7 +225,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv=None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] == "templates":
         from .templates_cli import main as templates_main
@@ -238,7 +240,8 @@ def main(argv=None) -> int:
 
         return service_main(argv[1:]) or 0
     args = parser().parse_args(argv)
-    return args.func(args)
+    func: Callable[[argparse.Namespace], int] = args.func
+    return func(args)
 
 
 if __name__ == "__main__":

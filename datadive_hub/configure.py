@@ -15,7 +15,10 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from typing import Any
+
+from traitlets.config import Config
 
 from . import spawner as hooks
 from .guest_servers import GROUP as GUEST_GROUP
@@ -156,7 +159,7 @@ def _check(options: dict[str, Any]) -> dict[str, Any]:
             f"datadive_hub.configure() got unknown option(s) {', '.join(sorted(unknown))}; "
             f"valid options are: {', '.join(sorted(OPTIONS))}"
         )
-    opts = {**DEFAULTS, **options}
+    opts: dict[str, Any] = {**DEFAULTS, **options}
     for name, choices in CHOICES.items():
         if opts[name] not in choices:
             raise ValueError(
@@ -208,7 +211,7 @@ def _service_env(opts: dict[str, Any]) -> dict[str, Any]:
     return env
 
 
-def _merge_service(mine: dict[str, Any], theirs: dict[str, Any]) -> dict:
+def _merge_service(mine: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any]:
     """An entry the admin wrote (e.g. z2jh ``hub.services.datadive``) completes ours: their keys
     win, environments and allowed scopes are combined."""
     merged = {**mine, **theirs}
@@ -223,7 +226,7 @@ def _merge_service(mine: dict[str, Any], theirs: dict[str, Any]) -> dict:
     return merged
 
 
-def _merge_role(mine: dict[str, Any], theirs: dict[str, Any]) -> dict:
+def _merge_role(mine: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any]:
     """Our scopes stand (least privilege); members the admin listed are kept."""
     merged = dict(mine)
     for kind in ("users", "groups", "services"):
@@ -233,7 +236,11 @@ def _merge_role(mine: dict[str, Any], theirs: dict[str, Any]) -> dict:
     return merged
 
 
-def _combine(items: list[Any], new: list[Any], merge) -> list:
+def _combine(
+    items: list[dict[str, Any]],
+    new: list[dict[str, Any]],
+    merge: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]],
+) -> list[dict[str, Any]]:
     existing = {i.get("name"): i for i in items}
     names = {n["name"] for n in new}
     return [i for i in items if i.get("name") not in names] + [
@@ -246,7 +253,7 @@ def _add_args(existing: list[Any], *args: str) -> list[Any]:
     return [*existing, *(a for a in args if a not in existing)]
 
 
-def configure(c, **options):
+def configure(c: Config, **options: Any) -> Config:
     """Apply Datadive's configuration to the traitlets config ``c`` of a JupyterHub."""
     opts = _check(options)
     service_url = f"http://{opts['service_host']}:{opts['service_port']}"
@@ -258,7 +265,7 @@ def configure(c, **options):
     if opts["store_options"]:
         command.append(f"--DatadiveService.store_options={opts['store_options']!r}")
 
-    services = [
+    services: list[dict[str, Any]] = [
         {
             "name": SERVICE_NAME,
             "display": True,
@@ -270,7 +277,7 @@ def configure(c, **options):
             "oauth_client_allowed_scopes": list(CUSTOM_SCOPES),
         }
     ]
-    roles = [
+    roles: list[dict[str, Any]] = [
         {
             "name": "user",
             "description": "Standard user privileges, plus access to the Datadive service",
@@ -354,7 +361,7 @@ def configure(c, **options):
     return c
 
 
-def _configure_local_spawner(c, opts: dict[str, Any]) -> None:
+def _configure_local_spawner(c: Config, opts: dict[str, Any]) -> None:
     """User servers as local processes: all as the hub's account ('local') or each as its own
     system account ('system-users', see datadive_hub.system_users)."""
     python = opts["server_python"] or sys.executable
@@ -380,7 +387,7 @@ def _configure_local_spawner(c, opts: dict[str, Any]) -> None:
     c.Spawner.http_timeout = 120
 
 
-def _configure_kubespawner(c, opts: dict[str, Any]) -> None:
+def _configure_kubespawner(c: Config, opts: dict[str, Any]) -> None:
     """KubeSpawner settings Datadive relies on (image, resources and profiles come from the chart)."""
     c.JupyterHub.spawner_class = "kubespawner.KubeSpawner"
     c.KubeSpawner.modify_pod_hook = hooks.modify_pod_hook
@@ -403,7 +410,7 @@ def _configure_kubespawner(c, opts: dict[str, Any]) -> None:
     }
 
 
-def _configure_oidc(c, opts: dict[str, Any]) -> None:
+def _configure_oidc(c: Config, opts: dict[str, Any]) -> None:
     c.JupyterHub.authenticator_class = "datadive_hub.auth.oidc.DatadiveOAuthenticator"
     a = c.DatadiveOAuthenticator
     if opts["oidc_issuer"]:

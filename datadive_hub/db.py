@@ -4,6 +4,7 @@ import asyncio
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -11,20 +12,24 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 log = logging.getLogger("datadive.db")
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets a busy timeout, foreign keys and WAL."""
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 5})
         engine = create_engine(url, **kwargs)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(conn, _record) -> None:  # pragma: no cover - trivial
+        def _sqlite_pragmas(
+            conn: DBAPIConnection, _record: ConnectionPoolEntry
+        ) -> None:  # pragma: no cover - trivial
             cur = conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
@@ -44,7 +49,7 @@ def watch_held_connections(engine: Engine, log: logging.Logger) -> None:
     the event loop, so one client's burst would freeze the service for everyone.
     """
 
-    def check(record, mark) -> None:
+    def check(record: ConnectionPoolEntry, mark: object) -> None:
         if record.info.get("datadive_checkout") is mark:
             log.error(
                 "A database connection is held across an await (%s); the event loop may block "
@@ -53,7 +58,9 @@ def watch_held_connections(engine: Engine, log: logging.Logger) -> None:
             )
 
     @event.listens_for(engine, "checkout")
-    def _checkout(_conn, record, _proxy) -> None:
+    def _checkout(
+        _conn: DBAPIConnection, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+    ) -> None:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -62,7 +69,7 @@ def watch_held_connections(engine: Engine, log: logging.Logger) -> None:
         loop.call_soon(check, record, mark)
 
     @event.listens_for(engine, "checkin")
-    def _checkin(_conn, record) -> None:
+    def _checkin(_conn: DBAPIConnection | None, record: ConnectionPoolEntry) -> None:
         record.info.pop("datadive_checkout", None)
 
 

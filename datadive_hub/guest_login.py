@@ -12,10 +12,14 @@ story: :mod:`datadive_hub.guest_servers`).
 from __future__ import annotations
 
 import json
+import logging
+from typing import Any
 from urllib.parse import urlencode
 
 from jupyterhub import orm
 from jupyterhub.handlers import BaseHandler
+from jupyterhub.spawner import Spawner
+from jupyterhub.user import User
 from jupyterhub.utils import url_path_join
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
@@ -25,14 +29,16 @@ from traitlets.config import Configurable
 from .guest_servers import GROUP, HUB_PREFIX, NONCE_COOKIE
 
 
-def is_guest_user(user) -> bool:
+def is_guest_user(user: User) -> bool:
     """A hub user that stands for a Datadive guest (name prefix and group)."""
     return user.name.startswith(HUB_PREFIX) and any(
         g.name == GROUP for g in getattr(user, "groups", None) or []
     )
 
 
-async def _service_call(url: str, method: str, body: dict | None = None, token: str = "") -> dict:
+async def _service_call(
+    url: str, method: str, body: dict[str, Any] | None = None, token: str = ""
+) -> dict[str, Any]:
     """JSON from the service; web.HTTPError with the service's message when it refuses."""
     req = HTTPRequest(
         url,
@@ -54,13 +60,14 @@ async def _service_call(url: str, method: str, body: dict | None = None, token: 
         raise web.HTTPError(e.code if e.code in (400, 401, 403, 404) else 502, message) from e
     except OSError as e:
         raise web.HTTPError(502, f"The Datadive service is unreachable ({e}); try again") from e
-    return json.loads(resp.body)
+    answer: dict[str, Any] = json.loads(resp.body)
+    return answer
 
 
-class GuestLoginHandler(BaseHandler):
+class GuestLoginHandler(BaseHandler):  # type: ignore[misc]
     """``/hub/datadive-guest-login?ticket=...``: a guest's browser, sent by the service."""
 
-    async def get(self):
+    async def get(self) -> None:
         ticket = self.get_argument("ticket", "")
         if not ticket:
             raise web.HTTPError(400, "Open the project's page and choose Open in JupyterLab")
@@ -99,25 +106,34 @@ class GuestLoginHandler(BaseHandler):
 class GuestLoginMixin(Configurable):
     """Mixed into Datadive's authenticators: the guests' sign-in, and the prefix kept for them."""
 
+    log: logging.Logger  # the Authenticator's
+
     datadive_service_url = Unicode(
         "",
         config=True,
         help="URL of the Datadive service (set by datadive_hub.configure()).",
     )
 
-    def get_handlers(self, app):
-        return [*super().get_handlers(app), (r"/datadive-guest-login", GuestLoginHandler)]
+    # super(): JupyterHub's (untyped) Authenticator, which this is mixed into
+    def get_handlers(self, app: Any) -> list[tuple[str, type[Any]]]:
+        handlers = super().get_handlers(app)  # type: ignore[misc]
+        return [*handlers, (r"/datadive-guest-login", GuestLoginHandler)]
 
-    def check_blocked_users(self, username, authentication=None):
+    def check_blocked_users(
+        self, username: str, authentication: dict[str, Any] | None = None
+    ) -> bool:
         if username.startswith(HUB_PREFIX):
             self.log.warning(
                 "Refusing sign-in as %s: the name is kept for Datadive guests", username
             )
             return False
-        return super().check_blocked_users(username, authentication)
+        allowed: bool = super().check_blocked_users(  # type: ignore[misc]
+            username, authentication
+        )
+        return allowed
 
 
-async def check_guest_spawn(spawner) -> None:
+async def check_guest_spawn(spawner: Spawner) -> None:
     """For a guest's hub user: ask the service whether it may run a server now (403 with the
     service's reason if not) and set ``mem_limit`` / ``cpu_limit`` from its answer."""
     if not is_guest_user(spawner.user):

@@ -14,13 +14,35 @@ import hashlib
 import hmac
 import secrets
 import unicodedata
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from tornado import web
 
 from .auth.scrypt import scrypt_hex
 from .hubapi import HubUser
 from .models import Guest, Invitation, Role, utcnow
+
+
+class GuestRequest(Protocol):
+    """What guest identification needs of a request handler (identity.Identified is one; not
+    imported: identity and guest_servers import this module)."""
+
+    settings: dict[str, Any]
+
+    @property
+    def service(self) -> Any: ...
+
+    def get_signed_cookie(
+        self,
+        name: str,
+        value: str | None = None,
+        max_age_days: float = 31,
+        min_version: int | None = None,
+    ) -> bytes | None: ...
+
 
 COOKIE = "datadive-guest"
 GUEST_PREFIX = "guest:"
@@ -78,7 +100,7 @@ def principal_name(guest: Guest) -> str:
     return GUEST_PREFIX + guest.display_name
 
 
-def is_live(inv: Invitation, now=None) -> bool:
+def is_live(inv: Invitation, now: datetime | None = None) -> bool:
     now = now or utcnow()
     return inv.revoked_at is None and inv.expires_at > now
 
@@ -93,18 +115,18 @@ def ended_message(invitations: list[Invitation]) -> str:
     )
 
 
-def cookie_guest(handler, db) -> Guest | None:
+def cookie_guest(handler: GuestRequest, db: Session) -> Guest | None:
     """The guest the request's signed cookie names (None: no cookie, a forged or outdated one)."""
     max_age = handler.service.guest_session_hours / 24
     raw = handler.get_signed_cookie(COOKIE, max_age_days=max_age)
     return db.get(Guest, raw.decode("ascii", "replace")) if raw else None
 
 
-def invitations_of(db, guest_id: str) -> list[Invitation]:
+def invitations_of(db: Session, guest_id: str) -> list[Invitation]:
     return list(db.scalars(select(Invitation).where(Invitation.guest_id == guest_id)))
 
 
-def live_roles(invitations: list[Invitation], now=None) -> dict[str, Role]:
+def live_roles(invitations: list[Invitation], now: datetime | None = None) -> dict[str, Role]:
     """A guest's role per project id, from its live invitations (the highest where several)."""
     now = now or utcnow()
     roles: dict[str, Role] = {}
@@ -115,7 +137,7 @@ def live_roles(invitations: list[Invitation], now=None) -> dict[str, Role]:
     return roles
 
 
-def identify(handler) -> HubUser | None:
+def identify(handler: GuestRequest) -> HubUser | None:
     """The guest a request's signed cookie names, with its live invitations' roles; None without
     a (valid) cookie; 403 when guests are turned off, 401 when its invitations all ended."""
     with handler.settings["session_factory"]() as db:
@@ -126,7 +148,7 @@ def identify(handler) -> HubUser | None:
     return guest_user(handler.service, guest, invitations)
 
 
-def guest_user(service, guest: Guest | None, invitations: list[Invitation]) -> HubUser:
+def guest_user(service: Any, guest: Guest | None, invitations: list[Invitation]) -> HubUser:
     """The caller a guest is (403 when guests are turned off, 401 when its invitations all
     ended or the guest is gone)."""
     if not service.allow_guests:
@@ -141,7 +163,7 @@ def guest_user(service, guest: Guest | None, invitations: list[Invitation]) -> H
     return HubUser(name=principal_name(guest), kind="guest", guest_roles=roles)
 
 
-def guest_route_refusal(handler) -> web.HTTPError | None:
+def guest_route_refusal(handler: web.RequestHandler) -> web.HTTPError | None:
     """Guests reach their projects' routes (``project_id`` in the path) and the routes whose
     handler sets ``guests_allowed`` (True, or the HTTP methods allowed); anything else is
     refused here, before the handler runs."""
@@ -159,7 +181,7 @@ def guest_route_refusal(handler) -> web.HTTPError | None:
     )
 
 
-def check_xsrf(handler) -> None:
+def check_xsrf(handler: web.RequestHandler) -> None:
     """A guest's cookie rides along with any request its browser makes, so a request that
     changes something must also carry the ``_xsrf`` cookie's value in ``X-XSRFToken`` (as
     tornado's own forms do); SameSite=Lax already keeps other sites' forms out."""

@@ -13,8 +13,9 @@ import asyncio
 import base64
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from datadive_contents.stores.base import NotFound, ObjectInfo, ObjectStore
@@ -45,7 +46,7 @@ class HistoryError(Exception):
         self.message = message
 
 
-def iso(dt) -> str | None:
+def iso(dt: datetime | None) -> str | None:
     if dt is None:
         return None
     text = dt.isoformat()
@@ -384,7 +385,7 @@ async def restore_from_trash(
 # ---------------------------------------------------------------- snapshots
 
 
-def check_snapshot_name(value) -> str:
+def check_snapshot_name(value: object) -> str:
     if not isinstance(value, str) or not SNAPSHOT_NAME.fullmatch(value.strip()):
         raise HistoryError(
             400,
@@ -571,7 +572,8 @@ async def read_manifest(root: ObjectStore, snap: Snapshot) -> dict[str, Any]:
             f"The manifest of snapshot {snap.name!r} is missing from the store; ask a hub admin "
             "to check the storage (nothing was changed)",
         ) from None
-    return json.loads(data)
+    manifest: dict[str, Any] = json.loads(data)
+    return manifest
 
 
 async def files_of(
@@ -587,7 +589,7 @@ async def files_of(
     return {f["path"]: f for f in manifest["files"]}
 
 
-def same_content(a: dict[str, Any], b: dict[str, Any]) -> bool:
+def same_content(a: Mapping[str, object], b: Mapping[str, object]) -> bool:
     return a["version_id"] == b["version_id"] if a["version_id"] else a["etag"] == b["etag"]
 
 

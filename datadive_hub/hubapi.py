@@ -108,7 +108,7 @@ class HubUsers:
         self._cache.pop(("GET", f"users/{quote(name, safe='')}"), None)
 
 
-class CoalescingHubOAuth(HubOAuth):
+class CoalescingHubOAuth(HubOAuth):  # type: ignore[misc]
     """HubOAuth whose concurrent look-ups of one token (or cookie) share one request to the hub.
 
     The service keeps the hub's answers only briefly (``token_cache_seconds``) so that revoked
@@ -116,11 +116,13 @@ class CoalescingHubOAuth(HubOAuth):
     answer expired would ask the hub again.
     """
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._pending: dict[str, asyncio.Future[Any]] = {}
 
-    async def _check_hub_authorization(self, url, api_token, cache_key=None, use_cache=True):
+    async def _check_hub_authorization(
+        self, url: str, api_token: str, cache_key: str | None = None, use_cache: bool = True
+    ) -> Any:  # HubAuth's answer: the token's user model or None
         if not use_cache or cache_key is None:
             return await super()._check_hub_authorization(url, api_token, cache_key, use_cache)
         try:

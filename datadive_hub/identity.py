@@ -9,13 +9,17 @@ service-issued cookie) is added here, once, for both.
 
 from __future__ import annotations
 
-from jupyterhub.services.auth import HubOAuthenticated, UserNotAllowed
+from typing import Any
+
+from jupyterhub.services.auth import HubOAuth, HubOAuthenticated, UserNotAllowed
 
 from . import guest_servers, guests
+from .guest_servers import DatadiveService
 from .hubapi import HubUser
+from .storage_policy import ProjectStore
 
 
-class Identified(HubOAuthenticated):
+class Identified(HubOAuthenticated):  # type: ignore[misc]
     """Mixin for tornado handlers: HubOAuth (browser cookie or API token) → :class:`HubUser`."""
 
     #: why a signed-in caller was refused (then 403 rather than "not signed in")
@@ -27,17 +31,24 @@ class Identified(HubOAuthenticated):
     user: HubUser
 
     @property
-    def hub_auth(self):
+    def hub_auth(self) -> HubOAuth:
         return self.settings["hub_auth"]
 
     @property
-    def service(self):
+    def service(self) -> DatadiveService:
         """The DatadiveService application (configuration and shared clients)."""
         return self.settings["datadive"]
 
-    def check_hub_user(self, model):
+    def project_files(self, project_id: str) -> ProjectStore:
+        """One project's files in the store: the one way handlers and pages reach them (every
+        write is counted against the project's quotas)."""
+        files: ProjectStore = self.service.storage.project_view(project_id)
+        return files
+
+    def check_hub_user(self, model: dict[str, Any]) -> dict[str, Any]:
         try:
-            return super().check_hub_user(model)
+            checked: dict[str, Any] = super().check_hub_user(model)
+            return checked
         except Exception:
             self._forbidden_reason = (
                 f"{model.get('kind', 'user')} {model.get('name')!r} is signed in but not allowed to "

@@ -16,12 +16,14 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from datadive_contents.folders import label
 from jupyterhub.utils import url_path_join
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from tornado import web
 
 from . import guest_servers, guests
@@ -84,7 +86,8 @@ class GuestPage(Identified, web.RequestHandler):
 
     @property
     def prefix(self) -> str:
-        return self.service.service_prefix
+        prefix: str = self.service.service_prefix
+        return prefix
 
     def set_default_headers(self) -> None:
         for name, value in HEADERS.items():
@@ -92,7 +95,7 @@ class GuestPage(Identified, web.RequestHandler):
 
     _retry_after = 0
 
-    def write_error(self, status_code: int, **kwargs) -> None:
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None))[1]
         message = getattr(exc, "log_message", None) or self._reason
         if self._retry_after:
@@ -126,7 +129,7 @@ class GuestPage(Identified, web.RequestHandler):
                 "person who invited you to add you once you have an account on the hub.",
             )
 
-    def signed_in_guest(self, db) -> Guest | None:
+    def signed_in_guest(self, db: Session) -> Guest | None:
         return guests.cookie_guest(self, db)
 
     def sign_in(self, guest: Guest) -> None:
@@ -141,7 +144,8 @@ class GuestPage(Identified, web.RequestHandler):
         )
 
     def project_url(self, project_id: str) -> str:
-        return url_path_join(self.prefix, "projects", project_id)
+        url: str = url_path_join(self.prefix, "projects", project_id)
+        return url
 
     def field(self, name: str) -> str:
         return self.get_body_argument(name, "", strip=False)
@@ -150,7 +154,7 @@ class GuestPage(Identified, web.RequestHandler):
 class InvitePage(GuestPage):
     """Open (GET) and accept (POST) an invitation."""
 
-    def _invitation(self, db, token: str) -> tuple[Invitation, str]:
+    def _invitation(self, db: Session, token: str) -> tuple[Invitation, str]:
         """The open invitation of ``token`` and its project's name, or the 404."""
         row = db.execute(
             select(Invitation, Project.name)
@@ -183,7 +187,15 @@ class InvitePage(GuestPage):
             return
         self.render_form("Invitation", self._form(inv, project_name, hub_user, guest_name))
 
-    def _form(self, inv, project_name, hub_user, guest_name, error: str = "", typed="") -> str:
+    def _form(
+        self,
+        inv: Invitation,
+        project_name: str,
+        hub_user: str | None,
+        guest_name: str | None,
+        error: str = "",
+        typed: str = "",
+    ) -> str:
         xsrf = self.xsrf_form_html()
         e = html.escape
         parts = [
@@ -236,10 +248,10 @@ class InvitePage(GuestPage):
             raise web.HTTPError(400, "Unknown action; reload the invitation page and try again")
 
     @staticmethod
-    def _claim(db, inv: Invitation, **accepted) -> None:
+    def _claim(db: Session, inv: Invitation, **accepted: str) -> None:
         """Mark ``inv`` used, if nobody did in the meantime (single use), else the 404."""
         now = utcnow()
-        done = db.execute(
+        claim = (
             update(Invitation)
             .where(
                 Invitation.id == inv.id,
@@ -249,6 +261,8 @@ class InvitePage(GuestPage):
             )
             .values(used_at=now, **accepted)
         )
+        # Session.execute is typed as returning Result; an UPDATE's is a CursorResult (rowcount)
+        done = cast(CursorResult[Any], db.execute(claim))
         if done.rowcount != 1:
             db.rollback()
             raise web.HTTPError(404, NOT_FOUND)
@@ -288,7 +302,8 @@ class InvitePage(GuestPage):
         with self.settings["session_factory"]() as db:
             inv, project_name = self._invitation(db, token)
             guest = self.signed_in_guest(db)
-        body = self._form(inv, project_name, None, guest and guest.display_name, error, typed)
+        guest_name = guest.display_name if guest else None
+        body = self._form(inv, project_name, None, guest_name, error, typed)
         self.render_form("Invitation", body, status=400)
 
     def _accept_as_guest(self, token: str) -> None:
@@ -462,7 +477,7 @@ class TicketHandler(web.RequestHandler):
             raise web.HTTPError(403, why)
         self.finish({"name": guest_servers.hub_name(guest_id), "next": tree})
 
-    def write_error(self, status_code: int, **kwargs) -> None:
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None))[1]
         self.finish({"message": getattr(exc, "log_message", None) or self._reason})
 

@@ -8,11 +8,13 @@ reader may read A is decided by :func:`datadive_hub.access.readable_projects` on
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from . import access
 from .api.serialize import iso
@@ -56,7 +58,7 @@ def _detach(row: DatasetLink, name: str, readable: bool) -> Linked:
     )
 
 
-def _load(db, user: HubUser, rows) -> list[Linked]:
+def _load(db: Session, user: HubUser, rows: Iterable[DatasetLink]) -> list[Linked]:
     rows = list(rows)
     if not rows:
         return []
@@ -66,7 +68,9 @@ def _load(db, user: HubUser, rows) -> list[Linked]:
     return [_detach(r, names.get(r.source_project_id, ""), r.source_project_id in ok) for r in rows]
 
 
-def links_under(sessions, project_id: str, prefix: str, user: HubUser) -> list[Linked]:
+def links_under(
+    sessions: Callable[[], Session], project_id: str, prefix: str, user: HubUser
+) -> list[Linked]:
     """The links of ``project_id`` at or below folder ``prefix`` ("" = all)."""
     with sessions() as db:
         q = db.query(DatasetLink).filter(DatasetLink.project_id == project_id)
@@ -75,14 +79,16 @@ def links_under(sessions, project_id: str, prefix: str, user: HubUser) -> list[L
         return _load(db, user, q.order_by(DatasetLink.path))
 
 
-def link_at(sessions, project_id: str, key: str, user: HubUser) -> Linked | None:
+def link_at(
+    sessions: Callable[[], Session], project_id: str, key: str, user: HubUser
+) -> Linked | None:
     """The link at exactly ``key`` in ``project_id``, or None."""
     with sessions() as db:
         row = db.query(DatasetLink).filter_by(project_id=project_id, path=key).one_or_none()
         return _load(db, user, [row])[0] if row is not None else None
 
 
-def clashing(db, project_id: str, key: str) -> DatasetLink | None:
+def clashing(db: Session, project_id: str, key: str) -> DatasetLink | None:
     """A link that ``key`` cannot coexist with as a file: one at ``key``, at a parent folder of
     ``key``, or below ``key`` (then ``key`` is a folder of links)."""
     parts = key.split("/")
@@ -100,7 +106,7 @@ def clashing(db, project_id: str, key: str) -> DatasetLink | None:
     )
 
 
-def clash_at(sessions, project_id: str, key: str) -> str | None:
+def clash_at(sessions: Callable[[], Session], project_id: str, key: str) -> str | None:
     """The path of a link that ``key`` clashes with (see :func:`clashing`), or None."""
     with sessions() as db:
         row = clashing(db, project_id, key)

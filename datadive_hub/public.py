@@ -19,13 +19,18 @@ import hashlib
 import mimetypes
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from datadive_contents.stores.base import NotFound, StoreError
+from datadive_contents.stores.base import NotFound, ObjectStore, StoreError
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 from tornado import web
+from tornado.httputil import HTTPServerRequest
 
 from .models import Project, PublicLink, utcnow
+
+if TYPE_CHECKING:
+    from .guest_servers import DatadiveService
 
 NOT_FOUND = "This link does not exist, has expired or was withdrawn by its owner."
 SECURITY_HEADERS = {
@@ -68,7 +73,7 @@ class RateLimiter:
         return wait
 
 
-def client_address(request) -> str:
+def client_address(request: HTTPServerRequest) -> str:
     """The address the proxy saw: the last X-Forwarded-For entry (the one the proxy added),
     else the connection's."""
     forwarded = request.headers.get("X-Forwarded-For", "")
@@ -86,7 +91,7 @@ def render_notebook(raw: bytes, hide_code: bool) -> str:
     nb.metadata = nbformat.NotebookNode({"title": title} if title else {})
     for cell in nb.cells:
         cell.metadata = nbformat.NotebookNode()
-    exporter = HTMLExporter(
+    exporter = HTMLExporter(  # type: ignore[no-untyped-call]
         template_name="lab",
         exclude_input=hide_code,
         exclude_input_prompt=hide_code,
@@ -98,7 +103,12 @@ def render_notebook(raw: bytes, hide_code: bool) -> str:
 
 
 async def notebook_html(
-    service, store, path: str, version_id: str | None, hide_code: bool, key: tuple[Any, ...]
+    service: DatadiveService,
+    store: ObjectStore,
+    path: str,
+    version_id: str | None,
+    hide_code: bool,
+    key: tuple[Any, ...],
 ) -> str:
     """The static HTML of one stored version of the notebook ``path`` in ``store`` (a project's
     view), rendered off the event loop and kept in the service's page cache under ``key`` +
@@ -122,14 +132,15 @@ async def notebook_html(
         raw, _ = await store.get(path, version_id=version_id)
         return await asyncio.to_thread(render_notebook, raw, hide_code)
 
-    return await service.public_pages.get((*key, path, pinned, hide_code), render)
+    pages: PageCache = service.public_pages
+    return await pages.get((*key, path, pinned, hide_code), render)
 
 
 class PublicHandler(web.RequestHandler):
     """No authentication by design: the token in the URL is the permission."""
 
     @property
-    def service(self):
+    def service(self) -> DatadiveService:
         return self.settings["datadive"]
 
     def set_default_headers(self) -> None:
@@ -141,7 +152,7 @@ class PublicHandler(web.RequestHandler):
 
     _retry_after = 0
 
-    def write_error(self, status_code: int, **kwargs) -> None:
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
         self.set_header("Content-Type", "text/plain; charset=utf-8")
         if self._retry_after:
             self.set_header("Retry-After", str(self._retry_after))
@@ -151,7 +162,8 @@ class PublicHandler(web.RequestHandler):
 
     def _link(self, token: str) -> PublicLink | None:
         digest = hashlib.sha256(token.encode()).hexdigest()
-        with self.settings["session_factory"]() as db:
+        sessions: sessionmaker[Session] = self.settings["session_factory"]
+        with sessions() as db:
             row = db.execute(
                 select(PublicLink, Project.deleted_at)
                 .join(Project, Project.id == PublicLink.project_id)
@@ -188,14 +200,14 @@ class PublicHandler(web.RequestHandler):
                 503, "The file store is not reachable right now; try again in a minute"
             ) from None
 
-    async def _notebook(self, store, link: PublicLink) -> None:
+    async def _notebook(self, store: ObjectStore, link: PublicLink) -> None:
         html = await notebook_html(
             self.service, store, link.path, link.version_id, link.hide_code, ("link", link.id)
         )
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.finish(html)
 
-    async def _file(self, store, link: PublicLink, name: str) -> None:
+    async def _file(self, store: ObjectStore, link: PublicLink, name: str) -> None:
         ctype = mimetypes.guess_type(name)[0] or ""
         inline = ctype in INLINE_TYPES
         if not inline:  # HTML, SVG, scripts...: bytes to save, never a page of this origin
@@ -224,7 +236,7 @@ class PageCache:
 
     def __init__(self, size: int = 32):
         self.size = size
-        self._pages: collections.OrderedDict[tuple[Any, ...], asyncio.Future[Any]] = (
+        self._pages: collections.OrderedDict[tuple[Any, ...], asyncio.Future[str]] = (
             collections.OrderedDict()
         )
 

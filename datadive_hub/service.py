@@ -17,7 +17,7 @@ from jupyterhub.traitlets import ByteSpecification
 from jupyterhub.utils import url_path_join
 from tornado import web
 from tornado.httpserver import HTTPServer
-from traitlets import Bool, Dict, Float, Integer, List, Unicode, default, validate
+from traitlets import Bool, Bunch, Dict, Float, Integer, List, Unicode, default, validate
 from traitlets.config import Application
 
 from . import __version__, db, guest_servers, guests, invite_pages, pages, public
@@ -49,7 +49,7 @@ class DatadiveService(Application):
     )
 
     @default("config_file")
-    def _config_file_default(self):
+    def _config_file_default(self) -> str:
         return os.environ.get("DATADIVE_SERVICE_CONFIG", "")
 
     data_dir = Unicode(
@@ -57,7 +57,7 @@ class DatadiveService(Application):
     )
 
     @default("data_dir")
-    def _data_dir_default(self):
+    def _data_dir_default(self) -> str:
         return os.environ.get("DATADIVE_DATA_DIR", os.getcwd())
 
     db_url = Unicode(
@@ -67,14 +67,14 @@ class DatadiveService(Application):
     )
 
     @default("db_url")
-    def _db_url_default(self):
+    def _db_url_default(self) -> str:
         return os.environ.get(
             "DATADIVE_DB_URL", f"sqlite:///{os.path.join(self.data_dir, 'datadive.sqlite')}"
         )
 
     @validate("db_url")
-    def _check_db_url(self, proposal):
-        url = proposal["value"]
+    def _check_db_url(self, proposal: Bunch) -> str:
+        url: str = proposal["value"]
         if not url.startswith(("sqlite", "postgresql")):
             raise ValueError(
                 f"db_url {db.redact(url)!r} is not supported: use sqlite:///path or "
@@ -93,7 +93,7 @@ class DatadiveService(Application):
     )
 
     @default("store_url")
-    def _store_url_default(self):
+    def _store_url_default(self) -> str:
         return os.environ.get(
             "DATADIVE_STORE_URL", "file://" + os.path.join(os.path.abspath(self.data_dir), "store")
         )
@@ -132,11 +132,12 @@ class DatadiveService(Application):
     )
 
     @validate("token_cache_seconds")
-    def _check_token_cache(self, proposal):
-        if proposal["value"] < 1:
+    def _check_token_cache(self, proposal: Bunch) -> int:
+        seconds: int = proposal["value"]
+        if seconds < 1:
             # HubAuth reads 0 as "cache forever"
             raise ValueError("token_cache_seconds must be at least 1 (0 would cache forever)")
-        return proposal["value"]
+        return seconds
 
     api_page_default_limit = Integer(
         50,
@@ -171,7 +172,7 @@ class DatadiveService(Application):
     )
 
     @default("template_author_groups")
-    def _template_author_groups_default(self):
+    def _template_author_groups_default(self) -> list[str]:
         raw = os.environ.get("DATADIVE_TEMPLATE_AUTHOR_GROUPS", "datadive-template-authors")
         return [g.strip() for g in raw.split(",") if g.strip()]
 
@@ -221,10 +222,11 @@ class DatadiveService(Application):
     )
 
     @validate("project_quota_bytes", "user_quota_bytes", "keep_versions", "keep_days")
-    def _check_not_negative(self, proposal):
-        if proposal["value"] < 0:
+    def _check_not_negative(self, proposal: Bunch) -> int:
+        value: int = proposal["value"]
+        if value < 0:
             raise ValueError(f"{proposal['trait'].name} must be 0 (no limit) or more")
-        return proposal["value"]
+        return value
 
     allow_guests = Bool(
         True,
@@ -277,10 +279,11 @@ class DatadiveService(Application):
     )
 
     @validate("guest_session_hours", "invitation_default_days", "invitation_max_days")
-    def _check_positive(self, proposal):
-        if proposal["value"] < 1:
+    def _check_positive(self, proposal: Bunch) -> int:
+        value: int = proposal["value"]
+        if value < 1:
             raise ValueError(f"{proposal['trait'].name} must be at least 1")
-        return proposal["value"]
+        return value
 
     invitation_default_days = Integer(
         14,
@@ -310,24 +313,24 @@ class DatadiveService(Application):
     service_prefix = Unicode(config=True, help="URL prefix of the service (from JupyterHub).")
 
     @default("service_prefix")
-    def _prefix_default(self):
+    def _prefix_default(self) -> str:
         return os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/datadive/")
 
     service_url = Unicode(config=True, help="URL the service listens on (from JupyterHub).")
 
     @default("service_url")
-    def _url_default(self):
+    def _url_default(self) -> str:
         return os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:10101")
 
     hub_api_url = Unicode(config=True, help="JupyterHub API URL (from JupyterHub).")
 
     @default("hub_api_url")
-    def _hub_api_default(self):
+    def _hub_api_default(self) -> str:
         return os.environ.get("JUPYTERHUB_API_URL", "http://127.0.0.1:8081/hub/api")
 
     # -- wiring -------------------------------------------------------------------------
 
-    def initialize(self, argv=None) -> None:
+    def initialize(self, argv: list[str] | None = None) -> None:
         super().initialize(argv)
         if self.config_file:
             self.load_config_file(self.config_file)

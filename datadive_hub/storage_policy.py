@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+import logging
+from collections.abc import AsyncIterable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -45,7 +46,7 @@ class StoragePolicy:
         self,
         root: ObjectStore,
         sessions: Callable[[], Session],
-        log,
+        log: logging.Logger,
         *,
         project_quota: int = 0,
         user_quota: int = 0,
@@ -276,19 +277,19 @@ class ProjectStore(PrefixStore):
         self.policy.wrote(self.project_id, info)
         return info
 
-    async def put(self, key: str, data: bytes, **kw):
+    async def put(self, key: str, data: bytes, **kw: Any) -> ObjectInfo:
         return self._wrote(await super().put(key, data, **kw))
 
-    async def put_stream(self, key, chunks, **kw):
+    async def put_stream(self, key: str, chunks: AsyncIterable[bytes], **kw: Any) -> ObjectInfo:
         return self._wrote(await super().put_stream(key, chunks, **kw))
 
-    async def copy(self, src, dst, **kw):
+    async def copy(self, src: str, dst: str, **kw: Any) -> ObjectInfo:
         return self._wrote(await super().copy(src, dst, **kw))
 
-    async def restore_version(self, key, version_id, **kw):
+    async def restore_version(self, key: str, version_id: str, **kw: Any) -> ObjectInfo:
         return self._wrote(await super().restore_version(key, version_id, **kw))
 
-    async def delete_prefix(self, prefix):
+    async def delete_prefix(self, prefix: str) -> int:
         n = await super().delete_prefix(prefix)
         self.policy.forget(self.project_id)
         return n

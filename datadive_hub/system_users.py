@@ -23,6 +23,7 @@ import shutil
 import stat
 import subprocess
 import threading
+from collections.abc import Callable
 
 from jupyterhub.spawner import LocalProcessSpawner, set_user_setuid
 from traitlets import Unicode
@@ -149,7 +150,7 @@ def ensure_private_dir(top: str, uid: int, gid: int) -> str:
     return path
 
 
-class SystemUserSpawner(LocalProcessSpawner):
+class SystemUserSpawner(LocalProcessSpawner):  # type: ignore[misc]
     """LocalProcessSpawner that runs each user's server as their own system account,
     created on first spawn (the hub must run as root)."""
 
@@ -183,14 +184,15 @@ class SystemUserSpawner(LocalProcessSpawner):
             raise RuntimeError(f"{name!r} cannot name a home directory")
         return self.home_dir_template.format(username=name)
 
-    async def start(self):
+    async def start(self) -> tuple[str, int]:
         entry = await asyncio.to_thread(ensure_account, self.account, self.home, self.user.name)
         await asyncio.to_thread(ensure_home, self.home, entry.pw_uid, entry.pw_gid)
         await asyncio.to_thread(ensure_private_dir, self.runtime_root, entry.pw_uid, entry.pw_gid)
         self.log.info("Starting %s's server as system account %s", self.user.name, self.account)
-        return await super().start()
+        address: tuple[str, int] = await super().start()
+        return address
 
-    def make_preexec_fn(self, name):
+    def make_preexec_fn(self, name: str) -> Callable[[], None]:
         become = set_user_setuid(self.account, chdir=False)
         home = self.home
         limit = self.mem_limit  # guests' servers (datadive_hub.guest_login): bytes or None
@@ -205,7 +207,7 @@ class SystemUserSpawner(LocalProcessSpawner):
 
         return preexec
 
-    def user_env(self, env):
+    def user_env(self, env: dict[str, str]) -> dict[str, str]:
         entry = pwd.getpwnam(self.account)
         env["USER"] = env["LOGNAME"] = self.account
         env["HOME"] = self.home
@@ -213,5 +215,5 @@ class SystemUserSpawner(LocalProcessSpawner):
         env["JUPYTER_RUNTIME_DIR"] = os.path.join(self.runtime_root, str(entry.pw_uid))
         return env
 
-    async def move_certs(self, paths) -> None:
+    async def move_certs(self, paths: dict[str, str]) -> None:
         raise NotImplementedError("SystemUserSpawner does not support internal_ssl")

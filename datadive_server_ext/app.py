@@ -1,16 +1,26 @@
 """The ``datadive`` ExtensionApp: wires the hub-service client and the route modules."""
 
+from __future__ import annotations
+
 import importlib
+import logging
 import os
 import signal
 import threading
+from typing import TYPE_CHECKING
 
 from datadive_contents.serviceclient import ServiceClient
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
 from traitlets import Bool, Float, List, TraitError, Unicode, default, validate
+from traitlets.utils.bunch import Bunch
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from jupyter_server.serverapp import ServerApp
+
+    from .environments.service import Environments
 
 INDEX_SCHEMES = ("https://", "http://", "file://")
 
@@ -30,7 +40,7 @@ ROUTE_MODULES = [
 ]
 
 
-def stop_cleanly_on_sigint(serverapp, log) -> bool:
+def stop_cleanly_on_sigint(serverapp: ServerApp, log: logging.Logger) -> bool:
     """Under JupyterHub, make SIGINT stop the server as SIGTERM does: with cleanup, so
     ``stop_extension`` flushes the working copy. JupyterHub's local spawners stop a server with
     SIGINT; jupyter-server lets it raise KeyboardInterrupt (or, on a terminal, asks for
@@ -151,25 +161,27 @@ class DatadiveExtension(ExtensionApp):
     )
 
     @default("environments_cache_dir")
-    def _environments_cache_dir_default(self):
+    def _environments_cache_dir_default(self) -> str:
         return os.environ.get("DATADIVE_ENVIRONMENTS_CACHE") or os.path.join(
             os.path.expanduser("~"), ".cache", "datadive", "environments"
         )
 
     @validate("environments_max_size_mb")
-    def _check_max_size(self, proposal):
+    def _check_max_size(self, proposal: Bunch) -> float:
         if proposal.value <= 0:
             raise TraitError(
                 "DatadiveExtension.environments_max_size_mb must be more than 0; to turn "
                 "environments off set environments_enabled = False"
             )
-        return proposal.value
+        value: float = proposal.value
+        return value
 
     @default("service_url")
-    def _service_url_default(self):
+    def _service_url_default(self) -> str:
         return os.environ.get("DATADIVE_SERVICE_URL", "")
 
-    def initialize_settings(self):
+    def initialize_settings(self) -> None:
+        assert self.serverapp is not None  # set before the extension is initialized
         client = self.service_client = ServiceClient(self.service_url)
         self.settings["datadive_service"] = client
         self.settings["datadive_templates_timeout"] = self.templates_timeout
@@ -192,7 +204,7 @@ class DatadiveExtension(ExtensionApp):
             type(self.serverapp.contents_manager).__name__,
         )
 
-    def make_environments(self):
+    def make_environments(self) -> Environments | None:
         """The project-environment service, or None when turned off."""
         if not self.environments_enabled:
             return None
@@ -232,6 +244,7 @@ class DatadiveExtension(ExtensionApp):
         if self.environments_project_kernel_by_default:
             from .environments import defaultkernel
 
+            assert self.serverapp is not None
             defaultkernel.install(
                 self.serverapp.kernel_manager,
                 self.serverapp.contents_manager,
@@ -240,23 +253,24 @@ class DatadiveExtension(ExtensionApp):
             )
         return Environments(sources, state_dir, default_kernels_dir(), self.log)
 
-    def initialize_handlers(self):
+    def initialize_handlers(self) -> None:
         prefix = "/datadive"  # ExtensionApp prepends the server's base_url
         for name in ROUTE_MODULES:
             module = importlib.import_module(f"{__package__}.handlers.{name}")
             for pattern, handler in module.routes:
                 self.handlers.append((url_path_join(prefix, pattern), handler))
 
-    async def _start_jupyter_server_extension(self, serverapp):
+    async def _start_jupyter_server_extension(self, serverapp: ServerApp) -> None:
         """Once the server listens: start the assistant's warm-up (a daemon thread), if enabled."""
         if self.assistant_preload:
             from .assistant import preload
 
             self.assistant_preload_thread = preload.start(self.log)
 
-    async def stop_extension(self):
+    async def stop_extension(self) -> None:
         """Flush the working copy to the store before the server stops (also when culled), then
         close the stores' and the service client's connections."""
+        assert self.serverapp is not None
         flush = getattr(self.serverapp.contents_manager, "flush_all", None)
         if flush is not None:
             self.log.info("Datadive: flushing local working copies to the store")

@@ -28,7 +28,15 @@ import os
 import sqlite3
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import logging
+
+    from IPython.core.interactiveshell import ExecutionInfo, ExecutionResult, InteractiveShell
+    from jupyter_server.services.contents.manager import ContentsManager
+    from jupyter_server.services.kernels.kernelmanager import MappingKernelManager
+    from numpy.typing import ArrayLike
 
 #: the file in a working copy's root naming its project (datadive_contents.workingcopy.MARKER)
 MARKER = ".datadive-project"
@@ -76,7 +84,7 @@ def _base(root: str, rel: str) -> tuple[str, int, int] | None:
             db.close()
     except sqlite3.Error:
         return None
-    return tuple(row) if row else None  # type: ignore[return-value]
+    return (row[0], row[1], row[2]) if row else None
 
 
 def describe(root: str, real: str) -> dict[str, Any]:
@@ -138,10 +146,10 @@ class Recorder:
                 break
         return list(out.values())
 
-    def pre_run_cell(self, info) -> None:
+    def pre_run_cell(self, info: ExecutionInfo) -> None:
         self.opened = []
 
-    def post_run_cell(self, result) -> None:
+    def post_run_cell(self, result: ExecutionResult) -> None:
         cell_id = getattr(getattr(result, "info", None), "cell_id", None)
         reads = self.reads()
         self.opened = []
@@ -163,15 +171,16 @@ class Recorder:
 # ---------------------------------------------------------------- plots
 
 
-def _floats(values, limit: int = MAX_POINTS) -> list[Any]:
+def _floats(values: ArrayLike, limit: int = MAX_POINTS) -> list[float | None]:
     import numpy as np
 
     arr = np.asarray(values, dtype=float).ravel()[:limit]
     return [None if not np.isfinite(v) else float(v) for v in arr]
 
 
-def plot_data(fig) -> dict[str, Any]:
-    """The data a matplotlib figure draws: per axes, its labels, lines, bars and points."""
+def plot_data(fig: Any) -> dict[str, Any]:
+    """The data a matplotlib figure draws: per axes, its labels, lines, bars and points (any
+    object that looks like a Figure: the kernel's matplotlib is not imported here)."""
     axes = []
     for ax in fig.get_axes():
         lines = [
@@ -198,7 +207,7 @@ def plot_data(fig) -> dict[str, Any]:
     return {"axes": axes}
 
 
-def _register_plot_formatter(ip) -> None:
+def _register_plot_formatter(ip: InteractiveShell) -> None:
     from IPython.core.formatters import BaseFormatter
     from traitlets import ObjectName, Unicode
 
@@ -210,7 +219,7 @@ def _register_plot_formatter(ip) -> None:
         print_method = ObjectName("_repr_datadive_plot_")
         _return_type = (dict,)
 
-        def __call__(self, obj):
+        def __call__(self, obj: object) -> dict[str, Any] | None:
             kind = type(obj)
             if kind.__name__ == "Figure" and kind.__module__ == "matplotlib.figure":
                 try:
@@ -219,13 +228,15 @@ def _register_plot_formatter(ip) -> None:
                     return None
             return None
 
-    formatters = ip.display_formatter.formatters
+    display = ip.display_formatter
+    assert display is not None  # set when the shell starts
+    formatters = display.formatters
     if PLOT_MIME in formatters:
         return
-    formatters[PLOT_MIME] = PlotDataFormatter(parent=ip.display_formatter)
-    active = ip.display_formatter.active_types
+    formatters[PLOT_MIME] = PlotDataFormatter(parent=display)
+    active = display.active_types
     if PLOT_MIME not in active:
-        ip.display_formatter.active_types = [*active, PLOT_MIME]
+        display.active_types = [*active, PLOT_MIME]
 
 
 # ---------------------------------------------------------------- loading
@@ -234,7 +245,7 @@ def _register_plot_formatter(ip) -> None:
 _recorder: Recorder | None = None
 
 
-def load_ipython_extension(ip) -> None:
+def load_ipython_extension(ip: InteractiveShell) -> None:
     global _recorder
     _register_plot_formatter(ip)
     session = os.environ.get("JPY_SESSION_NAME")  # the notebook's API path (jupyter_server)
@@ -270,7 +281,9 @@ def add_reads(nb: dict[str, Any], recorded: dict[str, Any]) -> bool:
     return changed
 
 
-def pre_save_hook(model: dict[str, Any], path: str, contents_manager, **kwargs) -> None:
+def pre_save_hook(
+    model: dict[str, Any], path: str, contents_manager: ContentsManager, **kwargs: Any
+) -> None:
     """Copy what the notebook's kernel read into the notebook being saved (one stat when the
     kernel read nothing of the project)."""
     if model.get("type") != "notebook" or not isinstance(model.get("content"), dict):
@@ -289,20 +302,24 @@ def pre_save_hook(model: dict[str, Any], path: str, contents_manager, **kwargs) 
     add_reads(model["content"], recorded)
 
 
-def install(kernel_manager, contents_manager, log) -> None:
+def install(
+    kernel_manager: MappingKernelManager, contents_manager: ContentsManager, log: logging.Logger
+) -> None:
     """Load the kernel side into every Python kernel the server starts; copy reads on save."""
     contents_manager.register_pre_save_hook(pre_save_hook)
     original = kernel_manager.start_kernel
 
-    async def start_kernel(*args, **kwargs):
+    async def start_kernel(*args: Any, **kwargs: Any) -> str:
         name = kwargs.get("kernel_name") or kernel_manager.default_kernel_name
         try:
-            language = kernel_manager.kernel_spec_manager.get_kernel_spec(name).language
+            specs = kernel_manager.kernel_spec_manager
+            assert specs is not None  # always set by jupyter_client
+            language = specs.get_kernel_spec(name).language
         except Exception:  # an unknown kernel: the kernel manager says so itself
             language = None
         if language == "python":
             kwargs["extra_arguments"] = [*kwargs.get("extra_arguments", []), f"--ext={__name__}"]
         return await original(*args, **kwargs)
 
-    kernel_manager.start_kernel = start_kernel
+    kernel_manager.start_kernel = start_kernel  # type: ignore[method-assign]
     log.info("Datadive: notebooks record which project file versions their kernels read")

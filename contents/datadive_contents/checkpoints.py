@@ -9,7 +9,7 @@ itself stays in the file's history.
 from __future__ import annotations
 
 import json
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 from jupyter_server.services.contents.checkpoints import AsyncCheckpoints
 from tornado.web import HTTPError
@@ -30,7 +30,7 @@ class MountResolver(Protocol):
 class DatadiveCheckpoints(AsyncCheckpoints):
     """Checkpoints = marked versions of the file in its store."""
 
-    async def _where(self, path: str):
+    async def _where(self, path: str) -> tuple[MountResolver, Mount, str]:
         cm = cast(MountResolver, self.parent)  # always set by the contents manager
         m, rel = await cm.resolve(path)
         if m is None or not rel:
@@ -41,20 +41,20 @@ class DatadiveCheckpoints(AsyncCheckpoints):
     def _mark_key(rel: str) -> str:
         return f"{CHECKPOINTS}/{rel}.json"
 
-    async def _marks(self, m, rel) -> list[str]:
+    async def _marks(self, m: Mount, rel: str) -> list[str]:
         try:
             data, _ = await m.store.get(self._mark_key(rel))
             return list(json.loads(data)["ids"])
         except (NotFound, ValueError, KeyError):
             return []
 
-    async def _save_marks(self, m, rel, ids: list[str]) -> None:
+    async def _save_marks(self, m: Mount, rel: str, ids: list[str]) -> None:
         if ids:
             await m.store.put(self._mark_key(rel), json.dumps({"ids": ids}).encode())
         else:
             await m.store.delete(self._mark_key(rel))
 
-    async def create_checkpoint(self, contents_mgr, path):
+    async def create_checkpoint(self, contents_mgr: Any, path: str) -> dict[str, Any]:
         cm, m, rel = await self._where(path.strip("/"))
         try:
             await m.wc.scan()  # the current content must be in the store
@@ -74,7 +74,7 @@ class DatadiveCheckpoints(AsyncCheckpoints):
         except StoreError as e:
             raise HTTPError(503, f"cannot create a checkpoint of {path}: {e}") from e
 
-    async def list_checkpoints(self, path):
+    async def list_checkpoints(self, path: str) -> list[dict[str, Any]]:
         cm, m, rel = await self._where(path.strip("/"))
         ids = await self._marks(m, rel)
         if not ids:
@@ -86,7 +86,7 @@ class DatadiveCheckpoints(AsyncCheckpoints):
             if vid in versions
         ][::-1]
 
-    async def restore_checkpoint(self, contents_mgr, checkpoint_id, path):
+    async def restore_checkpoint(self, contents_mgr: Any, checkpoint_id: str, path: str) -> None:
         cm, m, rel = await self._where(path.strip("/"))
         cm.check_writable(m, rel, path)
         try:
@@ -94,7 +94,7 @@ class DatadiveCheckpoints(AsyncCheckpoints):
         except NotFound as e:
             raise HTTPError(404, f"checkpoint {checkpoint_id} of {path} does not exist") from e
 
-    async def delete_checkpoint(self, checkpoint_id, path):
+    async def delete_checkpoint(self, checkpoint_id: str, path: str) -> None:
         cm, m, rel = await self._where(path.strip("/"))
         ids = await self._marks(m, rel)
         if checkpoint_id not in ids:
@@ -102,13 +102,13 @@ class DatadiveCheckpoints(AsyncCheckpoints):
         ids.remove(checkpoint_id)
         await self._save_marks(m, rel, ids)
 
-    async def rename_checkpoint(self, checkpoint_id, old_path, new_path):
+    async def rename_checkpoint(self, checkpoint_id: str, old_path: str, new_path: str) -> None:
         """Versions belong to keys, so checkpoints do not follow a rename (history stays with the old name)."""
 
-    async def rename_all_checkpoints(self, old_path, new_path):
+    async def rename_all_checkpoints(self, old_path: str, new_path: str) -> None:
         """See rename_checkpoint."""
 
-    async def delete_all_checkpoints(self, path):
+    async def delete_all_checkpoints(self, path: str) -> None:
         """Deleting a file keeps its versions (recoverable); the marks go with it."""
         try:
             cm, m, rel = await self._where(path.strip("/"))

@@ -21,6 +21,7 @@ import getpass
 import hashlib
 import mimetypes
 import os
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import nbformat
@@ -38,6 +39,7 @@ from .signing import NotebookSigning
 from .stores import (
     Conflict,
     NotFound,
+    ObjectInfo,
     ObjectStore,
     PathRejected,
     Refused,
@@ -47,10 +49,43 @@ from .stores import (
 )
 from .syncloop import SyncLoop
 from .uploads import ChunkedUploads
-from .workingcopy import KEEP, SyncConflict, SyncOffline, is_internal
+from .workingcopy import KEEP, DirFound, SyncConflict, SyncOffline, is_internal
 
 if TYPE_CHECKING:
     from .serviceprojects import ServiceProjects
+
+    class _ContentsManager(AsyncContentsManager):
+        """jupyter_server's AsyncContentsManager with the types of the (unannotated) methods
+        this manager calls or extends."""
+
+        def emit(self, data: dict[str, Any]) -> None: ...
+
+        def run_pre_save_hooks(self, model: dict[str, Any], path: str, **kwargs: Any) -> None: ...
+
+        def run_post_save_hooks(self, model: dict[str, Any], os_path: str) -> None: ...
+
+        def mark_trusted_cells(self, nb: nbformat.NotebookNode, path: str = "") -> None: ...
+
+        def validate_notebook_model(
+            self, model: dict[str, Any], validation_error: dict[str, Any] | None = None
+        ) -> dict[str, Any]: ...
+
+        async def increment_filename(
+            self, filename: str, path: str = "", insert: str = ""
+        ) -> str: ...
+
+        async def new_untitled(
+            self, path: str = "", type: str = "", ext: str = ""
+        ) -> dict[str, Any]: ...
+
+        async def new(
+            self, model: dict[str, Any] | None = None, path: str = ""
+        ) -> dict[str, Any]: ...
+
+        async def copy(self, from_path: str, to_path: str | None = None) -> dict[str, Any]: ...
+
+else:
+    _ContentsManager = AsyncContentsManager
 
 
 def _http_error(e: Exception, path: str) -> HTTPError:
@@ -73,7 +108,7 @@ def _http_error(e: Exception, path: str) -> HTTPError:
     return HTTPError(500, f"unexpected storage error on {path}: {e}")
 
 
-class DatadiveContentsManager(AsyncContentsManager):
+class DatadiveContentsManager(_ContentsManager):
     """Contents on object stores (S3 or a local directory store) with local working copies."""
 
     store_url = Unicode(
@@ -232,11 +267,11 @@ class DatadiveContentsManager(AsyncContentsManager):
     _service: ServiceProjects | None = None
 
     @default("service_url")
-    def _default_service_url(self):
+    def _default_service_url(self) -> str:
         return os.environ.get("DATADIVE_SERVICE_URL", "")
 
     @default("service_token")
-    def _default_service_token(self):
+    def _default_service_token(self) -> str:
         return os.environ.get("JUPYTERHUB_API_TOKEN", "")
 
     def _service_projects(self) -> ServiceProjects | None:
@@ -252,41 +287,41 @@ class DatadiveContentsManager(AsyncContentsManager):
         return self._service
 
     @default("project_source")
-    def _default_project_source(self):
+    def _default_project_source(self) -> Callable[[], Awaitable[list[dict[str, Any]]]] | None:
         service = self._service_projects()
         return service.list if service else None
 
     @default("project_store_factory")
-    def _default_project_store_factory(self):
+    def _default_project_store_factory(self) -> Callable[[str], ObjectStore] | None:
         service = self._service_projects()
         return service.store if service else None
 
     @default("project_creator")
-    def _default_project_creator(self):
+    def _default_project_creator(self) -> Callable[[str], Awaitable[dict[str, Any]]] | None:
         service = self._service_projects()
         return service.create if service else None
 
     @default("root_dir")
-    def _default_root_dir(self):
+    def _default_root_dir(self) -> str:
         # as FileContentsManager: the server's root_dir (the base class says "/", which would put
         # working copies at the filesystem root)
         return getattr(self.parent, "root_dir", None) or os.getcwd()
 
     @default("username")
-    def _default_username(self):
+    def _default_username(self) -> str:
         return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
 
     @default("files_handler_params")
-    def _default_files_handler_params(self):
+    def _default_files_handler_params(self) -> dict[str, Any]:
         # jupyter_server's FilesHandler (/files/..., Lab's Download) reads through this manager,
         # but as a StaticFileHandler it cannot even start without a ``path`` (it answered nothing)
         return {"path": self.working_root}
 
     @default("checkpoints_class")
-    def _default_checkpoints_class(self):
+    def _default_checkpoints_class(self) -> type[DatadiveCheckpoints]:
         return DatadiveCheckpoints
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         #: which folders this server shows (by project id and by label); see .mounts
         self.mounts = Mounts(self, on_list=lambda: self.sync.start())
@@ -294,7 +329,8 @@ class DatadiveContentsManager(AsyncContentsManager):
         self.sync = SyncLoop(self.mounts, self)
         self.uploads = ChunkedUploads()
         self._signing: NotebookSigning | None = None
-        self._hide_re: tuple[tuple, Any] = ((), None)
+        #: hide_globs and their matcher (see _list_filter)
+        self._hide_re: tuple[tuple[str, ...], Callable[[str], object] | None] = ((), None)
         #: id of the project open in the Datadive panel (PUT datadive/api/current-project)
         self.current_project: str | None = None
         try:  # runs once the server's event loop starts
@@ -324,8 +360,9 @@ class DatadiveContentsManager(AsyncContentsManager):
 
     def single_root_store(self) -> ObjectStore:
         """Single-root mode: the store behind the whole file browser (built from store_url)."""
-        if self.single_store is not None:
-            return self.single_store
+        store: ObjectStore | None = self.single_store
+        if store is not None:
+            return store
         if not self.store_url:
             raise HTTPError(
                 500,
@@ -345,8 +382,8 @@ class DatadiveContentsManager(AsyncContentsManager):
                     opts[opt] = getattr(self, trait)
             if self.s3_check_folders:
                 opts["check_folders"] = True
-        self.single_store = store_from_url(self.store_url, **opts)
-        return self.single_store
+        self.single_store = store = store_from_url(self.store_url, **opts)
+        return store
 
     async def resolve(self, path: str) -> tuple[Mount | None, str]:
         """API path → (mount, path inside it); (None, "") is the Datadive root. See
@@ -390,7 +427,7 @@ class DatadiveContentsManager(AsyncContentsManager):
         m, _ = await self.resolve(path)
         if m is not None and m.writable and m.attached:
             return path
-        target = await landing_mount(
+        target: Mount = await landing_mount(
             self.mounts.list,
             self.mounts.refresh,
             self.current_project,
@@ -405,7 +442,7 @@ class DatadiveContentsManager(AsyncContentsManager):
         )
         return target.folder
 
-    async def new_untitled(self, path="", type="", ext=""):
+    async def new_untitled(self, path: str = "", type: str = "", ext: str = "") -> dict[str, Any]:
         path = path.strip("/")
         if type == "directory" and self.datadive_mode:
             m, rel = await self.resolve(path)
@@ -418,7 +455,7 @@ class DatadiveContentsManager(AsyncContentsManager):
             return await super().new_untitled(path, type, ext)
         return await super().new_untitled(await self.landing_folder(path), type, ext)
 
-    async def new(self, model=None, path=""):
+    async def new(self, model: dict[str, Any] | None = None, path: str = "") -> dict[str, Any]:
         path = path.strip("/")
         parent, _, name = path.rpartition("/")
         if self.datadive_mode and (model or {}).get("type") != "directory" and name:
@@ -429,11 +466,11 @@ class DatadiveContentsManager(AsyncContentsManager):
         return await super().new(model, path)
 
     # -- existence ----------------------------------------------------------------------
-    async def is_hidden(self, path):
+    async def is_hidden(self, path: str) -> bool:
         path = path.strip("/")
         return any(seg.startswith(".") for seg in path.split("/") if seg)
 
-    async def file_exists(self, path=""):
+    async def file_exists(self, path: str = "") -> bool:
         try:
             m, rel = await self.resolve(path)
         except HTTPError:
@@ -447,7 +484,7 @@ class DatadiveContentsManager(AsyncContentsManager):
             pass
         return os.path.isfile(m.wc.local(rel)) and m.wc.local_changed(rel)
 
-    async def dir_exists(self, path):
+    async def dir_exists(self, path: str) -> bool:
         try:
             m, rel = await self.resolve(path)
         except HTTPError:
@@ -464,11 +501,18 @@ class DatadiveContentsManager(AsyncContentsManager):
             pass
         return os.path.isdir(m.wc.local(rel))
 
-    async def exists(self, path):
+    async def exists(self, path: str) -> bool:
         return await self.file_exists(path) or await self.dir_exists(path)
 
     # -- get --------------------------------------------------------------------------------
-    async def get(self, path, content=True, type=None, format=None, require_hash=False):
+    async def get(
+        self,
+        path: str,
+        content: bool = True,
+        type: str | None = None,
+        format: str | None = None,
+        require_hash: bool = False,
+    ) -> dict[str, Any]:
         path = path.strip("/")
         if path and not self.allow_hidden and await self.is_hidden(path):
             raise HTTPError(
@@ -517,7 +561,7 @@ class DatadiveContentsManager(AsyncContentsManager):
         except Exception as e:
             raise _http_error(e, path) from e
 
-    async def _root_model(self, content: bool) -> dict:
+    async def _root_model(self, content: bool) -> dict[str, Any]:
         model = models.base_model("", "directory", models.EPOCH, writable=False)
         if content:
             model["format"] = "json"
@@ -532,7 +576,9 @@ class DatadiveContentsManager(AsyncContentsManager):
             ]
         return model
 
-    async def _dir_model(self, m: Mount, rel: str, path: str, found) -> dict:
+    async def _dir_model(
+        self, m: Mount, rel: str, path: str, found: DirFound | None
+    ) -> dict[str, Any]:
         model = models.base_model(path, "directory", models.EPOCH, writable=m.writable)
         if found is None:
             return model
@@ -541,11 +587,12 @@ class DatadiveContentsManager(AsyncContentsManager):
         model["format"] = "json"
         return model
 
-    def _list_filter(self):
+    def _list_filter(self) -> Callable[[str], bool]:
         """``name → bool``: not internal, not hidden (unless allow_hidden), and should_list()
         (hide_globs compiled into one regular expression: one match per entry, not one
         fnmatch per glob)."""
         allow_hidden = self.allow_hidden
+        should_list: Callable[[str], bool]
         if type(self).should_list is not ContentsManager.should_list:
             should_list = self.should_list
         else:
@@ -554,8 +601,10 @@ class DatadiveContentsManager(AsyncContentsManager):
                 self._hide_re = (globs, models.globs_matcher(globs))
             hidden = self._hide_re[1]
 
-            def should_list(name: str) -> bool:
+            def not_hidden(name: str) -> bool:
                 return hidden is None or hidden(name) is None
+
+            should_list = not_hidden
 
         def listed(name: str) -> bool:
             if name.startswith(".datadive-") or (not allow_hidden and name.startswith(".")):
@@ -564,12 +613,21 @@ class DatadiveContentsManager(AsyncContentsManager):
 
         return listed
 
-    async def _file_model(self, m, rel, path, info, content, type, format, require_hash) -> dict:
+    async def _file_model(
+        self,
+        m: Mount,
+        rel: str,
+        path: str,
+        info: ObjectInfo | None,
+        content: bool,
+        type: str | None,
+        format: str | None,
+        require_hash: bool,
+    ) -> dict[str, Any]:
         local = m.wc.local(rel)
-        pending_local = info is None
         if (content or require_hash) and info is not None:
             await m.wc.ensure_local(rel, info)
-        if pending_local or (os.path.isfile(local) and m.wc.local_changed(rel)):
+        if info is None or (os.path.isfile(local) and m.wc.local_changed(rel)):  # pending here
             st = os.stat(local)
             modified, size = models.timestamp(st.st_mtime), st.st_size
         else:
@@ -589,7 +647,7 @@ class DatadiveContentsManager(AsyncContentsManager):
         if not content:
             return model
         if kind == "notebook":
-            validation_error: dict = {}
+            validation_error: dict[str, Any] = {}
             try:
                 nb = nbformat.reads(
                     data.decode("utf-8"), as_version=4, capture_validation_error=validation_error
@@ -605,7 +663,7 @@ class DatadiveContentsManager(AsyncContentsManager):
         return model
 
     # -- save -------------------------------------------------------------------------------
-    async def save(self, model, path=""):
+    async def save(self, model: dict[str, Any], path: str = "") -> dict[str, Any]:
         path = path.strip("/")
         chunk = model.get("chunk")
         if chunk is None or chunk == 1:
@@ -616,7 +674,7 @@ class DatadiveContentsManager(AsyncContentsManager):
             raise HTTPError(400, "No file content provided")
         try:
             m, rel = await self.resolve(path)
-            self.check_writable(m, rel, path)
+            m = self.check_writable(m, rel, path)
             if not self.allow_hidden and await self.is_hidden(path):
                 raise HTTPError(400, f"cannot create hidden file {path} (allow_hidden is off)")
             if chunk is not None:
@@ -659,7 +717,9 @@ class DatadiveContentsManager(AsyncContentsManager):
         except Exception as e:
             raise _http_error(e, path) from e
 
-    async def _save_chunk(self, m: Mount, rel: str, path: str, model: dict, chunk: int) -> dict:
+    async def _save_chunk(
+        self, m: Mount, rel: str, path: str, model: dict[str, Any], chunk: int
+    ) -> dict[str, Any]:
         """Lab's chunked upload (see .uploads): chunk -1 finishes the file and uploads it."""
         if model["type"] != "file":
             raise HTTPError(
@@ -701,20 +761,20 @@ class DatadiveContentsManager(AsyncContentsManager):
             await self._signing.stored()
 
     # -- delete / rename / copy ---------------------------------------------------------------
-    async def delete_file(self, path):
+    async def delete_file(self, path: str) -> None:
         path = path.strip("/")
         try:
             m, rel = await self.resolve(path)
-            self.check_writable(m, rel, path)
+            m = self.check_writable(m, rel, path)
             if await m.store.head(rel) is not None or os.path.isfile(m.wc.local(rel)):
                 await m.wc.delete(rel)
                 return
             if not await self.dir_exists(path):
                 raise HTTPError(404, f"File or directory does not exist: {path}")
             listing = await m.store.list(rel, recursive=True)
-            visible = [f for f in listing.files if not is_internal(f.key)]
+            visible = [f.key for f in listing.files if not is_internal(f.key)]
             if not visible:
-                visible = [n for n in models.local_files(m.wc.local(rel))]
+                visible = list(models.local_files(m.wc.local(rel)))
             if visible and not self.always_delete_dir and not self.delete_to_trash:
                 # like FileContentsManager: without trash, non-empty folders need always_delete_dir
                 # (here every deleted file stays recoverable from the store's versions)
@@ -723,15 +783,15 @@ class DatadiveContentsManager(AsyncContentsManager):
         except Exception as e:
             raise _http_error(e, path) from e
 
-    async def rename_file(self, old_path, new_path):
+    async def rename_file(self, old_path: str, new_path: str) -> None:
         old_path, new_path = old_path.strip("/"), new_path.strip("/")
         if old_path == new_path:
             return
         try:
             m, rel = await self.resolve(old_path)
             m2, rel2 = await self.resolve(new_path)
-            self.check_writable(m, rel, old_path)
-            self.check_writable(m2, rel2, new_path)
+            m = self.check_writable(m, rel, old_path)
+            m2 = self.check_writable(m2, rel2, new_path)
             if not self.allow_hidden and await self.is_hidden(new_path):
                 raise HTTPError(
                     400, f"cannot rename to a hidden name {new_path} (allow_hidden is off)"
@@ -768,7 +828,7 @@ class DatadiveContentsManager(AsyncContentsManager):
         except Exception as e:
             raise _http_error(e, old_path) from e
 
-    async def copy(self, from_path, to_path=None):
+    async def copy(self, from_path: str, to_path: str | None = None) -> dict[str, Any]:
         from_path = from_path.strip("/")
         try:
             if not await self.dir_exists(from_path) or await self.file_exists(from_path):
@@ -781,7 +841,8 @@ class DatadiveContentsManager(AsyncContentsManager):
                 to_name = await self.increment_filename(from_name, to_path, insert="-Copy")
             dest = f"{to_path}/{to_name}" if to_path else to_name
             m2, rel2 = await self.resolve(dest)
-            self.check_writable(m2, rel2, dest)
+            m2 = self.check_writable(m2, rel2, dest)
+            assert m is not None  # only the Datadive root has no mount (fails here, with a 500)
             await self._check_copy_size(m, rel, from_path)
             await m.wc.scan()  # files written locally (by kernels) are copied too
             listing = await m.store.list(rel, recursive=True)
@@ -813,7 +874,7 @@ class DatadiveContentsManager(AsyncContentsManager):
             )
 
     # -- kernels ------------------------------------------------------------------------------
-    async def get_kernel_path(self, path, model=None):
+    async def get_kernel_path(self, path: str, model: dict[str, Any] | None = None) -> str:
         """The kernel's cwd (API path of the notebook's folder); its working copy is made
         current first so ``pd.read_csv("survey.csv")`` finds the file on disk."""
         path = path.strip("/")
@@ -838,16 +899,16 @@ class DatadiveContentsManager(AsyncContentsManager):
         return self.local_path(path)
 
     # -- sync (see .syncloop) --------------------------------------------------------------
-    async def flush_all(self) -> dict:
+    async def flush_all(self) -> dict[str, int]:
         """Upload everything pending in every working copy (call on shutdown).
         Returns {folder: pending count left}: non-zero only if a store was unreachable."""
         return await self.sync.flush_all()
 
-    async def sync_status(self) -> dict:
+    async def sync_status(self) -> dict[str, Any]:
         """Per project: state (synced | syncing | conflict | offline), pending count, conflicts."""
         return await self.sync.status()
 
-    async def recover(self) -> dict:
+    async def recover(self) -> dict[str, int]:
         """Mount everything and upload what a previous process left pending (called at start-up)."""
         return await self.sync.recover()
 

@@ -14,10 +14,12 @@ import os
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from tornado.web import HTTPError
 
 from .mounts import Mount
+from .workingcopy import DirFound
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -26,7 +28,7 @@ def timestamp(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
-def base_model(path: str, kind: str, modified: datetime, writable: bool = True) -> dict:
+def base_model(path: str, kind: str, modified: datetime, writable: bool = True) -> dict[str, Any]:
     """A model without content: ``kind`` is file | notebook | directory."""
     return {
         "name": path.rsplit("/", 1)[-1],
@@ -49,7 +51,9 @@ def api_path(m: Mount, rel: str) -> str:
     return "/".join(p for p in (m.folder, rel) if p)
 
 
-def folder_entries(m: Mount, rel: str, found, listed: Callable[[str], bool]) -> list[dict]:
+def folder_entries(
+    m: Mount, rel: str, found: DirFound, listed: Callable[[str], bool]
+) -> list[dict[str, Any]]:
     """The entries of folder ``rel`` of ``m`` from ``found`` (``WorkingCopy.refresh_dir``'s
     answer): a file changed here shows its local size and time, else the store's."""
     remote, rfolders, local_files, local_dirs = found
@@ -93,7 +97,7 @@ def globs_matcher(globs: tuple[str, ...]) -> Callable[[str], object] | None:
     return re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs)).match
 
 
-def set_file_content(model: dict, data: bytes, format: str | None, path: str) -> None:
+def set_file_content(model: dict[str, Any], data: bytes, format: str | None, path: str) -> None:
     """Put ``data`` in a file model: as text when asked or when it is UTF-8, else base64."""
     if format == "text" or format is None:
         try:
@@ -109,7 +113,7 @@ def set_file_content(model: dict, data: bytes, format: str | None, path: str) ->
     model["mimetype"] = model["mimetype"] or "application/octet-stream"
 
 
-def decode(content, fmt, path) -> bytes:
+def decode(content: Any, fmt: str | None, path: str) -> bytes:
     """A saved file model's content as bytes (format text or base64)."""
     if fmt == "base64":
         try:

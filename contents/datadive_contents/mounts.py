@@ -55,7 +55,7 @@ class Mount:
         wc: WorkingCopy,
         role: str,
         project_id: str | None,
-    ):
+    ) -> None:
         self.key = key
         self.folder = folder
         self.store = store
@@ -114,11 +114,13 @@ class ProjectList:
     async def get(
         self, source: Callable[..., Any], cache_seconds: float, timeout: float
     ) -> list[dict[str, Any]]:
-        if self._fresh(cache_seconds):
-            return self._projects  # type: ignore[return-value]
+        cached = self._cached(cache_seconds)
+        if cached is not None:
+            return cached
         async with self._lock:  # one question to the service at a time, one state writer
-            if self._fresh(cache_seconds):
-                return self._projects  # type: ignore[return-value]
+            cached = self._cached(cache_seconds)
+            if cached is not None:
+                return cached
             return await self._fetch(source, timeout)
 
     def age(self) -> float:
@@ -129,8 +131,11 @@ class ProjectList:
         """Ask the source again on the next ``get`` (a project was just created)."""
         self._at = float("-inf")
 
-    def _fresh(self, cache_seconds: float) -> bool:
-        return self._projects is not None and time.monotonic() - self._at < cache_seconds
+    def _cached(self, cache_seconds: float) -> list[dict[str, Any]] | None:
+        """The list, if fetched less than ``cache_seconds`` ago."""
+        if self._projects is not None and time.monotonic() - self._at < cache_seconds:
+            return self._projects
+        return None
 
     async def _fetch(self, source: Callable[..., Any], timeout: float) -> list[dict[str, Any]]:
         state = self._load()
@@ -349,7 +354,7 @@ class Mounts:
         self.on_list()
         return mounts
 
-    async def _open(self, pid: str, p: dict) -> Mount:
+    async def _open(self, pid: str, p: dict[str, Any]) -> Mount:
         """Open project ``pid``'s store and working copy, once: concurrent requests wait for the
         first (two connections setting up one state database at once fail with "locked")."""
         async with self._open_lock:

@@ -124,7 +124,7 @@ class NotebookWriter:
     cache (keys + texts + signature inputs), least recently used cells are dropped first.
     """
 
-    def __init__(self, notary, max_bytes: int = 64 << 20) -> None:
+    def __init__(self, notary: nbsign.NotebookNotary, max_bytes: int = 64 << 20) -> None:
         self.notary = notary
         self.max_bytes = max_bytes
         self._plain_notary = type(notary) is nbsign.NotebookNotary
@@ -137,7 +137,7 @@ class NotebookWriter:
         self._lock = threading.Lock()
 
     # -- public ----------------------------------------------------------------------------
-    def prepare(self, content) -> Prepared:
+    def prepare(self, content: Any) -> Prepared:
         """Bytes, validation result and signature of ``content`` (a notebook dict)."""
         try:
             fast = self._fast(content, inline=False)
@@ -145,7 +145,7 @@ class NotebookWriter:
             fast = None
         return fast if isinstance(fast, Prepared) else self.nbformat_path(content)
 
-    def prepare_if_cheap(self, content) -> Prepared | None:
+    def prepare_if_cheap(self, content: Any) -> Prepared | None:
         """``prepare`` when it is cheap enough to run on the event loop — the notebook is at
         most ``INLINE_MAX_BYTES`` and at most ``INLINE_MAX_NEW_CELLS`` cells are not cached
         (an edit, then a save: ~2 ms for 1 MB) — else None: call ``prepare`` in a thread."""
@@ -155,7 +155,7 @@ class NotebookWriter:
             return None
         return fast if isinstance(fast, Prepared) else None
 
-    def nbformat_path(self, content) -> Prepared:
+    def nbformat_path(self, content: Any) -> Prepared:
         """nbformat's own path: from_dict, check_cells + compute_signature, writes (validates)."""
         nb = nbformat.from_dict(content)
         trusted, digest = False, None
@@ -177,7 +177,7 @@ class NotebookWriter:
             self._bytes = 0
 
     # -- the cached path ---------------------------------------------------------------------
-    def _fast(self, content, inline: bool) -> Prepared | None | object:
+    def _fast(self, content: Any, inline: bool) -> Prepared | None | object:
         if not self._plain_notary or not isinstance(content, dict) or content.keys() != _TOP:
             return None
         if type(content["nbformat"]) is not int or content["nbformat"] != 4:
@@ -272,7 +272,7 @@ class NotebookWriter:
             (self._secret, self._digestmod),
         )
 
-    def _cells_for(self, cells: list[Any], minor: int, validator) -> list[_Cell] | None:
+    def _cells_for(self, cells: list[Any], minor: int, validator: Any) -> list[_Cell] | None:
         """Trust verdict, file text and signature bytes of ``cells`` (None if one is invalid)."""
         # from_dict copies every container (NotebookNode, as nbformat's own path has them)
         copies = [nbformat.from_dict(c) for c in cells]

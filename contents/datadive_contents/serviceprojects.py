@@ -7,6 +7,8 @@ user's JupyterHub token.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .serviceclient import ServiceClient
 from .stores.base import ObjectStore
 
@@ -19,9 +21,9 @@ class ServiceProjects:
         #: seconds without an answer after which a file request counts as failed
         self.timeout = timeout
 
-    async def list(self) -> list[dict]:
+    async def list(self) -> list[dict[str, Any]]:
         """Every project the user may see, ``[{"id", "name", "role"}]`` (all pages)."""
-        out: list[dict] = []
+        out: list[dict[str, Any]] = []
         cursor = None
         while True:
             query = {"limit": "500", **({"cursor": cursor} if cursor else {})}
@@ -31,9 +33,10 @@ class ServiceProjects:
             if not cursor:
                 return out
 
-    async def create(self, name: str) -> dict:
+    async def create(self, name: str) -> dict[str, Any]:
         """Create a project named ``name`` owned by the user."""
-        return await self.client.request("POST", "projects", {"name": name})
+        made: dict[str, Any] = await self.client.request("POST", "projects", {"name": name})
+        return made
 
     def store(self, project_id: str) -> ObjectStore:
         """The files of ``project_id``, through the service."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from nbformat.sign import NotebookNotary, SQLiteSignatureStore
 
@@ -26,7 +27,7 @@ class NotebookSigning:
         self._pool: ThreadPoolExecutor | None = None
         self._thread_store: SQLiteSignatureStore | None = None
 
-    async def prepare(self, content) -> Prepared:
+    async def prepare(self, content: Any) -> Prepared:
         """The notebook's bytes, validation result and signature. Check, validation and
         serialisation run on the event loop when the cache leaves ~2 ms of work (a thread hop
         costs more than that on a busy machine), else in a worker thread."""
@@ -35,13 +36,13 @@ class NotebookSigning:
             prepared = await asyncio.to_thread(self._prepare, content)
         return prepared
 
-    def _prepare(self, content) -> Prepared:
+    def _prepare(self, content: Any) -> Prepared:
         """(worker thread)"""
         if self._writer is None:
             return NotebookWriter(self.notary, max_bytes=0).nbformat_path(content)
         return self._writer.prepare(content)
 
-    def store_signature(self, prepared: Prepared, path: str) -> asyncio.Future | None:
+    def store_signature(self, prepared: Prepared, path: str) -> asyncio.Future[None] | None:
         """Store the notebook's signature in the notary's database (check_and_sign's last step).
 
         With nbformat's SQLite store on a file, a second connection to the same file in one
@@ -76,7 +77,9 @@ class NotebookSigning:
         if self._pool is not None:
             await asyncio.get_running_loop().run_in_executor(self._pool, lambda: None)
 
-    def _store_in_thread(self, db_file, cache_size, prepared, algorithm, path) -> None:
+    def _store_in_thread(
+        self, db_file: str, cache_size: int, prepared: Prepared, algorithm: str, path: str
+    ) -> None:
         try:
             digest = prepared.signature()
             st = self._thread_store

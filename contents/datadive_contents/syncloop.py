@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
+from types import FrameType
 from typing import Any, Protocol
 
 from .mounts import Mounts
@@ -33,7 +34,7 @@ class SyncLoop:
     def __init__(self, mounts: Mounts, settings: SyncSettings) -> None:
         self.mounts = mounts
         self.settings = settings
-        self._poller: asyncio.Task | None = None
+        self._poller: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         """Start the periodic scan (once; needs a running loop; poll_interval 0 turns it off)."""
@@ -68,12 +69,12 @@ class SyncLoop:
                 except Exception as e:  # keep polling whatever happens
                     cfg.log.warning("sync of %s failed: %s", m.folder or "/", e)
 
-    async def flush_all(self) -> dict:
+    async def flush_all(self) -> dict[str, int]:
         """Upload everything pending in every working copy. Returns {folder: pending count
         left}: non-zero only if a store was unreachable."""
         if not self.settings.datadive_mode:
             await self.mounts.list()
-        left = {}
+        left: dict[str, int] = {}
         for m in list(self.mounts.by_key.values()):
             if m.syncs:
                 try:
@@ -83,7 +84,7 @@ class SyncLoop:
                 left[m.folder] = len(m.wc.pending())
         return left
 
-    async def recover(self) -> dict:
+    async def recover(self) -> dict[str, int]:
         """Mount everything and upload what a previous process left pending."""
         await self.mounts.list()
         return await self.flush_all()
@@ -107,7 +108,7 @@ class SyncLoop:
         previous = signal.getsignal(signal.SIGTERM)
         log = self.settings.log
 
-        async def flush_then_stop(sig, frame):
+        async def flush_then_stop(sig: int, frame: FrameType | None) -> None:
             log.info("SIGTERM: uploading pending files before stopping")
             try:
                 await asyncio.wait_for(self.flush_all(), self.settings.flush_timeout)
@@ -118,12 +119,12 @@ class SyncLoop:
             else:
                 raise SystemExit(0)
 
-        def handler(sig, frame):
+        def handler(sig: int, frame: FrameType | None) -> None:
             loop.call_soon_threadsafe(lambda: asyncio.ensure_future(flush_then_stop(sig, frame)))
 
         signal.signal(signal.SIGTERM, handler)
 
-    async def status(self) -> dict:
+    async def status(self) -> dict[str, Any]:
         """Per project: state (synced | syncing | conflict | offline | detached), pending count,
         conflicts, and what waits here unsent and why."""
         out = []

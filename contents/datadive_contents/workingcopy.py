@@ -26,6 +26,7 @@ file, the *base* — the store ETag and the local (mtime_ns, size) at the last s
 from __future__ import annotations
 
 import asyncio
+import enum
 import hashlib
 import logging
 import os
@@ -34,8 +35,9 @@ import shutil
 import stat
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from datetime import UTC, datetime
+from typing import Any, Literal, TypeAlias
 
 from .stores.base import Conflict, NotFound, ObjectInfo, ObjectStore, StoreUnavailable
 from .syncstate import Base, SyncState
@@ -49,8 +51,20 @@ CHECKPOINTS = ".datadive-checkpoints"
 STREAM_THRESHOLD = 8 << 20
 
 
+class _Anything(enum.Enum):
+    """The type of :data:`ANY` (a sentinel the type checker can tell apart)."""
+
+    ANY = enum.auto()
+
+
 #: ``expect`` default of the local writes: replace the local file whatever it is now
-ANY = object()
+ANY = _Anything.ANY
+#: what a local write expects to find at its path: a stat, None (no file) or ANY
+Expect: TypeAlias = os.stat_result | None | Literal[_Anything.ANY]
+
+#: a folder as ``refresh_dir`` finds it: store files by name, store folder names, local-only or
+#: pending files by name → stat, local folder names
+DirFound: TypeAlias = tuple[dict[str, ObjectInfo], set[str], dict[str, os.stat_result], set[str]]
 
 
 def is_internal(rel: str) -> bool:
@@ -142,7 +156,7 @@ class WorkingCopy:
         self.readonly = self.state.readonly
         self.lock = asyncio.Lock()
         self.offline_error: str | None = None
-        self.conflicts: list[dict] = []
+        self.conflicts: list[dict[str, Any]] = []
         self.syncing = 0
         self.last_sync: float | None = None
 
@@ -242,7 +256,7 @@ class WorkingCopy:
         return b is None or (b.mtime_ns, b.size) != (st.st_mtime_ns, st.st_size)
 
     # -- local file writes ---------------------------------------------------------------
-    def _write_local_sync(self, rel: str, data: bytes, expect: object = ANY) -> str | None:
+    def _write_local_sync(self, rel: str, data: bytes, expect: Expect = ANY) -> str | None:
         """Write ``data`` as the local ``rel`` (fsynced, renamed into place). With ``expect``
         (the file's stat, or None for "absent") nothing is replaced if the file changed since:
         returns None then."""
@@ -256,8 +270,8 @@ class WorkingCopy:
         return self._replace_unless_changed(tmp, path, expect)
 
     @staticmethod
-    def _replace_unless_changed(tmp: str, path: str, expect: object) -> str | None:
-        if expect is not ANY and not _same_stat(_stat(path), expect):  # type: ignore[arg-type]
+    def _replace_unless_changed(tmp: str, path: str, expect: Expect) -> str | None:
+        if expect is not ANY and not _same_stat(_stat(path), expect):
             os.unlink(tmp)  # a kernel wrote the file meanwhile: it is not replaced under it
             return None
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -265,7 +279,7 @@ class WorkingCopy:
         return path
 
     async def _download(
-        self, rel: str, info: ObjectInfo | None = None, expect: object = ANY, keep: str = ""
+        self, rel: str, info: ObjectInfo | None = None, expect: Expect = ANY, keep: str = ""
     ) -> ObjectInfo | None:
         """Fetch ``rel`` from the store into the local copy and record the base. With ``expect``
         (the local stat the caller decided on) a file changed meanwhile is left alone and None is
@@ -294,7 +308,7 @@ class WorkingCopy:
         return got
 
     # -- upload --------------------------------------------------------------------------
-    async def _upload_file(self, rel: str, **cond) -> ObjectInfo:
+    async def _upload_file(self, rel: str, **cond: Any) -> ObjectInfo:
         path = self.local(rel)
         size = os.path.getsize(path)
         if size <= STREAM_THRESHOLD:
@@ -459,8 +473,9 @@ class WorkingCopy:
             st = st_before  # changed again while uploading: the next scan uploads it
         self.state.confirm(rel, info.etag, st.st_mtime_ns, st.st_size)
 
-    async def write(self, rel: str, data: bytes) -> ObjectInfo:
-        """Save ``data`` as ``rel``: locally (fsynced) and journaled, and through to the store.
+    async def write(self, rel: str, data: bytes) -> ObjectInfo | None:
+        """Save ``data`` as ``rel``: locally (fsynced) and journaled, and through to the store
+        (its info; None as from :meth:`push`).
 
         The local write + journal commit run in a worker thread while the PUT is in flight (the
         PUT sends ``data`` from memory); both have finished before this returns or raises, so an
@@ -470,7 +485,7 @@ class WorkingCopy:
             async with self.lock:
                 await asyncio.to_thread(self._write_local_sync, rel, data)
                 self._journal(rel)
-                return await self.push(rel)  # type: ignore[return-value]
+                return await self.push(rel)
         async with self.lock:
             base = self.base(rel)
             local = asyncio.ensure_future(asyncio.to_thread(self._write_local_journaled, rel, data))
@@ -492,7 +507,7 @@ class WorkingCopy:
             self.offline_error = None
             return info
 
-    async def _timed(self, upload):
+    async def _timed(self, upload: Awaitable[ObjectInfo]) -> ObjectInfo:
         """``upload`` bounded by ``upload_timeout``: a store that does not answer counts as
         unreachable (the journaled local copy is sent by a later scan; If-Match makes a PUT
         that landed after all harmless)."""
@@ -503,14 +518,15 @@ class WorkingCopy:
         except TimeoutError:
             raise StoreUnavailable(f"no answer within {self.upload_timeout:g} s") from None
 
-    async def write_from_file(self, rel: str, src: str) -> ObjectInfo:
-        """Move the finished local file ``src`` into place as ``rel`` and upload it."""
+    async def write_from_file(self, rel: str, src: str) -> ObjectInfo | None:
+        """Move the finished local file ``src`` into place as ``rel`` and upload it (its info;
+        None as from :meth:`push`)."""
         async with self.lock:
             path = self.local(rel)
             os.makedirs(os.path.dirname(path), exist_ok=True)
             os.replace(src, path)
             self._journal(rel)
-            return await self.push(rel)  # type: ignore[return-value]
+            return await self.push(rel)
 
     # -- pull ----------------------------------------------------------------------------
     async def pull(self, rel: str, remote: ObjectInfo) -> None:
@@ -601,9 +617,7 @@ class WorkingCopy:
             await self._download(rel, info)
             return info
 
-    async def refresh_dir(
-        self, rel_dir: str
-    ) -> tuple[dict[str, ObjectInfo], set[str], dict[str, os.stat_result], set[str]]:
+    async def refresh_dir(self, rel_dir: str) -> DirFound:
         """List ``rel_dir`` in the store and locally, pulling remote changes.
 
         Returns (store files by name, store folder names, local-only or pending files by name →
@@ -653,9 +667,7 @@ class WorkingCopy:
                     local_files.pop(name, None)
         return remote, rfolders, local_files, local_dirs
 
-    def local_listing(
-        self, rel_dir: str
-    ) -> tuple[dict[str, ObjectInfo], set[str], dict[str, os.stat_result], set[str]]:
+    def local_listing(self, rel_dir: str) -> DirFound:
         """``refresh_dir``'s answer from the local copy alone (the store is unreachable)."""
         files: dict[str, os.stat_result] = {}
         dirs: set[str] = set()
@@ -771,7 +783,7 @@ class WorkingCopy:
         self.last_sync = time.time()
         return pushed
 
-    def status(self) -> dict:
+    def status(self) -> dict[str, Any]:
         pending = len(self.pending())
         if self.offline_error:
             state = "offline"

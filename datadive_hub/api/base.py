@@ -14,20 +14,26 @@ that the answer reaches the client through the proxy (closing the connection ear
 a 503 there).
 """
 
+from __future__ import annotations
+
 import asyncio
 import functools
 import inspect
 import json
+import logging
+from collections.abc import Callable, Coroutine
 from http.client import responses
+from types import TracebackType
 from typing import Any
 
-from datadive_contents.stores import StoreError
+from datadive_contents.stores import ObjectStore, StoreError
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from tornado import web
 
 from .. import guests
 from ..identity import Identified
+from ..models import Role
 from . import jsonbody
 
 VERBS = ("get", "head", "post", "put", "patch", "delete", "options")
@@ -36,12 +42,12 @@ PARSE_INLINE_BYTES = 64 << 10
 _NO_BODY = object()
 
 
-def _after_body(method):
+def _after_body(method: Callable[..., object]) -> Callable[..., Coroutine[Any, Any, None]]:
     """Wrap a verb method so that it runs only once the body is in: a refusal decided before the
     body was read (401, 403, 413, ...) is answered now, and a JSON body is parsed first."""
 
     @functools.wraps(method)
-    async def verb(self, *args, **kwargs) -> None:
+    async def verb(self: APIHandler, *args: Any, **kwargs: Any) -> None:
         await self._body_done()
         result = method(self, *args, **kwargs)
         if inspect.isawaitable(result):
@@ -113,7 +119,7 @@ class APIHandler(Identified, SessionOnDemand, web.RequestHandler):
     _body_received = 0
     _json: Any = _NO_BODY
 
-    def __init_subclass__(cls, **kwargs) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         for name in VERBS:
             method = cls.__dict__.get(name)
@@ -121,13 +127,15 @@ class APIHandler(Identified, SessionOnDemand, web.RequestHandler):
                 setattr(cls, name, _after_body(method))
 
     @property
-    def log(self):
-        return self.settings["log"]
+    def log(self) -> logging.Logger:
+        log: logging.Logger = self.settings["log"]
+        return log
 
     @property
-    def store(self):
+    def store(self) -> ObjectStore:
         """The service's object store: the only holder of storage credentials."""
-        return self.service.store
+        store: ObjectStore = self.service.store
+        return store
 
     # -- authentication -------------------------------------------------------------------
 
@@ -255,6 +263,8 @@ class APIHandler(Identified, SessionOnDemand, web.RequestHandler):
     audit_action: str | None = None
     #: set by access.project_for: the project the request acted on
     audit_project: str | None = None
+    #: set by access.project_for: the caller's role in that project
+    role: Role | None
     #: what it acted on (default: the path's arguments other than the project id)
     audit_target: str | None = None
 
@@ -285,14 +295,19 @@ class APIHandler(Identified, SessionOnDemand, web.RequestHandler):
 
     # -- errors ---------------------------------------------------------------------------
 
-    def write_error(self, status_code: int, **kwargs) -> None:
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
         status_code, message = error_message(status_code, exc)
         self.set_status(status_code)
         self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.finish(json.dumps({"status": status_code, "message": message}))
 
-    def log_exception(self, typ, value, tb) -> None:
+    def log_exception(
+        self,
+        typ: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if isinstance(value, OperationalError | DBAPIError):
             self.log.warning(
                 "Database unavailable for %s %s: %s", self.request.method, self.request.uri, value

@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+from typing import Any, cast
 
 from datadive_contents import preview as previews
 from datadive_contents.paths import normalize_path
-from datadive_contents.stores.base import NotFound, ObjectInfo, PathRejected
+from datadive_contents.stores.base import NotFound, ObjectInfo, ObjectStore, PathRejected
 from tornado import web
 
 from .. import access, history, linked
 from ..models import DatasetLink, Project, Role, utcnow
 from ..storage_policy import QuotaExceeded
 from .base import APIHandler
-from .files import check_file_slot, file_json, project_store, store_errors
+from .files import check_file_slot, file_json, store_errors
 from .projects import ID
 from .serialize import iso
 
@@ -33,7 +34,7 @@ TYPE_ROWS = 50
 HEADS_AT_ONCE = 8
 
 
-def link_json(link: DatasetLink, readable: bool, source_name: str | None) -> dict:
+def link_json(link: DatasetLink, readable: bool, source_name: str | None) -> dict[str, Any]:
     """A link as the datasets API shows it; where the caller cannot read the source project,
     its name and the source path are withheld."""
     return {
@@ -53,7 +54,7 @@ def link_json(link: DatasetLink, readable: bool, source_name: str | None) -> dic
     }
 
 
-def _path_arg(value, what: str, example: str) -> str:
+def _path_arg(value: object, what: str, example: str) -> str:
     if not isinstance(value, str) or not value.strip("/"):
         raise web.HTTPError(400, f"{what} must be a file path, e.g. {example}")
     try:
@@ -62,7 +63,9 @@ def _path_arg(value, what: str, example: str) -> str:
         raise web.HTTPError(400, f"{what}: {e}") from None
 
 
-async def table_shape(store, key: str, version_id: str, max_bytes: int) -> dict | None:
+async def table_shape(
+    store: ObjectStore, key: str, version_id: str, max_bytes: int
+) -> dict[str, Any] | None:
     """Rows and columns (name → type) of one version of a table file, from the bounded preview
     (parsed off the event loop); None for a format the preview does not read."""
     try:
@@ -81,7 +84,7 @@ async def table_shape(store, key: str, version_id: str, max_bytes: int) -> dict 
     }
 
 
-def compare(before: dict | None, after: dict | None) -> dict:
+def compare(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
     """What changed between two :func:`table_shape` results: rows and columns."""
     if before is None or after is None:
         return {"table": False}
@@ -108,7 +111,7 @@ def compare(before: dict | None, after: dict | None) -> dict:
 
 
 class DatasetsBase(APIHandler):
-    def source_project(self, project_id) -> Project:
+    def source_project(self, project_id: object) -> Project:
         """The source project if the caller may read it now, else 404 (as for a project that
         does not exist: its existence is not revealed)."""
         if not isinstance(project_id, str) or not project_id:
@@ -122,7 +125,7 @@ class DatasetsBase(APIHandler):
             )
         return project
 
-    def link(self, project_id, link_id, need: Role) -> tuple[DatasetLink, bool, str]:
+    def link(self, project_id: str, link_id: str, need: Role) -> tuple[DatasetLink, bool, str]:
         """The link ``link_id`` of the project (caller holds ``need`` there), whether the caller
         may read its source project, and that project's name."""
         project = access.project_for(self, project_id, need)
@@ -137,7 +140,7 @@ class DatasetsBase(APIHandler):
         self.audit_target = f"{row.path} (from {row.source_project_id}/{row.source_path})"
         return row, readable, source.name if source else ""
 
-    def readable_link(self, project_id, link_id) -> tuple[DatasetLink, str]:
+    def readable_link(self, project_id: str, link_id: str) -> tuple[DatasetLink, str]:
         """As :meth:`link` for an editor who must also read the source project now."""
         row, readable, name = self.link(project_id, link_id, Role.editor)
         if not readable:
@@ -148,8 +151,8 @@ class DatasetsBase(APIHandler):
             )
         return row, name
 
-    def source_store(self, project_id: str):
-        return project_store(self.store, project_id)
+    def source_store(self, project_id: str) -> ObjectStore:
+        return self.project_files(project_id)
 
     async def current_source(self, row: DatasetLink) -> ObjectInfo:
         with store_errors(row.source_path):
@@ -168,7 +171,7 @@ class DatasetsHandler(DatasetsBase):
 
     audit_actions = {"post": "linked a dataset"}
 
-    async def get(self, project_id):
+    async def get(self, project_id: str) -> None:
         project = access.project_for(self, project_id, Role.viewer)
         rows = (
             self.db.query(DatasetLink)
@@ -185,7 +188,7 @@ class DatasetsHandler(DatasetsBase):
         self.release_db()
         heads = asyncio.Semaphore(HEADS_AT_ONCE)
 
-        async def latest(link: dict) -> None:
+        async def latest(link: dict[str, Any]) -> None:
             link["latest_version_id"] = link["update_available"] = None
             if not link["readable"]:
                 return
@@ -201,7 +204,7 @@ class DatasetsHandler(DatasetsBase):
         await asyncio.gather(*(latest(link) for link in out))
         self.write_json({"datasets": out})
 
-    async def post(self, project_id):
+    async def post(self, project_id: str) -> None:
         project = access.project_for(self, project_id, Role.editor)
         pid = project.id
         body = self.json_body(required=("source_project", "source_path"))
@@ -231,7 +234,7 @@ class DatasetsHandler(DatasetsBase):
                     + (f" in version {version!r}" if version else "")
                     + " in the source project; list its files with GET projects/<id>/files",
                 )
-            here = project_store(self.store, pid)
+            here = self.project_files(pid)
             if await here.head(path) is not None:
                 raise web.HTTPError(
                     409,
@@ -276,7 +279,7 @@ class DatasetHandler(DatasetsBase):
 
     audit_actions = {"delete": "unlinked a dataset"}
 
-    def delete(self, project_id, link_id):
+    def delete(self, project_id: str, link_id: str) -> None:
         row, _, _ = self.link(project_id, link_id, Role.editor)
         self.db.delete(row)
         self.commit()
@@ -289,7 +292,7 @@ class UpdateHandler(DatasetsBase):
 
     audit_actions = {"post": "updated a linked dataset"}
 
-    async def post(self, project_id, link_id):
+    async def post(self, project_id: str, link_id: str) -> None:
         row, name = self.readable_link(project_id, link_id)
         dry_run = self.json_body().get("dry_run", False)
         if not isinstance(dry_run, bool):
@@ -297,7 +300,7 @@ class UpdateHandler(DatasetsBase):
         pid, old = row.project_id, row.version_id
         self.release_db()
         info = await self.current_source(row)
-        changes: dict = {"table": False}
+        changes: dict[str, Any] = {"table": False}
         if info.version_id != old:
             store = self.source_store(row.source_project_id)
             limit = int(getattr(self.service, "preview_max_bytes", previews.DEFAULT_MAX_BYTES))
@@ -318,7 +321,9 @@ class UpdateHandler(DatasetsBase):
                 raise web.HTTPError(
                     409, "The link was updated by someone else meanwhile; reload and try again"
                 )
-            row.version_id, row.size, row.etag = info.version_id, info.size, info.etag
+            # never None: links exist only on a store that keeps versions (POST refuses them)
+            row.version_id = cast(str, info.version_id)
+            row.size, row.etag = info.size, info.etag
             row.modified, row.pinned_at = _naive(info), utcnow()
             self.commit()
         else:
@@ -340,7 +345,7 @@ class CopyHandler(DatasetsBase):
 
     audit_actions = {"post": "copied a linked dataset"}
 
-    async def post(self, project_id, link_id):
+    async def post(self, project_id: str, link_id: str) -> None:
         row, _ = self.readable_link(project_id, link_id)
         pid, path, vid = row.project_id, row.path, row.version_id
         src = f"projects/{row.source_project_id}/{row.source_path}"
@@ -366,9 +371,9 @@ class CopyHandler(DatasetsBase):
         local = ObjectInfo(path, info.size, info.etag, info.last_modified, info.version_id)
         history.record_writes(self.settings["session_factory"], pid, [local], self.user.name)
         self.service.storage.wrote(pid, local)
-        row = self.db.get(DatasetLink, link_id)
-        if row is not None:
-            self.db.delete(row)
+        copied = self.db.get(DatasetLink, link_id)
+        if copied is not None:
+            self.db.delete(copied)
             self.commit()
         self.log.info("%s copied linked dataset %s in %s", self.user.name, path, pid)
         self.write_json({**file_json(local), "writable": True})

@@ -15,7 +15,7 @@ import email.utils
 import mimetypes
 import re
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -33,6 +33,7 @@ from datadive_contents.stores.base import (
 from tornado import iostream, web
 
 from .. import access, file_names, history, linked
+from ..guest_servers import DatadiveService
 from ..history import HistoryError
 from ..models import Role
 from ..storage_policy import QuotaExceeded
@@ -98,11 +99,6 @@ def file_json(info: ObjectInfo) -> dict[str, Any]:
     }
 
 
-def project_store(store: ObjectStore, project_id: str) -> ObjectStore:
-    """The view of ``store`` that holds exactly one project's files."""
-    return store.sub(f"projects/{project_id}")
-
-
 async def check_file_slot(store: ObjectStore, key: str) -> None:
     """409 unless ``key`` can hold a file: no folder of that name, no parent that is a file
     (S3 would allow both, but a file browser and a kernel's file system cannot show them)."""
@@ -157,7 +153,7 @@ def store_errors(path: str) -> Iterator[None]:
 
 
 async def preview_file(
-    service,
+    service: DatadiveService,
     store: ObjectStore,
     key: str,
     *,
@@ -209,7 +205,8 @@ class FilesBase(APIHandler):
         project = access.project_for(self, project_id, need)
         self.project_id = project.id
         self.release_db()
-        return self.service.storage.project_view(project.id)
+        view: ObjectStore = self.project_files(project.id)
+        return view
 
     async def check_quota(self, adding: int) -> None:
         """413 before anything is written if ``adding`` bytes would pass a storage quota."""
@@ -219,11 +216,12 @@ class FilesBase(APIHandler):
             raise web.HTTPError(413, str(e)) from None
 
     @property
-    def sessions(self):
+    def sessions(self) -> history.SessionFactory:
         """Short database sessions for the history index (opened after the store's awaits)."""
-        return self.settings["session_factory"]
+        sessions: history.SessionFactory = self.settings["session_factory"]
+        return sessions
 
-    def record(self, infos) -> None:
+    def record(self, infos: Iterable[ObjectInfo]) -> None:
         """Remember that the caller wrote these versions (their authors)."""
         history.record_writes(self.sessions, self.project_id, infos, self.user.name)
 
@@ -256,7 +254,7 @@ class FilesBase(APIHandler):
         caller who may read that project now (else 404, as for a file that is not there)."""
         link = linked.link_at(self.sessions, self.project_id, key, self.user)
         if link is None:
-            return project_store(self.store, self.project_id), key, version_id
+            return self.project_files(self.project_id), key, version_id
         if not link.readable:
             raise web.HTTPError(
                 404,
@@ -330,7 +328,7 @@ class FileHandler(FilesBase):
         if self.request.method == "PUT":
             await self._start_upload()
 
-    def body_chunk(self, chunk: bytes):
+    def body_chunk(self, chunk: bytes) -> Any:
         if self.request.method != "PUT":
             return super().body_chunk(chunk)
         return self._upload_chunk(chunk)
@@ -419,7 +417,7 @@ class FileHandler(FilesBase):
                 raise item
             yield item
 
-    async def _feed(self, item) -> None:
+    async def _feed(self, item: bytes | None) -> None:
         """Queue ``item`` for the store, unless the upload already ended (an error)."""
         assert self._queue is not None and self._upload is not None
         if self._upload.done():
@@ -477,7 +475,7 @@ class FileHandler(FilesBase):
     async def head(self, project_id: str, path: str) -> None:
         await self._download(project_id, path, body=False)
 
-    async def _download(self, project_id, path, *, body: bool) -> None:
+    async def _download(self, project_id: str, path: str, *, body: bool) -> None:
         store = self.project_store(project_id, Role.viewer)
         if not path.strip("/"):
             return await self.listing(store, "")
@@ -588,7 +586,7 @@ class FileHandler(FilesBase):
 
     _unsatisfiable: int | None = None
 
-    def write_error(self, status_code: int, **kwargs) -> None:
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
         if status_code == 416 and self._unsatisfiable is not None:
             self.set_header("Content-Range", f"bytes */{self._unsatisfiable}")
         super().write_error(status_code, **kwargs)

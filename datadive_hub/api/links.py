@@ -20,7 +20,7 @@ from tornado import web
 from .. import access
 from ..models import PublicLink, Role, utcnow
 from .base import APIHandler
-from .files import project_store, store_errors
+from .files import store_errors
 from .projects import ID
 from .serialize import iso
 
@@ -107,7 +107,7 @@ class LinksHandler(APIHandler):
             key = normalize_path(path)
         except PathRejected as e:
             raise web.HTTPError(400, str(e)) from None
-        store = project_store(self.store, pid)
+        store = self.project_files(pid)
         with store_errors(key):
             info = await store.head(key, version_id=version)
             if info is None:

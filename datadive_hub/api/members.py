@@ -12,7 +12,7 @@ from typing import Any
 from tornado import web
 
 from .. import access
-from ..models import Membership, PrincipalKind, Role
+from ..models import Membership, PrincipalKind, Project, Role
 from . import serialize
 from .base import APIHandler
 from .projects import ID
@@ -20,21 +20,21 @@ from .projects import ID
 MEMBER = r"(?P<kind>user|group)/(?P<name>[^/]+)"
 
 
-def _kind(value) -> PrincipalKind:
+def _kind(value: Any) -> PrincipalKind:  # a JSON value: what is not a kind answers 400
     try:
         return PrincipalKind(value)
     except ValueError:
         raise web.HTTPError(400, "kind must be 'user' or 'group'") from None
 
 
-def _role(value) -> Role:
+def _role(value: Any) -> Role:  # a JSON value: Role.parse refuses what is not a role name
     try:
         return Role.parse(value)
     except ValueError as e:
         raise web.HTTPError(400, str(e)) from None
 
 
-def _find(project, kind: PrincipalKind, name: str) -> Membership:
+def _find(project: Project, kind: PrincipalKind, name: str) -> Membership:
     for m in project.members:
         if m.kind == kind and m.name == name:
             return m
@@ -43,7 +43,7 @@ def _find(project, kind: PrincipalKind, name: str) -> Membership:
     )
 
 
-def _keep_an_owner(project, changing: Membership, new_role: Role | None) -> None:
+def _keep_an_owner(project: Project, changing: Membership, new_role: Role | None) -> None:
     owners = [m for m in project.members if m.role == Role.owner and m.kind == PrincipalKind.user]
     if changing in owners and new_role != Role.owner and len(owners) == 1:
         raise web.HTTPError(
@@ -51,7 +51,7 @@ def _keep_an_owner(project, changing: Membership, new_role: Role | None) -> None
         )
 
 
-async def mark_pending(handler, members: list[dict[str, Any]]) -> list[dict[str, Any]]:
+async def mark_pending(handler: APIHandler, members: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Set ``pending`` on serialised members: users JupyterHub does not know yet (one look-up per
     user, concurrent; the hub's answers are cached briefly)."""
 

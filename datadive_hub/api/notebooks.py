@@ -18,11 +18,10 @@ from .. import access, file_names, history
 from ..models import Notebook, Role
 from . import serialize
 from .base import APIHandler
-from .files import project_store
 from .projects import ID
 
 
-def notebook_path(value) -> str:
+def notebook_path(value: object) -> str:
     if not isinstance(value, str):
         raise web.HTTPError(400, "path must be a string such as 'analysis.ipynb'")
     try:
@@ -43,9 +42,9 @@ def empty_notebook(kernel: str = "python3") -> bytes:
     return json.dumps(nb, indent=1).encode() + b"\n"
 
 
-async def stored_notebooks(handler, project_id: str) -> set[str]:
+async def stored_notebooks(handler: APIHandler, project_id: str) -> set[str]:
     """Paths of the .ipynb files the store holds for the project (hidden folders left out)."""
-    listing = await project_store(handler.store, project_id).list("", recursive=True)
+    listing = await handler.project_files(project_id).list("", recursive=True)
     return {
         f.key
         for f in listing.files
@@ -53,7 +52,7 @@ async def stored_notebooks(handler, project_id: str) -> set[str]:
     }
 
 
-def sync_rows(handler, project_id: str, paths: set[str]) -> list[Notebook]:
+def sync_rows(handler: APIHandler, project_id: str, paths: set[str]) -> list[Notebook]:
     """Rows for every notebook in ``paths``; rows whose file is gone are dropped."""
     rows = {
         n.path: n
@@ -72,7 +71,7 @@ def sync_rows(handler, project_id: str, paths: set[str]) -> list[Notebook]:
     return sorted(rows.values(), key=lambda n: n.path)
 
 
-def find_notebook(handler, project_id: str, notebook_id) -> Notebook:
+def find_notebook(handler: APIHandler, project_id: str, notebook_id: str) -> Notebook:
     nb = handler.db.get(Notebook, notebook_id)
     if nb is None or nb.project_id != project_id:
         raise web.HTTPError(
@@ -104,7 +103,7 @@ class NotebooksHandler(APIHandler):
         body = self.json_body()
         path = notebook_path(body.get("path") or body.get("name") or "")
         try:
-            info = await self.service.storage.project_view(pid).put(
+            info = await self.project_files(pid).put(
                 path, empty_notebook(), if_none_match=True, author=self.user.name
             )
         except Conflict:
@@ -147,13 +146,15 @@ class NotebookHandler(APIHandler):
                 new = posixpath.join(posixpath.dirname(old), new)
             path = notebook_path(new)
             if path != old:
-                store = self.service.storage.project_view(pid)
+                store = self.project_files(pid)
                 if await store.head(path) is not None:
                     raise web.HTTPError(409, f"{path!r} already exists; choose another name")
                 before = await store.head(old)
                 info = await store.copy(old, path, author=self.user.name)
                 await store.delete(old)  # a rename, not a delete: nothing goes to the trash
-                move = file_names.Move(old, before and before.version_id, path, info.version_id)
+                move = file_names.Move(
+                    old, before.version_id if before else None, path, info.version_id
+                )
                 sessions = self.settings["session_factory"]
                 await asyncio.to_thread(
                     file_names.note_moves, sessions, pid, [move], self.user.name
@@ -170,7 +171,7 @@ class NotebookHandler(APIHandler):
         pid = access.project_for(self, project_id, Role.editor).id
         path = find_notebook(self, pid, notebook_id).path
         self.release_db()
-        store = project_store(self.store, pid)
+        store = self.project_files(pid)
         info = await store.head(path)
         await store.delete(path)
         if info is not None:

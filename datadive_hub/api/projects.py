@@ -5,6 +5,7 @@ import base64
 import functools
 import json
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from sqlalchemy import Engine, select
 from tornado import web
@@ -19,7 +20,7 @@ from .base import APIHandler
 ID = r"(?P<project_id>[^/]+)"
 
 
-def _check_unique(handler: APIHandler, name: str, creator: str, exclude: str | None = None):
+def _check_unique(handler: APIHandler, name: str, creator: str, exclude: str | None = None) -> None:
     q = select(Project.id).where(
         Project.created_by == creator,
         Project.name_key == name.casefold(),
@@ -34,10 +35,11 @@ def _check_unique(handler: APIHandler, name: str, creator: str, exclude: str | N
 def page_size(handler: APIHandler) -> int:
     """``?limit=``: the service's default page size if absent, at most its maximum (as
     JupyterHub's own API pages)."""
-    most = handler.service.api_page_max_limit
+    most: int = handler.service.api_page_max_limit
     raw = handler.get_argument("limit", "")
     if not raw:
-        return min(handler.service.api_page_default_limit, most)
+        default: int = handler.service.api_page_default_limit
+        return min(default, most)
     if not raw.isdigit() or int(raw) < 1:
         raise web.HTTPError(400, f"limit must be a whole number from 1 to {most}, not {raw!r}")
     return min(int(raw), most)
@@ -64,7 +66,7 @@ def decode_project_cursor(raw: str) -> tuple[str, str]:
     )
 
 
-def encode_project_cursor(project: Project) -> str:
+def encode_project_cursor(project: Project | access.PageProject) -> str:
     key = json.dumps([project.name_key, project.id]).encode()
     return base64.urlsafe_b64encode(key).rstrip(b"=").decode()
 
@@ -73,7 +75,9 @@ def encode_project_cursor(project: Project) -> str:
 _PAGE_READERS = ThreadPoolExecutor(4, thread_name_prefix="datadive-page")
 
 
-def read_page(engine: Engine, user: HubUser, **page) -> list:
+def read_page(
+    engine: Engine, user: HubUser, **page: Any
+) -> list[tuple[access.PageProject, list[access.PageMember]]]:
     """:func:`access.visible_projects` on a connection of its own (runs in a worker thread): a
     read-only listing, so an autocommit connection and no session (nothing to roll back)."""
     with engine.connect() as conn:
@@ -83,7 +87,7 @@ def read_page(engine: Engine, user: HubUser, **page) -> list:
 class ProjectsHandler(APIHandler):
     guests_allowed = True  # a guest's list holds its invited projects only (access.py)
 
-    async def get(self):
+    async def get(self) -> None:
         deleted = self.get_argument("deleted", "0") in ("1", "true")
         everything = self.get_argument("all", "0") in ("1", "true")
         limit = page_size(self)
@@ -100,7 +104,9 @@ class ProjectsHandler(APIHandler):
             cache.put(key, generation, body)
         self.finish(body)
 
-    async def _read_page(self, deleted: bool, everything: bool, after, limit: int) -> bytes:
+    async def _read_page(
+        self, deleted: bool, everything: bool, after: tuple[str, str] | None, limit: int
+    ) -> bytes:
         # the page is read in a worker thread of its own pool: while the database answers, the
         # event loop serves other requests instead of waiting (the round trip is most of a
         # page's time), and a listing never queues behind other work in the default executor
@@ -126,7 +132,7 @@ class ProjectsHandler(APIHandler):
         }
         return json.dumps(answer, default=str).encode()
 
-    def post(self):
+    def post(self) -> None:
         if self.user.kind != "user":
             raise web.HTTPError(
                 403, "Only hub users can create projects; use a user's token or sign in to the hub"
@@ -151,11 +157,11 @@ class ProjectsHandler(APIHandler):
 class ProjectHandler(APIHandler):
     audit_actions = {"patch": "changed the project", "delete": "deleted the project"}
 
-    def get(self, project_id):
+    def get(self, project_id: str) -> None:
         project = access.project_for(self, project_id, Role.viewer)
         self.write_json(serialize.project(project, self.role))
 
-    def patch(self, project_id):
+    def patch(self, project_id: str) -> None:
         project = access.project_for(self, project_id, Role.owner)
         body = self.json_body()
         self.audit_target = ", ".join(f"{k} {v!r}" for k, v in body.items())[:1024]
@@ -171,7 +177,7 @@ class ProjectHandler(APIHandler):
         self.commit()
         self.write_json(serialize.project(project, self.role))
 
-    def delete(self, project_id):
+    def delete(self, project_id: str) -> None:
         if self.request.path.endswith("/"):
             # what a client makes of DELETE .../projects/<id>/files/.. (or files/a/../..) once it
             # resolves the dot segments: a file path, never a request to delete the project
@@ -191,7 +197,7 @@ class ProjectHandler(APIHandler):
 class RestoreHandler(APIHandler):
     audit_actions = {"post": "restored the project"}
 
-    def post(self, project_id):
+    def post(self, project_id: str) -> None:
         project = access.project_for(self, project_id, Role.owner, deleted=True)
         _check_unique(self, project.name, project.created_by, exclude=project.id)
         project.deleted_at = None
@@ -200,7 +206,7 @@ class RestoreHandler(APIHandler):
 
 
 class PurgeHandler(APIHandler):
-    async def post(self, project_id):
+    async def post(self, project_id: str) -> None:
         pid = access.project_for(self, project_id, Role.owner, deleted=True).id
         self.release_db()  # not held across the store's await
         removed = await self.store.delete_prefix(f"projects/{pid}/")

@@ -2,8 +2,9 @@
 
 import datetime
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast, overload
 
+from ..access import MemberRow, PageProject
 from ..models import Membership, Notebook, Project, Role
 
 
@@ -11,11 +12,18 @@ def iso(dt: datetime.datetime | None) -> str | None:
     return dt.isoformat() + "Z" if dt is not None else None
 
 
+@overload
+def project(p: Project, role: Role | None) -> dict[str, Any]: ...
+@overload
 def project(
-    p: Project, role: Role | None, members: Iterable[Membership] | None = None
+    p: Project | PageProject, role: Role | None, members: Iterable[MemberRow]
+) -> dict[str, Any]: ...
+def project(
+    p: Project | PageProject, role: Role | None, members: Iterable[MemberRow] | None = None
 ) -> dict[str, Any]:
     """``p``: a Project or a projects row (then with its ``members`` rows)."""
-    members = p.members if members is None else members
+    # the overloads: only a Project comes without its members
+    members = cast(Project, p).members if members is None else members
     owners = sorted(m.name for m in members if m.role == Role.owner and m.kind == "user")
     return {
         "id": p.id,

@@ -27,9 +27,10 @@ class PasswordFile:
 
     def load(self) -> dict[str, Any]:
         try:
-            return json.loads(self.path.read_text())
+            data: dict[str, Any] = json.loads(self.path.read_text())
         except FileNotFoundError:
             return {}
+        return data
 
     def _save(self, data: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -59,7 +60,7 @@ class PasswordFile:
         return {n for n, e in self.load().items() if e.get("admin") or not admin_only}
 
 
-class LocalPasswordAuthenticator(GuestLoginMixin, Authenticator):
+class LocalPasswordAuthenticator(GuestLoginMixin, Authenticator):  # type: ignore[misc]
     """Users and hashed passwords from a local file (for ``datadive up`` on one machine)."""
 
     password_file = Unicode(
@@ -67,7 +68,7 @@ class LocalPasswordAuthenticator(GuestLoginMixin, Authenticator):
     )
 
     @default("password_file")
-    def _password_file_default(self):
+    def _password_file_default(self) -> str:
         return os.path.join(os.environ.get("DATADIVE_DATA_DIR", os.getcwd()), "passwords.json")
 
     @property
@@ -75,17 +76,19 @@ class LocalPasswordAuthenticator(GuestLoginMixin, Authenticator):
         return PasswordFile(self.password_file)
 
     @default("allowed_users")
-    def _allowed_default(self):
+    def _allowed_default(self) -> set[str]:
         # JupyterHub creates allowed users at start-up, so they can be added to projects
         # before their first sign-in.
         return self.passwords.names()
 
-    async def authenticate(self, handler, data):
+    async def authenticate(self, handler: Any, data: dict[str, Any]) -> dict[str, Any] | None:
         name = self.normalize_username(data.get("username", ""))
         if name and self.passwords.verify(name, data.get("password", "")):
             return {"name": name, "admin": name in self.passwords.names(admin_only=True) or None}
         self.log.warning("Failed sign-in for %r", name)
         return None
 
-    async def check_allowed(self, username, authentication=None):
+    async def check_allowed(
+        self, username: str, authentication: dict[str, Any] | None = None
+    ) -> bool:
         return username in self.passwords.names()

@@ -20,7 +20,7 @@ from typing import Any
 from oauthenticator.generic import GenericOAuthenticator
 from oauthenticator.oauth2 import OAuthCallbackHandler
 from tornado import web
-from traitlets import Bool, Dict, Float, List, Unicode, default, validate
+from traitlets import Bool, Bunch, Dict, Float, List, Unicode, default, validate
 
 from ..guest_login import GuestLoginMixin
 
@@ -41,7 +41,7 @@ def discover(issuer: str, timeout: float = 10.0) -> dict[str, Any]:
     url = issuer.rstrip("/") + "/.well-known/openid-configuration"
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (admin's URL)
-            document = json.load(response)
+            document: dict[str, Any] = json.load(response)
     except (urllib.error.URLError, OSError, ValueError) as e:
         raise ValueError(
             f"DatadiveOAuthenticator could not read the OpenID Connect discovery document at {url}"
@@ -55,7 +55,7 @@ def discover(issuer: str, timeout: float = 10.0) -> dict[str, Any]:
     return document
 
 
-class DatadiveCallbackHandler(OAuthCallbackHandler):
+class DatadiveCallbackHandler(OAuthCallbackHandler):  # type: ignore[misc]
     """OAuth callback that explains a refusal instead of answering a bare 403."""
 
     async def get(self) -> None:
@@ -69,7 +69,7 @@ class DatadiveCallbackHandler(OAuthCallbackHandler):
         self.redirect(self.get_next_url(user))
 
 
-class DatadiveOAuthenticator(GuestLoginMixin, GenericOAuthenticator):
+class DatadiveOAuthenticator(GuestLoginMixin, GenericOAuthenticator):  # type: ignore[misc]
     """Sign in with the institution's OpenID Connect provider; its groups become JupyterHub groups."""
 
     callback_handler = DatadiveCallbackHandler
@@ -120,55 +120,61 @@ class DatadiveOAuthenticator(GuestLoginMixin, GenericOAuthenticator):
     discovered = Dict(help="The provider's discovery document (read at start-up).")
 
     @default("login_service")
-    def _login_service_default(self):
+    def _login_service_default(self) -> str:
         return "your institution"
 
     @default("scope")
-    def _scope_default(self):
+    def _scope_default(self) -> list[str]:
         return ["openid", "profile", "email", "groups", *self.extra_claims]
 
     @default("username_claim")
-    def _username_claim_default(self):
+    def _username_claim_default(self) -> str:
         return "preferred_username"
 
     @default("manage_groups")
-    def _manage_groups_default(self):
+    def _manage_groups_default(self) -> bool:
         return True
 
     @default("auth_state_groups_key")
-    def _groups_key_default(self):
+    def _groups_key_default(self) -> str:
         return f"{self.user_auth_state_key}.{self.groups_claim}"
 
     @default("discovered")
-    def _discovered_default(self):
+    def _discovered_default(self) -> dict[str, Any]:
         if not self.oidc_issuer:
             return {}
         return discover(self.oidc_issuer, self.discovery_timeout)
 
+    def _discovered_url(self, key: str) -> str:
+        """An endpoint named in the discovery document ("" when it names none)."""
+        url: str = self.discovered.get(key, "")
+        return url
+
     @default("authorize_url")
-    def _authorize_url_default(self):
-        return self.discovered.get("authorization_endpoint", "")
+    def _authorize_url_default(self) -> str:
+        return self._discovered_url("authorization_endpoint")
 
     @default("token_url")
-    def _token_url_default(self):
-        return self.discovered.get("token_endpoint", "")
+    def _token_url_default(self) -> str:
+        return self._discovered_url("token_endpoint")
 
     @default("userdata_url")
-    def _userdata_url_default(self):
-        return self.discovered.get("userinfo_endpoint", "")
+    def _userdata_url_default(self) -> str:
+        return self._discovered_url("userinfo_endpoint")
 
     @default("logout_redirect_url")
-    def _logout_redirect_default(self):
-        return self.discovered.get("end_session_endpoint", "")
+    def _logout_redirect_default(self) -> str:
+        return self._discovered_url("end_session_endpoint")
 
     @validate("enable_pkce")
-    def _pkce_on(self, proposal):
-        if not proposal.value and self.require_pkce:
+    def _pkce_on(self, proposal: Bunch) -> bool:
+        enabled: bool = proposal.value
+        if not enabled and self.require_pkce:
             raise ValueError(
                 "DatadiveOAuthenticator always uses PKCE. Set DatadiveOAuthenticator.require_pkce"
                 " = False as well if your provider really rejects the code_challenge parameter."
             )
-        return proposal.value
+        return enabled
 
     def check_endpoints(self) -> None:
         """Raise ``ValueError`` naming the missing setting when the provider is not configured."""
@@ -189,7 +195,7 @@ class DatadiveOAuthenticator(GuestLoginMixin, GenericOAuthenticator):
                 " client_secret (or the OAUTH_CLIENT_ID / OAUTH_CLIENT_SECRET environment variables)."
             )
 
-    def get_handlers(self, app):
+    def get_handlers(self, app: Any) -> list[tuple[str, type[Any]]]:
         self.check_endpoints()
         self.log.info(
             "DatadiveOAuthenticator: provider %s, groups claim %r, allowed groups %s, admin groups %s",
@@ -200,8 +206,8 @@ class DatadiveOAuthenticator(GuestLoginMixin, GenericOAuthenticator):
         )
         return super().get_handlers(app)
 
-    async def check_allowed(self, username, auth_model):
-        allowed = await super().check_allowed(username, auth_model)
+    async def check_allowed(self, username: str, auth_model: dict[str, Any] | None) -> bool:
+        allowed: bool = await super().check_allowed(username, auth_model)
         if not allowed and auth_model is not None:
             refusal = _refusal.get()
             if refusal is not None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
@@ -40,7 +41,7 @@ class CellResult:
 
 
 @contextmanager
-def _clean_env(kernels: Path):
+def _clean_env(kernels: Path) -> Iterator[None]:
     saved = {k: os.environ.pop(k) for k in HIDDEN_ENV if k in os.environ}
     old_path = os.environ.get("JUPYTER_PATH")
     os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(kernels), old_path]))
@@ -59,7 +60,7 @@ def make_environment(
     bundle_root: Path,
     index_urls: tuple[str, ...] = ("https://pypi.org/simple",),
     find_links: tuple[str, ...] = (),
-    say=print,
+    say: Callable[[str], object] = print,
 ) -> Path:
     """A fresh environment for the kernels, built from the bundle's ``requirements.lock`` (or
     none) exactly as a project environment is (``environments.build``: this Python's packages
@@ -133,7 +134,7 @@ def not_run(name: str, path: Path, why: str) -> list[CellResult]:
 
 def compare_notebook(
     name: str, recorded: dict[str, Any], rerun: dict[str, Any], rtol: float, atol: float
-):
+) -> Iterator[CellResult]:
     for i, (a, b) in enumerate(zip(recorded["cells"], rerun["cells"], strict=True), start=1):
         if a["cell_type"] != "code":
             continue
@@ -152,7 +153,7 @@ def verify_bundle(
     timeout: int = 600,
     index_urls: tuple[str, ...] = ("https://pypi.org/simple",),
     find_links: tuple[str, ...] = (),
-    say=print,
+    say: Callable[[str], object] = print,
 ) -> list[CellResult]:
     """Check and re-run the bundle at ``path``; one result per code cell."""
     with tempfile.TemporaryDirectory(prefix="datadive-verify-") as tmp:

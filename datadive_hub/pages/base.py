@@ -8,18 +8,20 @@ run no scripts (a strict content security policy; inline styles only with the pa
 
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import datetime
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import jinja2
 from datadive_contents.folders import label
+from datadive_contents.stores.base import ObjectStore
 from jupyterhub.utils import url_path_join
 from tornado import web
 
 from .. import access, guest_servers
 from ..api.base import SessionOnDemand, error_message
-from ..api.files import project_store
 from ..identity import Identified
 from ..models import Project, Role
 
@@ -72,8 +74,9 @@ class PageHandler(Identified, SessionOnDemand, web.RequestHandler):
     )
 
     @property
-    def log(self):
-        return self.settings["log"]
+    def log(self) -> logging.Logger:
+        log: logging.Logger = self.settings["log"]
+        return log
 
     def set_default_headers(self) -> None:
         self.nonce = secrets.token_urlsafe(12)
@@ -100,15 +103,17 @@ class PageHandler(Identified, SessionOnDemand, web.RequestHandler):
 
     @property
     def prefix(self) -> str:
-        return self.service.service_prefix
+        prefix: str = self.service.service_prefix
+        return prefix
 
     @property
     def hub_prefix(self) -> str:
-        return self.hub_auth.hub_prefix
+        prefix: str = self.hub_auth.hub_prefix
+        return prefix
 
-    def page_url(self, *parts: str, **query) -> str:
+    def page_url(self, *parts: str, **query: str | int | None) -> str:
         """A URL under the service prefix (path parts quoted, empty query values left out)."""
-        url = url_path_join(self.prefix, *(quote(p, safe="/") for p in parts if p))
+        url: str = url_path_join(self.prefix, *(quote(p, safe="/") for p in parts if p))
         args = {k: v for k, v in query.items() if v not in (None, "")}
         return url + ("?" + urlencode(args) if args else "")
 
@@ -127,24 +132,21 @@ class PageHandler(Identified, SessionOnDemand, web.RequestHandler):
             label({"id": project.id, "name": project.name}),
             path,
         )
-        return (
-            url_path_join(self.hub_prefix, "spawn")
-            + "?"
-            + urlencode({"next": quote(tree, safe="/")})
-        )
+        spawn: str = url_path_join(self.hub_prefix, "spawn")
+        return spawn + "?" + urlencode({"next": quote(tree, safe="/")})
 
     def project_for(self, project_id: str, need: Role = Role.viewer) -> Project:
         """The project if the caller holds ``need`` in it (404 / 403 as the API answers)."""
         return access.project_for(self, project_id, need)
 
-    def files_of(self, project: Project):
+    def files_of(self, project: Project) -> ObjectStore:
         """The project's files (its view of the store); the session ends first (awaits follow)."""
         self.release_db()
-        return project_store(self.service.store, project.id)
+        return self.project_files(project.id)
 
     # -- output --------------------------------------------------------------------------
 
-    def render_page(self, template: str, **context) -> None:
+    def render_page(self, template: str, **context: Any) -> None:
         html = ENV.get_template(template).render(
             user=self.user,
             prefix=self.prefix,
@@ -157,7 +159,7 @@ class PageHandler(Identified, SessionOnDemand, web.RequestHandler):
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.finish(html)
 
-    def write_error(self, status_code: int, **kwargs) -> None:
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
         status_code, message = error_message(status_code, exc)
         self.set_status(status_code)

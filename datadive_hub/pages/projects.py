@@ -3,7 +3,9 @@ public links and, for owners, the audit log)."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import datetime
+
+from sqlalchemy import Connection, func, select
 from tornado import web
 
 from .. import access
@@ -23,7 +25,7 @@ MAX_ENTRIES = 1000
 AUDIT_PER_PAGE = 25
 
 
-def last_changes(conn, ids: list[str]) -> dict:
+def last_changes(conn: Connection, ids: list[str]) -> dict[str, datetime]:
     """Project id → time of its newest file write recorded by the service."""
     if not ids:
         return {}
@@ -38,7 +40,7 @@ def last_changes(conn, ids: list[str]) -> dict:
 class MyProjectsPage(PageHandler):
     """The projects the caller is a member of: name, role, members, last change (paged)."""
 
-    def get(self):
+    def get(self) -> None:
         cursor = self.get_argument("cursor", "")
         after = decode_project_cursor(cursor) if cursor else None
         with self.service.read_engine.connect() as conn:
@@ -48,17 +50,20 @@ class MyProjectsPage(PageHandler):
             more = len(page) > PROJECTS_PER_PAGE
             page = page[:PROJECTS_PER_PAGE]
             written = last_changes(conn, [p.id for p, _ in page])
-        rows = [
-            {
-                "id": p.id,
-                "name": p.name,
-                "description": p.description,
-                "role": access.role_in(p.id, members, self.user).name,
-                "members": len(members),
-                "changed": max(filter(None, (p.updated_at, written.get(p.id)))),
-            }
-            for p, members in page
-        ]
+        rows = []
+        for p, members in page:
+            role = access.role_in(p.id, members, self.user)
+            assert role is not None  # visible_projects lists the caller's projects only
+            rows.append(
+                {
+                    "id": p.id,
+                    "name": p.name,
+                    "description": p.description,
+                    "role": role.name,
+                    "members": len(members),
+                    "changed": max(filter(None, (p.updated_at, written.get(p.id)))),
+                }
+            )
         self.render_page(
             "projects.html",
             projects=rows,
@@ -72,9 +77,10 @@ class MyProjectsPage(PageHandler):
 class ProjectPage(PageHandler):
     """A project: one folder's files (``?folder=``), members, public links, audit (owners)."""
 
-    async def get(self, project_id):
+    async def get(self, project_id: str) -> None:
         project = self.project_for(project_id)
         role = self.role
+        assert role is not None  # set by project_for
         folder = rel_path(self.get_argument("folder", ""), allow_root=True)
         before = self.get_argument("before", "")
         if before and not before.isdigit():

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Hashable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import checks as ck
 from .code import BASE_HELPERS, cell, cell_source, helper_source
 from .design import AssistError, Question
 from .prepare import Prepared, prepare, py, wide
 from .run import HELPERS, snippet
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from numpy.typing import NDArray
 
 #: the keys of the CLI's JSON answer (the contract)
 ANSWER_KEYS = (
@@ -33,7 +38,10 @@ def table() -> dict[str, Any]:
     """The decision table (decisions.yaml)."""
     import yaml
 
-    return yaml.safe_load((Path(__file__).parent / "decisions.yaml").read_text(encoding="utf-8"))
+    decisions: dict[str, Any] = yaml.safe_load(
+        (Path(__file__).parent / "decisions.yaml").read_text(encoding="utf-8")
+    )
+    return decisions
 
 
 def assess(prep: Prepared, q: Question) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -100,14 +108,16 @@ def assess(prep: Prepared, q: Question) -> tuple[list[dict[str, Any]], dict[str,
     return checks, facts
 
 
-def _pair(prep: Prepared, q: Question):
+def _pair(prep: Prepared, q: Question) -> tuple[pd.Series, pd.Series]:
     if q.kind == "paired":
         return prep.df[q.outcome], prep.df[q.paired_with]
     w = wide(prep)
     return w.iloc[:, 0], w.iloc[:, 1]
 
 
-def _residuals(df, dv, factors, covariate):
+def _residuals(
+    df: pd.DataFrame, dv: str, factors: Sequence[Hashable], covariate: Hashable | None
+) -> NDArray[Any]:
     """Residuals of the linear model dv ~ factors (+ covariate) (least squares)."""
     import numpy as np
 
@@ -121,12 +131,14 @@ def _residuals(df, dv, factors, covariate):
     if covariate:
         cols.append(df[covariate].to_numpy(float))
     X = np.column_stack(cols)
-    y = df[dv].to_numpy(float)
+    y: NDArray[np.float64] = df[dv].to_numpy(float)
     beta, *_ = np.linalg.lstsq(X, y, rcond=None)
     return y - X @ beta
 
 
-def _contingency(a, b, checks, facts) -> None:
+def _contingency(
+    a: pd.Series, b: pd.Series, checks: list[dict[str, Any]], facts: dict[str, Any]
+) -> None:
     import pandas as pd
 
     t = pd.crosstab(a, b)
@@ -181,7 +193,7 @@ def _num(v: Any) -> Any:
     return v
 
 
-def _records(frame) -> list[dict[str, Any]] | None:
+def _records(frame: pd.DataFrame | None) -> list[dict[str, Any]] | None:
     if frame is None:
         return None
     out = []
@@ -191,7 +203,7 @@ def _records(frame) -> list[dict[str, Any]] | None:
 
 
 def assist(
-    df,
+    df: pd.DataFrame,
     q: Question,
     data_path: str,
     data_version: dict[str, Any] | None = None,
@@ -236,7 +248,8 @@ def assist(
         "apa": ns["apa"],
         "cell": cell(code, test, q.to_dict(), data_version or {"path": data_path}),
     }
-    return jsonable(answer)
+    out: dict[str, Any] = jsonable(answer)
+    return out
 
 
 def jsonable(value: Any) -> Any:
@@ -267,7 +280,14 @@ def _alternative(test: str | None, prep: Prepared, q: Question) -> dict[str, Any
     return out
 
 
-def _why(q, prep, checks, test, rule, alternative) -> str:
+def _why(
+    q: Question,
+    prep: Prepared,
+    checks: list[dict[str, Any]],
+    test: str,
+    rule: str,
+    alternative: dict[str, Any] | None,
+) -> str:
     t = table()
     design = t["designs"][q.kind]["question"]
     parts = [f"Question: {design}"]

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from numpy.typing import ArrayLike, NDArray
 
 #: Shapiro-Wilk is run on at most this many values (a seeded random sample beyond that)
 SHAPIRO_MAX = 5000
 
 
-def _check(name: str, statistic, p, passed: bool, detail: str) -> dict[str, Any]:
+def _check(
+    name: str, statistic: float | None, p: float | None, passed: bool, detail: str
+) -> dict[str, Any]:
     return {
         "name": name,
         "statistic": None if statistic is None else float(statistic),
@@ -24,7 +30,7 @@ def _fmt_p(p: float) -> str:
     return format_p(p)
 
 
-def shapiro(values, label: str, alpha: float) -> dict[str, Any]:
+def shapiro(values: ArrayLike, label: str, alpha: float) -> dict[str, Any]:
     """Shapiro-Wilk normality of ``values`` (e.g. "score in group 'a'", "the differences")."""
     import numpy as np
     from scipy import stats
@@ -75,7 +81,7 @@ def levene(samples: dict[Any, Any], alpha: float, label: str = "groups") -> dict
     )
 
 
-def mauchly(long, dv: str, within: str, subject: str, alpha: float) -> dict[str, Any]:
+def mauchly(long: pd.DataFrame, dv: str, within: str, subject: str, alpha: float) -> dict[str, Any]:
     """Mauchly's test of sphericity (repeated measures with three or more conditions)."""
     import pingouin as pg
 
@@ -95,7 +101,7 @@ def mauchly(long, dv: str, within: str, subject: str, alpha: float) -> dict[str,
     )
 
 
-def expected_counts(table) -> dict[str, Any]:
+def expected_counts(table: pd.DataFrame) -> dict[str, Any]:
     """Expected counts of a contingency table: none below 1 and at most 20 % below 5 (Cochran)."""
     from scipy.stats.contingency import expected_freq
 
@@ -131,7 +137,9 @@ def discordant_pairs(b: int, c: int) -> dict[str, Any]:
     )
 
 
-def parallel_slopes(frame, dv: str, covariate: Any, group: Any, alpha: float) -> dict[str, Any]:
+def parallel_slopes(
+    frame: pd.DataFrame, dv: str, covariate: Any, group: Any, alpha: float
+) -> dict[str, Any]:
     """ANCOVA: the covariate's slope is the same in every group (group x covariate interaction)."""
     import numpy as np
     from scipy import stats
@@ -157,14 +165,14 @@ def parallel_slopes(frame, dv: str, covariate: Any, group: Any, alpha: float) ->
     )
 
 
-def _dummies(series):
+def _dummies(series: pd.Series) -> NDArray[Any]:
     import numpy as np
 
     cats = list(dict.fromkeys(series))
     return np.column_stack([(series == c).to_numpy(float) for c in cats[1:]])
 
 
-def _rss(X, y) -> float:
+def _rss(X: NDArray[Any], y: NDArray[Any]) -> float:
     import numpy as np
 
     beta, *_ = np.linalg.lstsq(X, y, rcond=None)

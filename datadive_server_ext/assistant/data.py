@@ -9,9 +9,13 @@ import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from .design import AssistError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SURVEY_SUFFIXES = {".sav", ".zsav", ".por", ".qsf"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
@@ -19,7 +23,7 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 Reader = Callable[[str], Any]
 
 
-def _survey():
+def _survey() -> ModuleType | None:
     import importlib
 
     try:
@@ -34,14 +38,15 @@ def survey_reader() -> Reader | None:
     survey = _survey()
     if survey is None or not hasattr(survey, "read_table") or not hasattr(survey, "read_code"):
         return None
-    return survey.read_table
+    reader: Reader = survey.read_table
+    return reader
 
 
 def uses_survey(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` is read through the survey reader: it is installed and the file is SPSS /
     Qualtrics (.sav, .qsf, a Qualtrics CSV export) or has a ``<file>.codebook.json`` beside it."""
     survey = _survey()
-    if survey_reader() is None:
+    if survey is None or survey_reader() is None:
         return False
     p = Path(path)
     suffix = p.suffix.lower()
@@ -52,7 +57,7 @@ def uses_survey(path: str | os.PathLike[str]) -> bool:
     return suffix in (".csv", ".tsv", ".txt") and p.is_file() and is_qualtrics_csv(p)
 
 
-def read_table(path: str | os.PathLike[str], reader: Reader | None = None):
+def read_table(path: str | os.PathLike[str], reader: Reader | None = None) -> pd.DataFrame:
     """The data frame in ``path``. ``reader(path) -> (df, codebook)`` (or a bare frame) is used
     when given, else the survey reader for the files :func:`uses_survey` names."""
     import pandas as pd
@@ -96,7 +101,7 @@ def read_table(path: str | os.PathLike[str], reader: Reader | None = None):
     return df
 
 
-def _read_sav(p: Path):
+def _read_sav(p: Path) -> pd.DataFrame:
     """SPSS without the survey package: value labels applied (categories ordered by their
     codes, so Likert items are ordinal), user-missing codes as NA."""
     try:
@@ -151,8 +156,9 @@ def read_code(
     notebook); ``source`` is where the file is now: the survey package writes the lines when
     it reads ``source`` (:func:`uses_survey`)."""
     suffix = Path(path).suffix.lower()
-    if source is not None and uses_survey(source):
-        return list(_survey().read_code(source, shown_path=path))
+    survey = _survey() if source is not None and uses_survey(source) else None
+    if survey is not None:
+        return list(survey.read_code(source, shown_path=path))
     if suffix in (".sav", ".zsav"):
         return [
             "import pyreadstat",

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .design import AssistError, Question
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: fewest observations per group / condition (Shapiro-Wilk needs 3)
 MIN_PER_GROUP = 3
@@ -53,7 +56,7 @@ def _value_hint(value: Any, present: list[Any]) -> str:
     return f"the values are {shown}" + (" ..." if len(present) > 10 else "")
 
 
-def match_value(value: Any, series, what: str) -> Any:
+def match_value(value: Any, series: pd.Series, what: str) -> Any:
     """The value of ``series`` the user meant (exact, or equal as text), else an error with a hint."""
     present = list(dict.fromkeys(series.dropna()))
     for v in present:
@@ -77,7 +80,7 @@ def _same_number(a: Any, b: Any) -> bool:
         return False
 
 
-def measure_of(series) -> str:
+def measure_of(series: pd.Series) -> str:
     """numeric | binary | categorical | ordinal (an ordered categorical with > 2 categories)."""
     import pandas as pd
 
@@ -93,7 +96,7 @@ def measure_of(series) -> str:
     return "binary" if s.nunique() <= 2 else "categorical"
 
 
-def as_number(df, col: Any, code: list[str], why: str):
+def as_number(df: pd.DataFrame, col: Any, code: list[str], why: str) -> pd.DataFrame:
     """``df[col]`` as numbers; text that is not a number is an error naming examples."""
     import pandas as pd
 
@@ -119,7 +122,7 @@ def as_number(df, col: Any, code: list[str], why: str):
     return df
 
 
-def _order(series) -> list[Any]:
+def _order(series: pd.Series) -> list[Any]:
     import pandas as pd
 
     if isinstance(series.dtype, pd.CategoricalDtype):
@@ -128,7 +131,7 @@ def _order(series) -> list[Any]:
     return list(pd.unique(series.dropna()))
 
 
-def prepare(df, q: Question) -> Prepared:
+def prepare(df: pd.DataFrame, q: Question) -> Prepared:
     """Filter, select, drop missing rows listwise, check, shape; errors say what to do."""
     code: list[str] = []
     columns = list(map(str, df.columns))
@@ -192,7 +195,7 @@ def prepare(df, q: Question) -> Prepared:
     raise AssistError(f"Unknown design {kind!r}")
 
 
-def _constant(df, col: Any) -> None:
+def _constant(df: pd.DataFrame, col: Any) -> None:
     values = df[col].unique()
     if len(values) == 1:
         raise AssistError(
@@ -258,11 +261,11 @@ def _cells(prep: Prepared, factors: list[str]) -> int:
     return n
 
 
-def _mostly_numbers(series) -> bool:
+def _mostly_numbers(series: pd.Series) -> bool:
     import pandas as pd
 
     converted = pd.to_numeric(series, errors="coerce")
-    return converted.notna().mean() >= 0.8 and series.nunique() > 2
+    return bool(converted.notna().mean() >= 0.8 and series.nunique() > 2)
 
 
 def _paired(prep: Prepared, q: Question) -> Prepared:
@@ -429,7 +432,7 @@ def _repeated_constant(prep: Prepared) -> None:
         )
 
 
-def wide(prep: Prepared):
+def wide(prep: Prepared) -> pd.DataFrame:
     """Subjects x conditions (columns in condition order)."""
     w = prep.long.pivot(index=prep.subject, columns=prep.within, values=prep.dv)
     return w[prep.order["condition"]]

@@ -23,10 +23,11 @@ import secrets
 import shutil
 import sysconfig
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from packaging.markers import Marker
 from packaging.utils import canonicalize_name
@@ -39,12 +40,13 @@ MARKER = "datadive-env.json"
 BASE_PTH = "_datadive_image_packages.pth"
 
 Phase = Callable[[str, float], None]
+OnLine = Callable[[str], None]
 
 
 class BuildError(Exception):
     """The environment could not be built; ``message`` names the package and the fix."""
 
-    def __init__(self, message: str, package: str | None = None, log: str = ""):
+    def __init__(self, message: str, package: str | None = None, log: str = "") -> None:
         super().__init__(message)
         self.message, self.package, self.log = message, package, log
 
@@ -109,7 +111,7 @@ def applies(pin: spec.Pin) -> bool:
 class EnvironmentCache:
     """The environments under ``<sources.cache_dir>/envs``."""
 
-    def __init__(self, sources: Sources):
+    def __init__(self, sources: Sources) -> None:
         self.sources = sources
         self.root = sources.cache_dir / "envs"
 
@@ -129,7 +131,7 @@ class EnvironmentCache:
             raise BuildError(e.message, e.package) from None
 
     @contextmanager
-    def _locked(self, key: str):
+    def _locked(self, key: str) -> Iterator[None]:
         locks = self.sources.cache_dir / "locks"
         locks.mkdir(parents=True, exist_ok=True)
         with open(locks / f"{key}.lock", "w") as f:
@@ -142,7 +144,7 @@ class EnvironmentCache:
     def build(
         self,
         lock_text: str,
-        on_line: Callable[[str], None] | None = None,
+        on_line: OnLine | None = None,
         on_phase: Phase | None = None,
     ) -> Built:
         """The environment of ``lock_text``: from the cache, or built now (BuildError)."""
@@ -183,7 +185,9 @@ class EnvironmentCache:
             info.get("size_mb", 0.0),
         )
 
-    def _build(self, key, pins, started, on_line, phase: Phase) -> Built:
+    def _build(
+        self, key: str, pins: list[spec.Pin], started: float, on_line: OnLine | None, phase: Phase
+    ) -> Built:
         tmp = self.root / f".building-{key}-{secrets.token_hex(4)}"
         try:
             phase("creating the environment", 0.05)
@@ -246,7 +250,7 @@ class EnvironmentCache:
                     "DatadiveExtension.environments_max_size_mb."
                 )
             seconds = time.monotonic() - started
-            info = {
+            info: dict[str, Any] = {
                 "key": key,
                 "installed": [p.line() for p in install],
                 "from_image": from_image,
@@ -269,7 +273,7 @@ class EnvironmentCache:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
 
-    def _uv(self, args: list[str], on_line) -> str:
+    def _uv(self, args: list[str], on_line: OnLine | None) -> str:
         try:
             return run(args, self.sources, on_line)
         except UvFailed as e:

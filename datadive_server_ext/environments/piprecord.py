@@ -18,7 +18,9 @@ import shlex
 import sys
 import sysconfig
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import spec
 from .build import BuildError, EnvironmentCache
@@ -26,12 +28,15 @@ from .kernelspec import read_json, write_json
 from .lock import LockError, compile_lock
 from .uvcli import Sources
 
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
+
 STATE_ENV = "DATADIVE_ENV_STATE"
 #: options of ``pip install`` that change nothing we record
 HARMLESS = {"-q", "--quiet", "-U", "--upgrade", "--no-input", "--progress-bar=off"}
 
 
-def install(line: str, state_file: Path, out=print) -> bool:
+def install(line: str, state_file: Path, out: Callable[[str], object] = print) -> bool:
     """Record and install the packages of ``%pip install LINE``; False when nothing changed."""
     args = shlex.split(line)[1:]
     options = [a for a in args if a.startswith("-")]
@@ -92,17 +97,18 @@ def use(env: Path) -> None:
     importlib.invalidate_caches()
 
 
-def load_ipython_extension(ipython) -> None:
+def load_ipython_extension(ipython: InteractiveShell) -> None:
     state = os.environ.get(STATE_ENV)
     if not state:
         return
-    original = ipython.find_line_magic("pip")
+    original = ipython.find_line_magic("pip")  # type: ignore[no-untyped-call]
 
-    def pip(line: str):
+    def pip(line: str) -> object:
         if line.split()[:1] == ["install"]:
             install(line, Path(state))
             return None
         return original(line) if original else None
 
     pip.__doc__ = __doc__
-    ipython.register_magic_function(pip, "line", "pip")
+    # functools.wraps on this IPython method hides that it is bound (self is not a parameter)
+    ipython.register_magic_function(pip, "line", "pip")  # type: ignore[arg-type]

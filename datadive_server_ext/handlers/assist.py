@@ -13,6 +13,7 @@ import json
 import os
 import posixpath
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -93,7 +94,7 @@ class AssistBase(DatadiveHandler):
             f.write(data)
         return tmp, tmp
 
-    async def compute(self, fn, *args):
+    async def compute(self, fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
         try:
             return await asyncio.wait_for(loop.run_in_executor(_pool, fn, *args), ASSIST_TIMEOUT)

@@ -42,7 +42,8 @@ class _CellsBase(TemplatesMixin, DatadiveHandler):
                 f"{path} changed since you loaded it (last modified {_iso(model.get('last_modified'))}); "
                 "reload the notebook and try again",
             )
-        return model["content"]
+        nb: dict[str, Any] = model["content"]
+        return nb
 
     async def save(self, path: str, nb: dict[str, Any]) -> dict[str, Any]:
         model = await ensure_async(
@@ -59,7 +60,7 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def _same_time(expect: Any, actual: Any) -> bool:
+def _same_time(expect: Any, actual: datetime | str | None) -> bool:
     if not isinstance(expect, str):
         raise web.HTTPError(400, "last_modified must be the ISO time the contents API gave you")
     try:

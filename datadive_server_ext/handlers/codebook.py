@@ -74,7 +74,7 @@ class CodebookHandler(DatadiveHandler):
             raise web.HTTPError(401, NOT_SIGNED_IN)
         return super().check_xsrf_cookie()
 
-    def write_error(self, status_code, **kwargs) -> None:
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
         if status_code == 401:
             self.set_header("WWW-Authenticate", 'token realm="jupyter"')
         super().write_error(status_code, **kwargs)
@@ -146,7 +146,7 @@ class CodebookHandler(DatadiveHandler):
         return qsfs[0] if len(qsfs) == 1 else None
 
     def reply(
-        self, path: str, codebook: dict[str, Any], stored: bool, digest: str | None, **extra
+        self, path: str, codebook: dict[str, Any], stored: bool, digest: str | None, **extra: Any
     ) -> None:
         self.set_header("Content-Type", "application/json")
         self.finish(
@@ -157,7 +157,7 @@ class CodebookHandler(DatadiveHandler):
 
     @web.authenticated
     @authorized
-    async def get(self, path: str):
+    async def get(self, path: str) -> None:
         path = clean_path(path)
         model = await self.data_model(path)
         text, digest = await self.stored(path)
@@ -165,7 +165,8 @@ class CodebookHandler(DatadiveHandler):
         if text is not None:
             try:
                 cb = await asyncio.to_thread(Codebook.loads, text)
-                return self.reply(path, cb.to_json(), True, digest)
+                self.reply(path, cb.to_json(), True, digest)
+                return
             except CodebookInvalid as e:
                 # answer what the data says; saving over the broken file needs its hash
                 problem = (

@@ -41,7 +41,8 @@ OFF = (
 class EnvironmentHandler(DatadiveHandler):
     @property
     def environments(self) -> Environments | None:
-        return self.settings.get("datadive_environments")
+        envs: Environments | None = self.settings.get("datadive_environments")
+        return envs
 
     @property
     def off(self) -> str:
@@ -80,7 +81,8 @@ class EnvironmentHandler(DatadiveHandler):
         if not await ensure_async(cm.file_exists(path)):
             return None
         model = await ensure_async(cm.get(path, content=True, type="file", format="text"))
-        return model["content"]
+        text: str = model["content"]
+        return text
 
     async def write_file(self, project: Project, name: str, text: str) -> None:
         await ensure_async(
@@ -176,14 +178,16 @@ class PackagesHandler(EnvironmentHandler):
             self.set_status(202)
         self.finish(await self.status(project))
 
-    async def edit(self, project: Project, envs: Environments, add, remove) -> None:
+    async def edit(
+        self, project: Project, envs: Environments, add: str | None, remove: str | None
+    ) -> None:
         old = await self.read_file(project, spec.REQUIREMENTS) or ""
         try:
-            new = (
-                spec.add_package(old, add)[0]
-                if add is not None
-                else spec.remove_package(old, remove)
-            )
+            if add is not None:
+                new = spec.add_package(old, add)[0]
+            else:
+                assert remove is not None  # post() takes exactly one of them
+                new = spec.remove_package(old, remove)
         except spec.SpecError as e:
             raise web.HTTPError(400, e.message) from None
         try:

@@ -28,7 +28,7 @@ class YamlProblem(ValueError):
         self.path = path  # where in the document, when known
 
 
-class _BoundedLoader(yaml.SafeLoader):
+class _BoundedLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML has no type hints
     """SafeLoader that refuses anchors, aliases and nesting deeper than ``MAX_DEPTH``, before
     composing the node that would need them."""
 
@@ -36,7 +36,7 @@ class _BoundedLoader(yaml.SafeLoader):
         super().__init__(stream)
         self._depth = 0
 
-    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise YamlProblem(

@@ -265,14 +265,22 @@ class PrefixStore(ObjectStore):
         if_match: str | None = None,
         if_none_match: bool = False,
         author: str | None = None,
-    ):
+    ) -> ObjectInfo:
         return self._info(
             await self.inner.put(
                 self._k(key), data, if_match=if_match, if_none_match=if_none_match, author=author
             )
         )
 
-    async def put_stream(self, key, chunks, *, if_match=None, if_none_match=False, author=None):
+    async def put_stream(
+        self,
+        key: str,
+        chunks: AsyncIterable[bytes],
+        *,
+        if_match: str | None = None,
+        if_none_match: bool = False,
+        author: str | None = None,
+    ) -> ObjectInfo:
         return self._info(
             await self.inner.put_stream(
                 self._k(key), chunks, if_match=if_match, if_none_match=if_none_match, author=author
@@ -286,57 +294,71 @@ class PrefixStore(ObjectStore):
         version_id: str | None = None,
         start: int | None = None,
         end: int | None = None,
-    ):
+    ) -> tuple[bytes, ObjectInfo]:
         data, info = await self.inner.get(self._k(key), version_id=version_id, start=start, end=end)
         return data, self._info(info)
 
-    def open_stream(self, key, *, version_id=None, start=None, end=None, chunk_size=1 << 20):
+    def open_stream(
+        self,
+        key: str,
+        *,
+        version_id: str | None = None,
+        start: int | None = None,
+        end: int | None = None,
+        chunk_size: int = 1 << 20,
+    ) -> AsyncIterator[bytes]:
         return self.inner.open_stream(
             self._k(key), version_id=version_id, start=start, end=end, chunk_size=chunk_size
         )
 
-    async def head(self, key: str, *, version_id: str | None = None):
+    async def head(self, key: str, *, version_id: str | None = None) -> ObjectInfo | None:
         info = await self.inner.head(self._k(key), version_id=version_id)
         return self._info(info) if info else None
 
     async def delete(self, key: str) -> None:
         await self.inner.delete(self._k(key))
 
-    async def delete_prefix(self, prefix):
+    async def delete_prefix(self, prefix: str) -> int:
         return await self.inner.delete_prefix(self._k(prefix) if prefix.strip("/") else self.prefix)
 
-    async def copy(self, src, dst, *, author=None, version_id=None):
+    async def copy(
+        self, src: str, dst: str, *, author: str | None = None, version_id: str | None = None
+    ) -> ObjectInfo:
         return self._info(
             await self.inner.copy(self._k(src), self._k(dst), author=author, version_id=version_id)
         )
 
-    async def list(self, prefix="", recursive=False):
+    async def list(self, prefix: str = "", recursive: bool = False) -> Listing:
         inner = await self.inner.list(self._k(prefix), recursive=recursive)
         n = len(self.prefix)
         return Listing([self._info(f) for f in inner.files], [d[n:] for d in inner.folders])
 
-    async def list_versions(self, key):
+    async def list_versions(self, key: str) -> builtins.list[ObjectInfo]:
         return [self._info(v) for v in await self.inner.list_versions(self._k(key))]
 
-    async def restore_version(self, key, version_id, *, author=None):
+    async def restore_version(
+        self, key: str, version_id: str, *, author: str | None = None
+    ) -> ObjectInfo:
         return self._info(await self.inner.restore_version(self._k(key), version_id, author=author))
 
-    async def delete_version(self, key, version_id) -> None:
+    async def delete_version(self, key: str, version_id: str) -> None:
         await self.inner.delete_version(self._k(key), version_id)
 
-    async def stored_bytes(self, prefix=""):
+    async def stored_bytes(self, prefix: str = "") -> int:
         return await self.inner.stored_bytes(self._k(prefix) if prefix.strip("/") else self.prefix)
 
-    async def list_versions_page(self, key, limit, after=None):
+    async def list_versions_page(
+        self, key: str, limit: int, after: str | None = None
+    ) -> tuple[builtins.list[ObjectInfo], str | None]:
         page, nxt = await self.inner.list_versions_page(self._k(key), limit, after)
         return [self._info(v) for v in page], nxt
 
-    async def list_latest(self, prefix=""):
+    async def list_latest(self, prefix: str = "") -> builtins.list[ObjectInfo]:
         inner = await self.inner.list_latest(self._k(prefix) if prefix.strip("/") else self.prefix)
         return [self._info(f) for f in inner]
 
-    async def presign_get(self, key, expires=300):
+    async def presign_get(self, key: str, expires: int = 300) -> str | None:
         return await self.inner.presign_get(self._k(key), expires)
 
-    async def presign_put(self, key, expires=300):
+    async def presign_put(self, key: str, expires: int = 300) -> str | None:
         return await self.inner.presign_put(self._k(key), expires)

@@ -13,6 +13,7 @@ AccessDenied, connection failures and 5xx → StoreUnavailable.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import re
 from collections.abc import AsyncIterable, AsyncIterator
 from datetime import UTC, datetime
@@ -58,7 +59,7 @@ def _parse_time(value: str | None) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
-def _info_from_json(d: dict) -> ObjectInfo:
+def _info_from_json(d: dict[str, Any]) -> ObjectInfo:
     return ObjectInfo(
         d["path"],
         int(d["size"]),
@@ -145,7 +146,14 @@ class HubServiceStore(ObjectStore):
         return StoreError(f"the Datadive service answered {status} for {key!r}: {message}")
 
     async def _request(
-        self, op: str, method: str, path: str, key: str, *, expect=(200,), **kwargs
+        self,
+        op: str,
+        method: str,
+        path: str,
+        key: str,
+        *,
+        expect: tuple[int, ...] = (200,),
+        **kwargs: Any,
     ) -> aiohttp.ClientResponse:
         """Send one request; the caller must release the response. Raises a StoreError."""
         self.requests[op] += 1
@@ -157,7 +165,7 @@ class HubServiceStore(ObjectStore):
             raise self._error(e, key) from None
         return resp
 
-    async def _json(self, op: str, method: str, path: str, key: str, **kwargs) -> Any:
+    async def _json(self, op: str, method: str, path: str, key: str, **kwargs: Any) -> Any:
         resp = await self._request(op, method, path, key, expect=(200, 201), **kwargs)
         try:
             return await resp.json(content_type=None)
@@ -168,21 +176,35 @@ class HubServiceStore(ObjectStore):
 
     # ``author`` is not sent: the service records the hub user whose token made the request
 
-    async def put(self, key, data, *, if_match=None, if_none_match=False, author=None):
+    async def put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        if_match: str | None = None,
+        if_none_match: bool = False,
+        author: str | None = None,
+    ) -> ObjectInfo:
         return await self._put(key, bytes(data), if_match, if_none_match)
 
     async def put_stream(
         self,
-        key,
+        key: str,
         chunks: AsyncIterable[bytes],
         *,
-        if_match=None,
-        if_none_match=False,
-        author=None,
-    ):
+        if_match: str | None = None,
+        if_none_match: bool = False,
+        author: str | None = None,
+    ) -> ObjectInfo:
         return await self._put(key, chunks, if_match, if_none_match)
 
-    async def _put(self, key, body, if_match, if_none_match) -> ObjectInfo:
+    async def _put(
+        self,
+        key: str,
+        body: bytes | AsyncIterable[bytes],
+        if_match: str | None,
+        if_none_match: bool,
+    ) -> ObjectInfo:
         key = normalize_path(key, allow_root=False)
         headers = {"Content-Type": "application/octet-stream"}
         if if_match is not None:
@@ -193,7 +215,14 @@ class HubServiceStore(ObjectStore):
             await self._json("put", "PUT", self._file_path(key), key, body=body, headers=headers)
         )
 
-    async def get(self, key, *, version_id=None, start=None, end=None):
+    async def get(
+        self,
+        key: str,
+        *,
+        version_id: str | None = None,
+        start: int | None = None,
+        end: int | None = None,
+    ) -> tuple[bytes, ObjectInfo]:
         key = normalize_path(key, allow_root=False)
         if end is not None and end <= (start or 0):
             info = await self.head(key, version_id=version_id)
@@ -209,7 +238,9 @@ class HubServiceStore(ObjectStore):
         finally:
             resp.release()
 
-    async def _download(self, key, version_id, start, end) -> aiohttp.ClientResponse:
+    async def _download(
+        self, key: str, version_id: str | None, start: int | None, end: int | None
+    ) -> aiohttp.ClientResponse:
         headers = {}
         if start is not None or end is not None:
             headers["Range"] = f"bytes={start or 0}-" + ("" if end is None else str(end - 1))
@@ -225,12 +256,18 @@ class HubServiceStore(ObjectStore):
         )
 
     async def open_stream(
-        self, key, *, version_id=None, start=None, end=None, chunk_size=1 << 20
+        self,
+        key: str,
+        *,
+        version_id: str | None = None,
+        start: int | None = None,
+        end: int | None = None,
+        chunk_size: int = 1 << 20,
     ) -> AsyncIterator[bytes]:
         key = normalize_path(key, allow_root=False)
         if end is not None and end <= (start or 0):
             return
-        resp = None
+        resp: aiohttp.ClientResponse | None = None
         if self.use_presigned and version_id is None:
             resp = await self._presigned_download(key, start, end)
         if resp is None:
@@ -243,7 +280,9 @@ class HubServiceStore(ObjectStore):
         finally:
             resp.release()
 
-    async def _presigned_download(self, key, start, end) -> aiohttp.ClientResponse | None:
+    async def _presigned_download(
+        self, key: str, start: int | None, end: int | None
+    ) -> aiohttp.ClientResponse | None:
         """Follow the service's presigned URL for large objects (None: not offered / small)."""
         offer = await self._json(
             "presign", "GET", self._file_path(key), key, query={"presign": "1"}
@@ -270,7 +309,7 @@ class HubServiceStore(ObjectStore):
         _close_with(resp, session)
         return resp
 
-    async def head(self, key, *, version_id=None):
+    async def head(self, key: str, *, version_id: str | None = None) -> ObjectInfo | None:
         key = normalize_path(key, allow_root=False)
         params = {"version_id": version_id} if version_id else None
         try:
@@ -284,7 +323,7 @@ class HubServiceStore(ObjectStore):
         finally:
             resp.release()
 
-    async def delete(self, key):
+    async def delete(self, key: str) -> None:
         key = normalize_path(key, allow_root=False)
         try:
             resp = await self._request(
@@ -294,7 +333,7 @@ class HubServiceStore(ObjectStore):
         except NotFound:
             pass
 
-    async def delete_prefix(self, prefix):
+    async def delete_prefix(self, prefix: str) -> int:
         prefix = normalize_path(prefix, allow_root=False)
         try:
             out = await self._json(
@@ -304,7 +343,9 @@ class HubServiceStore(ObjectStore):
             return 0
         return int(out.get("deleted", 0))
 
-    async def copy(self, src, dst, *, author=None, version_id=None):
+    async def copy(
+        self, src: str, dst: str, *, author: str | None = None, version_id: str | None = None
+    ) -> ObjectInfo:
         if version_id is not None:
             raise StoreError(
                 "copying an older version through the Datadive service is not supported; "
@@ -312,7 +353,7 @@ class HubServiceStore(ObjectStore):
             )
         return await self._copy_or_move("copy", src, dst)
 
-    async def move(self, src, dst, *, author=None):
+    async def move(self, src: str, dst: str, *, author: str | None = None) -> ObjectInfo:
         return await self._copy_or_move("move", src, dst)
 
     async def _copy_or_move(self, action: str, src: str, dst: str) -> ObjectInfo:
@@ -334,7 +375,7 @@ class HubServiceStore(ObjectStore):
             raise NotFound(f"{dst} not found after the {action}")
         return info
 
-    async def list(self, prefix="", recursive=False):
+    async def list(self, prefix: str = "", recursive: bool = False) -> Listing:
         prefix = normalize_path(prefix)
         params = {"prefix": prefix, "recursive": "1" if recursive else "0"}
         out = await self._json("list", "GET", self.base + "files", prefix, query=params)
@@ -343,10 +384,10 @@ class HubServiceStore(ObjectStore):
             [d["path"] for d in out.get("folders", [])],
         )
 
-    async def list_versions(self, key):
+    async def list_versions(self, key: str) -> builtins.list[ObjectInfo]:
         key = normalize_path(key, allow_root=False)
         versions: list[ObjectInfo] = []
-        query: dict = {"limit": "200"}
+        query = {"limit": "200"}
         while True:
             try:
                 out = await self._json(
@@ -359,7 +400,9 @@ class HubServiceStore(ObjectStore):
                 return versions
             query = {"limit": "200", "cursor": out["next"]}
 
-    async def list_versions_page(self, key, limit, after=None):
+    async def list_versions_page(
+        self, key: str, limit: int, after: str | None = None
+    ) -> tuple[builtins.list[ObjectInfo], str | None]:
         key = normalize_path(key, allow_root=False)
         query = {"limit": str(limit), **({"cursor": after} if after else {})}
         try:
@@ -370,7 +413,9 @@ class HubServiceStore(ObjectStore):
             return [], None
         return [_info_from_json(v) for v in out.get("versions", [])], out.get("next")
 
-    async def restore_version(self, key, version_id, *, author=None):
+    async def restore_version(
+        self, key: str, version_id: str, *, author: str | None = None
+    ) -> ObjectInfo:
         key = normalize_path(key, allow_root=False)
         out = await self._json(
             "restore",
@@ -381,10 +426,11 @@ class HubServiceStore(ObjectStore):
         )
         return _info_from_json(out)
 
-    async def presign_get(self, key, expires=300):
+    async def presign_get(self, key: str, expires: int = 300) -> str | None:
         key = normalize_path(key, allow_root=False)
         out = await self._json("presign", "GET", self._file_path(key), key, query={"presign": "1"})
-        return out.get("url")
+        url: str | None = out.get("url")
+        return url
 
 
 def _close_with(resp: aiohttp.ClientResponse, session: aiohttp.ClientSession) -> None:

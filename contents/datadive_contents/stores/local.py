@@ -28,9 +28,10 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from io import BufferedWriter
 from typing import Any
 
 from ..paths import normalize_path
@@ -164,7 +165,7 @@ class LocalDirectoryStore(ObjectStore):
         return os.path.join(self.root, VERSIONS_DIR, key)
 
     @contextmanager
-    def _locked(self):
+    def _locked(self) -> Iterator[None]:
         fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -176,7 +177,8 @@ class LocalDirectoryStore(ObjectStore):
     def _read_meta(self, key: str) -> dict[str, Any] | None:
         try:
             with open(os.path.join(self._vdir(key), META)) as f:
-                return json.load(f)
+                meta: dict[str, Any] | None = json.load(f)
+                return meta
         except (OSError, ValueError):
             return None
 
@@ -295,7 +297,7 @@ class LocalDirectoryStore(ObjectStore):
         except (OSError, ValueError):
             return {}
 
-    def _tmpfile(self, key: str):
+    def _tmpfile(self, key: str) -> tuple[BufferedWriter, str]:
         if time.monotonic() - self._last_sweep > SWEEP_EVERY:
             self.sweep_temp_files()
         parent = os.path.join(self.root, VERSIONS_DIR)
@@ -311,11 +313,11 @@ class LocalDirectoryStore(ObjectStore):
         if_match: str | None = None,
         if_none_match: bool = False,
         author: str | None = None,
-    ):
+    ) -> ObjectInfo:
         key = self._key(key)
         self.requests["put"] += 1
 
-        def work():
+        def work() -> ObjectInfo:
             f, tmp = self._tmpfile(key)
             with f:
                 f.write(data)
@@ -329,13 +331,13 @@ class LocalDirectoryStore(ObjectStore):
 
     async def put_stream(
         self,
-        key,
+        key: str,
         chunks: AsyncIterable[bytes],
         *,
-        if_match=None,
-        if_none_match=False,
-        author=None,
-    ):
+        if_match: str | None = None,
+        if_none_match: bool = False,
+        author: str | None = None,
+    ) -> ObjectInfo:
         key = self._key(key)
         self.requests["put"] += 1
         f, tmp = self._tmpfile(key)
@@ -377,11 +379,11 @@ class LocalDirectoryStore(ObjectStore):
         version_id: str | None = None,
         start: int | None = None,
         end: int | None = None,
-    ):
+    ) -> tuple[bytes, ObjectInfo]:
         key = self._key(key)
         self.requests["get"] += 1
 
-        def work():
+        def work() -> tuple[bytes, ObjectInfo]:
             path, info = self._source(key, version_id)
             with open(path, "rb") as f:
                 s = start or 0
@@ -392,7 +394,13 @@ class LocalDirectoryStore(ObjectStore):
         return await asyncio.to_thread(work)
 
     async def open_stream(
-        self, key, *, version_id=None, start=None, end=None, chunk_size=1 << 20
+        self,
+        key: str,
+        *,
+        version_id: str | None = None,
+        start: int | None = None,
+        end: int | None = None,
+        chunk_size: int = 1 << 20,
     ) -> AsyncIterator[bytes]:
         key = self._key(key)
         self.requests["get"] += 1
@@ -411,7 +419,7 @@ class LocalDirectoryStore(ObjectStore):
         finally:
             f.close()
 
-    async def head(self, key: str, *, version_id: str | None = None):
+    async def head(self, key: str, *, version_id: str | None = None) -> ObjectInfo | None:
         key = self._key(key)
         self.requests["head"] += 1
         if version_id is None:
@@ -449,17 +457,19 @@ class LocalDirectoryStore(ObjectStore):
                 return
             d = os.path.dirname(d)
 
-    async def delete_prefix(self, prefix):
+    async def delete_prefix(self, prefix: str) -> int:
         listing = await self.list(prefix, recursive=True)
         for f in listing.files:
             await self.delete(f.key)
         return len(listing.files)
 
-    async def copy(self, src, dst, *, author=None, version_id=None):
+    async def copy(
+        self, src: str, dst: str, *, author: str | None = None, version_id: str | None = None
+    ) -> ObjectInfo:
         src, dst = self._key(src), self._key(dst)
         self.requests["copy"] += 1
 
-        def work():
+        def work() -> ObjectInfo:
             path, info = self._source(src, version_id)
             f, tmp = self._tmpfile(dst)
             f.close()
@@ -499,7 +509,7 @@ class LocalDirectoryStore(ObjectStore):
                         out.files.append(info)
         return out
 
-    async def list(self, prefix="", recursive=False):
+    async def list(self, prefix: str = "", recursive: bool = False) -> Listing:
         self.requests["list"] += 1
         return await asyncio.to_thread(self._list_sync, prefix, recursive)
 
@@ -566,11 +576,13 @@ class LocalDirectoryStore(ObjectStore):
                     },
                 )
 
-    async def list_versions_page(self, key, limit, after=None):
+    async def list_versions_page(
+        self, key: str, limit: int, after: str | None = None
+    ) -> tuple[builtins.list[ObjectInfo], str | None]:
         key = self._key(key)
         self.requests["list_versions"] += 1
 
-        def work():
+        def work() -> tuple[builtins.list[ObjectInfo], str | None]:
             self._adopt_sync(key)
             names = self._version_names(key)
             start = 0
@@ -589,10 +601,10 @@ class LocalDirectoryStore(ObjectStore):
 
         return await asyncio.to_thread(work)
 
-    async def list_latest(self, prefix=""):
+    async def list_latest(self, prefix: str = "") -> builtins.list[ObjectInfo]:
         self.requests["list"] += 1
 
-        def work():
+        def work() -> builtins.list[ObjectInfo]:
             out = []
             for f in self._list_sync(prefix, True).files:
                 if f.version_id is None:
@@ -603,17 +615,17 @@ class LocalDirectoryStore(ObjectStore):
 
         return await asyncio.to_thread(work)
 
-    async def list_versions(self, key):
+    async def list_versions(self, key: str) -> builtins.list[ObjectInfo]:
         key = self._key(key)
         self.requests["list_versions"] += 1
 
-        def work():
+        def work() -> builtins.list[ObjectInfo]:
             self._adopt_sync(key)  # changed outside the store: keep it as a version first
             return self._versions_sync(key)
 
         return await asyncio.to_thread(work)
 
-    async def delete_version(self, key, version_id) -> None:
+    async def delete_version(self, key: str, version_id: str) -> None:
         key = self._key(key)
         self.requests["delete_version"] += 1
 
@@ -631,13 +643,13 @@ class LocalDirectoryStore(ObjectStore):
 
         await asyncio.to_thread(work)
 
-    async def stored_bytes(self, prefix=""):
+    async def stored_bytes(self, prefix: str = "") -> int:
         """Sizes of every kept version below ``prefix`` plus current files the store has not
         versioned yet (written outside it); a current file is also its newest version."""
         prefix = self._key(prefix) if prefix.strip("/") else ""
         self.requests["list"] += 1
 
-        def work():
+        def work() -> int:
             total = 0
             vroot = os.path.join(self.root, VERSIONS_DIR, prefix)
             for d, _dirs, names in os.walk(vroot):
@@ -651,11 +663,13 @@ class LocalDirectoryStore(ObjectStore):
 
         return await asyncio.to_thread(work)
 
-    async def restore_version(self, key, version_id, *, author=None):
+    async def restore_version(
+        self, key: str, version_id: str, *, author: str | None = None
+    ) -> ObjectInfo:
         key = self._key(key)
         self.requests["restore"] += 1
 
-        def work():
+        def work() -> ObjectInfo:
             path, info = self._source(key, version_id)
             f, tmp = self._tmpfile(key)
             f.close()
