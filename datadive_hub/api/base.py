@@ -87,6 +87,11 @@ class SessionOnDemand:
             db.close()
 
 
+def json_answer(obj: Any) -> bytes:
+    """The body of a JSON answer (dates and other non-JSON values as their str())."""
+    return json.dumps(obj, default=str).encode()
+
+
 def error_message(status_code: int, exc: BaseException | None) -> tuple[int, str]:
     """The status and message an error answers with (the API's JSON and the pages alike)."""
     message = responses.get(status_code, "Error")
@@ -281,7 +286,7 @@ class APIHandler(Identified, SessionOnDemand, web.RequestHandler):
 
     def write_json(self, obj: Any, status: int = 200) -> None:
         self.set_status(status)
-        self.finish(json.dumps(obj, default=str))
+        self.finish(json_answer(obj))
 
     def commit(self) -> None:
         """Commit the session; a clash with existing rows becomes 409."""

@@ -15,7 +15,7 @@ from ..hubapi import HubUser
 from ..models import Membership, PrincipalKind, Project, Role, utcnow
 from ..pagecache import caller_key
 from . import serialize, validation
-from .base import APIHandler
+from .base import APIHandler, json_answer
 
 ID = r"(?P<project_id>[^/]+)"
 
@@ -130,7 +130,7 @@ class ProjectsHandler(APIHandler):
             ],
             "next": encode_project_cursor(projects[-1][0]) if more else None,
         }
-        return json.dumps(answer, default=str).encode()
+        return json_answer(answer)
 
     def post(self) -> None:
         if self.user.kind != "user":
